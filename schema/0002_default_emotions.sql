@@ -1,0 +1,26 @@
+-- The default emotion vocabulary, with valences from -2 (very negative) to +2 (very positive).
+-- Researchers add their own with `fieldnotes tags set`; these stay unless changed.
+INSERT OR IGNORE INTO tags (facet, name, valence, description) VALUES
+    ('emotion', 'angry',        -2, 'hostile, wants to complain or leave'),
+    ('emotion', 'frustrated',   -2, 'blocked from doing what they came to do'),
+    ('emotion', 'overwhelmed',  -2, 'too much at once to cope with'),
+    ('emotion', 'betrayed',     -2, 'a promise was broken'),
+    ('emotion', 'anxious',      -1, 'worried about what will happen'),
+    ('emotion', 'confused',     -1, 'does not understand what to do or what happened'),
+    ('emotion', 'annoyed',      -1, 'mildly irritated'),
+    ('emotion', 'disappointed', -1, 'expected better'),
+    ('emotion', 'impatient',    -1, 'waiting longer than they want'),
+    ('emotion', 'embarrassed',  -1, 'uncomfortable in front of others'),
+    ('emotion', 'skeptical',    -1, 'does not trust the claim or the process'),
+    ('emotion', 'neutral',       0, 'no strong feeling'),
+    ('emotion', 'surprised',     0, 'did not expect it, neither good nor bad'),
+    ('emotion', 'indifferent',   0, 'does not care either way'),
+    ('emotion', 'curious',       1, 'interested, wants to know more'),
+    ('emotion', 'relieved',      1, 'a worry went away'),
+    ('emotion', 'satisfied',     1, 'got what they came for'),
+    ('emotion', 'reassured',     1, 'feels safe about the outcome'),
+    ('emotion', 'confident',     1, 'knows what to do next'),
+    ('emotion', 'pleased',       1, 'a small pleasant moment'),
+    ('emotion', 'delighted',     2, 'better than expected'),
+    ('emotion', 'grateful',      2, 'feels helped by someone'),
+    ('emotion', 'excited',       2, 'looks forward to it');

@@ -1,0 +1,267 @@
+//! The one way to open an archive: a folder holding `fieldnotes.db` (the truth) and `index/`
+//! (derived). Every write goes to SQLite first, then the index catches up.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::index::{CatchUp, NoteIndex};
+use crate::model::{Facet, Note, NoteKind, Tag, group_tags};
+use crate::query::{Filters, Query};
+use crate::store::{ImportCounts, ImportSink, NewNote, Store};
+
+pub const DB_FILE: &str = "fieldnotes.db";
+pub const INDEX_DIR: &str = "index";
+
+pub struct Archive {
+    dir: PathBuf,
+    store: Store,
+    index: NoteIndex,
+}
+
+/// One search hit, as the CLI prints it and the app shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    pub id: String,
+    pub score: f32,
+    pub snippet: String,
+    pub kind: NoteKind,
+    pub body: String,
+    pub tags: BTreeMap<Facet, Vec<String>>,
+    pub session: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<SearchHit>,
+    /// For each facet, each tag's number of matching notes.
+    pub facets: BTreeMap<Facet, BTreeMap<String, u64>>,
+}
+
+impl Archive {
+    /// The platform's data folder for fieldnotes (e.g. `~/.local/share/fieldnotes` on Linux).
+    pub fn default_dir() -> Result<PathBuf> {
+        directories::ProjectDirs::from("", "", "fieldnotes")
+            .map(|d| d.data_dir().to_path_buf())
+            .ok_or_else(|| {
+                Error::Invalid(
+                    "cannot find a home folder for the archive: pass --archive DIR or set FIELDNOTES_ARCHIVE"
+                        .into(),
+                )
+            })
+    }
+
+    /// Opens the archive in `dir`, creating it on first use, and brings its index up to date.
+    pub fn open(dir: &Path) -> Result<Archive> {
+        Archive::open_with_progress(dir, |_| {})
+    }
+
+    /// Like `open`, reporting how many changes the index has caught up on (for long rebuilds).
+    pub fn open_with_progress(dir: &Path, progress: impl FnMut(u64)) -> Result<Archive> {
+        create_private_dir(dir)?;
+        let store = Store::open(&dir.join(DB_FILE))?;
+        let index = NoteIndex::open(&dir.join(INDEX_DIR), &store.archive_id()?)?;
+        let mut archive = Archive {
+            dir: dir.to_path_buf(),
+            store,
+            index,
+        };
+        archive.index.catch_up(&archive.store, progress)?;
+        Ok(archive)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn index(&self) -> &NoteIndex {
+        &self.index
+    }
+
+    /// Indexes what changed in SQLite. A process without the index writer leaves it to the
+    /// one that has it, or to the next open.
+    pub fn sync_index(&mut self) -> Result<CatchUp> {
+        self.index.catch_up(&self.store, |_| {})
+    }
+
+    pub fn add_note(&mut self, new: &NewNote) -> Result<Note> {
+        let note = self.store.add_note(new)?;
+        self.sync_index()?;
+        Ok(note)
+    }
+
+    pub fn edit_note(&mut self, id: &str, body: &str, kind: Option<NoteKind>) -> Result<Note> {
+        let note = self.store.edit_note(id, body, kind)?;
+        self.sync_index()?;
+        Ok(note)
+    }
+
+    pub fn trash_note(&mut self, id: &str) -> Result<Note> {
+        let note = self.store.trash_note(id)?;
+        self.sync_index()?;
+        Ok(note)
+    }
+
+    pub fn restore_note(&mut self, id: &str) -> Result<Note> {
+        let note = self.store.restore_note(id)?;
+        self.sync_index()?;
+        Ok(note)
+    }
+
+    /// Runs an import in one SQLite transaction, then indexes what it added.
+    pub fn import<F>(&mut self, fill: F, progress: impl FnMut(u64)) -> Result<ImportCounts>
+    where
+        F: FnOnce(&mut ImportSink<'_>) -> Result<()>,
+    {
+        let counts = self.store.import(fill)?;
+        self.index.catch_up(&self.store, progress)?;
+        Ok(counts)
+    }
+
+    /// Throws the index away and builds it again from SQLite.
+    pub fn reindex(&mut self, progress: impl FnMut(u64)) -> Result<u64> {
+        self.index.clear()?;
+        match self.index.catch_up(&self.store, progress)? {
+            CatchUp::Current { indexed } => Ok(indexed),
+            CatchUp::Behind => Err(Error::Invalid(
+                "another fieldnotes process is writing the index: close it and run reindex again".into(),
+            )),
+        }
+    }
+
+    /// Looks up a study's id by name, for filters.
+    pub fn study_id(&self, name: &str) -> Result<i64> {
+        self.store.study_id(name)?.ok_or_else(|| {
+            Error::NotFound(format!("no study named {name:?}: `fieldnotes session list` shows them"))
+        })
+    }
+
+    /// Full-text search with filters: ranked hits with snippets, and tag counts over all matches.
+    pub fn search(&self, query: &str, filters: &Filters, limit: usize) -> Result<SearchResults> {
+        let parsed = Query::parse(query)?;
+        let (found, highlighter) = self.index.search(&parsed, filters, limit)?;
+        let mut hits = Vec::with_capacity(found.hits.len());
+        for (id, score) in found.hits {
+            // The index may trail SQLite when another process holds its writer: trust SQLite.
+            let note = match self.store.note(&id) {
+                Ok(note) if note.deleted_at.is_none() => note,
+                Ok(_) | Err(Error::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            };
+            hits.push(SearchHit {
+                snippet: highlighter.snippet(&note.body),
+                tags: group_tags(&note.tags),
+                id: note.id,
+                score,
+                kind: note.kind,
+                body: note.body,
+                session: note.session,
+                created_at: note.created_at,
+            });
+        }
+        let mut facets: BTreeMap<Facet, BTreeMap<String, u64>> = BTreeMap::new();
+        for (tag, n) in found.tag_counts {
+            if let Some(tag) = Tag::parse_token(&tag) {
+                facets.entry(tag.facet).or_default().insert(tag.name, n);
+            }
+        }
+        Ok(SearchResults {
+            total: found.total,
+            hits,
+            facets,
+        })
+    }
+
+    /// Everything wrong with the archive: SQLite's own checks, and any difference between the
+    /// live notes and what the index holds. Empty when all is well.
+    pub fn check(&mut self) -> Result<Vec<String>> {
+        let mut problems = self.store.integrity_problems()?;
+        self.index.refresh()?;
+        let store_seq = self.store.change_seq()?;
+        if self.index.seq() != store_seq {
+            problems.push(format!(
+                "the index is behind the database (change {} of {store_seq}){}",
+                self.index.seq(),
+                if self.index.is_writer() {
+                    ""
+                } else {
+                    ": another fieldnotes process is writing it"
+                }
+            ));
+        }
+        let live = self.store.live_note_ids()?;
+        let indexed = self.index.note_ids()?;
+        let mut missing = Vec::new();
+        let mut extra = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < live.len() || j < indexed.len() {
+            match (live.get(i), indexed.get(j)) {
+                (Some(a), Some(b)) if a == b => {
+                    i += 1;
+                    j += 1;
+                }
+                (Some(a), Some(b)) if a < b => {
+                    missing.push(a.clone());
+                    i += 1;
+                }
+                (Some(a), None) => {
+                    missing.push(a.clone());
+                    i += 1;
+                }
+                (_, Some(b)) => {
+                    extra.push(b.clone());
+                    j += 1;
+                }
+                (None, None) => break,
+            }
+        }
+        let sample = |ids: &[String]| ids.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+        if !missing.is_empty() {
+            problems.push(format!(
+                "{} live notes are missing from the index (e.g. {}): run `fieldnotes reindex`",
+                missing.len(),
+                sample(&missing)
+            ));
+        }
+        if !extra.is_empty() {
+            problems.push(format!(
+                "the index holds {} notes that are deleted, trashed or duplicated (e.g. {}): run `fieldnotes reindex`",
+                extra.len(),
+                sample(&extra)
+            ));
+        }
+        Ok(problems)
+    }
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| Error::Archive {
+            path: dir.to_path_buf(),
+            source,
+        })
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Archive {
+        path: dir.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,289 @@
+//! The tantivy index: derived from SQLite, rebuildable at any time, caught up from the
+//! change counter. Only one process holds the writer; the others read and let it catch up.
+
+mod facets;
+mod search;
+
+pub use search::{Filters, Highlighter, IndexHits};
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, STRING, Schema,
+    TextFieldIndexing, TextOptions,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
+
+use crate::error::{Error, Result};
+use crate::store::{IndexRecord, Store};
+
+/// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
+const INDEX_FORMAT: u32 = 1;
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+#[derive(Clone, Copy)]
+pub(crate) struct Fields {
+    id: Field,
+    body: Field,
+    tag: Field,
+    kind: Field,
+    session: Field,
+    study: Field,
+    created: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let body_options = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("en_stem")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | FAST),
+        body: b.add_text_field("body", body_options),
+        tag: b.add_text_field("tag", STRING | FAST),
+        kind: b.add_text_field("kind", STRING),
+        session: b.add_text_field("session", STRING),
+        study: b.add_u64_field("study", INDEXED),
+        created: b.add_date_field(
+            "created",
+            DateOptions::default()
+                .set_indexed()
+                .set_fast()
+                .set_precision(DateTimePrecision::Seconds),
+        ),
+    };
+    (b.build(), fields)
+}
+
+/// What the index records about itself with each commit, so it knows how far it is.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Watermark {
+    format: u32,
+    archive_id: String,
+    seq: i64,
+}
+
+/// How a catch-up went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatchUp {
+    /// Nothing to do, or done: the index holds every change.
+    Current { indexed: u64 },
+    /// Another process holds the writer; it (or the next open) will catch up.
+    Behind,
+}
+
+pub struct NoteIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Option<IndexWriter>,
+    fields: Fields,
+    dir: PathBuf,
+    archive_id: String,
+    seq: i64,
+}
+
+impl NoteIndex {
+    /// Opens the index in `dir` (creating or rebuilding it when it is missing, damaged, of
+    /// another format or of another archive) and takes the writer if no one else has it.
+    pub fn open(dir: &Path, archive_id: &str) -> Result<NoteIndex> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("cannot create the index folder {}", dir.display()), e))?;
+        let (schema, fields) = schema();
+        let existing = if dir.join("meta.json").exists() {
+            Index::open_in_dir(dir).ok()
+        } else {
+            None
+        };
+        let index = match existing {
+            Some(index) if index.schema() == schema => index,
+            Some(_) | None => Self::recreate(dir, schema.clone())?,
+        };
+        let writer = match index.writer_with_num_threads(1, WRITER_MEMORY) {
+            Ok(w) => Some(w),
+            Err(TantivyError::LockFailure(..)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let mut note_index = NoteIndex {
+            index,
+            reader,
+            writer,
+            fields,
+            dir: dir.to_path_buf(),
+            archive_id: archive_id.to_owned(),
+            seq: 0,
+        };
+        match note_index.watermark()? {
+            Some(w) if w.format == INDEX_FORMAT && w.archive_id == archive_id => {
+                note_index.seq = w.seq;
+            }
+            Some(_) if note_index.writer.is_some() => note_index.clear()?,
+            _ => {}
+        }
+        Ok(note_index)
+    }
+
+    fn recreate(dir: &Path, schema: Schema) -> Result<Index> {
+        // A damaged or foreign index holds nothing SQLite does not: start it again.
+        for entry in std::fs::read_dir(dir)
+            .map_err(|e| Error::io(format!("cannot read {}", dir.display()), e))?
+            .flatten()
+        {
+            let path = entry.path();
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            removed.map_err(|e| Error::io(format!("cannot reset {}", path.display()), e))?;
+        }
+        Ok(Index::create_in_dir(dir, schema)?)
+    }
+
+    fn watermark(&self) -> Result<Option<Watermark>> {
+        let metas = self.index.load_metas()?;
+        Ok(metas
+            .payload
+            .and_then(|p| serde_json::from_str::<Watermark>(&p).ok()))
+    }
+
+    /// Whether this process holds the index writer.
+    pub fn is_writer(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// The last change number the index holds.
+    pub fn seq(&self) -> i64 {
+        self.seq
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Empties the index so the next catch-up rebuilds it from the first change.
+    pub fn clear(&mut self) -> Result<()> {
+        let Some(writer) = self.writer.as_mut() else {
+            return Err(Error::Invalid(format!(
+                "another fieldnotes process is writing the index in {}: close it and try again",
+                self.dir.display()
+            )));
+        };
+        writer.delete_all_documents()?;
+        self.seq = 0;
+        self.commit()
+    }
+
+    /// Indexes every change SQLite has after the index's watermark (edits and trash included),
+    /// calling `progress` with the number done so far.
+    pub fn catch_up(&mut self, store: &Store, mut progress: impl FnMut(u64)) -> Result<CatchUp> {
+        if self.writer.is_none() {
+            return Ok(CatchUp::Behind);
+        }
+        let store_seq = store.change_seq()?;
+        if store_seq < self.seq {
+            // The database is older than the index (a backup was restored): rebuild.
+            self.clear()?;
+        }
+        if store_seq == self.seq {
+            return Ok(CatchUp::Current { indexed: 0 });
+        }
+        let fields = self.fields;
+        let writer = self.writer.as_mut().expect("checked above");
+        let mut done = 0u64;
+        let mut last = self.seq;
+        store.for_each_change_since(self.seq, |rec| {
+            writer.delete_term(Term::from_field_text(fields.id, &rec.id));
+            if !rec.deleted {
+                writer.add_document(document(&fields, &rec))?;
+            }
+            last = rec.change_seq;
+            done += 1;
+            if done % 10_000 == 0 {
+                progress(done);
+            }
+            Ok(())
+        })?;
+        progress(done);
+        // Changes numbers may be taken without a note changing (an import skipping a note it
+        // already has): the index is current up to the counter, not only the last note.
+        self.seq = last.max(store_seq);
+        self.commit()?;
+        Ok(CatchUp::Current { indexed: done })
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        let writer = self.writer.as_mut().expect("only writers commit");
+        let mut prepared = writer.prepare_commit()?;
+        let mark = Watermark {
+            format: INDEX_FORMAT,
+            archive_id: self.archive_id.clone(),
+            seq: self.seq,
+        };
+        prepared.set_payload(&serde_json::to_string(&mark).expect("watermark serialises"));
+        prepared.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Picks up what another process committed to the index since it was opened.
+    pub fn refresh(&mut self) -> Result<()> {
+        self.reader.reload()?;
+        if let Some(w) = self.watermark()?
+            && w.archive_id == self.archive_id
+        {
+            self.seq = w.seq;
+        }
+        Ok(())
+    }
+
+    /// Every note id the index holds, sorted, for `check`.
+    pub fn note_ids(&self) -> Result<Vec<String>> {
+        let searcher = self.reader.searcher();
+        let mut ids = Vec::new();
+        let mut buf = String::new();
+        for segment in searcher.segment_readers() {
+            let Some(column) = segment.fast_fields().str("id")? else {
+                continue;
+            };
+            for doc in segment.doc_ids_alive() {
+                for ord in column.term_ords(doc) {
+                    buf.clear();
+                    column
+                        .ord_to_str(ord, &mut buf)
+                        .map_err(|e| Error::io("cannot read the index", e))?;
+                    ids.push(buf.clone());
+                }
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+}
+
+fn document(f: &Fields, rec: &IndexRecord) -> TantivyDocument {
+    let mut doc = TantivyDocument::default();
+    doc.add_text(f.id, &rec.id);
+    doc.add_text(f.body, &rec.body);
+    for t in &rec.tags {
+        doc.add_text(f.tag, t);
+    }
+    doc.add_text(f.kind, rec.kind.as_str());
+    doc.add_text(f.session, &rec.session);
+    doc.add_u64(f.study, rec.study as u64);
+    doc.add_date(
+        f.created,
+        tantivy::DateTime::from_timestamp_millis(rec.created_at.timestamp_millis()),
+    );
+    doc
+}

@@ -1,0 +1,297 @@
+//! From a parsed query and filters to ranked note ids, facet counts and snippets.
+
+use std::collections::HashMap;
+use std::ops::Bound;
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query as TQuery,
+    RangeQuery, TermQuery,
+};
+use tantivy::schema::IndexRecordOption;
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{DocAddress, Order, Searcher, Term};
+
+use super::facets::TagCounter;
+use super::{Fields, NoteIndex};
+use crate::error::{Error, Result};
+pub use crate::query::Filters;
+use crate::query::{Expr, Query};
+
+/// The most index terms a `prefix*` expands to; enough for a word stem, bounded for speed.
+const PREFIX_EXPANSIONS: usize = 64;
+
+/// What the index found: the top notes, how many matched, and their tags counted.
+#[derive(Debug, Clone, Default)]
+pub struct IndexHits {
+    pub total: usize,
+    /// Note ids with their relevance (0 when ranked newest first).
+    pub hits: Vec<(String, f32)>,
+    /// Tag (`@busy-parent`) → number of matching notes carrying it.
+    pub tag_counts: HashMap<String, u64>,
+}
+
+/// Marks the matched words of a note's text.
+pub struct Highlighter {
+    generator: SnippetGenerator,
+}
+
+impl Highlighter {
+    /// A fragment of `body` around the best match, matched words wrapped in `**`; the start of
+    /// the text when nothing in it matched (a tag-only search).
+    pub fn snippet(&self, body: &str) -> String {
+        let snippet = self.generator.snippet(body);
+        let fragment = snippet.fragment();
+        if snippet.highlighted().is_empty() || fragment.is_empty() {
+            return leading(body, 160);
+        }
+        let mut out = String::with_capacity(fragment.len() + 8);
+        let mut at = 0;
+        for range in snippet.highlighted() {
+            out.push_str(&fragment[at..range.start]);
+            out.push_str("**");
+            out.push_str(&fragment[range.clone()]);
+            out.push_str("**");
+            at = range.end;
+        }
+        out.push_str(&fragment[at..]);
+        out
+    }
+}
+
+fn leading(body: &str, max_chars: usize) -> String {
+    match body.char_indices().nth(max_chars) {
+        Some((i, _)) => format!("{}…", &body[..i]),
+        None => body.to_owned(),
+    }
+}
+
+impl NoteIndex {
+    /// The `limit` best notes for `query` within `filters`, with the total and tag counts
+    /// over every match. Ranked by BM25 when the query has words, newest first otherwise.
+    pub fn search(
+        &self,
+        query: &Query,
+        filters: &Filters,
+        limit: usize,
+    ) -> Result<(IndexHits, Highlighter)> {
+        let searcher = self.reader.searcher();
+        let tquery = self.build(&searcher, query, filters)?;
+        let top = TopDocs::with_limit(limit.max(1));
+        let (addresses, total, tag_counts): (Vec<(f32, DocAddress)>, usize, _) = if query.has_text()
+        {
+            searcher.search(&tquery, &(top.order_by_score(), Count, TagCounter))?
+        } else {
+            let (newest, total, counts) = searcher.search(
+                &tquery,
+                &(
+                    top.order_by_fast_field::<tantivy::DateTime>("created", Order::Desc),
+                    Count,
+                    TagCounter,
+                ),
+            )?;
+            let newest = newest.into_iter().map(|(_, addr)| (0.0, addr)).collect();
+            (newest, total, counts)
+        };
+        let mut hits = Vec::with_capacity(addresses.len());
+        for (score, addr) in addresses.into_iter().take(limit) {
+            hits.push((doc_id(&searcher, addr)?, score));
+        }
+        let mut generator = SnippetGenerator::create(&searcher, &*tquery, self.fields.body)?;
+        generator.set_max_num_chars(180);
+        Ok((
+            IndexHits {
+                total,
+                hits,
+                tag_counts,
+            },
+            Highlighter { generator },
+        ))
+    }
+
+    /// The ids of every note that matches, in no particular order: what analysis works on.
+    pub fn matching_ids(&self, query: &Query, filters: &Filters) -> Result<Vec<String>> {
+        let searcher = self.reader.searcher();
+        let tquery = self.build(&searcher, query, filters)?;
+        let addresses = searcher.search(&tquery, &tantivy::collector::DocSetCollector)?;
+        addresses
+            .into_iter()
+            .map(|addr| doc_id(&searcher, addr))
+            .collect()
+    }
+
+    fn build(&self, searcher: &Searcher, query: &Query, filters: &Filters) -> Result<Box<dyn TQuery>> {
+        let builder = Builder {
+            fields: self.fields,
+            searcher,
+            index: &self.index,
+        };
+        let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
+        if let Some(expr) = &query.expr {
+            clauses.push((Occur::Must, builder.expr(expr)?));
+        }
+        let f = self.fields;
+        for tag in &filters.tags {
+            clauses.push((Occur::Must, exact(f.tag, &tag.to_string())));
+        }
+        if let Some(kind) = filters.kind {
+            clauses.push((Occur::Must, exact(f.kind, kind.as_str())));
+        }
+        if let Some(session) = &filters.session {
+            clauses.push((Occur::Must, exact(f.session, session)));
+        }
+        if let Some(study) = filters.study {
+            let term = Term::from_field_u64(f.study, study as u64);
+            clauses.push((
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                    0.0,
+                )),
+            ));
+        }
+        if filters.since.is_some() || filters.until.is_some() {
+            let bound = |t: Option<chrono::DateTime<chrono::Utc>>| match t {
+                Some(t) => Bound::Included(Term::from_field_date_for_search(
+                    f.created,
+                    tantivy::DateTime::from_timestamp_secs(t.timestamp()),
+                )),
+                None => Bound::Unbounded,
+            };
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(bound(filters.since), bound(filters.until))),
+            ));
+        }
+        Ok(match clauses.len() {
+            0 => Box::new(AllQuery),
+            1 => clauses.pop().expect("one clause").1,
+            _ => Box::new(BooleanQuery::new(clauses)),
+        })
+    }
+}
+
+/// A filter on an untokenised field that does not change the ranking.
+fn exact(field: tantivy::schema::Field, value: &str) -> Box<dyn TQuery> {
+    Box::new(ConstScoreQuery::new(
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, value),
+            IndexRecordOption::Basic,
+        )),
+        0.0,
+    ))
+}
+
+fn doc_id(searcher: &Searcher, addr: DocAddress) -> Result<String> {
+    let segment = searcher.segment_reader(addr.segment_ord);
+    let column = segment
+        .fast_fields()
+        .str("id")?
+        .ok_or_else(|| Error::Invalid("the index has no note ids: run `fieldnotes reindex`".into()))?;
+    let mut id = String::new();
+    if let Some(ord) = column.term_ords(addr.doc_id).next() {
+        column
+            .ord_to_str(ord, &mut id)
+            .map_err(|e| Error::io("cannot read the index", e))?;
+    }
+    Ok(id)
+}
+
+struct Builder<'a> {
+    fields: Fields,
+    searcher: &'a Searcher,
+    index: &'a tantivy::Index,
+}
+
+impl Builder<'_> {
+    fn expr(&self, e: &Expr) -> Result<Box<dyn TQuery>> {
+        Ok(match e {
+            Expr::Word(text) | Expr::Phrase(text) => self.text(text)?,
+            Expr::Prefix(prefix) => self.prefix(prefix)?,
+            Expr::Tag(tag) => exact(self.fields.tag, &tag.to_string()),
+            Expr::Not(_) => self.all_of(std::slice::from_ref(e))?,
+            Expr::And(parts) => self.all_of(parts)?,
+            Expr::Or(parts) => {
+                let clauses = parts
+                    .iter()
+                    .map(|p| Ok((Occur::Should, self.expr(p)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                Box::new(BooleanQuery::new(clauses))
+            }
+        })
+    }
+
+    fn all_of(&self, parts: &[Expr]) -> Result<Box<dyn TQuery>> {
+        let mut clauses = Vec::with_capacity(parts.len() + 1);
+        for p in parts {
+            match p {
+                Expr::Not(inner) => clauses.push((Occur::MustNot, self.expr(inner)?)),
+                other => clauses.push((Occur::Must, self.expr(other)?)),
+            }
+        }
+        if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// Words go through the same analysis as the notes (lowercase, English stem); a word the
+    /// analyser splits (`e-mail`) becomes a phrase.
+    fn text(&self, text: &str) -> Result<Box<dyn TQuery>> {
+        let mut analyzer = self.index.tokenizer_for_field(self.fields.body)?;
+        let mut terms: Vec<(usize, Term)> = Vec::new();
+        let mut stream = analyzer.token_stream(text);
+        stream.process(&mut |token| {
+            terms.push((token.position, Term::from_field_text(self.fields.body, &token.text)));
+        });
+        Ok(match terms.len() {
+            // Only punctuation: it cannot match a word, so it narrows nothing.
+            0 => Box::new(AllQuery),
+            1 => Box::new(TermQuery::new(
+                terms.pop().expect("one term").1,
+                IndexRecordOption::WithFreqs,
+            )),
+            _ => Box::new(PhraseQuery::new_with_offset(terms)),
+        })
+    }
+
+    /// Expands `prefix*` into the index's words that start with it, scored like words.
+    fn prefix(&self, prefix: &str) -> Result<Box<dyn TQuery>> {
+        let mut upper = prefix.as_bytes().to_vec();
+        upper.push(0xFF);
+        let mut words: Vec<Vec<u8>> = Vec::new();
+        for segment in self.searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.body)?;
+            let mut stream = inverted
+                .terms()
+                .range()
+                .ge(prefix.as_bytes())
+                .lt(&upper)
+                .into_stream()
+                .map_err(|e| Error::io("cannot read the index", e))?;
+            while let Some((key, _)) = stream.next() {
+                if words.len() >= PREFIX_EXPANSIONS * 4 {
+                    break;
+                }
+                words.push(key.to_vec());
+            }
+        }
+        words.sort();
+        words.dedup();
+        words.truncate(PREFIX_EXPANSIONS);
+        if words.is_empty() {
+            return Ok(Box::new(EmptyQuery));
+        }
+        let clauses = words
+            .iter()
+            .map(|w| {
+                let term = Term::from_field_text(self.fields.body, &String::from_utf8_lossy(w));
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn TQuery>,
+                )
+            })
+            .collect();
+        Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+}

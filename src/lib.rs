@@ -1,0 +1,16 @@
+//! fieldnotes: capture, tag, find and understand customer-experience field notes.
+//!
+//! SQLite ([`store`]) is the single source of truth; the tantivy index ([`index`]) is derived
+//! from it and can be rebuilt at any time; [`archive::Archive`] is the one way to open both.
+
+pub mod archive;
+pub mod error;
+pub mod index;
+pub mod io;
+pub mod model;
+pub mod query;
+pub mod store;
+pub mod time;
+
+pub use archive::Archive;
+pub use error::{Error, Result};

@@ -1,0 +1,272 @@
+//! The inline tag parser: the one place that decides what in a note's text is a tag.
+//!
+//! A tag is a token that starts with a sigil (`@ # ! + =`) immediately followed by a
+//! letter of any script. A sigil anywhere else (`a@b.com`, `Wow!`, `C#`, `1+1`) is text.
+
+use std::fmt;
+use std::ops::Range;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// The five kinds of tag a researcher can put on a note.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Facet {
+    Persona,
+    Touchpoint,
+    Emotion,
+    Job,
+    Code,
+}
+
+impl Facet {
+    pub const ALL: [Facet; 5] = [
+        Facet::Persona,
+        Facet::Touchpoint,
+        Facet::Emotion,
+        Facet::Job,
+        Facet::Code,
+    ];
+
+    pub fn sigil(self) -> char {
+        match self {
+            Facet::Persona => '@',
+            Facet::Touchpoint => '#',
+            Facet::Emotion => '!',
+            Facet::Job => '+',
+            Facet::Code => '=',
+        }
+    }
+
+    pub fn from_sigil(c: char) -> Option<Facet> {
+        Facet::ALL.into_iter().find(|f| f.sigil() == c)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Facet::Persona => "persona",
+            Facet::Touchpoint => "touchpoint",
+            Facet::Emotion => "emotion",
+            Facet::Job => "job",
+            Facet::Code => "code",
+        }
+    }
+}
+
+impl fmt::Display for Facet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Facet {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_lowercase();
+        Facet::ALL
+            .into_iter()
+            .find(|f| f.as_str() == lower || lower.len() == 1 && lower.starts_with(f.sigil()))
+            .ok_or_else(|| {
+                format!("unknown facet {s:?}: expected persona, touchpoint, emotion, job or code")
+            })
+    }
+}
+
+/// A tag: a facet and a normalised name, written `@busy-parent`, `#checkout`, …
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Tag {
+    pub facet: Facet,
+    pub name: String,
+}
+
+impl Tag {
+    /// Builds a tag from a name typed anywhere (flag, CSV column), normalising it.
+    /// Returns `None` when nothing of the name is left after normalising.
+    pub fn new(facet: Facet, raw_name: &str) -> Option<Tag> {
+        let name = normalize_name(raw_name);
+        (!name.is_empty()).then_some(Tag { facet, name })
+    }
+
+    /// Parses a whole token such as `#checkout`; `None` unless the token is exactly one tag.
+    pub fn parse_token(token: &str) -> Option<Tag> {
+        let spans = parse_inline(token);
+        match spans.as_slice() {
+            [only] if only.range == (0..token.len()) => Some(only.tag.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.facet.sigil(), self.name)
+    }
+}
+
+/// Where a tag sits in the text (byte range, sigil included), for colouring while typing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagSpan {
+    pub tag: Tag,
+    pub range: Range<usize>,
+}
+
+/// Lowercases and joins words with `-`: `"Busy Parent"` and `busy_parent` become `busy-parent`.
+pub fn normalize_name(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut pending_dash = false;
+    for c in raw.chars() {
+        if is_name_char(c) {
+            if pending_dash && !out.is_empty() {
+                out.push('-');
+            }
+            pending_dash = false;
+            out.extend(c.to_lowercase());
+        } else {
+            pending_dash = true;
+        }
+    }
+    out
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// Characters that may open a token before a sigil, as in `(#checkout)` or `"@student"`.
+fn is_opening(c: char) -> bool {
+    matches!(c, '(' | '[' | '{' | '"' | '\'' | '“' | '‘' | '«')
+}
+
+/// Finds every inline tag in `text`, in order of appearance. Never fails: anything that is
+/// not a tag is text.
+pub fn parse_inline(text: &str) -> Vec<TagSpan> {
+    let mut spans = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    let mut at_token_start = true;
+    while let Some((i, c)) = chars.next() {
+        if c.is_whitespace() {
+            at_token_start = true;
+            continue;
+        }
+        if at_token_start && is_opening(c) {
+            continue;
+        }
+        if at_token_start && let Some(facet) = Facet::from_sigil(c) {
+            let name_start = i + c.len_utf8();
+            let starts_with_letter = text[name_start..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphabetic);
+            if starts_with_letter {
+                let end = tag_name_end(text, name_start);
+                let name = normalize_name(&text[name_start..end]);
+                spans.push(TagSpan {
+                    tag: Tag { facet, name },
+                    range: i..end,
+                });
+                while chars.peek().is_some_and(|&(j, _)| j < end) {
+                    chars.next();
+                }
+            }
+        }
+        at_token_start = false;
+    }
+    spans
+}
+
+/// A name runs over letters and digits joined by single `-` or `_`; it never ends on a joiner.
+fn tag_name_end(text: &str, start: usize) -> usize {
+    let mut end = start;
+    let mut joiner_at: Option<usize> = None;
+    for (offset, c) in text[start..].char_indices() {
+        let pos = start + offset;
+        if is_name_char(c) {
+            end = pos + c.len_utf8();
+            joiner_at = None;
+        } else if (c == '-' || c == '_') && joiner_at.is_none() {
+            joiner_at = Some(pos);
+        } else {
+            break;
+        }
+    }
+    end
+}
+
+/// The distinct tags of a text, sorted, as stored on a note.
+pub fn tags_of(text: &str) -> Vec<Tag> {
+    let mut tags: Vec<Tag> = parse_inline(text).into_iter().map(|s| s.tag).collect();
+    tags.sort();
+    tags.dedup();
+    tags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(text: &str) -> Vec<String> {
+        parse_inline(text)
+            .into_iter()
+            .map(|s| s.tag.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn finds_every_facet() {
+        assert_eq!(
+            names("Waited 6 min #checkout !frustrated @busy-parent +quick-pickup =wait-time"),
+            ["#checkout", "!frustrated", "@busy-parent", "+quick-pickup", "=wait-time"]
+        );
+    }
+
+    #[test]
+    fn sigils_inside_words_are_text() {
+        for text in [
+            "mail a@b.com now",
+            "Wow! great",
+            "C# and F#",
+            "1+1=2",
+            "https://shop.example/#basket?x=1",
+            "+1 for that",
+            "#1 priority",
+            "!!!",
+            "@ home",
+            "price = 5",
+            "🎉#party",
+        ] {
+            assert!(names(text).is_empty(), "{text:?} gave {:?}", names(text));
+        }
+    }
+
+    #[test]
+    fn names_are_normalised() {
+        assert_eq!(names("@Busy_Parent"), ["@busy-parent"]);
+        assert_eq!(names("#click--and-collect,"), ["#click"]);
+        assert_eq!(names("#click-and-collect, then"), ["#click-and-collect"]);
+        assert_eq!(names("#checkout's queue"), ["#checkout"]);
+        assert_eq!(names("(#checkout) !frustrated."), ["#checkout", "!frustrated"]);
+        assert_eq!(names("#self-"), ["#self"]);
+        assert_eq!(normalize_name("  Busy   parent "), "busy-parent");
+    }
+
+    #[test]
+    fn any_script_is_a_name() {
+        assert_eq!(names("#レジ !ärgerlich @взрослый"), ["#レジ", "!ärgerlich", "@взрослый"]);
+        assert!(names("会計で待った😤").is_empty());
+    }
+
+    #[test]
+    fn span_covers_the_tag() {
+        let text = "queue #checkout!";
+        let spans = parse_inline(text);
+        assert_eq!(&text[spans[0].range.clone()], "#checkout");
+    }
+
+    #[test]
+    fn parse_token_needs_the_whole_token() {
+        assert_eq!(Tag::parse_token("#checkout").unwrap().name, "checkout");
+        assert!(Tag::parse_token("#checkout,").is_none());
+        assert!(Tag::parse_token("checkout").is_none());
+    }
+}

@@ -1,0 +1,576 @@
+//! Notes: capture, edit (keeping revisions), trash and restore, and bulk import.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::sessions::{NewSession, insert_session, participant_id, resolve_id};
+use super::tags::tag_id;
+use super::{Store, next_change};
+use crate::error::{Error, Result};
+use crate::model::{Note, NoteKind, Participant, Revision, Tag, tags_of};
+use crate::time;
+
+/// A note as typed: its tags come from the text plus any given beside it.
+#[derive(Debug, Clone)]
+pub struct NewNote {
+    pub session: String,
+    pub kind: NoteKind,
+    pub body: String,
+    pub extra_tags: Vec<Tag>,
+}
+
+/// A note with everything the archive keeps about it: what imports write and exports read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoteRecord {
+    pub id: String,
+    pub session: String,
+    pub kind: NoteKind,
+    pub body: String,
+    /// All its tags; those not written in the body are kept as given beside it.
+    pub tags: Vec<Tag>,
+    pub participant: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub offset_ms: Option<i64>,
+    pub source: Option<String>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// Earlier versions, oldest first.
+    pub revisions: Vec<Revision>,
+}
+
+/// What the search index needs of a note, read in change order.
+#[derive(Debug, Clone)]
+pub struct IndexRecord {
+    pub id: String,
+    pub session: String,
+    pub study: i64,
+    pub kind: NoteKind,
+    pub body: String,
+    /// As written: `@busy-parent`, `#checkout`, …
+    pub tags: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub deleted: bool,
+    pub change_seq: i64,
+}
+
+/// How much an import added and how much it already had.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportCounts {
+    pub added: u64,
+    pub already_present: u64,
+}
+
+const NOTE_COLUMNS: &str =
+    "n.id, n.session_id, n.kind, n.body, n.created_at, n.updated_at, n.offset_ms, n.deleted_at";
+
+fn raw_note(r: &Row<'_>) -> rusqlite::Result<[Option<String>; 8]> {
+    Ok([
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get::<_, Option<i64>>(6)?.map(|v| v.to_string()),
+        r.get(7)?,
+    ])
+}
+
+fn note_from_raw(raw: [Option<String>; 8], tags: Vec<Tag>) -> Result<Note> {
+    let [id, session, kind, body, created, updated, offset, deleted] = raw;
+    let need = |v: Option<String>| v.unwrap_or_default();
+    Ok(Note {
+        id: need(id),
+        session: need(session),
+        kind: need(kind).parse().map_err(Error::Invalid)?,
+        body: need(body),
+        tags,
+        created_at: time::from_db(&need(created))?,
+        updated_at: time::from_db(&need(updated))?,
+        offset_ms: offset.and_then(|o| o.parse().ok()),
+        deleted_at: deleted.as_deref().map(time::from_db).transpose()?,
+    })
+}
+
+fn parse_tag_text(facet: &str, name: String) -> Result<Tag> {
+    Ok(Tag {
+        facet: facet.parse().map_err(Error::Invalid)?,
+        name,
+    })
+}
+
+/// Tags written as `@a #b`, the way revisions keep them.
+fn tags_to_text(tags: &[Tag]) -> String {
+    tags.iter().map(Tag::to_string).collect::<Vec<_>>().join(" ")
+}
+
+fn tags_from_text(text: &str) -> Vec<Tag> {
+    text.split_whitespace().filter_map(Tag::parse_token).collect()
+}
+
+impl Store {
+    /// Saves a new note in its own transaction; when this returns, the note is durable.
+    pub fn add_note(&self, new: &NewNote) -> Result<Note> {
+        if new.body.trim().is_empty() {
+            return Err(Error::Invalid("a note needs some text".into()));
+        }
+        let tx = self.write()?;
+        let (started, ended): (String, Option<String>) = tx
+            .query_row(
+                "SELECT started_at, ended_at FROM sessions WHERE id = ?1",
+                [&new.session],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("no session with id {}", new.session)))?;
+        let now = time::now();
+        let started = time::from_db(&started)?;
+        let ended = ended.as_deref().map(time::from_db).transpose()?;
+        // Notes written after the session (memos, write-ups) have no offset into it.
+        let offset_ms = (now >= started && ended.is_none_or(|e| now <= e))
+            .then(|| (now - started).num_milliseconds());
+        let mut tags = tags_of(&new.body);
+        tags.extend(new.extra_tags.iter().cloned());
+        let record = NoteRecord {
+            id: ulid::Ulid::new().to_string(),
+            session: new.session.clone(),
+            kind: new.kind,
+            body: new.body.clone(),
+            tags,
+            participant: None,
+            created_at: now,
+            updated_at: now,
+            offset_ms,
+            source: None,
+            deleted_at: None,
+            revisions: Vec::new(),
+        };
+        let mut tag_ids = HashMap::new();
+        insert_note(&tx, &record, &mut tag_ids)?;
+        tx.commit()?;
+        self.note(&record.id)
+    }
+
+    pub fn note(&self, id: &str) -> Result<Note> {
+        let sql = format!("SELECT {NOTE_COLUMNS} FROM notes n WHERE n.id = ?1");
+        let raw = self
+            .conn()
+            .query_row(&sql, [id], raw_note)
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("no note with id {id}")))?;
+        note_from_raw(raw, self.note_tags(id)?)
+    }
+
+    /// Finds a note by its id or a unique start of it.
+    pub fn resolve_note(&self, prefix: &str) -> Result<String> {
+        resolve_id(self.conn(), "notes", "note", prefix)
+    }
+
+    pub fn note_tags(&self, id: &str) -> Result<Vec<Tag>> {
+        note_tags(self.conn(), id)
+    }
+
+    /// The live notes of a session in the order they were written.
+    pub fn session_notes(&self, session: &str) -> Result<Vec<Note>> {
+        let sql = format!(
+            "SELECT {NOTE_COLUMNS} FROM notes n WHERE n.session_id = ?1 AND n.deleted_at IS NULL \
+             ORDER BY n.created_at, n.id"
+        );
+        let mut stmt = self.conn().prepare(&sql)?;
+        let raws = stmt
+            .query_map([session], raw_note)?
+            .collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter()
+            .map(|raw| {
+                let tags = self.note_tags(raw[0].as_deref().unwrap_or_default())?;
+                note_from_raw(raw, tags)
+            })
+            .collect()
+    }
+
+    /// Replaces a note's text (and kind), keeping the version it replaces as a revision.
+    /// Tags typed in the text follow the new text; tags given beside it stay.
+    pub fn edit_note(&self, id: &str, body: &str, kind: Option<NoteKind>) -> Result<Note> {
+        if body.trim().is_empty() {
+            return Err(Error::Invalid(
+                "a note cannot be emptied: move it to the trash with `rm` instead".into(),
+            ));
+        }
+        let tx = self.write()?;
+        let (old_kind, old_body, old_updated, deleted): (String, String, String, Option<String>) = tx
+            .query_row(
+                "SELECT kind, body, updated_at, deleted_at FROM notes WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("no note with id {id}")))?;
+        if deleted.is_some() {
+            return Err(Error::Invalid(format!(
+                "note {id} is in the trash: `restore` it before editing"
+            )));
+        }
+        let old_tags = note_tags(&tx, id)?;
+        let new_kind = kind.unwrap_or(old_kind.parse().map_err(Error::Invalid)?);
+        if body == old_body && new_kind.as_str() == old_kind {
+            tx.commit()?;
+            return self.note(id);
+        }
+        tx.execute(
+            "INSERT INTO note_revisions (note_id, kind, body, tags, written_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, old_kind, old_body, tags_to_text(&old_tags), old_updated],
+        )?;
+        let seq = next_change(&tx)?;
+        let now = time::now();
+        tx.execute(
+            "UPDATE notes SET body = ?2, kind = ?3, updated_at = ?4, change_seq = ?5 WHERE id = ?1",
+            params![id, body, new_kind.as_str(), time::to_db(&now), seq],
+        )?;
+        tx.execute(
+            "DELETE FROM note_tags WHERE note_id = ?1 AND origin = 'inline'",
+            [id],
+        )?;
+        let mut ids = HashMap::new();
+        link_tags(&tx, id, &tags_of(body), &[], &mut ids)?;
+        tx.commit()?;
+        self.note(id)
+    }
+
+    /// Every version of a note, oldest first, ending with the current one.
+    pub fn history(&self, id: &str) -> Result<Vec<Revision>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT kind, body, tags, written_at FROM note_revisions WHERE note_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = rows
+            .into_iter()
+            .map(|(kind, body, tags, written)| {
+                Ok(Revision {
+                    kind: kind.parse().map_err(Error::Invalid)?,
+                    body,
+                    tags: tags_from_text(&tags),
+                    written_at: time::from_db(&written)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let current = self.note(id)?;
+        out.push(Revision {
+            kind: current.kind,
+            body: current.body,
+            tags: current.tags,
+            written_at: current.updated_at,
+        });
+        Ok(out)
+    }
+
+    /// Moves a note to the trash: hidden from search and analysis, restorable.
+    pub fn trash_note(&self, id: &str) -> Result<Note> {
+        self.set_deleted(id, Some(time::now()))
+    }
+
+    pub fn restore_note(&self, id: &str) -> Result<Note> {
+        self.set_deleted(id, None)
+    }
+
+    fn set_deleted(&self, id: &str, at: Option<DateTime<Utc>>) -> Result<Note> {
+        let tx = self.write()?;
+        let deleted: Option<String> = tx
+            .query_row("SELECT deleted_at FROM notes WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("no note with id {id}")))?;
+        match (&deleted, &at) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Invalid(format!("note {id} is already in the trash")));
+            }
+            (None, None) => return Err(Error::Invalid(format!("note {id} is not in the trash"))),
+            _ => {}
+        }
+        let seq = next_change(&tx)?;
+        tx.execute(
+            "UPDATE notes SET deleted_at = ?2, change_seq = ?3 WHERE id = ?1",
+            params![id, at.as_ref().map(time::to_db), seq],
+        )?;
+        tx.commit()?;
+        self.note(id)
+    }
+
+    /// Notes in the trash, most recently deleted first.
+    pub fn trashed_notes(&self) -> Result<Vec<Note>> {
+        let sql = format!(
+            "SELECT {NOTE_COLUMNS} FROM notes n WHERE n.deleted_at IS NOT NULL ORDER BY n.deleted_at DESC"
+        );
+        let mut stmt = self.conn().prepare(&sql)?;
+        let raws = stmt.query_map([], raw_note)?.collect::<Result<Vec<_>, _>>()?;
+        raws.into_iter()
+            .map(|raw| {
+                let tags = self.note_tags(raw[0].as_deref().unwrap_or_default())?;
+                note_from_raw(raw, tags)
+            })
+            .collect()
+    }
+
+    /// Everything about every note (trash included), in creation order, for exports.
+    pub fn for_each_note_record(&self, mut f: impl FnMut(NoteRecord) -> Result<()>) -> Result<()> {
+        let mut stmt = self.conn().prepare(
+            "SELECT n.id, n.session_id, n.kind, n.body, p.pseudonym, n.created_at, n.updated_at, \
+               n.offset_ms, n.source, n.deleted_at \
+             FROM notes n LEFT JOIN participants p ON p.id = n.participant_id \
+             ORDER BY n.created_at, n.id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(0)?;
+            let kind: String = r.get(2)?;
+            let deleted: Option<String> = r.get(9)?;
+            let mut revisions = self.history(&id)?;
+            revisions.pop();
+            f(NoteRecord {
+                tags: self.note_tags(&id)?,
+                id,
+                session: r.get(1)?,
+                kind: kind.parse().map_err(Error::Invalid)?,
+                body: r.get(3)?,
+                participant: r.get(4)?,
+                created_at: time::from_db(&r.get::<_, String>(5)?)?,
+                updated_at: time::from_db(&r.get::<_, String>(6)?)?,
+                offset_ms: r.get(7)?,
+                source: r.get(8)?,
+                deleted_at: deleted.as_deref().map(time::from_db).transpose()?,
+                revisions,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Notes changed after `seq`, in change order: what the index must catch up on.
+    pub fn for_each_change_since(
+        &self,
+        seq: i64,
+        mut f: impl FnMut(IndexRecord) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn().prepare(
+            "SELECT n.id, n.session_id, s.study_id, n.kind, n.body, n.created_at, \
+               n.deleted_at IS NOT NULL, n.change_seq, \
+               (SELECT group_concat(CASE t.facet WHEN 'persona' THEN '@' WHEN 'touchpoint' THEN '#' \
+                   WHEN 'emotion' THEN '!' WHEN 'job' THEN '+' ELSE '=' END || t.name, ' ') \
+                FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = n.id) \
+             FROM notes n JOIN sessions s ON s.id = n.session_id \
+             WHERE n.change_seq > ?1 ORDER BY n.change_seq",
+        )?;
+        let mut rows = stmt.query([seq])?;
+        while let Some(r) = rows.next()? {
+            let kind: String = r.get(3)?;
+            let tags: Option<String> = r.get(8)?;
+            f(IndexRecord {
+                id: r.get(0)?,
+                session: r.get(1)?,
+                study: r.get(2)?,
+                kind: kind.parse().map_err(Error::Invalid)?,
+                body: r.get(4)?,
+                created_at: time::from_db(&r.get::<_, String>(5)?)?,
+                deleted: r.get(6)?,
+                change_seq: r.get(7)?,
+                tags: tags
+                    .map(|t| t.split(' ').map(str::to_owned).collect())
+                    .unwrap_or_default(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Ids of every note not in the trash, sorted.
+    pub fn live_note_ids(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT id FROM notes WHERE deleted_at IS NULL ORDER BY id")?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(ids)
+    }
+
+    pub fn live_note_count(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("SELECT count(*) FROM notes WHERE deleted_at IS NULL", [], |r| r.get(0))?)
+    }
+
+    /// Runs a whole import in one transaction: if `fill` fails, nothing of it is kept.
+    pub fn import<F>(&self, fill: F) -> Result<ImportCounts>
+    where
+        F: FnOnce(&mut ImportSink<'_>) -> Result<()>,
+    {
+        let tx = self.write()?;
+        let mut sink = ImportSink {
+            tx: &tx,
+            tag_ids: HashMap::new(),
+            known_sessions: BTreeSet::new(),
+            counts: ImportCounts::default(),
+        };
+        fill(&mut sink)?;
+        let counts = sink.counts;
+        tx.commit()?;
+        Ok(counts)
+    }
+}
+
+/// Where an import writes, inside its one transaction.
+pub struct ImportSink<'a> {
+    tx: &'a Connection,
+    tag_ids: HashMap<Tag, i64>,
+    known_sessions: BTreeSet<String>,
+    counts: ImportCounts,
+}
+
+impl ImportSink<'_> {
+    /// Makes sure a session exists (an existing one with the same id is kept as it is).
+    pub fn session(&mut self, session: &NewSession) -> Result<String> {
+        if let Some(id) = &session.id
+            && self.known_sessions.contains(id)
+        {
+            return Ok(id.clone());
+        }
+        let id = insert_session(self.tx, session)?;
+        self.known_sessions.insert(id.clone());
+        Ok(id)
+    }
+
+    /// The id of a session with this study and title, if an earlier import made one.
+    pub fn session_titled(&self, study: &str, title: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT s.id FROM sessions s JOIN studies st ON st.id = s.study_id \
+                 WHERE st.name = ?1 AND s.title = ?2 ORDER BY s.started_at LIMIT 1",
+                params![study, title],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn participant(&mut self, p: &Participant) -> Result<()> {
+        participant_id(self.tx, p).map(|_| ())
+    }
+
+    /// Adds a note unless one with its id is already in the archive.
+    pub fn note(&mut self, record: &NoteRecord) -> Result<bool> {
+        let added = insert_note(self.tx, record, &mut self.tag_ids)?;
+        if added {
+            self.counts.added += 1;
+        } else {
+            self.counts.already_present += 1;
+        }
+        Ok(added)
+    }
+}
+
+/// Inserts a note with its tags and revisions; `false` when its id is already there.
+fn insert_note(tx: &Connection, n: &NoteRecord, tag_ids: &mut HashMap<Tag, i64>) -> Result<bool> {
+    let participant = match &n.participant {
+        Some(p) => Some(participant_id(
+            tx,
+            &Participant {
+                pseudonym: p.clone(),
+                consent: false,
+                consent_date: None,
+                contact: None,
+            },
+        )?),
+        None => None,
+    };
+    let seq = next_change(tx)?;
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO notes (id, session_id, kind, body, participant_id, created_at, updated_at, \
+           offset_ms, source, deleted_at, change_seq) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    let added = insert.execute(params![
+        n.id,
+        n.session,
+        n.kind.as_str(),
+        n.body,
+        participant,
+        time::to_db(&n.created_at),
+        time::to_db(&n.updated_at),
+        n.offset_ms,
+        n.source,
+        n.deleted_at.as_ref().map(time::to_db),
+        seq
+    ])?;
+    if added == 0 {
+        return Ok(false);
+    }
+    let inline = tags_of(&n.body);
+    let explicit: Vec<Tag> = n
+        .tags
+        .iter()
+        .filter(|t| !inline.contains(t))
+        .cloned()
+        .collect();
+    link_tags(tx, &n.id, &inline, &explicit, tag_ids)?;
+    let mut revision = tx.prepare_cached(
+        "INSERT INTO note_revisions (note_id, kind, body, tags, written_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for r in &n.revisions {
+        revision.execute(params![
+            n.id,
+            r.kind.as_str(),
+            r.body,
+            tags_to_text(&r.tags),
+            time::to_db(&r.written_at)
+        ])?;
+    }
+    Ok(true)
+}
+
+fn link_tags(
+    tx: &Connection,
+    note: &str,
+    inline: &[Tag],
+    explicit: &[Tag],
+    ids: &mut HashMap<Tag, i64>,
+) -> Result<()> {
+    let mut link = tx.prepare_cached(
+        "INSERT OR IGNORE INTO note_tags (note_id, tag_id, origin) VALUES (?1, ?2, ?3)",
+    )?;
+    for (tags, origin) in [(inline, "inline"), (explicit, "explicit")] {
+        for tag in tags {
+            let id = match ids.get(tag) {
+                Some(id) => *id,
+                None => {
+                    let id = tag_id(tx, tag)?;
+                    ids.insert(tag.clone(), id);
+                    id
+                }
+            };
+            link.execute(params![note, id, origin])?;
+        }
+    }
+    Ok(())
+}
+
+fn note_tags(conn: &Connection, id: &str) -> Result<Vec<Tag>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.facet, t.name FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = ?1",
+    )?;
+    let rows = stmt
+        .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut tags = rows
+        .into_iter()
+        .map(|(f, n)| parse_tag_text(&f, n))
+        .collect::<Result<Vec<_>>>()?;
+    tags.sort();
+    Ok(tags)
+}

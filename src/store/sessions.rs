@@ -1,0 +1,301 @@
+//! Studies, sessions and participants.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::Store;
+use crate::error::{Error, Result};
+use crate::model::{Participant, Session, SessionKind};
+use crate::time;
+
+/// What `session start` (and imports) need to open a session.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Given by imports that carry their own ids; a new ULID otherwise.
+    pub id: Option<String>,
+    pub study: String,
+    pub kind: SessionKind,
+    pub title: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub researcher: Option<String>,
+    pub location: Option<String>,
+    pub channel: Option<String>,
+    pub participants: Vec<Participant>,
+}
+
+impl NewSession {
+    pub fn new(study: impl Into<String>, kind: SessionKind) -> NewSession {
+        NewSession {
+            id: None,
+            study: study.into(),
+            kind,
+            title: None,
+            started_at: None,
+            ended_at: None,
+            researcher: None,
+            location: None,
+            channel: None,
+            participants: Vec::new(),
+        }
+    }
+}
+
+const SESSION_COLUMNS: &str = "s.id, st.name, s.kind, s.title, s.started_at, s.ended_at, \
+     s.researcher, s.location, s.channel, \
+     (SELECT group_concat(p.pseudonym, char(31)) FROM session_participants sp \
+        JOIN participants p ON p.id = sp.participant_id WHERE sp.session_id = s.id), \
+     (SELECT count(*) FROM notes n WHERE n.session_id = s.id AND n.deleted_at IS NULL)";
+
+fn session_from_row(r: &Row<'_>) -> rusqlite::Result<(Session, String, String, Option<String>)> {
+    let participants: Option<String> = r.get(9)?;
+    let kind: String = r.get(2)?;
+    let session = Session {
+        id: r.get(0)?,
+        study: r.get(1)?,
+        kind: SessionKind::Interview,
+        title: r.get(3)?,
+        started_at: DateTime::<Utc>::MIN_UTC,
+        ended_at: None,
+        researcher: r.get(6)?,
+        location: r.get(7)?,
+        channel: r.get(8)?,
+        participants: participants
+            .map(|p| p.split('\u{1f}').map(str::to_owned).collect())
+            .unwrap_or_default(),
+        note_count: r.get(10)?,
+    };
+    Ok((session, kind, r.get(4)?, r.get(5)?))
+}
+
+fn finish_session(raw: (Session, String, String, Option<String>)) -> Result<Session> {
+    let (mut s, kind, started, ended) = raw;
+    s.kind = kind.parse().map_err(Error::Invalid)?;
+    s.started_at = time::from_db(&started)?;
+    s.ended_at = ended.as_deref().map(time::from_db).transpose()?;
+    Ok(s)
+}
+
+impl Store {
+    /// Starts a session, creating its study and participants when they are new.
+    pub fn start_session(&self, new: &NewSession) -> Result<Session> {
+        let tx = self.write()?;
+        let id = insert_session(&tx, new)?;
+        tx.commit()?;
+        self.session(&id)
+    }
+
+    pub fn end_session(&self, id: &str, at: DateTime<Utc>) -> Result<Session> {
+        let tx = self.write()?;
+        let changed = tx.execute(
+            "UPDATE sessions SET ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL",
+            params![id, time::to_db(&at)],
+        )?;
+        tx.commit()?;
+        let session = self.session(id)?;
+        if changed == 0 {
+            return Err(Error::Invalid(format!(
+                "session {id} already ended at {}",
+                session.ended_at.map(|t| time::to_db(&t)).unwrap_or_default()
+            )));
+        }
+        Ok(session)
+    }
+
+    pub fn session(&self, id: &str) -> Result<Session> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN studies st ON st.id = s.study_id WHERE s.id = ?1"
+        );
+        let raw = self
+            .conn()
+            .query_row(&sql, [id], session_from_row)
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("no session with id {id}")))?;
+        finish_session(raw)
+    }
+
+    /// Sessions, newest first; only those of `study` when given.
+    pub fn sessions(&self, study: Option<&str>) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN studies st ON st.id = s.study_id \
+             WHERE ?1 IS NULL OR st.name = ?1 ORDER BY s.started_at DESC, s.id DESC"
+        );
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt
+            .query_map([study], session_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(finish_session).collect()
+    }
+
+    /// The session `add` writes to when none is named: the most recently started open one.
+    pub fn latest_open_session(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id FROM sessions WHERE ended_at IS NULL ORDER BY started_at DESC, id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Finds a session by its id or a unique start of it (`01JD4` is enough when unambiguous).
+    pub fn resolve_session(&self, prefix: &str) -> Result<String> {
+        resolve_id(self.conn(), "sessions", "session", prefix)
+    }
+
+    pub fn study_exists(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row("SELECT 1 FROM studies WHERE name = ?1", [name], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Every study name with its number of sessions and live notes.
+    pub fn studies(&self) -> Result<Vec<(String, i64, i64)>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT st.name, \
+               (SELECT count(*) FROM sessions s WHERE s.study_id = st.id), \
+               (SELECT count(*) FROM notes n JOIN sessions s ON s.id = n.session_id \
+                  WHERE s.study_id = st.id AND n.deleted_at IS NULL) \
+             FROM studies st ORDER BY st.name",
+        )?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    pub fn participant(&self, pseudonym: &str) -> Result<Option<Participant>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT pseudonym, consent, consent_date, contact FROM participants WHERE pseudonym = ?1",
+                [pseudonym],
+                |r| {
+                    Ok(Participant {
+                        pseudonym: r.get(0)?,
+                        consent: r.get(1)?,
+                        consent_date: r.get(2)?,
+                        contact: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
+
+/// Resolves a full id or a unique prefix of one in `table`.
+pub(crate) fn resolve_id(conn: &Connection, table: &str, what: &str, prefix: &str) -> Result<String> {
+    let wanted = prefix.trim().to_uppercase();
+    if wanted.len() < 4 || !wanted.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(Error::NotFound(format!(
+            "{prefix:?} is not a {what} id: give the id, or at least its first 4 characters"
+        )));
+    }
+    // A bound GLOB pattern with a literal prefix lets SQLite walk the primary key index.
+    let sql = format!("SELECT id FROM {table} WHERE id GLOB ?1 LIMIT 2");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let ids: Vec<String> = stmt
+        .query_map([format!("{wanted}*")], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    match ids.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(Error::NotFound(format!("no {what} with id {prefix}"))),
+        _ => Err(Error::NotFound(format!(
+            "{prefix} is the start of more than one {what} id: give more characters"
+        ))),
+    }
+}
+
+pub(crate) fn study_id(tx: &Connection, name: &str) -> Result<i64> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::Invalid("a study needs a name".into()));
+    }
+    if let Some(id) = tx
+        .query_row("SELECT id FROM studies WHERE name = ?1", [name], |r| r.get(0))
+        .optional()?
+    {
+        return Ok(id);
+    }
+    tx.execute(
+        "INSERT INTO studies (name, created_at) VALUES (?1, ?2)",
+        params![name, time::to_db(&time::now())],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Finds a participant by pseudonym, creating them (with what is known) when new.
+pub(crate) fn participant_id(tx: &Connection, p: &Participant) -> Result<i64> {
+    let name = p.pseudonym.trim();
+    if name.is_empty() {
+        return Err(Error::Invalid("a participant needs a pseudonym".into()));
+    }
+    if let Some(id) = tx
+        .query_row("SELECT id FROM participants WHERE pseudonym = ?1", [name], |r| r.get(0))
+        .optional()?
+    {
+        return Ok(id);
+    }
+    tx.execute(
+        "INSERT INTO participants (pseudonym, consent, consent_date, contact, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![name, p.consent, p.consent_date, p.contact, time::to_db(&time::now())],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Inserts a session unless one with its id exists; returns its id either way.
+pub(crate) fn insert_session(tx: &Connection, new: &NewSession) -> Result<String> {
+    let id = new
+        .id
+        .clone()
+        .unwrap_or_else(|| ulid::Ulid::new().to_string());
+    let study = study_id(tx, &new.study)?;
+    let started = new.started_at.unwrap_or_else(time::now);
+    if let Some(end) = new.ended_at
+        && end < started
+    {
+        return Err(Error::Invalid(format!(
+            "session {id} would end ({}) before it starts ({})",
+            time::to_db(&end),
+            time::to_db(&started)
+        )));
+    }
+    let inserted = tx.execute(
+        "INSERT OR IGNORE INTO sessions (id, study_id, kind, title, started_at, ended_at, researcher, location, channel) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            id,
+            study,
+            new.kind.as_str(),
+            new.title,
+            time::to_db(&started),
+            new.ended_at.as_ref().map(time::to_db),
+            new.researcher,
+            new.location,
+            new.channel
+        ],
+    )?;
+    if inserted == 1 {
+        for p in &new.participants {
+            let pid = participant_id(tx, p)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO session_participants (session_id, participant_id) VALUES (?1, ?2)",
+                params![id, pid],
+            )?;
+        }
+    }
+    Ok(id)
+}
+
+impl Store {
+    /// A study's id by its name.
+    pub fn study_id(&self, name: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT id FROM studies WHERE name = ?1", [name.trim()], |r| r.get(0))
+            .optional()?)
+    }
+}

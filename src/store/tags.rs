@@ -1,0 +1,126 @@
+//! The codebook: tags, their descriptions and what each facet adds (valence, stage, statement).
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::Store;
+use crate::error::{Error, Result};
+use crate::model::{Facet, Tag};
+
+/// A tag with how many live notes carry it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TagCount {
+    pub facet: Facet,
+    pub name: String,
+    pub notes: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valence: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<String>,
+}
+
+/// What a researcher can say about a tag in the codebook.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TagInfo {
+    pub description: Option<String>,
+    pub valence: Option<i64>,
+    pub stage: Option<String>,
+    pub statement: Option<String>,
+}
+
+/// Journey stages in the order a customer meets them.
+pub const JOURNEY_STAGES: &[&str] = &["aware", "consider", "buy", "receive", "use", "support"];
+
+impl Store {
+    /// Tags with their live note counts, most used first; one facet only when given.
+    pub fn tag_counts(&self, facet: Option<Facet>) -> Result<Vec<TagCount>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT t.facet, t.name, t.description, t.valence, t.stage, t.statement, \
+               (SELECT count(*) FROM note_tags nt JOIN notes n ON n.id = nt.note_id \
+                  WHERE nt.tag_id = t.id AND n.deleted_at IS NULL) AS used \
+             FROM tags t WHERE ?1 IS NULL OR t.facet = ?1 \
+             ORDER BY used DESC, t.facet, t.name",
+        )?;
+        let rows = stmt
+            .query_map([facet.map(Facet::as_str)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    TagCount {
+                        facet: Facet::Code,
+                        name: r.get(1)?,
+                        description: r.get(2)?,
+                        valence: r.get(3)?,
+                        stage: r.get(4)?,
+                        statement: r.get(5)?,
+                        notes: r.get(6)?,
+                    },
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(facet, mut t)| {
+                t.facet = facet.parse().map_err(Error::Invalid)?;
+                Ok(t)
+            })
+            .collect()
+    }
+
+    /// Records what a tag means (creating it if new); `None` fields stay as they were.
+    pub fn set_tag_info(&self, tag: &Tag, info: &TagInfo) -> Result<()> {
+        if let Some(v) = info.valence
+            && !(-2..=2).contains(&v)
+        {
+            return Err(Error::Invalid(format!(
+                "valence {v} for {tag} is out of range: use -2 to 2"
+            )));
+        }
+        if let Some(stage) = &info.stage
+            && !JOURNEY_STAGES.contains(&stage.as_str())
+        {
+            return Err(Error::Invalid(format!(
+                "unknown journey stage {stage:?} for {tag}: use one of {}",
+                JOURNEY_STAGES.join(", ")
+            )));
+        }
+        let tx = self.write()?;
+        let id = tag_id(&tx, tag)?;
+        tx.execute(
+            "UPDATE tags SET description = coalesce(?2, description), valence = coalesce(?3, valence), \
+             stage = coalesce(?4, stage), statement = coalesce(?5, statement) WHERE id = ?1",
+            params![id, info.description, info.valence, info.stage, info.statement],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every tag's valence (emotions only carry one), for analysis.
+    pub fn valences(&self) -> Result<HashMap<String, i64>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT name, valence FROM tags WHERE facet = 'emotion' AND valence IS NOT NULL")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        Ok(rows)
+    }
+}
+
+/// The id of `tag`, created in the codebook on first use.
+pub(crate) fn tag_id(tx: &Connection, tag: &Tag) -> Result<i64> {
+    let mut find = tx.prepare_cached("SELECT id FROM tags WHERE facet = ?1 AND name = ?2")?;
+    if let Some(id) = find
+        .query_row(params![tag.facet.as_str(), tag.name], |r| r.get(0))
+        .optional()?
+    {
+        return Ok(id);
+    }
+    let mut insert = tx.prepare_cached("INSERT INTO tags (facet, name) VALUES (?1, ?2)")?;
+    insert.execute(params![tag.facet.as_str(), tag.name])?;
+    Ok(tx.last_insert_rowid())
+}
