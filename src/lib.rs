@@ -4,6 +4,7 @@
 //! from it and can be rebuilt at any time; [`archive::Archive`] is the one way to open both.
 
 pub mod archive;
+pub mod demo;
 pub mod error;
 pub mod index;
 pub mod io;

@@ -1,1 +1,16 @@
-fn main() {}
+//! The `fieldnotes` binary: a thin edge over the library. Errors become one line on stderr
+//! and exit code 1; usage errors exit 2 (clap).
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match cli::run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("fieldnotes: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

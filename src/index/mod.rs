@@ -99,7 +99,21 @@ impl NoteIndex {
         };
         let index = match existing {
             Some(index) if index.schema() == schema => index,
-            Some(_) | None => Self::recreate(dir, schema.clone())?,
+            Some(old) => {
+                // Only the process that can take the old index's writer may replace it.
+                match old.writer_with_num_threads::<TantivyDocument>(1, 15_000_000) {
+                    Ok(lock) => drop(lock),
+                    Err(TantivyError::LockFailure(..)) => {
+                        return Err(Error::Invalid(format!(
+                            "the index in {} is of an older format and another fieldnotes process is using it: close it and try again",
+                            dir.display()
+                        )));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                Self::recreate(dir, schema.clone())?
+            }
+            None => Self::recreate(dir, schema.clone())?,
         };
         let writer = match index.writer_with_num_threads(1, WRITER_MEMORY) {
             Ok(w) => Some(w),

@@ -1,0 +1,224 @@
+//! JSONL: one note per line with its session, participant, tags and revisions. Lossless:
+//! export, import into an empty archive, export again, and the two files are the same.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, Write};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::model::{Facet, NoteKind, Participant, Revision, SessionKind, Tag, group_tags};
+use crate::store::{ImportSink, NewSession, NoteRecord, Store};
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteLine {
+    pub id: String,
+    pub kind: NoteKind,
+    pub body: String,
+    #[serde(default)]
+    pub tags: BTreeMap<Facet, Vec<String>>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub offset_ms: Option<i64>,
+    #[serde(default)]
+    pub participant: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub session: SessionLine,
+    #[serde(default)]
+    pub revisions: Vec<RevisionLine>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionLine {
+    pub id: String,
+    pub study: String,
+    pub kind: SessionKind,
+    #[serde(default)]
+    pub title: Option<String>,
+    pub started_at: DateTime<Utc>,
+    #[serde(default)]
+    pub ended_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub researcher: Option<String>,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub participants: Vec<Participant>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionLine {
+    pub kind: NoteKind,
+    pub body: String,
+    #[serde(default)]
+    pub tags: BTreeMap<Facet, Vec<String>>,
+    pub written_at: DateTime<Utc>,
+}
+
+fn tags_from_map(map: &BTreeMap<Facet, Vec<String>>) -> std::result::Result<Vec<Tag>, String> {
+    let mut tags = Vec::new();
+    for (facet, names) in map {
+        for name in names {
+            tags.push(Tag::new(*facet, name).ok_or_else(|| format!("empty {facet} tag name"))?);
+        }
+    }
+    tags.sort();
+    tags.dedup();
+    Ok(tags)
+}
+
+/// Writes every note (trash included) as one JSON object per line; returns how many.
+pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
+    let mut sessions: HashMap<String, SessionLine> = HashMap::new();
+    let mut count = 0;
+    store.for_each_note_record(|rec| {
+        if !sessions.contains_key(&rec.session) {
+            let s = store.session(&rec.session)?;
+            let participants = s
+                .participants
+                .iter()
+                .filter_map(|p| store.participant(p).transpose())
+                .collect::<Result<Vec<_>>>()?;
+            sessions.insert(
+                rec.session.clone(),
+                SessionLine {
+                    id: s.id,
+                    study: s.study,
+                    kind: s.kind,
+                    title: s.title,
+                    started_at: s.started_at,
+                    ended_at: s.ended_at,
+                    researcher: s.researcher,
+                    location: s.location,
+                    channel: s.channel,
+                    participants,
+                },
+            );
+        }
+        let line = NoteLine {
+            tags: group_tags(&rec.tags),
+            session: sessions[&rec.session].clone(),
+            revisions: rec
+                .revisions
+                .into_iter()
+                .map(|r| RevisionLine {
+                    kind: r.kind,
+                    tags: group_tags(&r.tags),
+                    body: r.body,
+                    written_at: r.written_at,
+                })
+                .collect(),
+            id: rec.id,
+            kind: rec.kind,
+            body: rec.body,
+            created_at: rec.created_at,
+            updated_at: Some(rec.updated_at),
+            offset_ms: rec.offset_ms,
+            participant: rec.participant,
+            source: rec.source,
+            deleted_at: rec.deleted_at,
+        };
+        serde_json::to_writer(&mut *out, &line)
+            .map_err(|e| Error::io("cannot write the export", e.into()))?;
+        out.write_all(b"\n")
+            .map_err(|e| Error::io("cannot write the export", e))?;
+        count += 1;
+        Ok(())
+    })?;
+    Ok(count)
+}
+
+/// Reads JSONL notes into the import's transaction; the first bad line stops it, naming the line.
+pub fn import(name: &str, input: impl BufRead, sink: &mut ImportSink<'_>) -> Result<()> {
+    for (i, line) in input.split(b'\n').enumerate() {
+        let at = |reason: String| Error::Import {
+            file: name.to_owned(),
+            location: format!("line {}", i + 1),
+            reason,
+        };
+        let bytes = line.map_err(|e| Error::io(format!("cannot read {name}"), e))?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| at("the text is not UTF-8".into()))?
+            .trim();
+        if text.is_empty() {
+            continue;
+        }
+        let line: NoteLine = serde_json::from_str(text).map_err(|e| at(e.to_string()))?;
+        let session = new_session(&line.session);
+        let record = to_record(line).map_err(at)?;
+        let located = |e: Error| match e {
+            Error::Sqlite(e) => at(e.to_string()),
+            Error::Invalid(reason) => at(reason),
+            other => other,
+        };
+        sink.session(&session).map_err(located)?;
+        sink.note(&record).map_err(located)?;
+    }
+    Ok(())
+}
+
+fn to_record(line: NoteLine) -> std::result::Result<NoteRecord, String> {
+    if line.body.trim().is_empty() {
+        return Err("the note's body is empty".into());
+    }
+    if line.session.id.trim().is_empty() {
+        return Err("the note's session has no id".into());
+    }
+    if ulid::Ulid::from_string(&line.id).is_err() {
+        return Err(format!("{:?} is not a note id (a 26-character ULID)", line.id));
+    }
+    let tags = tags_from_map(&line.tags)?;
+    let revisions = line
+        .revisions
+        .into_iter()
+        .map(|r| {
+            Ok(Revision {
+                kind: r.kind,
+                tags: tags_from_map(&r.tags)?,
+                body: r.body,
+                written_at: r.written_at,
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, String>>()?;
+    Ok(NoteRecord {
+        id: line.id,
+        session: line.session.id,
+        kind: line.kind,
+        body: line.body,
+        tags,
+        participant: line.participant,
+        created_at: line.created_at,
+        updated_at: line.updated_at.unwrap_or(line.created_at),
+        offset_ms: line.offset_ms,
+        source: line.source,
+        deleted_at: line.deleted_at,
+        revisions,
+    })
+}
+
+/// The session a JSONL line belongs to, as the import creates it when new.
+pub fn new_session(s: &SessionLine) -> NewSession {
+    NewSession {
+        id: Some(s.id.clone()),
+        study: s.study.clone(),
+        kind: s.kind,
+        title: s.title.clone(),
+        started_at: Some(s.started_at),
+        ended_at: s.ended_at,
+        researcher: s.researcher.clone(),
+        location: s.location.clone(),
+        channel: s.channel.clone(),
+        participants: s.participants.clone(),
+    }
+}

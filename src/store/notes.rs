@@ -459,6 +459,14 @@ impl ImportSink<'_> {
             .optional()?)
     }
 
+    /// The session with exactly this id, if there is one.
+    pub fn session_with_id(&self, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .query_row("SELECT id FROM sessions WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?)
+    }
+
     pub fn participant(&mut self, p: &Participant) -> Result<()> {
         participant_id(self.tx, p).map(|_| ())
     }

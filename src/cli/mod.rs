@@ -1,0 +1,541 @@
+//! Command-line definitions (clap) and their mapping onto library calls.
+
+mod output;
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use fieldnotes::Archive;
+use fieldnotes::io::{self, Format, csv::CsvDefaults};
+use fieldnotes::model::{Facet, NoteKind, Participant, SessionKind, Tag};
+use fieldnotes::query::Filters;
+use fieldnotes::store::{NewNote, NewSession};
+use fieldnotes::time;
+
+use output::Out;
+
+#[derive(Parser)]
+#[command(
+    name = "fieldnotes",
+    version,
+    about = "Capture, tag, find and understand customer-experience field notes.",
+    long_about = "Capture, tag, find and understand customer-experience field notes, offline.\n\n\
+Type notes with inline tags: @persona #touchpoint !emotion +job =code, e.g.\n  \
+fieldnotes add --kind quote \"I waited ten minutes at the till #checkout !frustrated @busy-parent\"\n\n\
+The archive is a folder holding fieldnotes.db (SQLite, the truth: copy it to back up) and index/\n\
+(the search index, rebuilt from the database whenever needed).",
+    after_help = "Start here:  fieldnotes demo        (a sample archive to explore)\n\
+             fieldnotes session start --kind interview --study \"Checkout Q3\" --participant Maya"
+)]
+struct Cli {
+    /// The archive folder [default: the platform's data folder, e.g. ~/.local/share/fieldnotes/archive]
+    #[arg(long, global = true, env = "FIELDNOTES_ARCHIVE", value_name = "DIR")]
+    archive: Option<PathBuf>,
+
+    /// Print machine-readable JSON instead of text
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start, end and list field sessions (interviews, observations, visits…)
+    #[command(subcommand)]
+    Session(SessionCommand),
+    /// Save a note, parsing its inline tags; prints its id
+    #[command(after_help = "Examples:\n  fieldnotes add \"Customer circled the tills twice #checkout !confused\"\n  \
+        fieldnotes add --kind quote \"I just want it to be quick\" @busy-parent +quick-pickup\n  \
+        echo \"Long memo…\" | fieldnotes add --kind interpretation -")]
+    Add {
+        /// The session to add to [default: the most recently started open session]
+        #[arg(long, value_name = "ID")]
+        session: Option<String>,
+        /// observation (seen or done), quote (the participant's words), interpretation (your memo)
+        #[arg(long, short, default_value = "observation")]
+        kind: NoteKind,
+        /// The note's text (words are joined with spaces); `-` reads it from standard input
+        #[arg(required = true)]
+        text: Vec<String>,
+    },
+    /// Show a note with its tags
+    Show {
+        /// The note's id, or its first characters
+        id: String,
+    },
+    /// Replace a note's text; the old version is kept (see `history`)
+    Edit {
+        id: String,
+        /// Change the note's kind too
+        #[arg(long, short)]
+        kind: Option<NoteKind>,
+        /// The new text; `-` reads it from standard input
+        #[arg(required = true)]
+        text: Vec<String>,
+    },
+    /// Every version of a note, oldest first
+    History { id: String },
+    /// Move a note to the trash (restorable)
+    Rm { id: String },
+    /// Bring a note back from the trash
+    Restore { id: String },
+    /// List the notes in the trash
+    Trash,
+    /// List tags with how many notes carry each
+    Tags {
+        /// Only this facet: persona, touchpoint, emotion, job or code
+        #[arg(long)]
+        facet: Option<Facet>,
+    },
+    /// Full-text search with tag filters and facet counts
+    #[command(after_help = "Query language:\n  \
+        waiting            words are stemmed: also finds waited, waits\n  \
+        long queue         all words must match (AND is implied)\n  \
+        queue OR line      either word;   -staff or NOT staff excludes\n  \
+        \"long queue\"       the exact phrase\n  \
+        queu*              words starting with queu\n  \
+        @busy-parent #checkout waiting   inline tags filter the results\n\n\
+        Examples:\n  fieldnotes search \"#checkout !frustrated\"\n  \
+        fieldnotes search wait --persona busy-parent --since 2026-09-01 --json")]
+    Search {
+        /// The query (see below); empty lists the newest notes
+        query: Vec<String>,
+        #[command(flatten)]
+        filters: FilterArgs,
+        /// How many hits to show
+        #[arg(long, short = 'n', default_value_t = 10)]
+        limit: usize,
+    },
+    /// Import notes from JSONL (as exported) or CSV
+    #[command(after_help = "CSV columns: text (required), and optionally id, kind, persona, touchpoint,\n\
+        emotion, job, code (several tags separated by ; or ,), session, created_at.\n\
+        A bad row imports nothing and the error names its line. Importing the same file twice\n\
+        adds nothing.")]
+    Import {
+        /// The file to read; `-` reads standard input (give --format)
+        file: PathBuf,
+        /// jsonl or csv [default: from the file's extension]
+        #[arg(long)]
+        format: Option<FormatArg>,
+        /// The study CSV rows without a session go to
+        #[arg(long, default_value = "Imported")]
+        study: String,
+        /// The kind of the sessions a CSV import creates
+        #[arg(long, default_value = "interview")]
+        session_kind: SessionKind,
+        /// The note kind of CSV rows without a `kind` cell
+        #[arg(long, default_value = "observation")]
+        kind: NoteKind,
+    },
+    /// Export every note as JSONL (lossless) or CSV
+    Export {
+        /// Write to this file (written whole or not at all) [default: standard output]
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// jsonl or csv [default: from the output's extension, else jsonl]
+        #[arg(long)]
+        format: Option<FormatArg>,
+    },
+    /// Rebuild the search index from the database
+    Reindex,
+    /// Verify the database and that the index holds exactly the live notes
+    Check,
+    /// Open a sample archive of realistic field notes
+    Demo {
+        /// Only write the demo data into the archive (--archive DIR) and exit
+        #[arg(long)]
+        seed_only: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SessionCommand {
+    /// Start a session; prints its id. Later `add`s go to it until it ends
+    #[command(after_help = "Example:\n  fieldnotes session start --kind interview --study \"Checkout Q3\" \\\n    \
+        --participant Maya --consent --location \"Riverside store\" --channel store")]
+    Start {
+        /// interview, observation, mystery-shop, focus-group or diary
+        #[arg(long, short)]
+        kind: SessionKind,
+        /// The study it belongs to (created if new)
+        #[arg(long, short)]
+        study: String,
+        /// A participant's pseudonym (repeat for several)
+        #[arg(long, short)]
+        participant: Vec<String>,
+        /// The participants gave consent today
+        #[arg(long)]
+        consent: bool,
+        #[arg(long, short)]
+        location: Option<String>,
+        /// store, web, app, phone, email…
+        #[arg(long, short)]
+        channel: Option<String>,
+        /// Who runs the session [default: $USER]
+        #[arg(long)]
+        researcher: Option<String>,
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// End a session [default: the most recent open one]
+    End { id: Option<String> },
+    /// List sessions, newest first
+    List {
+        #[arg(long, short)]
+        study: Option<String>,
+    },
+}
+
+#[derive(Args, Default)]
+struct FilterArgs {
+    #[arg(long)]
+    persona: Vec<String>,
+    #[arg(long)]
+    touchpoint: Vec<String>,
+    #[arg(long)]
+    emotion: Vec<String>,
+    #[arg(long)]
+    job: Vec<String>,
+    #[arg(long)]
+    code: Vec<String>,
+    /// observation, quote or interpretation
+    #[arg(long)]
+    kind: Option<NoteKind>,
+    /// A session id (or its first characters)
+    #[arg(long)]
+    session: Option<String>,
+    /// A study name
+    #[arg(long)]
+    study: Option<String>,
+    /// Notes written on or after this date (2026-09-01 or 2026-09-01T14:00:00Z)
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Notes written on or before this date (a bare date includes the whole day)
+    #[arg(long, value_name = "DATE")]
+    until: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Jsonl,
+    Csv,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Csv => Format::Csv,
+        }
+    }
+}
+
+pub fn run() -> Result<()> {
+    let cli = Cli::parse();
+    let out = Out::new(cli.json);
+    let Some(command) = cli.command else {
+        // Until the app exists, a bare `fieldnotes` explains itself.
+        use clap::CommandFactory;
+        Cli::command().print_help()?;
+        return Ok(());
+    };
+    if let Command::Demo { seed_only } = command {
+        return demo(cli.archive, seed_only, &out);
+    }
+    let dir = match cli.archive {
+        Some(dir) => dir,
+        None => Archive::default_dir()?.join("archive"),
+    };
+    let mut archive = open(&dir)?;
+    match command {
+        Command::Session(cmd) => session(&mut archive, cmd, &out),
+        Command::Add {
+            session,
+            kind,
+            text,
+        } => {
+            let session = match session {
+                Some(s) => archive.store().resolve_session(&s)?,
+                None => archive.store().latest_open_session()?.context(
+                    "no open session to add to: start one with `fieldnotes session start --kind interview --study NAME`, or pass --session ID",
+                )?,
+            };
+            let note = archive.add_note(&NewNote {
+                session,
+                kind,
+                body: read_text(&text)?,
+                extra_tags: Vec::new(),
+            })?;
+            out.note_saved(&note)
+        }
+        Command::Show { id } => {
+            let id = archive.store().resolve_note(&id)?;
+            out.note(&archive.store().note(&id)?)
+        }
+        Command::Edit { id, kind, text } => {
+            let id = archive.store().resolve_note(&id)?;
+            let note = archive.edit_note(&id, &read_text(&text)?, kind)?;
+            out.note_saved(&note)
+        }
+        Command::History { id } => {
+            let id = archive.store().resolve_note(&id)?;
+            out.history(&id, &archive.store().history(&id)?)
+        }
+        Command::Rm { id } => {
+            let id = archive.store().resolve_note(&id)?;
+            let note = archive.trash_note(&id)?;
+            out.done(&note, &format!("moved note {id} to the trash (`fieldnotes restore {id}` brings it back)"))
+        }
+        Command::Restore { id } => {
+            let id = archive.store().resolve_note(&id)?;
+            let note = archive.restore_note(&id)?;
+            out.done(&note, &format!("restored note {id}"))
+        }
+        Command::Trash => out.notes(&archive.store().trashed_notes()?),
+        Command::Tags { facet } => out.tags(&archive.store().tag_counts(facet)?),
+        Command::Search {
+            query,
+            filters,
+            limit,
+        } => {
+            let filters = to_filters(&archive, filters)?;
+            let results = archive.search(&query.join(" "), &filters, limit)?;
+            out.search(&results)
+        }
+        Command::Import {
+            file,
+            format,
+            study,
+            session_kind,
+            kind,
+        } => import(&mut archive, &file, format, study, session_kind, kind, &out),
+        Command::Export { output, format } => export(&archive, output, format, &out),
+        Command::Reindex => {
+            let n = archive.reindex(progress("indexing"))?;
+            out.done(&serde_json::json!({ "indexed": n }), &format!("indexed {n} notes"))
+        }
+        Command::Check => {
+            let problems = archive.check()?;
+            let notes = archive.store().live_note_count()?;
+            out.check(&problems, notes)?;
+            if !problems.is_empty() {
+                bail!("{} problem(s) found in {}", problems.len(), dir.display());
+            }
+            Ok(())
+        }
+        Command::Demo { .. } => unreachable!("handled above"),
+    }
+}
+
+fn open(dir: &Path) -> Result<Archive> {
+    Archive::open_with_progress(dir, progress("indexing"))
+        .with_context(|| format!("cannot open the archive {}", dir.display()))
+}
+
+/// Reports long work on stderr when a person is watching it.
+fn progress(what: &'static str) -> impl FnMut(u64) {
+    let show = std::io::stderr().is_terminal();
+    let mut shown = false;
+    move |done| {
+        if show && (done >= 10_000 || shown) {
+            shown = true;
+            eprint!("\r{what}… {done} notes");
+        }
+    }
+}
+
+fn read_text(words: &[String]) -> Result<String> {
+    if words.len() == 1 && words[0] == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the note from standard input (is it UTF-8?)")?;
+        return Ok(text.trim_end_matches(['\n', '\r']).to_owned());
+    }
+    Ok(words.join(" "))
+}
+
+fn session(archive: &mut Archive, cmd: SessionCommand, out: &Out) -> Result<()> {
+    match cmd {
+        SessionCommand::Start {
+            kind,
+            study,
+            participant,
+            consent,
+            location,
+            channel,
+            researcher,
+            title,
+        } => {
+            let today = time::now().date_naive().to_string();
+            let mut new = NewSession::new(study, kind);
+            new.location = location;
+            new.channel = channel;
+            new.title = title;
+            new.researcher = researcher.or_else(|| std::env::var("USER").ok());
+            new.participants = participant
+                .into_iter()
+                .map(|p| Participant {
+                    pseudonym: p,
+                    consent,
+                    consent_date: consent.then(|| today.clone()),
+                    contact: None,
+                })
+                .collect();
+            let s = archive.store().start_session(&new)?;
+            out.session_started(&s)
+        }
+        SessionCommand::End { id } => {
+            let id = match id {
+                Some(id) => archive.store().resolve_session(&id)?,
+                None => archive
+                    .store()
+                    .latest_open_session()?
+                    .context("there is no open session to end")?,
+            };
+            let s = archive.store().end_session(&id, time::now())?;
+            out.done(&s, &format!("ended session {id} ({} notes)", s.note_count))
+        }
+        SessionCommand::List { study } => {
+            if let Some(name) = &study {
+                archive.study_id(name)?;
+            }
+            out.sessions(&archive.store().sessions(study.as_deref())?)
+        }
+    }
+}
+
+fn to_filters(archive: &Archive, f: FilterArgs) -> Result<Filters> {
+    let mut tags = Vec::new();
+    for (facet, names) in [
+        (Facet::Persona, f.persona),
+        (Facet::Touchpoint, f.touchpoint),
+        (Facet::Emotion, f.emotion),
+        (Facet::Job, f.job),
+        (Facet::Code, f.code),
+    ] {
+        for name in names {
+            let tag = Tag::new(facet, name.trim_start_matches(facet.sigil()))
+                .with_context(|| format!("--{facet} {name:?} has no letters or digits"))?;
+            tags.push(tag);
+        }
+    }
+    Ok(Filters {
+        tags,
+        kind: f.kind,
+        session: f
+            .session
+            .map(|s| archive.store().resolve_session(&s))
+            .transpose()?,
+        study: f.study.map(|s| archive.study_id(&s)).transpose()?,
+        since: f
+            .since
+            .map(|s| time::parse_user(&s).map_err(|e| anyhow::anyhow!("--since: {e}")))
+            .transpose()?,
+        until: f
+            .until
+            .map(|s| time::parse_user_until(&s).map_err(|e| anyhow::anyhow!("--until: {e}")))
+            .transpose()?,
+    })
+}
+
+fn import(
+    archive: &mut Archive,
+    file: &Path,
+    format: Option<FormatArg>,
+    study: String,
+    session_kind: SessionKind,
+    kind: NoteKind,
+    out: &Out,
+) -> Result<()> {
+    let format = match format {
+        Some(f) => f.into(),
+        None => Format::from_path(file).with_context(|| {
+            format!(
+                "cannot tell the format of {} from its name: pass --format jsonl or --format csv",
+                file.display()
+            )
+        })?,
+    };
+    let name = file.display().to_string();
+    let input = io::open_input(file)?;
+    let file_title = file
+        .file_name()
+        .map(|n| format!("Imported from {}", n.to_string_lossy()))
+        .unwrap_or_else(|| "Imported".into());
+    let counts = archive.import(
+        |sink| match format {
+            Format::Jsonl => io::jsonl::import(&name, input, sink),
+            Format::Csv => io::csv::import(
+                &name,
+                input,
+                &CsvDefaults {
+                    study,
+                    session_kind,
+                    session_title: file_title,
+                    kind,
+                },
+                sink,
+            ),
+        },
+        progress("indexing"),
+    )?;
+    out.done(
+        &counts,
+        &format!(
+            "imported {} notes from {name} ({} already in the archive)",
+            counts.added, counts.already_present
+        ),
+    )
+}
+
+fn export(archive: &Archive, output: Option<PathBuf>, format: Option<FormatArg>, out: &Out) -> Result<()> {
+    let format: Format = match (format, &output) {
+        (Some(f), _) => f.into(),
+        (None, Some(path)) => Format::from_path(path).unwrap_or(Format::Jsonl),
+        (None, None) => Format::Jsonl,
+    };
+    let write = |w: &mut dyn std::io::Write| match format {
+        Format::Jsonl => io::jsonl::export(archive.store(), w),
+        Format::Csv => io::csv::export(archive.store(), w),
+    };
+    match output {
+        Some(path) => {
+            let mut count = 0;
+            io::write_atomically(&path, |w| {
+                count = write(w)?;
+                Ok(())
+            })?;
+            out.status(&format!("exported {count} notes to {}", path.display()));
+            Ok(())
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            write(&mut lock)?;
+            Ok(())
+        }
+    }
+}
+
+fn demo(archive: Option<PathBuf>, seed_only: bool, out: &Out) -> Result<()> {
+    let dir = match archive {
+        Some(dir) => dir,
+        None => Archive::default_dir()?.join("demo"),
+    };
+    let mut archive = open(&dir)?;
+    let counts = fieldnotes::demo::seed(&mut archive)?;
+    if seed_only {
+        return out.done(
+            &counts,
+            &format!("wrote the demo archive into {} ({} notes new)", dir.display(), counts.added),
+        );
+    }
+    // Until the app exists, show what the demo holds.
+    out.demo_summary(&archive, &dir)
+}
