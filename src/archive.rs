@@ -132,7 +132,8 @@ impl Archive {
         match self.index.catch_up(&self.store, progress)? {
             CatchUp::Current { indexed } => Ok(indexed),
             CatchUp::Behind => Err(Error::Invalid(
-                "another fieldnotes process is writing the index: close it and run reindex again".into(),
+                "another fieldnotes process is writing the index: close it and run reindex again"
+                    .into(),
             )),
         }
     }
@@ -140,7 +141,9 @@ impl Archive {
     /// Looks up a study's id by name, for filters.
     pub fn study_id(&self, name: &str) -> Result<i64> {
         self.store.study_id(name)?.ok_or_else(|| {
-            Error::NotFound(format!("no study named {name:?}: `fieldnotes session list` shows them"))
+            Error::NotFound(format!(
+                "no study named {name:?}: `fieldnotes session list` shows them"
+            ))
         })
     }
 

@@ -79,13 +79,18 @@ pub fn seed(archive: &mut Archive) -> Result<ImportCounts> {
                     new.participants = s.participant.iter().cloned().collect();
                     sink.session(&new)?;
                     for (i, n) in s.notes.iter().enumerate() {
-                        let at = s.started_at + Duration::minutes(n.offset_min) + Duration::seconds(i as i64);
+                        let at = s.started_at
+                            + Duration::minutes(n.offset_min)
+                            + Duration::seconds(i as i64);
                         let speaker = match (&s.participant, n.kind) {
                             (Some(p), NoteKind::Quote) => Some(p.pseudonym.clone()),
                             _ => None,
                         };
                         sink.note(&NoteRecord {
-                            id: stable_ulid(Some(at), &["demo-note", &session_id, &i.to_string(), &n.text]),
+                            id: stable_ulid(
+                                Some(at),
+                                &["demo-note", &session_id, &i.to_string(), &n.text],
+                            ),
                             session: session_id.clone(),
                             kind: n.kind,
                             body: n.text.clone(),

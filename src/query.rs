@@ -288,7 +288,16 @@ mod tests {
 
     #[test]
     fn malformed_queries_are_errors_not_panics() {
-        for q in ["(queue", "\"open", "queue AND", "OR", ")", "*", "a ()", "NOT"] {
+        for q in [
+            "(queue",
+            "\"open",
+            "queue AND",
+            "OR",
+            ")",
+            "*",
+            "a ()",
+            "NOT",
+        ] {
             let err = Query::parse(q).unwrap_err().to_string();
             assert!(err.starts_with("cannot search for"), "{q:?}: {err}");
         }

@@ -49,9 +49,11 @@ enum Command {
     #[command(subcommand)]
     Session(SessionCommand),
     /// Save a note, parsing its inline tags; prints its id
-    #[command(after_help = "Examples:\n  fieldnotes add \"Customer circled the tills twice #checkout !confused\"\n  \
+    #[command(
+        after_help = "Examples:\n  fieldnotes add \"Customer circled the tills twice #checkout !confused\"\n  \
         fieldnotes add --kind quote \"I just want it to be quick\" @busy-parent +quick-pickup\n  \
-        echo \"Long memo…\" | fieldnotes add --kind interpretation -")]
+        echo \"Long memo…\" | fieldnotes add --kind interpretation -"
+    )]
     Add {
         /// The session to add to [default: the most recently started open session]
         #[arg(long, value_name = "ID")]
@@ -112,10 +114,12 @@ enum Command {
         limit: usize,
     },
     /// Import notes from JSONL (as exported) or CSV
-    #[command(after_help = "CSV columns: text (required), and optionally id, kind, persona, touchpoint,\n\
+    #[command(
+        after_help = "CSV columns: text (required), and optionally id, kind, persona, touchpoint,\n\
         emotion, job, code (several tags separated by ; or ,), session, created_at.\n\
         A bad row imports nothing and the error names its line. Importing the same file twice\n\
-        adds nothing.")]
+        adds nothing."
+    )]
     Import {
         /// The file to read; `-` reads standard input (give --format)
         file: PathBuf,
@@ -156,8 +160,10 @@ enum Command {
 #[derive(Subcommand)]
 enum SessionCommand {
     /// Start a session; prints its id. Later `add`s go to it until it ends
-    #[command(after_help = "Example:\n  fieldnotes session start --kind interview --study \"Checkout Q3\" \\\n    \
-        --participant Maya --consent --location \"Riverside store\" --channel store")]
+    #[command(
+        after_help = "Example:\n  fieldnotes session start --kind interview --study \"Checkout Q3\" \\\n    \
+        --participant Maya --consent --location \"Riverside store\" --channel store"
+    )]
     Start {
         /// interview, observation, mystery-shop, focus-group or diary
         #[arg(long, short)]
@@ -289,7 +295,10 @@ pub fn run() -> Result<()> {
         Command::Rm { id } => {
             let id = archive.store().resolve_note(&id)?;
             let note = archive.trash_note(&id)?;
-            out.done(&note, &format!("moved note {id} to the trash (`fieldnotes restore {id}` brings it back)"))
+            out.done(
+                &note,
+                &format!("moved note {id} to the trash (`fieldnotes restore {id}` brings it back)"),
+            )
         }
         Command::Restore { id } => {
             let id = archive.store().resolve_note(&id)?;
@@ -317,7 +326,10 @@ pub fn run() -> Result<()> {
         Command::Export { output, format } => export(&archive, output, format, &out),
         Command::Reindex => {
             let n = archive.reindex(progress("indexing"))?;
-            out.done(&serde_json::json!({ "indexed": n }), &format!("indexed {n} notes"))
+            out.done(
+                &serde_json::json!({ "indexed": n }),
+                &format!("indexed {n} notes"),
+            )
         }
         Command::Check => {
             let problems = archive.check()?;
@@ -494,7 +506,12 @@ fn import(
     )
 }
 
-fn export(archive: &Archive, output: Option<PathBuf>, format: Option<FormatArg>, out: &Out) -> Result<()> {
+fn export(
+    archive: &Archive,
+    output: Option<PathBuf>,
+    format: Option<FormatArg>,
+    out: &Out,
+) -> Result<()> {
     let format: Format = match (format, &output) {
         (Some(f), _) => f.into(),
         (None, Some(path)) => Format::from_path(path).unwrap_or(Format::Jsonl),
@@ -533,7 +550,11 @@ fn demo(archive: Option<PathBuf>, seed_only: bool, out: &Out) -> Result<()> {
     if seed_only {
         return out.done(
             &counts,
-            &format!("wrote the demo archive into {} ({} notes new)", dir.display(), counts.added),
+            &format!(
+                "wrote the demo archive into {} ({} notes new)",
+                dir.display(),
+                counts.added
+            ),
         );
     }
     // Until the app exists, show what the demo holds.

@@ -17,12 +17,11 @@ pub struct Out {
     bold: bool,
 }
 
-fn short(id: &str) -> &str {
-    &id[..id.len().min(10)]
-}
-
 fn tag_line(tags: &[Tag]) -> String {
-    tags.iter().map(Tag::to_string).collect::<Vec<_>>().join(" ")
+    tags.iter()
+        .map(Tag::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn day(t: &chrono::DateTime<chrono::Utc>) -> String {
@@ -84,7 +83,7 @@ impl Out {
             n.id,
             n.kind,
             day(&n.created_at),
-            short(&n.session)
+            n.session
         );
         if n.deleted_at.is_some() {
             text.push_str("(in the trash)\n");
@@ -107,7 +106,12 @@ impl Out {
         }
         let mut text = String::new();
         for n in notes {
-            text.push_str(&format!("{}  {:<14}  {}\n", short(&n.id), n.kind, one_line(&n.body, 90)));
+            text.push_str(&format!(
+                "{}  {:<14}  {}\n",
+                n.id,
+                n.kind,
+                one_line(&n.body, 90)
+            ));
         }
         self.print(&text)
     }
@@ -118,7 +122,11 @@ impl Out {
         }
         let mut text = String::new();
         for (i, v) in versions.iter().enumerate() {
-            let label = if i + 1 == versions.len() { "current" } else { "was" };
+            let label = if i + 1 == versions.len() {
+                "current"
+            } else {
+                "was"
+            };
             text.push_str(&format!(
                 "{label:<8} {}  {}  {}\n         {}\n",
                 day(&v.written_at),
@@ -135,24 +143,33 @@ impl Out {
             return self.print_json(sessions);
         }
         if sessions.is_empty() {
-            return self.print("no sessions yet: `fieldnotes session start --kind interview --study NAME`\n");
+            return self.print(
+                "no sessions yet: `fieldnotes session start --kind interview --study NAME`\n",
+            );
         }
         let mut text = String::new();
         for s in sessions {
             text.push_str(&format!(
                 "{}  {:<12}  {}  {:<4} notes  {:<6}  {}{}{}\n",
-                short(&s.id),
+                s.id,
                 s.kind,
                 day(&s.started_at),
                 s.note_count,
-                if s.ended_at.is_some() { "ended" } else { "open" },
+                if s.ended_at.is_some() {
+                    "ended"
+                } else {
+                    "open"
+                },
                 s.study,
                 if s.participants.is_empty() {
                     String::new()
                 } else {
                     format!(" · {}", s.participants.join(", "))
                 },
-                s.location.as_deref().map(|l| format!(" · {l}")).unwrap_or_default(),
+                s.location
+                    .as_deref()
+                    .map(|l| format!(" · {l}"))
+                    .unwrap_or_default(),
             ));
         }
         self.print(&text)
@@ -195,7 +212,7 @@ impl Out {
                 .collect();
             text.push_str(&format!(
                 "\n{}  {}  {}  {}\n  {}\n",
-                short(&h.id),
+                h.id,
                 h.kind,
                 day(&h.created_at),
                 tags.join(" "),
@@ -213,7 +230,11 @@ impl Out {
                 .take(8)
                 .map(|(name, n)| format!("{}{name} {n}", facet.sigil()))
                 .collect();
-            text.push_str(&format!("{:<11} {}\n", format!("{facet}:"), list.join("  ")));
+            text.push_str(&format!(
+                "{:<11} {}\n",
+                format!("{facet}:"),
+                list.join("  ")
+            ));
         }
         self.print(&text)
     }
@@ -239,7 +260,9 @@ impl Out {
             return self.print_json(&serde_json::json!({ "ok": problems.is_empty(), "notes": notes, "problems": problems }));
         }
         if problems.is_empty() {
-            return self.print(&format!("ok: the database is sound and the index holds all {notes} live notes\n"));
+            return self.print(&format!(
+                "ok: the database is sound and the index holds all {notes} live notes\n"
+            ));
         }
         let mut text = String::new();
         for p in problems {
@@ -285,7 +308,9 @@ fn one_line(text: &str, max: usize) -> String {
 }
 
 fn shell_quote(s: &str) -> String {
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-~".contains(c)) {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-~".contains(c))
+    {
         s.to_owned()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))

@@ -52,7 +52,7 @@ fn schema() -> (Schema, Fields) {
             DateOptions::default()
                 .set_indexed()
                 .set_fast()
-                .set_precision(DateTimePrecision::Seconds),
+                .set_precision(DateTimePrecision::Milliseconds),
         ),
     };
     (b.build(), fields)
@@ -89,8 +89,12 @@ impl NoteIndex {
     /// Opens the index in `dir` (creating or rebuilding it when it is missing, damaged, of
     /// another format or of another archive) and takes the writer if no one else has it.
     pub fn open(dir: &Path, archive_id: &str) -> Result<NoteIndex> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::io(format!("cannot create the index folder {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::io(
+                format!("cannot create the index folder {}", dir.display()),
+                e,
+            )
+        })?;
         let (schema, fields) = schema();
         let existing = if dir.join("meta.json").exists() {
             Index::open_in_dir(dir).ok()
@@ -219,7 +223,7 @@ impl NoteIndex {
             }
             last = rec.change_seq;
             done += 1;
-            if done % 10_000 == 0 {
+            if done.is_multiple_of(10_000) {
                 progress(done);
             }
             Ok(())

@@ -120,7 +120,12 @@ impl NoteIndex {
             .collect()
     }
 
-    fn build(&self, searcher: &Searcher, query: &Query, filters: &Filters) -> Result<Box<dyn TQuery>> {
+    fn build(
+        &self,
+        searcher: &Searcher,
+        query: &Query,
+        filters: &Filters,
+    ) -> Result<Box<dyn TQuery>> {
         let builder = Builder {
             fields: self.fields,
             searcher,
@@ -154,7 +159,7 @@ impl NoteIndex {
             let bound = |t: Option<chrono::DateTime<chrono::Utc>>| match t {
                 Some(t) => Bound::Included(Term::from_field_date_for_search(
                     f.created,
-                    tantivy::DateTime::from_timestamp_secs(t.timestamp()),
+                    tantivy::DateTime::from_timestamp_millis(t.timestamp_millis()),
                 )),
                 None => Bound::Unbounded,
             };
@@ -184,10 +189,9 @@ fn exact(field: tantivy::schema::Field, value: &str) -> Box<dyn TQuery> {
 
 fn doc_id(searcher: &Searcher, addr: DocAddress) -> Result<String> {
     let segment = searcher.segment_reader(addr.segment_ord);
-    let column = segment
-        .fast_fields()
-        .str("id")?
-        .ok_or_else(|| Error::Invalid("the index has no note ids: run `fieldnotes reindex`".into()))?;
+    let column = segment.fast_fields().str("id")?.ok_or_else(|| {
+        Error::Invalid("the index has no note ids: run `fieldnotes reindex`".into())
+    })?;
     let mut id = String::new();
     if let Some(ord) = column.term_ords(addr.doc_id).next() {
         column
@@ -242,7 +246,10 @@ impl Builder<'_> {
         let mut terms: Vec<(usize, Term)> = Vec::new();
         let mut stream = analyzer.token_stream(text);
         stream.process(&mut |token| {
-            terms.push((token.position, Term::from_field_text(self.fields.body, &token.text)));
+            terms.push((
+                token.position,
+                Term::from_field_text(self.fields.body, &token.text),
+            ));
         });
         Ok(match terms.len() {
             // Only punctuation: it cannot match a word, so it narrows nothing.

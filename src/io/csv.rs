@@ -97,7 +97,10 @@ pub fn import(
         let created_raw = cell(created_col);
         let created_at = match created_raw {
             "" => None,
-            raw => Some(time::parse_user(raw).map_err(|e| fail(line, format!("column `created_at`: {e}")))?),
+            raw => Some(
+                time::parse_user(raw)
+                    .map_err(|e| fail(line, format!("column `created_at`: {e}")))?,
+            ),
         };
         let mut tags = tags_of(body);
         for (facet, c) in &facet_cols {
@@ -125,7 +128,11 @@ pub fn import(
         let id = match cell(id_col) {
             "" => {
                 // The n-th identical row of a file is its own note, the same one on re-import.
-                let key = (session_label.clone(), body.to_owned(), created_raw.to_owned());
+                let key = (
+                    session_label.clone(),
+                    body.to_owned(),
+                    created_raw.to_owned(),
+                );
                 let n = seen.entry(key).or_default();
                 *n += 1;
                 stable_ulid(

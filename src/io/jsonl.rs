@@ -176,7 +176,10 @@ fn to_record(line: NoteLine) -> std::result::Result<NoteRecord, String> {
         return Err("the note's session has no id".into());
     }
     if ulid::Ulid::from_string(&line.id).is_err() {
-        return Err(format!("{:?} is not a note id (a 26-character ULID)", line.id));
+        return Err(format!(
+            "{:?} is not a note id (a 26-character ULID)",
+            line.id
+        ));
     }
     let tags = tags_from_map(&line.tags)?;
     let revisions = line

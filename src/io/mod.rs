@@ -22,12 +22,7 @@ pub enum Format {
 impl Format {
     /// Guesses from a file name: `.csv` is CSV, `.jsonl`, `.ndjson` and `.json` are JSONL.
     pub fn from_path(path: &Path) -> Option<Format> {
-        match path
-            .extension()?
-            .to_str()?
-            .to_ascii_lowercase()
-            .as_str()
-        {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "csv" => Some(Format::Csv),
             "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
             _ => None,
@@ -40,8 +35,8 @@ pub fn open_input(path: &Path) -> Result<Box<dyn BufRead>> {
     if path.as_os_str() == "-" {
         return Ok(Box::new(BufReader::new(std::io::stdin())));
     }
-    let file = File::open(path)
-        .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let file =
+        File::open(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
     Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
 }
 

@@ -216,7 +216,13 @@ mod tests {
     fn finds_every_facet() {
         assert_eq!(
             names("Waited 6 min #checkout !frustrated @busy-parent +quick-pickup =wait-time"),
-            ["#checkout", "!frustrated", "@busy-parent", "+quick-pickup", "=wait-time"]
+            [
+                "#checkout",
+                "!frustrated",
+                "@busy-parent",
+                "+quick-pickup",
+                "=wait-time"
+            ]
         );
     }
 
@@ -245,14 +251,20 @@ mod tests {
         assert_eq!(names("#click--and-collect,"), ["#click"]);
         assert_eq!(names("#click-and-collect, then"), ["#click-and-collect"]);
         assert_eq!(names("#checkout's queue"), ["#checkout"]);
-        assert_eq!(names("(#checkout) !frustrated."), ["#checkout", "!frustrated"]);
+        assert_eq!(
+            names("(#checkout) !frustrated."),
+            ["#checkout", "!frustrated"]
+        );
         assert_eq!(names("#self-"), ["#self"]);
         assert_eq!(normalize_name("  Busy   parent "), "busy-parent");
     }
 
     #[test]
     fn any_script_is_a_name() {
-        assert_eq!(names("#レジ !ärgerlich @взрослый"), ["#レジ", "!ärgerlich", "@взрослый"]);
+        assert_eq!(
+            names("#レジ !ärgerlich @взрослый"),
+            ["#レジ", "!ärgerlich", "@взрослый"]
+        );
         assert!(names("会計で待った😤").is_empty());
     }
 

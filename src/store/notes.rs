@@ -103,11 +103,16 @@ fn parse_tag_text(facet: &str, name: String) -> Result<Tag> {
 
 /// Tags written as `@a #b`, the way revisions keep them.
 fn tags_to_text(tags: &[Tag]) -> String {
-    tags.iter().map(Tag::to_string).collect::<Vec<_>>().join(" ")
+    tags.iter()
+        .map(Tag::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn tags_from_text(text: &str) -> Vec<Tag> {
-    text.split_whitespace().filter_map(Tag::parse_token).collect()
+    text.split_whitespace()
+        .filter_map(Tag::parse_token)
+        .collect()
 }
 
 impl Store {
@@ -199,8 +204,8 @@ impl Store {
             ));
         }
         let tx = self.write()?;
-        let (old_kind, old_body, old_updated, deleted): (String, String, String, Option<String>) = tx
-            .query_row(
+        let (old_kind, old_body, old_updated, deleted): (String, String, String, Option<String>) =
+            tx.query_row(
                 "SELECT kind, body, updated_at, deleted_at FROM notes WHERE id = ?1",
                 [id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
@@ -286,7 +291,9 @@ impl Store {
     fn set_deleted(&self, id: &str, at: Option<DateTime<Utc>>) -> Result<Note> {
         let tx = self.write()?;
         let deleted: Option<String> = tx
-            .query_row("SELECT deleted_at FROM notes WHERE id = ?1", [id], |r| r.get(0))
+            .query_row("SELECT deleted_at FROM notes WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
             .optional()?
             .ok_or_else(|| Error::NotFound(format!("no note with id {id}")))?;
         match (&deleted, &at) {
@@ -311,7 +318,9 @@ impl Store {
             "SELECT {NOTE_COLUMNS} FROM notes n WHERE n.deleted_at IS NOT NULL ORDER BY n.deleted_at DESC"
         );
         let mut stmt = self.conn().prepare(&sql)?;
-        let raws = stmt.query_map([], raw_note)?.collect::<Result<Vec<_>, _>>()?;
+        let raws = stmt
+            .query_map([], raw_note)?
+            .collect::<Result<Vec<_>, _>>()?;
         raws.into_iter()
             .map(|raw| {
                 let tags = self.note_tags(raw[0].as_deref().unwrap_or_default())?;
@@ -401,9 +410,11 @@ impl Store {
     }
 
     pub fn live_note_count(&self) -> Result<i64> {
-        Ok(self
-            .conn()
-            .query_row("SELECT count(*) FROM notes WHERE deleted_at IS NULL", [], |r| r.get(0))?)
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM notes WHERE deleted_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     /// Runs a whole import in one transaction: if `fill` fails, nothing of it is kept.
@@ -573,7 +584,9 @@ fn note_tags(conn: &Connection, id: &str) -> Result<Vec<Tag>> {
         "SELECT t.facet, t.name FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = ?1",
     )?;
     let rows = stmt
-        .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .query_map([id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut tags = rows
         .into_iter()

@@ -96,7 +96,10 @@ impl Store {
         if changed == 0 {
             return Err(Error::Invalid(format!(
                 "session {id} already ended at {}",
-                session.ended_at.map(|t| time::to_db(&t)).unwrap_or_default()
+                session
+                    .ended_at
+                    .map(|t| time::to_db(&t))
+                    .unwrap_or_default()
             )));
         }
         Ok(session)
@@ -187,7 +190,12 @@ impl Store {
 }
 
 /// Resolves a full id or a unique prefix of one in `table`.
-pub(crate) fn resolve_id(conn: &Connection, table: &str, what: &str, prefix: &str) -> Result<String> {
+pub(crate) fn resolve_id(
+    conn: &Connection,
+    table: &str,
+    what: &str,
+    prefix: &str,
+) -> Result<String> {
     let wanted = prefix.trim().to_uppercase();
     if wanted.len() < 4 || !wanted.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(Error::NotFound(format!(
@@ -215,7 +223,9 @@ pub(crate) fn study_id(tx: &Connection, name: &str) -> Result<i64> {
         return Err(Error::Invalid("a study needs a name".into()));
     }
     if let Some(id) = tx
-        .query_row("SELECT id FROM studies WHERE name = ?1", [name], |r| r.get(0))
+        .query_row("SELECT id FROM studies WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
         .optional()?
     {
         return Ok(id);
@@ -234,7 +244,11 @@ pub(crate) fn participant_id(tx: &Connection, p: &Participant) -> Result<i64> {
         return Err(Error::Invalid("a participant needs a pseudonym".into()));
     }
     if let Some(id) = tx
-        .query_row("SELECT id FROM participants WHERE pseudonym = ?1", [name], |r| r.get(0))
+        .query_row(
+            "SELECT id FROM participants WHERE pseudonym = ?1",
+            [name],
+            |r| r.get(0),
+        )
         .optional()?
     {
         return Ok(id);
@@ -295,7 +309,11 @@ impl Store {
     pub fn study_id(&self, name: &str) -> Result<Option<i64>> {
         Ok(self
             .conn()
-            .query_row("SELECT id FROM studies WHERE name = ?1", [name.trim()], |r| r.get(0))
+            .query_row(
+                "SELECT id FROM studies WHERE name = ?1",
+                [name.trim()],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 }

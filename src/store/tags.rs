@@ -101,9 +101,9 @@ impl Store {
 
     /// Every tag's valence (emotions only carry one), for analysis.
     pub fn valences(&self) -> Result<HashMap<String, i64>> {
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT name, valence FROM tags WHERE facet = 'emotion' AND valence IS NOT NULL")?;
+        let mut stmt = self.conn().prepare(
+            "SELECT name, valence FROM tags WHERE facet = 'emotion' AND valence IS NOT NULL",
+        )?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<HashMap<_, _>, _>>()?;

@@ -1,0 +1,124 @@
+//! Helpers for running the real `fieldnotes` binary on a temporary archive.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+pub struct TestArchive {
+    pub tmp: TempDir,
+    pub dir: PathBuf,
+}
+
+impl TestArchive {
+    pub fn new() -> TestArchive {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().join("archive");
+        TestArchive { tmp, dir }
+    }
+
+    /// A `fieldnotes` command on this archive, with no color and no inherited archive.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("fieldnotes").expect("binary builds");
+        cmd.env_remove("FIELDNOTES_ARCHIVE")
+            .env("NO_COLOR", "1")
+            .arg("--archive")
+            .arg(&self.dir);
+        cmd
+    }
+
+    /// The same as a plain `std::process::Command`, for spawning and killing.
+    pub fn process(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("fieldnotes"));
+        cmd.env_remove("FIELDNOTES_ARCHIVE")
+            .env("NO_COLOR", "1")
+            .arg("--archive")
+            .arg(&self.dir);
+        cmd
+    }
+
+    /// Runs and expects success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().expect("runs");
+        assert!(
+            out.status.success(),
+            "fieldnotes {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// Runs with `--json` and parses stdout.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let text = self.ok(&all);
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{args:?} printed bad JSON ({e}): {text}"))
+    }
+
+    /// Runs and expects failure; returns the whole output.
+    pub fn fails(&self, args: &[&str]) -> Output {
+        let out = self.cmd().args(args).output().expect("runs");
+        assert!(
+            !out.status.success(),
+            "fieldnotes {args:?} should have failed"
+        );
+        out
+    }
+
+    pub fn start_session(&self) -> String {
+        self.ok(&[
+            "session",
+            "start",
+            "--kind",
+            "interview",
+            "--study",
+            "Checkout Q3",
+            "--participant",
+            "Maya",
+        ])
+        .trim()
+        .to_owned()
+    }
+
+    pub fn add(&self, args: &[&str]) -> String {
+        let mut all = vec!["add"];
+        all.extend_from_slice(args);
+        self.ok(&all).trim().to_owned()
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.dir.join("fieldnotes.db")).expect("db opens")
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.db()
+            .query_row(sql, [], |r| r.get(0))
+            .expect("count query")
+    }
+
+    /// Ids of the search hits, in order.
+    pub fn hit_ids(&self, args: &[&str]) -> Vec<String> {
+        let mut all = vec!["search"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--limit", "1000"]);
+        self.json(&all)["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .map(|h| h["id"].as_str().expect("id").to_owned())
+            .collect()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+}
+
+pub fn write(path: &Path, content: impl AsRef<[u8]>) {
+    std::fs::write(path, content).expect("write test file");
+}

@@ -1,0 +1,70 @@
+//! An archive written by an older fieldnotes opens with every later migration, data intact.
+
+use fieldnotes::Archive;
+use fieldnotes::model::{NoteKind, SessionKind};
+use fieldnotes::store::{MIGRATIONS, NewNote, NewSession, Store};
+
+#[test]
+fn an_archive_from_the_first_migration_opens_with_all_of_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("old");
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("fieldnotes.db");
+    let note_id = {
+        let old = Store::open_migrated_to(&db, 1).unwrap();
+        assert_eq!(old.schema_version().unwrap(), 1);
+        let session = old
+            .start_session(&NewSession::new("Old study", SessionKind::Interview))
+            .unwrap();
+        let note = old
+            .add_note(&NewNote {
+                session: session.id,
+                kind: NoteKind::Quote,
+                body: "Written before the emotions were seeded !frustrated #checkout".into(),
+                extra_tags: vec![],
+            })
+            .unwrap();
+        note.id
+    };
+    let mut archive = Archive::open(&dir).unwrap();
+    assert_eq!(
+        archive.store().schema_version().unwrap(),
+        MIGRATIONS.len() as i64
+    );
+    let note = archive.store().note(&note_id).unwrap();
+    assert_eq!(note.tags.len(), 2);
+    // The seed did not overwrite the tag the old archive already had, and filled the rest.
+    let emotions = archive.store().valences().unwrap();
+    assert!(emotions.len() >= 20);
+    assert!(archive.check().unwrap().is_empty());
+    let found = archive.search("seeded", &Default::default(), 10).unwrap();
+    assert_eq!(found.total, 1);
+}
+
+#[test]
+fn a_newer_archive_is_refused_with_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("fieldnotes.db");
+    drop(Store::open(&db).unwrap());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("PRAGMA user_version = 99").unwrap();
+    drop(conn);
+    let err = Store::open(&db).err().expect("refused").to_string();
+    assert!(
+        err.contains("newer fieldnotes") && err.contains("99"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_migration_is_applied_once_and_in_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("fieldnotes.db");
+    for count in 1..=MIGRATIONS.len() {
+        let store = Store::open_migrated_to(&db, count).unwrap();
+        assert_eq!(store.schema_version().unwrap(), count as i64);
+    }
+    // Opening again changes nothing.
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+}

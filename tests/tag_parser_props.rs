@@ -1,0 +1,68 @@
+//! Property tests of the one inline tag parser.
+
+use fieldnotes::model::{Facet, Tag, normalize_name, parse_inline};
+use proptest::prelude::*;
+
+proptest! {
+    #[test]
+    fn never_panics_and_spans_are_real(text in "\\PC{0,200}") {
+        for span in parse_inline(&text) {
+            let slice = &text[span.range.clone()];
+            prop_assert!(Facet::from_sigil(slice.chars().next().unwrap()).is_some());
+            prop_assert!(!span.tag.name.is_empty());
+            prop_assert_eq!(normalize_name(&span.tag.name), span.tag.name.clone());
+        }
+    }
+
+    #[test]
+    fn sigils_inside_words_stay_text(
+        before in "[a-zA-Z0-9]{1,10}",
+        sigil in "[@#!+=]",
+        after in "[a-zA-Z0-9.]{0,10}",
+    ) {
+        let word = format!("{before}{sigil}{after}");
+        prop_assert!(parse_inline(&word).is_empty(), "{} gave tags", word);
+    }
+
+    #[test]
+    fn urls_and_emails_stay_text(user in "[a-z]{1,8}", host in "[a-z]{1,8}", frag in "[a-z]{1,8}") {
+        let text = format!("mail {user}@{host}.com or see https://{host}.example/#{frag}?q=1+2&x=!y");
+        prop_assert!(parse_inline(&text).is_empty());
+    }
+
+    #[test]
+    fn emoji_and_cjk_text_stays_text(text in "[\\p{Han}\\p{Hiragana}\\u{1F300}-\\u{1F5FF} ]{0,40}") {
+        prop_assert!(parse_inline(&text).is_empty());
+    }
+
+    #[test]
+    fn a_typed_tag_is_found_with_its_normalised_name(
+        sigil in "[@#!+=]",
+        words in prop::collection::vec("[a-zA-Zéß]{1,6}", 1..4),
+        lead in "[a-z ]{0,10}",
+    ) {
+        let raw = words.join("-");
+        let text = format!("{lead} {sigil}{raw}, next");
+        let spans = parse_inline(&text);
+        prop_assert_eq!(spans.len(), 1);
+        let facet = Facet::from_sigil(sigil.chars().next().unwrap()).unwrap();
+        prop_assert_eq!(&spans[0].tag, &Tag::new(facet, &raw).unwrap());
+        prop_assert_eq!(Tag::parse_token(&spans[0].tag.to_string()), Some(spans[0].tag.clone()));
+    }
+}
+
+#[test]
+fn the_named_cases_stay_text() {
+    for text in [
+        "a@b.com",
+        "Wow!",
+        "C#",
+        "1+1",
+        "https://x.org/#top",
+        "🎉 #🎉",
+        "会計で待った",
+        "x=y",
+    ] {
+        assert!(parse_inline(text).is_empty(), "{text}");
+    }
+}
