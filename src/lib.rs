@@ -12,6 +12,7 @@ pub mod model;
 pub mod query;
 pub mod store;
 pub mod time;
+pub mod tui;
 
 pub use archive::Archive;
 pub use error::{Error, Result};

@@ -22,6 +22,7 @@ fn an_archive_from_the_first_migration_opens_with_all_of_them() {
                 kind: NoteKind::Quote,
                 body: "Written before the emotions were seeded !frustrated #checkout".into(),
                 extra_tags: vec![],
+                clears_draft: false,
             })
             .unwrap();
         note.id

@@ -245,10 +245,11 @@ pub fn run() -> Result<()> {
     let cli = Cli::parse();
     let out = Out::new(cli.json);
     let Some(command) = cli.command else {
-        // Until the app exists, a bare `fieldnotes` explains itself.
-        use clap::CommandFactory;
-        Cli::command().print_help()?;
-        return Ok(());
+        let dir = match cli.archive {
+            Some(dir) => dir,
+            None => Archive::default_dir()?.join("archive"),
+        };
+        return open_app(dir);
     };
     if let Command::Demo { seed_only } = command {
         return demo(cli.archive, seed_only, &out);
@@ -276,6 +277,7 @@ pub fn run() -> Result<()> {
                 kind,
                 body: read_text(&text)?,
                 extra_tags: Vec::new(),
+                clears_draft: false,
             })?;
             out.note_saved(&note)
         }
@@ -557,6 +559,21 @@ fn demo(archive: Option<PathBuf>, seed_only: bool, out: &Out) -> Result<()> {
             ),
         );
     }
-    // Until the app exists, show what the demo holds.
-    out.demo_summary(&archive, &dir)
+    if out.json || !std::io::stdout().is_terminal() {
+        return out.demo_summary(&archive, &dir);
+    }
+    // The app opens the archive itself (and takes the index writer).
+    drop(archive);
+    open_app(dir)
+}
+
+/// The terminal app; without a terminal to draw on, the help instead.
+fn open_app(dir: PathBuf) -> Result<()> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        use clap::CommandFactory;
+        Cli::command().print_help()?;
+        bail!("the app needs a terminal: run `fieldnotes` in one, or use the commands above");
+    }
+    fieldnotes::tui::run(dir.clone())
+        .with_context(|| format!("the app stopped on the archive {}", dir.display()))
 }

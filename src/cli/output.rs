@@ -13,7 +13,7 @@ use fieldnotes::model::{Facet, Note, Revision, Session, Tag};
 use fieldnotes::store::TagCount;
 
 pub struct Out {
-    json: bool,
+    pub json: bool,
     bold: bool,
 }
 

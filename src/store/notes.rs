@@ -19,6 +19,9 @@ pub struct NewNote {
     pub kind: NoteKind,
     pub body: String,
     pub extra_tags: Vec<Tag>,
+    /// Clear the session's autosaved draft in the same transaction (the app saving what it
+    /// drafted), so a crash can never bring back a draft of a note already saved.
+    pub clears_draft: bool,
 }
 
 /// A note with everything the archive keeps about it: what imports write and exports read.
@@ -154,6 +157,9 @@ impl Store {
         };
         let mut tag_ids = HashMap::new();
         insert_note(&tx, &record, &mut tag_ids)?;
+        if new.clears_draft {
+            tx.execute("DELETE FROM drafts WHERE session_id = ?1", [&new.session])?;
+        }
         tx.commit()?;
         self.note(&record.id)
     }

@@ -71,6 +71,24 @@ impl Store {
             .collect()
     }
 
+    /// Every tag in the codebook, by facet then name: what completion offers.
+    pub fn tag_names(&self) -> Result<Vec<Tag>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT facet, name FROM tags ORDER BY facet, name")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(facet, name)| {
+                Ok(Tag {
+                    facet: facet.parse().map_err(Error::Invalid)?,
+                    name,
+                })
+            })
+            .collect()
+    }
+
     /// Records what a tag means (creating it if new); `None` fields stay as they were.
     pub fn set_tag_info(&self, tag: &Tag, info: &TagInfo) -> Result<()> {
         if let Some(v) = info.valence

@@ -1,0 +1,112 @@
+//! Tag completion while typing: the sigil word under the cursor, matched fuzzily against the
+//! codebook's tags of that facet.
+
+use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
+
+use crate::model::{Facet, Tag};
+
+/// How many suggestions the list shows.
+pub const MAX_SUGGESTIONS: usize = 6;
+
+/// A partly typed tag at the cursor: its facet and the characters typed after the sigil.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partial {
+    pub facet: Facet,
+    pub typed: String,
+}
+
+/// Finds the tag being typed just before `col` (a char index) in `line`.
+pub fn partial_at(line: &str, col: usize) -> Option<Partial> {
+    let before: Vec<char> = line.chars().take(col).collect();
+    let start = before
+        .iter()
+        .rposition(|c| c.is_whitespace())
+        .map_or(0, |i| i + 1);
+    let word = &before[start..];
+    let (&sigil, rest) = word.split_first()?;
+    let facet = Facet::from_sigil(sigil)?;
+    if rest.first().is_some_and(|c| !c.is_alphabetic())
+        || !rest
+            .iter()
+            .all(|&c| c.is_alphanumeric() || c == '-' || c == '_')
+    {
+        return None;
+    }
+    Some(Partial {
+        facet,
+        typed: rest.iter().collect(),
+    })
+}
+
+/// The tags of the partial's facet that match what was typed, best first.
+pub fn suggest(tags: &[Tag], partial: &Partial) -> Vec<Tag> {
+    let of_facet = tags.iter().filter(|t| t.facet == partial.facet);
+    if partial.typed.is_empty() {
+        return of_facet.take(MAX_SUGGESTIONS).cloned().collect();
+    }
+    let mut matcher = Matcher::new(Config::DEFAULT);
+    let pattern = Pattern::parse(&partial.typed, CaseMatching::Ignore, Normalization::Smart);
+    let mut buf = Vec::new();
+    let mut scored: Vec<(u32, &Tag)> = of_facet
+        .filter_map(|t| {
+            pattern
+                .score(Utf32Str::new(&t.name, &mut buf), &mut matcher)
+                .map(|s| (s, t))
+        })
+        .filter(|(_, t)| t.name != partial.typed)
+        .collect();
+    scored.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(a.1.name.len().cmp(&b.1.name.len()))
+            .then(a.1.name.cmp(&b.1.name))
+    });
+    scored
+        .into_iter()
+        .take(MAX_SUGGESTIONS)
+        .map(|(_, t)| t.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags() -> Vec<Tag> {
+        [
+            "checkout",
+            "self-checkout",
+            "click-and-collect",
+            "delivery-email",
+        ]
+        .iter()
+        .map(|n| Tag::new(Facet::Touchpoint, n).unwrap())
+        .chain([Tag::new(Facet::Persona, "busy-parent").unwrap()])
+        .collect()
+    }
+
+    #[test]
+    fn finds_the_word_being_typed() {
+        assert_eq!(
+            partial_at("queue #chec", 11),
+            Some(Partial {
+                facet: Facet::Touchpoint,
+                typed: "chec".into()
+            })
+        );
+        assert_eq!(partial_at("queue #", 7).unwrap().typed, "");
+        assert_eq!(partial_at("mail a@b", 8), None);
+        assert_eq!(partial_at("#checkout done", 14), None);
+        assert_eq!(partial_at("1+1", 3), None);
+        assert_eq!(partial_at("#1", 2), None);
+    }
+
+    #[test]
+    fn ranks_fuzzy_matches_of_the_facet() {
+        let got = suggest(&tags(), &partial_at("#chk", 4).unwrap());
+        assert_eq!(got[0].name, "checkout");
+        assert!(got.iter().all(|t| t.facet == Facet::Touchpoint));
+        assert!(suggest(&tags(), &partial_at("@zzz", 4).unwrap()).is_empty());
+        assert_eq!(suggest(&tags(), &partial_at("@", 1).unwrap()).len(), 1);
+    }
+}

@@ -1,0 +1,780 @@
+//! Drawing: a function of the app's state, nothing else.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
+use unicode_width::UnicodeWidthStr;
+
+use super::app::{App, CaptureFocus, FORM_FIELDS, Level, Overlay, SearchFocus, View};
+use super::keymap::{self, Context};
+use super::theme::{Theme, kind_marker};
+use crate::model::{Note, Tag, parse_inline};
+
+/// Below this the app shows a message instead of its views.
+pub const MIN_WIDTH: u16 = 44;
+pub const MIN_HEIGHT: u16 = 10;
+
+pub fn render(frame: &mut Frame, app: &mut App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "fieldnotes: the window is {}x{}; make it at least {MIN_WIDTH}x{MIN_HEIGHT}",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    prepare_inputs(app);
+    let [top, body, bottom] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    title_bar(frame, app, top);
+    if let Some(message) = &app.fatal {
+        let p = Paragraph::new(format!("{message}\n\nPress any key to quit."))
+            .style(app.theme.error())
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered().title(" cannot continue "));
+        frame.render_widget(p, body);
+        return;
+    }
+    if !app.opened {
+        frame.render_widget(
+            Paragraph::new("Opening the archive…").alignment(Alignment::Center),
+            body,
+        );
+    } else {
+        match app.view {
+            View::Home => home(frame, app, body),
+            View::NewSession => {
+                home(frame, app, body);
+                session_form(frame, app, body);
+            }
+            View::Capture => capture(frame, app, body),
+            View::Search => search(frame, app, body),
+        }
+    }
+    status_bar(frame, app, bottom);
+    match &app.overlay {
+        Some(Overlay::Help) => help(frame, app, body),
+        Some(Overlay::History {
+            id,
+            versions,
+            scroll,
+        }) => history(frame, app, body, id, versions, *scroll),
+        None => {}
+    }
+}
+
+/// The text inputs draw their own cursor: only the focused one shows it.
+fn prepare_inputs(app: &mut App) {
+    let ctx = app.context();
+    let on = Style::new().add_modifier(Modifier::REVERSED);
+    let off = Style::new();
+    app.capture
+        .editor
+        .set_cursor_style(if ctx == Context::Editor { on } else { off });
+    app.capture.editor.set_cursor_line_style(Style::new());
+    app.search
+        .query
+        .set_cursor_style(if ctx == Context::SearchQuery { on } else { off });
+    app.search.query.set_cursor_line_style(Style::new());
+    for (i, f) in app.form.fields.iter_mut().enumerate() {
+        f.set_cursor_line_style(Style::new());
+        f.set_cursor_style(if ctx == Context::SessionForm && app.form.focus == i + 1 {
+            on
+        } else {
+            off
+        });
+    }
+}
+
+fn title_bar(frame: &mut Frame, app: &App, area: Rect) {
+    let view = match app.view {
+        View::Home => "sessions",
+        View::NewSession => "new session",
+        View::Capture => "capture",
+        View::Search => "search",
+    };
+    let line = Line::from(vec![
+        Span::styled(
+            " fieldnotes ",
+            app.theme.title().add_modifier(Modifier::REVERSED),
+        ),
+        Span::raw(format!(" {view}")),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn status_bar(frame: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme;
+    let mut spans = Vec::new();
+    if let Some(status) = &app.status {
+        let style = match status.level {
+            Level::Info => Style::new(),
+            Level::Ok => t.ok(),
+            Level::Error => t.error(),
+        };
+        spans.push(Span::styled(format!(" {} ", status.text), style));
+        spans.push(Span::styled("│", t.dim()));
+    }
+    for (key, what) in keymap::hints(app.context()) {
+        spans.push(Span::styled(format!(" {key}"), t.key()));
+        spans.push(Span::raw(format!(" {what} ")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn block<'a>(theme: Theme, title: impl Into<Line<'a>>, focused: bool) -> Block<'a> {
+    let b = Block::bordered().title(title);
+    if focused {
+        b.border_style(theme.focused_border())
+            .border_type(BorderType::Thick)
+    } else {
+        b.border_style(theme.dim())
+    }
+}
+
+fn when(tz: chrono::FixedOffset, t: &DateTime<Utc>) -> String {
+    t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn home(frame: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme;
+    let outer = block(t, " Sessions, newest first ", app.view == View::Home);
+    if app.sessions.is_empty() {
+        let p = Paragraph::new(
+            "No sessions yet.\n\nPress n to start one (an interview, an observation, a mystery-shop visit…),\nor quit and run `fieldnotes demo` to explore a sample archive.",
+        )
+        .wrap(Wrap { trim: true })
+        .block(outer);
+        frame.render_widget(p, area);
+        return;
+    }
+    let header = Row::new([
+        "Started",
+        "Kind",
+        "Study",
+        "Participants",
+        "Location",
+        "Notes",
+        "",
+    ])
+    .style(t.title());
+    let rows = app.sessions.iter().map(|s| {
+        Row::new(vec![
+            Cell::from(when(app.tz, &s.started_at)),
+            Cell::from(s.kind.as_str()),
+            Cell::from(s.study.clone()),
+            Cell::from(s.participants.join(", ")),
+            Cell::from(s.location.clone().unwrap_or_default()),
+            Cell::from(format!("{:>5}", s.note_count)),
+            Cell::from(if s.ended_at.is_none() { "open" } else { "" }).style(t.ok()),
+        ])
+    });
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(16),
+            Constraint::Length(12),
+            Constraint::Fill(2),
+            Constraint::Fill(2),
+            Constraint::Fill(1),
+            Constraint::Length(5),
+            Constraint::Length(4),
+        ],
+    )
+    .header(header)
+    .row_highlight_style(t.selected())
+    .block(outer);
+    let mut state = TableState::default().with_selected(Some(app.home_sel));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn session_form(frame: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme;
+    let rect = centered(area, 60, 3 + 3 * FORM_FIELDS.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    let outer = block(t, " Start a session ", true);
+    let inner = outer.inner(rect);
+    frame.render_widget(outer, rect);
+    let mut constraints = vec![Constraint::Length(3); FORM_FIELDS.len() + 1];
+    constraints.push(Constraint::Min(0));
+    let rows = Layout::vertical(constraints).split(inner);
+    let kind = Line::from(vec![
+        Span::raw("◀ "),
+        Span::styled(app.form.kind.as_str(), t.title()),
+        Span::raw(" ▶"),
+    ]);
+    frame.render_widget(
+        Paragraph::new(kind).block(block(t, " Kind (←/→) ", app.form.focus == 0)),
+        rows[0],
+    );
+    for (i, label) in FORM_FIELDS.iter().enumerate() {
+        let b = block(t, format!(" {label} "), app.form.focus == i + 1);
+        let inner = b.inner(rows[i + 1]);
+        frame.render_widget(b, rows[i + 1]);
+        frame.render_widget(&app.form.fields[i], inner);
+    }
+}
+
+/// Word-wraps `text` to `width` columns.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        for word in paragraph.split_whitespace() {
+            let needed = if line.is_empty() {
+                word.width()
+            } else {
+                line.width() + 1 + word.width()
+            };
+            if needed > width && !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            if word.width() > width {
+                for c in word.chars() {
+                    if line.width() + c.to_string().width() > width {
+                        lines.push(std::mem::take(&mut line));
+                    }
+                    line.push(c);
+                }
+                continue;
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+/// A line of note text with its inline tags coloured by facet (found by the one parser).
+fn tagged_line<'a>(theme: Theme, text: &str, base: Style) -> Line<'a> {
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for span in parse_inline(text) {
+        if span.range.start > at {
+            spans.push(Span::styled(text[at..span.range.start].to_owned(), base));
+        }
+        spans.push(Span::styled(
+            text[span.range.clone()].to_owned(),
+            theme.facet(span.tag.facet),
+        ));
+        at = span.range.end;
+    }
+    if at < text.len() {
+        spans.push(Span::styled(text[at..].to_owned(), base));
+    }
+    Line::from(spans)
+}
+
+fn offset(ms: Option<i64>) -> String {
+    match ms {
+        Some(ms) => {
+            let s = ms / 1000;
+            if s >= 3600 {
+                format!("+{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+            } else {
+                format!("+{:02}:{:02}", s / 60, s % 60)
+            }
+        }
+        None => "  memo".into(),
+    }
+}
+
+fn capture(frame: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme;
+    let c = &app.capture;
+    let Some(session) = &c.session else {
+        return;
+    };
+    let editor_lines = (c.editor.lines().len() as u16).clamp(3, 8);
+    let [header, notes_area, editor_area, tags_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(editor_lines + 2),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    let mut head = vec![
+        Span::styled(
+            format!(" {} ", session.kind),
+            t.title().add_modifier(Modifier::REVERSED),
+        ),
+        Span::raw(format!(" {}", session.study)),
+    ];
+    for part in [
+        session.participants.join(", "),
+        session.location.clone().unwrap_or_default(),
+        session.channel.clone().unwrap_or_default(),
+    ] {
+        if !part.is_empty() {
+            head.push(Span::styled(" · ", t.dim()));
+            head.push(Span::raw(part));
+        }
+    }
+    let clock = match session.ended_at {
+        None => {
+            let secs = (app.now - session.started_at).num_seconds().max(0);
+            format!(
+                "  ⏱ {:02}:{:02}:{:02}",
+                secs / 3600,
+                (secs / 60) % 60,
+                secs % 60
+            )
+        }
+        Some(end) => format!("  ended {}", when(app.tz, &end)),
+    };
+    head.push(Span::styled(clock, t.dim()));
+    frame.render_widget(Paragraph::new(Line::from(head)), header);
+
+    let focused = c.focus == CaptureFocus::Notes;
+    let notes_block = block(t, format!(" Notes ({}) ", c.notes.len()), focused);
+    let inner = notes_block.inner(notes_area);
+    frame.render_widget(notes_block, notes_area);
+    if c.notes.is_empty() {
+        frame.render_widget(
+            Paragraph::new("No notes yet: type below and press Enter.").style(t.dim()),
+            inner,
+        );
+    } else {
+        render_notes(frame, t, inner, &c.notes, c.sel, focused);
+    }
+
+    let title = match (&c.editing, c.kind) {
+        (Some(_), kind) => format!(" Editing a {kind} · Enter saves a new version · Esc cancels "),
+        (None, kind) => format!(" New {kind} · Ctrl+T changes kind "),
+    };
+    let editor_block = block(t, title, c.focus == CaptureFocus::Editor).title_style(t.kind(c.kind));
+    let inner = editor_block.inner(editor_area);
+    frame.render_widget(editor_block, editor_area);
+    frame.render_widget(&c.editor, inner);
+
+    let typed = c.editor.lines().join("\n");
+    let mut tags: Vec<Span> = vec![Span::styled(" tags: ", t.dim())];
+    let found = parse_inline(&typed);
+    if found.is_empty() {
+        tags.push(Span::styled(
+            "none yet (@persona #touchpoint !emotion +job =code)",
+            t.dim(),
+        ));
+    }
+    for s in found {
+        tags.push(Span::styled(s.tag.to_string(), t.facet(s.tag.facet)));
+        tags.push(Span::raw(" "));
+    }
+    frame.render_widget(Paragraph::new(Line::from(tags)), tags_area);
+
+    if !c.suggestions.is_empty() && c.focus == CaptureFocus::Editor {
+        let height = c.suggestions.len() as u16 + 2;
+        let width = c
+            .suggestions
+            .iter()
+            .map(|s| s.to_string().width())
+            .max()
+            .unwrap_or(8) as u16
+            + 4;
+        let ratatui_textarea::ScreenCursor { row, col, .. } = c.editor.screen_cursor();
+        let x = (inner.x + col.min(200) as u16).min(area.right().saturating_sub(width));
+        let y = (inner.y + row.min(50) as u16)
+            .saturating_sub(height)
+            .max(area.y);
+        let rect = Rect {
+            x,
+            y,
+            width: width.min(area.width),
+            height: height.min(area.height),
+        };
+        frame.render_widget(Clear, rect);
+        let lines: Vec<Line> = c
+            .suggestions
+            .iter()
+            .enumerate()
+            .map(|(i, tag)| {
+                let style = if i == c.suggestion_sel {
+                    t.selected()
+                } else {
+                    t.facet(tag.facet)
+                };
+                Line::styled(tag.to_string(), style)
+            })
+            .collect();
+        frame.render_widget(
+            Paragraph::new(lines).block(Block::bordered().title(" Tab ")),
+            rect,
+        );
+    }
+}
+
+/// Notes as wrapped entries, scrolled so the selected one shows; the newest is at the bottom.
+fn render_notes(
+    frame: &mut Frame,
+    t: Theme,
+    area: Rect,
+    notes: &[Note],
+    sel: usize,
+    focused: bool,
+) {
+    let offsets: Vec<String> = notes.iter().map(|n| offset(n.offset_ms)).collect();
+    let offset_width = offsets.iter().map(String::len).max().unwrap_or(6);
+    let prefix_width = 3 + offset_width + 1;
+    let text_width = (area.width as usize).saturating_sub(prefix_width).max(8);
+    let mut entries: Vec<Vec<Line>> = Vec::with_capacity(notes.len());
+    for (i, n) in notes.iter().enumerate() {
+        let selected = i == sel && focused;
+        let base = if selected { t.selected() } else { Style::new() };
+        let mut lines = Vec::new();
+        for (j, piece) in wrap(&n.body, text_width).into_iter().enumerate() {
+            let prefix = if j == 0 {
+                vec![
+                    Span::styled(format!("[{}]", kind_marker(n.kind)), t.kind(n.kind)),
+                    Span::styled(format!("{:>offset_width$} ", offsets[i]), t.dim()),
+                ]
+            } else {
+                vec![Span::raw(" ".repeat(prefix_width))]
+            };
+            let mut line = tagged_line(t, &piece, base);
+            let mut spans = prefix;
+            spans.append(&mut line.spans);
+            line.spans = spans;
+            lines.push(line);
+        }
+        entries.push(lines);
+    }
+    // Show the selected entry and as many before it as fit, newest at the bottom.
+    let height = area.height as usize;
+    let mut end = (sel + 1).min(entries.len());
+    let mut used: usize = entries[..end]
+        .iter()
+        .rev()
+        .scan(0, |acc, e| {
+            *acc += e.len();
+            Some(*acc)
+        })
+        .take_while(|&h| h <= height)
+        .count();
+    // Fill the space after the selection with the following notes when they fit.
+    while end < entries.len()
+        && entries[end - used..=end]
+            .iter()
+            .map(Vec::len)
+            .sum::<usize>()
+            <= height
+    {
+        end += 1;
+        used += 1;
+    }
+    let start = end - used.max(1).min(end);
+    let lines: Vec<Line> = entries[start..end].iter().flatten().cloned().collect();
+    let skip = lines.len().saturating_sub(height);
+    frame.render_widget(
+        Paragraph::new(Text::from(lines.into_iter().skip(skip).collect::<Vec<_>>())),
+        area,
+    );
+}
+
+fn snippet_line<'a>(t: Theme, snippet: &str) -> Line<'a> {
+    let flat: String = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
+    let spans: Vec<Span> = flat
+        .split("**")
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                Span::styled(part.to_owned(), t.highlight())
+            } else {
+                Span::raw(part.to_owned())
+            }
+        })
+        .collect();
+    Line::from(spans)
+}
+
+fn tag_spans<'a>(t: Theme, tags: impl Iterator<Item = Tag>) -> Vec<Span<'a>> {
+    let mut spans = Vec::new();
+    for tag in tags {
+        spans.push(Span::styled(tag.to_string(), t.facet(tag.facet)));
+        spans.push(Span::raw(" "));
+    }
+    spans
+}
+
+fn search(frame: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme;
+    let s = &app.search;
+    let [query_area, body] =
+        Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
+    let mut title = vec![Span::raw(" Search ")];
+    for f in &s.filters {
+        title.push(Span::styled(format!("[{f}] "), t.facet(f.facet)));
+    }
+    let qb = block(t, Line::from(title), s.focus == SearchFocus::Query);
+    let inner = qb.inner(query_area);
+    frame.render_widget(qb, query_area);
+    frame.render_widget(&s.query, inner);
+
+    let [results_area, preview_area, facets_area] = Layout::horizontal([
+        Constraint::Fill(5),
+        Constraint::Fill(4),
+        Constraint::Length(28),
+    ])
+    .areas(body);
+
+    let count = if s.searching {
+        " searching… ".to_owned()
+    } else {
+        match s.millis {
+            Some(ms) => format!(" {} notes · {ms} ms ", s.results.total),
+            None => format!(" {} notes ", s.results.total),
+        }
+    };
+    let rb = block(t, " Results ", s.focus == SearchFocus::Results)
+        .title_bottom(Line::from(count).right_aligned());
+    let inner = rb.inner(results_area);
+    frame.render_widget(rb, results_area);
+    if let Some(err) = &s.error {
+        frame.render_widget(
+            Paragraph::new(err.as_str())
+                .style(t.error())
+                .wrap(Wrap { trim: true }),
+            inner,
+        );
+    } else if s.results.hits.is_empty() {
+        frame.render_widget(Paragraph::new("No notes match.").style(t.dim()), inner);
+    } else {
+        let per_hit = 3usize;
+        let visible = (inner.height as usize / per_hit).max(1);
+        let first = s.sel.saturating_sub(visible - 1);
+        let mut lines = Vec::new();
+        for (i, hit) in s.results.hits.iter().enumerate().skip(first).take(visible) {
+            let selected = i == s.sel && s.focus == SearchFocus::Results;
+            let mut head = vec![
+                Span::styled(format!("[{}] ", kind_marker(hit.kind)), t.kind(hit.kind)),
+                Span::styled(format!("{} ", when(app.tz, &hit.created_at)), t.dim()),
+            ];
+            head.extend(tag_spans(
+                t,
+                hit.tags.iter().flat_map(|(f, names)| {
+                    names.iter().map(|n| Tag {
+                        facet: *f,
+                        name: n.clone(),
+                    })
+                }),
+            ));
+            let mut head = Line::from(head);
+            if selected {
+                head = head.style(t.selected());
+            }
+            lines.push(head);
+            let width = inner.width as usize;
+            let snippet = snippet_line(t, &hit.snippet);
+            // Two lines of snippet at most.
+            let text: String = snippet.spans.iter().map(|s| s.content.as_ref()).collect();
+            if text.width() <= width {
+                lines.push(snippet);
+            } else {
+                lines.push(snippet_line(
+                    t,
+                    &truncate_marked(&hit.snippet, width.saturating_sub(1)),
+                ));
+            }
+            lines.push(Line::raw(""));
+        }
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+
+    let pb = block(t, " Note ", false);
+    let inner = pb.inner(preview_area);
+    frame.render_widget(pb, preview_area);
+    if let Some(hit) = s.results.hits.get(s.sel) {
+        let session = app.sessions.iter().find(|x| x.id == hit.session);
+        let mut lines = vec![Line::from(vec![
+            Span::styled(hit.kind.as_str().to_owned(), t.kind(hit.kind)),
+            Span::styled(format!(" · {}", when(app.tz, &hit.created_at)), t.dim()),
+        ])];
+        if let Some(session) = session {
+            let mut who = format!("{} · {}", session.kind, session.study);
+            if !session.participants.is_empty() {
+                who.push_str(&format!(" · {}", session.participants.join(", ")));
+            }
+            lines.push(Line::styled(who, t.dim()));
+        }
+        lines.push(Line::raw(""));
+        for piece in wrap(&hit.body, inner.width as usize) {
+            lines.push(tagged_line(t, &piece, Style::new()));
+        }
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Enter opens its session", t.dim()));
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+
+    let fb = block(t, " Tags ", s.focus == SearchFocus::Facets);
+    let inner = fb.inner(facets_area);
+    frame.render_widget(fb, facets_area);
+    let rows = app.facet_rows();
+    let visible = inner.height as usize;
+    let first = s.facet_sel.saturating_sub(visible.saturating_sub(1));
+    let lines: Vec<Line> = rows
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(visible)
+        .map(|(i, (tag, n, active))| {
+            let mark = if *active { "■ " } else { "  " };
+            let mut line = Line::from(vec![
+                Span::raw(mark),
+                Span::styled(tag.to_string(), t.facet(tag.facet)),
+                Span::styled(format!(" {n}"), t.dim()),
+            ]);
+            if i == s.facet_sel && s.focus == SearchFocus::Facets {
+                line = line.style(t.selected());
+            }
+            line
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Cuts a `**`-marked snippet to `width` visible columns, keeping the markers balanced.
+fn truncate_marked(snippet: &str, width: usize) -> String {
+    let flat: String = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = String::new();
+    let mut visible = 0;
+    let mut open = false;
+    let mut rest = flat.as_str();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("**") {
+            out.push_str("**");
+            open = !open;
+            rest = after;
+            continue;
+        }
+        let c = rest.chars().next().expect("not empty");
+        let w = c.to_string().width();
+        if visible + w > width {
+            break;
+        }
+        visible += w;
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    if open {
+        out.push_str("**");
+    }
+    out.push('…');
+    out
+}
+
+fn overlay_rect(area: Rect, width: u16, height: u16) -> Rect {
+    centered(
+        area,
+        width.min(area.width.saturating_sub(2)),
+        height.min(area.height),
+    )
+}
+
+fn help(frame: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme;
+    let ctx = app.base_context();
+    let mut lines = vec![
+        Line::styled(format!("Keys in {}", context_name(ctx)), t.title()),
+        Line::raw(""),
+    ];
+    for b in keymap::bindings(ctx) {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<14}", b.label), t.key()),
+            Span::raw(b.help),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Everywhere: / search · ? or F1 help · Esc back · q quit (outside the editor)",
+        t.dim(),
+    ));
+    if ctx == Context::Editor {
+        lines.push(Line::styled(
+            "Typing @ # ! + = opens a list of existing tags: ↑/↓ choose, Tab or Enter take it.",
+            t.dim(),
+        ));
+        lines.push(Line::styled(
+            "The draft is saved as you type and comes back after a crash.",
+            t.dim(),
+        ));
+    }
+    let rect = overlay_rect(area, 90, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block(t, " Help · Esc closes ", true)),
+        rect,
+    );
+}
+
+fn context_name(ctx: Context) -> &'static str {
+    match ctx {
+        Context::Home => "the session list",
+        Context::SessionForm => "the new-session form",
+        Context::Editor => "the note editor",
+        Context::NoteList => "the session's notes",
+        Context::SearchQuery => "the search box",
+        Context::SearchResults => "the search results",
+        Context::SearchFacets => "the tag counts",
+        Context::Overlay => "this window",
+    }
+}
+
+fn history(
+    frame: &mut Frame,
+    app: &App,
+    area: Rect,
+    id: &str,
+    versions: &[crate::model::Revision],
+    scroll: u16,
+) {
+    let t = app.theme;
+    let mut lines = vec![Line::styled(format!("Note {id}"), t.dim()), Line::raw("")];
+    for (i, v) in versions.iter().enumerate() {
+        let label = if i + 1 == versions.len() {
+            "current"
+        } else {
+            "earlier"
+        };
+        lines.push(Line::from(vec![Span::styled(
+            format!("{label} · {} · {}", when(app.tz, &v.written_at), v.kind),
+            t.title(),
+        )]));
+        for piece in wrap(&v.body, area.width.saturating_sub(8) as usize) {
+            lines.push(tagged_line(t, &format!("  {piece}"), Style::new()));
+        }
+        lines.push(Line::raw(""));
+    }
+    let rect = overlay_rect(area, 90, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .scroll((scroll, 0))
+            .block(block(t, " History · Esc closes ", true)),
+        rect,
+    );
+}

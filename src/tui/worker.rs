@@ -1,0 +1,229 @@
+//! The worker owns the archive: every disk and index operation runs here, off the keystroke
+//! path. Requests are handled in order, except that only the newest search and the newest
+//! draft of a session are worth doing when several wait.
+
+use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
+use std::time::Instant;
+
+use crate::archive::{Archive, SearchResults};
+use crate::model::{Note, NoteKind, Revision, Session, Tag};
+use crate::query::Filters;
+use crate::store::{Draft, NewNote, NewSession};
+
+#[derive(Debug, Clone)]
+pub enum Request {
+    Sessions,
+    Session(String),
+    StartSession(NewSession),
+    EndSession(String),
+    SaveNote {
+        session: String,
+        kind: NoteKind,
+        body: String,
+    },
+    EditNote {
+        id: String,
+        body: String,
+        kind: Option<NoteKind>,
+    },
+    Trash(String),
+    Restore(String),
+    SaveDraft {
+        session: String,
+        kind: NoteKind,
+        body: String,
+    },
+    Search {
+        generation: u64,
+        query: String,
+        filters: Filters,
+        limit: usize,
+    },
+    History(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum Response {
+    Opened {
+        drafts: Vec<Draft>,
+        tags: Vec<Tag>,
+    },
+    Sessions(Vec<Session>),
+    SessionLoaded {
+        session: Session,
+        notes: Vec<Note>,
+        draft: Option<Draft>,
+    },
+    SessionStarted(Session),
+    SessionEnded(Session),
+    NoteSaved(Note),
+    NoteEdited(Note),
+    NoteTrashed(Note),
+    NoteRestored(Note),
+    Tags(Vec<Tag>),
+    DraftSaved,
+    Searched {
+        generation: u64,
+        results: SearchResults,
+        millis: u128,
+    },
+    SearchFailed {
+        generation: u64,
+        message: String,
+    },
+    History {
+        id: String,
+        versions: Vec<Revision>,
+    },
+    /// Something failed; the message is for the status bar.
+    Failed(String),
+    /// The archive could not be opened: the app cannot go on.
+    Fatal(String),
+}
+
+/// The archive with the requests it can serve.
+pub struct Worker {
+    archive: Archive,
+}
+
+impl Worker {
+    /// Opens the archive and says what the app needs first (drafts to restore, tags).
+    pub fn open(dir: &std::path::Path) -> Result<(Worker, Response), String> {
+        let archive = Archive::open(dir)
+            .map_err(|e| format!("cannot open the archive {}: {e}", dir.display()))?;
+        let drafts = archive.store().drafts().map_err(|e| e.to_string())?;
+        let tags = archive.store().tag_names().map_err(|e| e.to_string())?;
+        Ok((Worker { archive }, Response::Opened { drafts, tags }))
+    }
+
+    /// Serves one request; a save is followed by the refreshed tag list.
+    pub fn handle(&mut self, request: Request) -> Vec<Response> {
+        let response = handle(&mut self.archive, request);
+        let saved = matches!(response, Response::NoteSaved(_) | Response::NoteEdited(_));
+        let mut out = vec![response];
+        if saved && let Ok(tags) = self.archive.store().tag_names() {
+            out.push(Response::Tags(tags));
+        }
+        out
+    }
+}
+
+/// Opens the archive and serves requests until the sending side is dropped.
+pub fn run(dir: PathBuf, requests: Receiver<Request>, respond: impl Fn(Response)) {
+    let mut worker = match Worker::open(&dir) {
+        Ok((worker, opened)) => {
+            respond(opened);
+            worker
+        }
+        Err(message) => {
+            respond(Response::Fatal(message));
+            return;
+        }
+    };
+    while let Ok(first) = requests.recv() {
+        let mut batch = vec![first];
+        batch.extend(requests.try_iter());
+        for request in coalesce(batch) {
+            for response in worker.handle(request) {
+                respond(response);
+            }
+        }
+    }
+}
+
+/// Drops searches and drafts that a newer one in the same batch replaces.
+fn coalesce(batch: Vec<Request>) -> Vec<Request> {
+    let last_search = batch
+        .iter()
+        .rposition(|r| matches!(r, Request::Search { .. }));
+    let mut keep = Vec::with_capacity(batch.len());
+    for (i, r) in batch.iter().enumerate() {
+        let superseded = match r {
+            Request::Search { .. } => Some(i) != last_search,
+            Request::SaveDraft { session, .. } => batch[i + 1..].iter().any(
+                |later| matches!(later, Request::SaveDraft { session: s, .. } if s == session),
+            ),
+            _ => false,
+        };
+        if !superseded {
+            keep.push(r.clone());
+        }
+    }
+    keep
+}
+
+fn handle(archive: &mut Archive, request: Request) -> Response {
+    let result = match request {
+        Request::Sessions => archive.store().sessions(None).map(Response::Sessions),
+        Request::Session(id) => (|| {
+            Ok(Response::SessionLoaded {
+                session: archive.store().session(&id)?,
+                notes: archive.store().session_notes(&id)?,
+                draft: archive.store().draft(&id)?,
+            })
+        })(),
+        Request::StartSession(new) => archive
+            .store()
+            .start_session(&new)
+            .map(Response::SessionStarted),
+        Request::EndSession(id) => archive
+            .store()
+            .end_session(&id, crate::time::now())
+            .map(Response::SessionEnded),
+        Request::SaveNote {
+            session,
+            kind,
+            body,
+        } => archive
+            .add_note(&NewNote {
+                session,
+                kind,
+                body,
+                extra_tags: Vec::new(),
+                clears_draft: true,
+            })
+            .map(Response::NoteSaved),
+        Request::EditNote { id, body, kind } => archive
+            .edit_note(&id, &body, kind)
+            .map(Response::NoteEdited),
+        Request::Trash(id) => archive.trash_note(&id).map(Response::NoteTrashed),
+        Request::Restore(id) => archive.restore_note(&id).map(Response::NoteRestored),
+        Request::SaveDraft {
+            session,
+            kind,
+            body,
+        } => archive
+            .store()
+            .save_draft(&session, kind, &body)
+            .map(|()| Response::DraftSaved),
+        Request::Search {
+            generation,
+            query,
+            filters,
+            limit,
+        } => {
+            let start = Instant::now();
+            // Notes other processes wrote since the last search become searchable here.
+            let searched = archive
+                .sync_index()
+                .and_then(|_| archive.search(&query, &filters, limit));
+            Ok(match searched {
+                Ok(results) => Response::Searched {
+                    generation,
+                    results,
+                    millis: start.elapsed().as_millis(),
+                },
+                Err(e) => Response::SearchFailed {
+                    generation,
+                    message: e.to_string(),
+                },
+            })
+        }
+        Request::History(id) => archive
+            .store()
+            .history(&id)
+            .map(|versions| Response::History { id, versions }),
+    };
+    result.unwrap_or_else(|e| Response::Failed(e.to_string()))
+}

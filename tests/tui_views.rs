@@ -1,0 +1,348 @@
+//! The app's views, drawn on a `TestBackend` from a real demo archive served by the real
+//! worker, and snapshotted; and the capture flows driven key by key.
+
+use chrono::{TimeZone, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use tempfile::TempDir;
+
+use fieldnotes::Archive;
+use fieldnotes::tui::app::{App, CaptureFocus, View};
+use fieldnotes::tui::theme::Theme;
+use fieldnotes::tui::ui;
+use fieldnotes::tui::worker::{Request, Response, Worker};
+
+struct Harness {
+    app: App,
+    worker: Worker,
+    tmp: TempDir,
+}
+
+impl Harness {
+    fn new(seed_demo: bool) -> Harness {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("archive");
+        if seed_demo {
+            let mut archive = Archive::open(&dir).unwrap();
+            fieldnotes::demo::seed(&mut archive).unwrap();
+        }
+        let (worker, opened) = Worker::open(&dir).unwrap();
+        let mut app = App::new(Theme { color: false });
+        app.tz = chrono::FixedOffset::east_opt(0).unwrap();
+        app.now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+        let mut h = Harness { app, worker, tmp };
+        h.respond(opened);
+        h
+    }
+
+    fn respond(&mut self, response: Response) {
+        let requests = self.app.handle_response(response);
+        self.serve(requests);
+    }
+
+    /// Hands requests to the worker and its answers back to the app until all is quiet.
+    fn serve(&mut self, requests: Vec<Request>) {
+        let mut queue: std::collections::VecDeque<Request> = requests.into();
+        while let Some(r) = queue.pop_front() {
+            for response in self.worker.handle(r) {
+                queue.extend(self.app.handle_response(response));
+            }
+        }
+    }
+
+    fn press(&mut self, code: KeyCode) {
+        self.press_with(code, KeyModifiers::NONE);
+    }
+
+    fn press_with(&mut self, code: KeyCode, mods: KeyModifiers) {
+        let requests = self.app.handle_key(KeyEvent::new(code, mods));
+        self.serve(requests);
+    }
+
+    fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(KeyCode::Char(c));
+        }
+    }
+
+    fn screen(&mut self, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|f| ui::render(f, &mut self.app)).unwrap();
+        terminal.backend().to_string()
+    }
+
+    fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.tmp.path().join("archive/fieldnotes.db")).unwrap()
+    }
+
+    /// Opens the oldest demo session (Maya's interview).
+    fn open_oldest_session(&mut self) {
+        self.press(KeyCode::Char('G'));
+        self.press(KeyCode::Enter);
+        assert_eq!(self.app.view, View::Capture);
+    }
+}
+
+/// Snapshots a screen, with the one thing that varies between runs (search time) masked.
+fn snap(name: &str, screen: String) {
+    insta::with_settings!({filters => vec![(r"\d+ ms ", "[t] ms ")]}, {
+        insta::assert_snapshot!(name, screen);
+    });
+}
+
+#[test]
+fn home_lists_sessions_newest_first() {
+    let mut h = Harness::new(true);
+    snap("home", h.screen(110, 24));
+}
+
+#[test]
+fn home_of_an_empty_archive_says_how_to_start() {
+    let mut h = Harness::new(false);
+    snap("home_empty", h.screen(90, 12));
+}
+
+#[test]
+fn new_session_form() {
+    let mut h = Harness::new(true);
+    h.press(KeyCode::Char('n'));
+    h.press(KeyCode::Right);
+    h.press(KeyCode::Tab);
+    h.press(KeyCode::Tab);
+    h.type_text("Priya");
+    snap("new_session_form", h.screen(100, 24));
+}
+
+#[test]
+fn capture_view_with_completion_open() {
+    let mut h = Harness::new(true);
+    h.open_oldest_session();
+    h.type_text("Queued behind a pram at the tills #chec");
+    snap("capture_completion", h.screen(110, 32));
+}
+
+#[test]
+fn help_overlay_lists_every_key_of_the_editor() {
+    let mut h = Harness::new(true);
+    h.open_oldest_session();
+    h.press(KeyCode::F(1));
+    let screen = h.screen(110, 32);
+    for label in ["Enter", "Alt+Enter", "Ctrl+T", "Tab", "Ctrl+F", "Esc", "F1"] {
+        assert!(screen.contains(label), "help lacks {label}");
+    }
+    snap("help_editor", screen);
+}
+
+#[test]
+fn search_view_with_results_facets_and_preview() {
+    let mut h = Harness::new(true);
+    h.press(KeyCode::Char('/'));
+    h.type_text("queue");
+    h.press(KeyCode::Tab);
+    h.press(KeyCode::Down);
+    snap("search", h.screen(120, 36));
+}
+
+#[test]
+fn a_tiny_terminal_gets_a_message_not_a_panic() {
+    let mut h = Harness::new(true);
+    snap("tiny", h.screen(20, 5));
+    let draw = |h: &mut Harness, w: u16, ht: u16| {
+        let mut terminal = Terminal::new(TestBackend::new(w, ht)).unwrap();
+        terminal.draw(|f| ui::render(f, &mut h.app)).unwrap();
+    };
+    for (w, ht) in [(1, 1), (0, 0), (44, 10), (43, 9), (200, 3), (44, 200)] {
+        draw(&mut h, w, ht);
+    }
+    h.open_oldest_session();
+    h.type_text("#chec");
+    draw(&mut h, 44, 10);
+    h.press(KeyCode::Char('/'));
+    draw(&mut h, 44, 10);
+}
+
+#[test]
+fn typing_saving_and_finding_a_note() {
+    let mut h = Harness::new(true);
+    h.open_oldest_session();
+    h.type_text("Queued behind a pram at the tills #chec");
+    assert!(!h.app.capture.suggestions.is_empty());
+    h.press(KeyCode::Tab); // takes #checkout
+    h.type_text("!frustrated @busy-parent");
+    h.press(KeyCode::Enter);
+    let saved: String = h
+        .db()
+        .query_row(
+            "SELECT body FROM notes ORDER BY created_at DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        saved,
+        "Queued behind a pram at the tills #checkout !frustrated @busy-parent"
+    );
+    assert!(h.app.capture.editor.is_empty());
+    assert_eq!(h.app.capture.notes.last().unwrap().body, saved);
+    // Search finds it by a word and by a tag filter.
+    h.press(KeyCode::Esc);
+    h.press(KeyCode::Char('/'));
+    h.type_text("pram");
+    assert_eq!(h.app.search.results.total, 1);
+    assert_eq!(h.app.search.results.hits[0].body, saved);
+    for _ in 0..4 {
+        h.press(KeyCode::Backspace);
+    }
+    h.type_text("@busy-parent #checkout pram");
+    assert_eq!(h.app.search.results.total, 1);
+    // Enter on the hit opens its session with the note selected.
+    h.press(KeyCode::Enter);
+    h.press(KeyCode::Enter);
+    assert_eq!(h.app.view, View::Capture);
+    assert_eq!(h.app.capture.focus, CaptureFocus::Notes);
+    assert_eq!(h.app.capture.notes[h.app.capture.sel].body, saved);
+}
+
+#[test]
+fn the_kind_switches_with_one_key_and_alt_enter_makes_a_new_line() {
+    let mut h = Harness::new(true);
+    h.open_oldest_session();
+    h.press_with(KeyCode::Char('t'), KeyModifiers::CONTROL);
+    h.type_text("I just want to pay");
+    h.press_with(KeyCode::Enter, KeyModifiers::ALT);
+    h.type_text("and go");
+    h.press(KeyCode::Enter);
+    let (kind, body): (String, String) = h
+        .db()
+        .query_row(
+            "SELECT kind, body FROM notes ORDER BY created_at DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(kind, "quote");
+    assert_eq!(body, "I just want to pay\nand go");
+}
+
+#[test]
+fn a_draft_is_written_after_a_pause_and_restored_on_the_next_start() {
+    let mut h = Harness::new(true);
+    h.open_oldest_session();
+    h.type_text("Half a thought about the self-checkout");
+    let later = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let requests = h.app.tick(later);
+    assert!(matches!(requests.as_slice(), [Request::SaveDraft { .. }]));
+    h.serve(requests);
+    // A new app on the same archive, as after a crash.
+    let dir = h.tmp.path().join("archive");
+    let (worker, opened) = Worker::open(&dir).unwrap();
+    let mut again = Harness {
+        app: App::new(Theme { color: false }),
+        worker,
+        tmp: tempfile::tempdir().unwrap(),
+    };
+    again.respond(opened);
+    assert_eq!(again.app.view, View::Capture);
+    assert_eq!(
+        again.app.capture.editor.lines().join("\n"),
+        "Half a thought about the self-checkout"
+    );
+    let status = again.app.status.as_ref().unwrap().text.clone();
+    assert!(
+        status.starts_with("Restored your unsaved draft"),
+        "{status}"
+    );
+    // Saving it clears the draft.
+    again.press(KeyCode::Enter);
+    let drafts: i64 = h
+        .db()
+        .query_row("SELECT count(*) FROM drafts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(drafts, 0);
+}
+
+#[test]
+fn edit_trash_undo_and_history_from_the_note_list() {
+    let mut h = Harness::new(true);
+    h.open_oldest_session();
+    h.press(KeyCode::Esc); // to the notes, the newest selected
+    let id = h.app.capture.notes[h.app.capture.sel].id.clone();
+    h.press(KeyCode::Char('e'));
+    assert_eq!(h.app.capture.focus, CaptureFocus::Editor);
+    h.press_with(KeyCode::Char('e'), KeyModifiers::CONTROL); // to the end of the line
+    h.type_text(" =edited");
+    h.press(KeyCode::Enter);
+    let revisions: i64 = h
+        .db()
+        .query_row(
+            "SELECT count(*) FROM note_revisions WHERE note_id = ?1",
+            [&id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(revisions, 1);
+    h.press(KeyCode::Esc);
+    h.press(KeyCode::Char('r'));
+    let screen = h.screen(110, 32);
+    assert!(
+        screen.contains("earlier") && screen.contains("current") && screen.contains("=edited"),
+        "{screen}"
+    );
+    insta::with_settings!({filters => vec![(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[time]")]}, {
+        insta::assert_snapshot!("history", screen);
+    });
+    h.press(KeyCode::Esc);
+    let before = h.app.capture.notes.len();
+    h.press(KeyCode::Char('d'));
+    assert_eq!(h.app.capture.notes.len(), before - 1);
+    let deleted: Option<String> = h
+        .db()
+        .query_row("SELECT deleted_at FROM notes WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(deleted.is_some());
+    h.press(KeyCode::Char('u'));
+    assert_eq!(h.app.capture.notes.len(), before);
+    let deleted: Option<String> = h
+        .db()
+        .query_row("SELECT deleted_at FROM notes WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(deleted.is_none());
+}
+
+#[test]
+fn a_failed_save_gives_the_text_back() {
+    let mut h = Harness::new(true);
+    h.open_oldest_session();
+    h.type_text("Words that must not be lost");
+    let requests = h
+        .app
+        .handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(matches!(requests.as_slice(), [Request::SaveNote { .. }]));
+    assert!(h.app.capture.editor.is_empty());
+    h.respond(Response::Failed("database is locked".into()));
+    assert_eq!(
+        h.app.capture.editor.lines().join("\n"),
+        "Words that must not be lost"
+    );
+}
+
+#[test]
+fn starting_a_session_from_the_form_opens_its_capture_view() {
+    let mut h = Harness::new(false);
+    h.press(KeyCode::Char('n'));
+    h.press(KeyCode::Enter);
+    assert_eq!(h.app.view, View::NewSession, "a study is required");
+    h.type_text("Checkout Q3");
+    h.press(KeyCode::Tab);
+    h.type_text("Maya");
+    h.press(KeyCode::Enter);
+    assert_eq!(h.app.view, View::Capture);
+    let session = h.app.capture.session.clone().unwrap();
+    assert_eq!(session.study, "Checkout Q3");
+    assert_eq!(session.participants, ["Maya"]);
+}
