@@ -324,7 +324,10 @@ fn a_failed_save_gives_the_text_back() {
         .handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     assert!(matches!(requests.as_slice(), [Request::SaveNote { .. }]));
     assert!(h.app.capture.editor.is_empty());
-    h.respond(Response::Failed("database is locked".into()));
+    h.respond(Response::SaveFailed {
+        body: "Words that must not be lost".into(),
+        message: "not saved: database is locked".into(),
+    });
     assert_eq!(
         h.app.capture.editor.lines().join("\n"),
         "Words that must not be lost"

@@ -20,7 +20,10 @@ use crate::store::{IndexRecord, Store};
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
 const INDEX_FORMAT: u32 = 1;
-const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// The indexing memory budget, shared by the indexing threads; used only while indexing.
+const WRITER_MEMORY: usize = 128 * 1024 * 1024;
+/// Indexing threads: two keep a bulk import moving without starving the rest of a laptop.
+const WRITER_THREADS: usize = 2;
 
 #[derive(Clone, Copy)]
 pub(crate) struct Fields {
@@ -119,7 +122,9 @@ impl NoteIndex {
             }
             None => Self::recreate(dir, schema.clone())?,
         };
-        let writer = match index.writer_with_num_threads(1, WRITER_MEMORY) {
+        let threads =
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(WRITER_THREADS));
+        let writer = match index.writer_with_num_threads(threads, WRITER_MEMORY) {
             Ok(w) => Some(w),
             Err(TantivyError::LockFailure(..)) => None,
             Err(e) => return Err(e.into()),

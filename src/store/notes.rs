@@ -156,7 +156,8 @@ impl Store {
             revisions: Vec::new(),
         };
         let mut tag_ids = HashMap::new();
-        insert_note(&tx, &record, &mut tag_ids)?;
+        let seq = next_change(&tx)?;
+        insert_note(&tx, &record, &mut tag_ids, seq)?;
         if new.clears_draft {
             tx.execute("DELETE FROM drafts WHERE session_id = ?1", [&new.session])?;
         }
@@ -429,16 +430,30 @@ impl Store {
         F: FnOnce(&mut ImportSink<'_>) -> Result<()>,
     {
         let tx = self.write()?;
+        // Holding the write lock, the import can number its changes itself and store the
+        // counter once, instead of updating it for every note.
+        let seq: i64 = tx.query_row("SELECT seq FROM change_counter WHERE id = 1", [], |r| {
+            r.get(0)
+        })?;
+        tx.execute_batch("PRAGMA cache_size = -65536")?;
         let mut sink = ImportSink {
             tx: &tx,
             tag_ids: HashMap::new(),
             known_sessions: BTreeSet::new(),
             counts: ImportCounts::default(),
+            seq,
         };
-        fill(&mut sink)?;
-        let counts = sink.counts;
-        tx.commit()?;
-        Ok(counts)
+        let filled = fill(&mut sink);
+        let (counts, last_seq) = (sink.counts, sink.seq);
+        let done = filled.and_then(|()| {
+            tx.execute(
+                "UPDATE change_counter SET seq = ?1 WHERE id = 1",
+                [last_seq],
+            )?;
+            Ok(tx.commit()?)
+        });
+        let _ = self.conn().execute_batch("PRAGMA cache_size = -2000");
+        done.map(|()| counts)
     }
 }
 
@@ -448,6 +463,8 @@ pub struct ImportSink<'a> {
     tag_ids: HashMap<Tag, i64>,
     known_sessions: BTreeSet<String>,
     counts: ImportCounts,
+    /// The last change number taken.
+    seq: i64,
 }
 
 impl ImportSink<'_> {
@@ -490,8 +507,9 @@ impl ImportSink<'_> {
 
     /// Adds a note unless one with its id is already in the archive.
     pub fn note(&mut self, record: &NoteRecord) -> Result<bool> {
-        let added = insert_note(self.tx, record, &mut self.tag_ids)?;
+        let added = insert_note(self.tx, record, &mut self.tag_ids, self.seq + 1)?;
         if added {
+            self.seq += 1;
             self.counts.added += 1;
         } else {
             self.counts.already_present += 1;
@@ -501,7 +519,12 @@ impl ImportSink<'_> {
 }
 
 /// Inserts a note with its tags and revisions; `false` when its id is already there.
-fn insert_note(tx: &Connection, n: &NoteRecord, tag_ids: &mut HashMap<Tag, i64>) -> Result<bool> {
+fn insert_note(
+    tx: &Connection,
+    n: &NoteRecord,
+    tag_ids: &mut HashMap<Tag, i64>,
+    seq: i64,
+) -> Result<bool> {
     let participant = match &n.participant {
         Some(p) => Some(participant_id(
             tx,
@@ -514,7 +537,6 @@ fn insert_note(tx: &Connection, n: &NoteRecord, tag_ids: &mut HashMap<Tag, i64>)
         )?),
         None => None,
     };
-    let seq = next_change(tx)?;
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO notes (id, session_id, kind, body, participant_id, created_at, updated_at, \
            offset_ms, source, deleted_at, change_seq) \

@@ -80,8 +80,6 @@ pub struct Capture {
     pub suggestion_sel: usize,
     /// When the editor last changed without the draft being written since.
     pub dirty_at: Option<Instant>,
-    /// Notes sent to be saved and not yet confirmed: given back to the editor if saving fails.
-    pub pending: Vec<(String, NoteKind)>,
     pub last_trashed: Option<String>,
     /// Select this note once the session's notes arrive (a jump from search).
     pub focus_note: Option<String>,
@@ -147,6 +145,24 @@ fn set_text(t: &mut TextArea<'static>, text: &str) {
     t.insert_str(text);
 }
 
+/// Search-as-you-type: a plain word still being typed (no space after it yet) also matches
+/// as a prefix, so results appear before the word is finished.
+pub fn while_typing(query: &str) -> String {
+    let start = query
+        .rfind(|c: char| c.is_whitespace() || c == '(')
+        .map_or(0, |i| i + 1);
+    let last = &query[start..];
+    let open_quote = query.matches('"').count() % 2 == 1;
+    let plain = last.chars().count() >= 2
+        && last.chars().all(char::is_alphanumeric)
+        && !matches!(last, "AND" | "OR" | "NOT");
+    if plain && !open_quote {
+        format!("{}({last} OR {last}*)", &query[..start])
+    } else {
+        query.to_owned()
+    }
+}
+
 impl App {
     pub fn new(theme: Theme) -> App {
         let mut capture_editor = editor("Type a note: @persona #touchpoint !emotion +job =code");
@@ -179,7 +195,6 @@ impl App {
                 suggestions: Vec::new(),
                 suggestion_sel: 0,
                 dirty_at: None,
-                pending: Vec::new(),
                 last_trashed: None,
                 focus_note: None,
             },
@@ -393,7 +408,7 @@ impl App {
         self.search.sel = 0;
         vec![Request::Search {
             generation: self.search.generation,
-            query: text_of(&self.search.query),
+            query: while_typing(&text_of(&self.search.query)),
             filters: Filters {
                 tags: self.search.filters.clone(),
                 ..Filters::default()
@@ -674,7 +689,6 @@ impl App {
                 req
             }
             None => {
-                c.pending.push((body.clone(), c.kind));
                 set_text(&mut c.editor, "");
                 Request::SaveNote {
                     session: session.id.clone(),
@@ -782,7 +796,6 @@ impl App {
                 c.session = Some(session);
                 if !same {
                     c.editing = None;
-                    c.pending.clear();
                     c.suggestions.clear();
                     c.dirty_at = None;
                     match &draft {
@@ -825,9 +838,6 @@ impl App {
             }
             Response::NoteSaved(note) => {
                 let c = &mut self.capture;
-                if let Some(i) = c.pending.iter().position(|(b, _)| *b == note.body) {
-                    c.pending.remove(i);
-                }
                 let tags: Vec<String> = note.tags.iter().map(Tag::to_string).collect();
                 let msg = format!(
                     "Saved {}{}{}",
@@ -903,23 +913,40 @@ impl App {
                     scroll: 0,
                 });
             }
-            Response::Failed(message) => {
-                // A note that could not be saved goes back into the editor: no word is lost.
+            Response::SaveFailed { body, message } => {
+                // The note goes back into the editor, before anything typed since: no word is lost.
                 let c = &mut self.capture;
-                if !c.pending.is_empty() {
-                    let mut text: Vec<String> = c.pending.drain(..).map(|(b, _)| b).collect();
-                    let current = text_of(&c.editor);
-                    if !current.trim().is_empty() {
-                        text.push(current);
-                    }
-                    set_text(&mut c.editor, &text.join("\n"));
-                    c.editor.move_cursor(CursorMove::Bottom);
-                    c.dirty_at = Some(Instant::now());
-                }
+                let current = text_of(&c.editor);
+                let text = if current.trim().is_empty() {
+                    body
+                } else {
+                    format!("{body}\n{current}")
+                };
+                set_text(&mut c.editor, &text);
+                c.editor.move_cursor(CursorMove::Bottom);
+                c.dirty_at = Some(Instant::now());
                 self.say(Level::Error, message);
             }
+            Response::Failed(message) => self.say(Level::Error, message),
             Response::Fatal(message) => self.fatal = Some(message),
         }
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::while_typing;
+
+    #[test]
+    fn the_word_being_typed_also_matches_as_a_prefix() {
+        assert_eq!(while_typing("long wai"), "long (wai OR wai*)");
+        assert_eq!(while_typing("wai"), "(wai OR wai*)");
+        assert_eq!(while_typing("long wait "), "long wait ");
+        assert_eq!(while_typing("#checkout"), "#checkout");
+        assert_eq!(while_typing("\"long wai"), "\"long wai");
+        assert_eq!(while_typing("w"), "w");
+        assert_eq!(while_typing("queue OR"), "queue OR");
+        assert_eq!(while_typing(""), "");
     }
 }

@@ -76,6 +76,11 @@ pub enum Response {
         id: String,
         versions: Vec<Revision>,
     },
+    /// A note could not be saved: its text goes back to the editor.
+    SaveFailed {
+        body: String,
+        message: String,
+    },
     /// Something failed; the message is for the status bar.
     Failed(String),
     /// The archive could not be opened: the app cannot go on.
@@ -175,15 +180,21 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
             session,
             kind,
             body,
-        } => archive
-            .add_note(&NewNote {
+        } => Ok(
+            match archive.add_note(&NewNote {
                 session,
                 kind,
-                body,
+                body: body.clone(),
                 extra_tags: Vec::new(),
                 clears_draft: true,
-            })
-            .map(Response::NoteSaved),
+            }) {
+                Ok(note) => Response::NoteSaved(note),
+                Err(e) => Response::SaveFailed {
+                    body,
+                    message: format!("not saved: {e}"),
+                },
+            },
+        ),
         Request::EditNote { id, body, kind } => archive
             .edit_note(&id, &body, kind)
             .map(Response::NoteEdited),
@@ -226,4 +237,56 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
             .map(|versions| Response::History { id, versions }),
     };
     result.unwrap_or_else(|e| Response::Failed(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn search(generation: u64) -> Request {
+        Request::Search {
+            generation,
+            query: format!("q{generation}"),
+            filters: Filters::default(),
+            limit: 10,
+        }
+    }
+
+    fn draft(session: &str, body: &str) -> Request {
+        Request::SaveDraft {
+            session: session.into(),
+            kind: NoteKind::Observation,
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn only_the_newest_search_and_draft_per_session_survive() {
+        let kept = coalesce(vec![
+            search(1),
+            draft("a", "x"),
+            Request::SaveNote {
+                session: "a".into(),
+                kind: NoteKind::Quote,
+                body: "saved".into(),
+            },
+            search(2),
+            draft("a", "xy"),
+            draft("b", "other"),
+            search(3),
+        ]);
+        let summary: Vec<String> = kept
+            .iter()
+            .map(|r| match r {
+                Request::Search { generation, .. } => format!("search {generation}"),
+                Request::SaveDraft { session, body, .. } => format!("draft {session} {body}"),
+                Request::SaveNote { body, .. } => format!("save {body}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            ["save saved", "draft a xy", "draft b other", "search 3"]
+        );
+    }
 }

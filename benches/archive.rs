@@ -1,0 +1,850 @@
+//! The archive at scale, against the tools researchers would otherwise use.
+//!
+//!     cargo bench --bench archive                 # 100,000 notes
+//!     cargo bench --bench archive -- --million    # 1,000,000 notes
+//!     cargo bench --bench archive -- --quick      # 10,000 notes (what CI runs)
+//!
+//! With a fixed seed it writes a synthetic archive (sessions of several kinds, personas,
+//! touchpoints along a journey, emotions, jobs, 40–120-word notes with a Zipf-like vocabulary,
+//! rare words and names), imports it through the real JSONL import, then times capture and
+//! every kind of search, the same searches in SQLite FTS5 over the same notes and, when `rg`
+//! is installed, ripgrep over the notes as Markdown files. Figures vary with the machine's
+//! load: compare the ratios, which come from the same run.
+
+use std::collections::HashMap;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use fieldnotes::Archive;
+use fieldnotes::io::jsonl;
+use fieldnotes::model::{Facet, NoteKind, Tag};
+use fieldnotes::query::Filters;
+use fieldnotes::store::NewNote;
+
+// ---- a small deterministic random source --------------------------------------------------
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // splitmix64
+        self.0 = self.0.wrapping_add(0x9E3779B97F4A7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() as f64 / u64::MAX as f64) < p
+    }
+}
+
+// ---- the synthetic research archive -------------------------------------------------------
+
+const COMMON: &[&str] = &[
+    "the",
+    "a",
+    "and",
+    "to",
+    "it",
+    "i",
+    "was",
+    "of",
+    "in",
+    "that",
+    "she",
+    "he",
+    "they",
+    "for",
+    "on",
+    "with",
+    "but",
+    "not",
+    "at",
+    "is",
+    "my",
+    "we",
+    "had",
+    "so",
+    "just",
+    "there",
+    "when",
+    "customer",
+    "staff",
+    "queue",
+    "wait",
+    "waited",
+    "waiting",
+    "store",
+    "app",
+    "order",
+    "price",
+    "till",
+    "card",
+    "delivery",
+    "email",
+    "time",
+    "minutes",
+    "help",
+    "asked",
+    "said",
+    "looked",
+    "again",
+    "back",
+    "collect",
+    "return",
+    "points",
+    "screen",
+    "phone",
+    "basket",
+    "shelf",
+    "sign",
+    "desk",
+    "parcel",
+    "refund",
+    "login",
+    "password",
+    "stock",
+    "aisle",
+    "bag",
+    "receipt",
+    "checkout",
+    "tracking",
+    "courier",
+    "manager",
+    "colleague",
+    "children",
+    "train",
+    "lunch",
+];
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ren", "sto", "vel", "dra", "qui", "ber", "nal", "pho", "tis", "gra", "lum",
+    "zen", "cor", "fli", "mab", "ux", "tor", "ish", "ome", "ard", "elt",
+];
+const NAMES: &[&str] = &[
+    "Priya",
+    "Tomasz",
+    "Dermot",
+    "Lorna",
+    "Kwame",
+    "Nadia",
+    "Shirin",
+    "Halcyon",
+    "Tidewell",
+    "Brightpoints",
+    "Swiftline",
+    "Larkspur",
+    "Quayside",
+    "Wharf",
+    "Oakhurst",
+    "Fennick",
+];
+const PERSONAS: &[&str] = &[
+    "busy-parent",
+    "retiree",
+    "student",
+    "commuter",
+    "small-business-owner",
+    "carer",
+];
+const TOUCHPOINTS: &[&str] = &[
+    "advert",
+    "website",
+    "product-page",
+    "price-check",
+    "checkout",
+    "self-checkout",
+    "click-and-collect",
+    "delivery-tracking",
+    "delivery",
+    "returns-desk",
+    "help-line",
+    "loyalty-card",
+    "mobile-app",
+    "app-login",
+];
+const EMOTIONS: &[&str] = &[
+    "frustrated",
+    "annoyed",
+    "confused",
+    "anxious",
+    "impatient",
+    "neutral",
+    "relieved",
+    "satisfied",
+    "pleased",
+    "delighted",
+    "angry",
+    "grateful",
+];
+const JOBS: &[&str] = &[
+    "quick-pickup",
+    "best-price",
+    "know-when-it-arrives",
+    "easy-return",
+    "earn-points",
+];
+const CODES: &[&str] = &[
+    "wait-time",
+    "staff-help",
+    "signage",
+    "scanner-error",
+    "onstage",
+    "backstage",
+];
+const KINDS: &[&str] = &[
+    "interview",
+    "observation",
+    "mystery-shop",
+    "focus-group",
+    "diary",
+];
+
+struct Corpus {
+    vocab: Vec<String>,
+    /// Cumulative Zipf weights over `vocab`.
+    cdf: Vec<f64>,
+}
+
+impl Corpus {
+    fn new(rng: &mut Rng) -> Corpus {
+        let mut vocab: Vec<String> = COMMON.iter().map(|s| s.to_string()).collect();
+        while vocab.len() < 30_000 {
+            let n = 2 + rng.below(3);
+            let word: String = (0..n)
+                .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
+                .collect();
+            vocab.push(word);
+        }
+        let mut total = 0.0;
+        let cdf = (0..vocab.len())
+            .map(|rank| {
+                total += 1.0 / (rank as f64 + 2.7).powf(1.07);
+                total
+            })
+            .collect::<Vec<_>>();
+        let last = *cdf.last().unwrap();
+        Corpus {
+            vocab,
+            cdf: cdf.into_iter().map(|c| c / last).collect(),
+        }
+    }
+
+    fn word(&self, rng: &mut Rng) -> &str {
+        let u = rng.next() as f64 / u64::MAX as f64;
+        let i = self
+            .cdf
+            .partition_point(|&c| c < u)
+            .min(self.vocab.len() - 1);
+        &self.vocab[i]
+    }
+
+    fn note(&self, rng: &mut Rng) -> String {
+        let len = 40 + rng.below(81);
+        let mut words: Vec<String> = Vec::with_capacity(len + 5);
+        for i in 0..len {
+            if rng.chance(0.01) {
+                words.push(NAMES[rng.below(NAMES.len())].to_owned());
+            } else {
+                let w = self.word(rng);
+                words.push(if i == 0 { capitalise(w) } else { w.to_owned() });
+            }
+        }
+        let mut tag = |facet_sigil: char, list: &[&str], p: f64, rng: &mut Rng| {
+            if rng.chance(p) {
+                words.push(format!("{facet_sigil}{}", list[rng.below(list.len())]));
+            }
+        };
+        tag('@', PERSONAS, 0.6, rng);
+        tag('#', TOUCHPOINTS, 0.8, rng);
+        tag('!', EMOTIONS, 0.6, rng);
+        tag('+', JOBS, 0.3, rng);
+        tag('=', CODES, 0.4, rng);
+        words.join(" ")
+    }
+}
+
+fn capitalise(w: &str) -> String {
+    let mut c = w.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// Writes `n` notes as JSONL (20 to a session) and, when asked, the same notes as Markdown
+/// (one file per session); returns a sample of bodies to draw phrases from.
+fn write_archive(n: usize, jsonl_path: &Path, markdown: Option<&Path>) -> Vec<String> {
+    let mut rng = Rng(0x5EED_F1E1D);
+    let corpus = Corpus::new(&mut rng);
+    let mut out = BufWriter::new(std::fs::File::create(jsonl_path).unwrap());
+    let mut sample = Vec::new();
+    let base_ms: u64 = 1_767_225_600_000; // 2026-01-01
+    let mut md = String::new();
+    for s in 0..n.div_ceil(20) {
+        let kind = KINDS[s % KINDS.len()];
+        let session_id =
+            ulid::Ulid::from_parts(base_ms + s as u64 * 3_600_000, s as u128 + 1).to_string();
+        let started =
+            chrono::DateTime::from_timestamp_millis((base_ms + s as u64 * 3_600_000) as i64)
+                .unwrap();
+        let study = format!("Study {}", s % 7);
+        let participant = if kind == "interview" || kind == "diary" {
+            format!(r#"[{{"pseudonym":"P{}","consent":true}}]"#, s % 5000)
+        } else {
+            "[]".into()
+        };
+        md.clear();
+        md.push_str(&format!("# {kind} · {study}\n\n"));
+        for i in 0..20 {
+            let k = s * 20 + i;
+            if k >= n {
+                break;
+            }
+            let body = corpus.note(&mut rng);
+            if k % 97 == 0 {
+                sample.push(body.clone());
+            }
+            let at = started + chrono::Duration::seconds(60 * i as i64);
+            let id = ulid::Ulid::from_parts(at.timestamp_millis() as u64, (k as u128) << 20 | 7)
+                .to_string();
+            let kind_note = ["observation", "quote", "interpretation"][rng.below(3)];
+            writeln!(
+                out,
+                r#"{{"id":"{id}","kind":"{kind_note}","body":{},"created_at":"{}","offset_ms":{},"session":{{"id":"{session_id}","study":"{study}","kind":"{kind}","started_at":"{}","participants":{participant}}}}}"#,
+                serde_json::to_string(&body).unwrap(),
+                at.to_rfc3339(),
+                60_000 * i,
+                started.to_rfc3339(),
+            )
+            .unwrap();
+            md.push_str(&body);
+            md.push_str("\n\n");
+        }
+        if let Some(dir) = markdown {
+            std::fs::write(dir.join(format!("{session_id}.md")), &md).unwrap();
+        }
+    }
+    out.flush().unwrap();
+    sample
+}
+
+// ---- measuring ----------------------------------------------------------------------------
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[i.min(samples.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Lets the peak-memory reading start again from the current use (Linux).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let mut total = 0;
+    if let Ok(entries) = std::fs::read_dir(path) {
+        for e in entries.flatten() {
+            let p = e.path();
+            total += if p.is_dir() {
+                dir_size(&p)
+            } else {
+                e.metadata().map_or(0, |m| m.len())
+            };
+        }
+    }
+    total
+}
+
+/// One query as fieldnotes (query, filters), FTS5 (MATCH, tag names) and ripgrep (arguments)
+/// each express it.
+type Expressed = ((String, Filters), (String, Vec<String>), Vec<String>);
+
+/// One kind of search, as fieldnotes, FTS5 and ripgrep each express it.
+struct SearchCase {
+    name: &'static str,
+    queries: Vec<(String, Filters)>,
+    fts: Vec<(String, Vec<String>)>,
+    rg: Vec<Vec<String>>,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n: usize = if args.iter().any(|a| a == "--quick") {
+        10_000
+    } else if args.iter().any(|a| a == "--million") {
+        1_000_000
+    } else {
+        100_000
+    };
+    let repeats = if n <= 10_000 { 20 } else { 100 };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("archive");
+    let jsonl_path = tmp.path().join("notes.jsonl");
+    let have_rg = !args.iter().any(|a| a == "--import-only")
+        && Command::new("rg")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    let md_dir = tmp.path().join("markdown");
+    std::fs::create_dir_all(&md_dir).unwrap();
+
+    println!(
+        "fieldnotes benchmark: {n} notes ({} cores)",
+        std::thread::available_parallelism().map_or(1, |p| p.get())
+    );
+    let t = Instant::now();
+    let sample = write_archive(n, &jsonl_path, have_rg.then_some(md_dir.as_path()));
+    println!("generated in {:.1} s\n", t.elapsed().as_secs_f64());
+
+    // Bulk import through the real JSONL path: durable in SQLite and indexed.
+    let t = Instant::now();
+    let mut archive = Archive::open(&dir).unwrap();
+    let file = std::io::BufReader::new(std::fs::File::open(&jsonl_path).unwrap());
+    let counts = archive
+        .store()
+        .import(|sink| jsonl::import("notes.jsonl", file, sink))
+        .unwrap();
+    let durable = t.elapsed();
+    archive.sync_index().unwrap();
+    let import = t.elapsed();
+    assert_eq!(counts.added as usize, n);
+    println!(
+        "{:<44} {:>12.0} notes/s  ({:.1} s: SQLite {:.1} s, index {:.1} s; {:.1} MB peak)",
+        "bulk import (JSONL, durable + indexed)",
+        n as f64 / import.as_secs_f64(),
+        import.as_secs_f64(),
+        durable.as_secs_f64(),
+        (import - durable).as_secs_f64(),
+        peak_rss_mb()
+    );
+
+    if args.iter().any(|a| a == "--import-only") {
+        // For profiling the import alone.
+        return;
+    }
+
+    // Single-note capture as the app does it.
+    let session = archive.store().sessions(None).unwrap()[0].id.clone();
+    let mut durable = Vec::new();
+    let mut searchable = Vec::new();
+    for i in 0..repeats {
+        let t = Instant::now();
+        archive
+            .store()
+            .add_note(&NewNote {
+                session: session.clone(),
+                kind: NoteKind::Observation,
+                body: format!("captured note number {i} about the queue #checkout !annoyed"),
+                extra_tags: vec![],
+                clears_draft: true,
+            })
+            .unwrap();
+        durable.push(t.elapsed());
+        archive.sync_index().unwrap();
+        searchable.push(t.elapsed());
+    }
+    println!(
+        "{:<44} p50 {:>7} ms  p99 {:>7} ms",
+        "capture: until durable",
+        ms(percentile(&mut durable, 0.5)),
+        ms(percentile(&mut durable, 0.99))
+    );
+    println!(
+        "{:<44} p50 {:>7} ms  p99 {:>7} ms",
+        "capture: until searchable",
+        ms(percentile(&mut searchable, 0.5)),
+        ms(percentile(&mut searchable, 0.99))
+    );
+
+    // The searches.
+    let mut rng = Rng(42);
+    let corpus = Corpus::new(&mut Rng(0x5EED_F1E1D));
+    let pick = |rng: &mut Rng, lo: usize, hi: usize| {
+        corpus.vocab[COMMON.len() + lo + rng.below(hi - lo)].clone()
+    };
+    let tp = |rng: &mut Rng| TOUCHPOINTS[rng.below(TOUCHPOINTS.len())];
+    let mut cases: Vec<SearchCase> = Vec::new();
+    let mut case = |name: &'static str, make: &mut dyn FnMut(&mut Rng) -> Expressed| {
+        let mut c = SearchCase {
+            name,
+            queries: vec![],
+            fts: vec![],
+            rg: vec![],
+        };
+        for _ in 0..repeats {
+            let (q, f, r) = make(&mut rng);
+            c.queries.push(q);
+            c.fts.push(f);
+            c.rg.push(r);
+        }
+        cases.push(c);
+    };
+    let tag_filter = |t: &str| Filters {
+        tags: vec![Tag::new(Facet::Touchpoint, t).unwrap()],
+        ..Filters::default()
+    };
+    case("rare term", &mut |rng| {
+        let w = pick(rng, 8_000, 25_000);
+        (
+            (w.clone(), Filters::default()),
+            (w.clone(), vec![]),
+            vec!["-w".into(), w],
+        )
+    });
+    case("common term", &mut |rng| {
+        let w =
+            ["queue", "staff", "customer", "waited", "store", "delivery"][rng.below(6)].to_owned();
+        (
+            (w.clone(), Filters::default()),
+            (w.clone(), vec![]),
+            vec!["-w".into(), w],
+        )
+    });
+    case("two-term AND", &mut |rng| {
+        let (a, b) = (pick(rng, 0, 300), pick(rng, 0, 300));
+        (
+            (format!("{a} {b}"), Filters::default()),
+            (format!("{a} AND {b}"), vec![]),
+            vec!["-w".into(), a, "--and".into(), b],
+        )
+    });
+    case("phrase", &mut |rng| {
+        let body = &sample[rng.below(sample.len())];
+        let words: Vec<&str> = body
+            .split_whitespace()
+            .filter(|w| !w.starts_with(['@', '#', '!', '+', '=']))
+            .collect();
+        let i = rng.below(words.len() - 1);
+        let p = format!(
+            "{} {}",
+            words[i].to_lowercase(),
+            words[i + 1].to_lowercase()
+        );
+        (
+            (format!("\"{p}\""), Filters::default()),
+            (format!("\"{p}\""), vec![]),
+            vec!["-F".into(), p],
+        )
+    });
+    case("prefix", &mut |rng| {
+        let w = pick(rng, 0, 2_000);
+        let p: String = w.chars().take(4).collect();
+        (
+            (format!("{p}*"), Filters::default()),
+            (format!("{p}*"), vec![]),
+            vec![format!(r"\b{p}\w*")],
+        )
+    });
+    case("tag filter only", &mut |rng| {
+        let t = tp(rng);
+        (
+            (String::new(), tag_filter(t)),
+            (String::new(), vec![t.to_owned()]),
+            vec!["-F".into(), format!("#{t}")],
+        )
+    });
+    case("term + tag filter", &mut |rng| {
+        let w = pick(rng, 0, 1_000);
+        let t = tp(rng);
+        (
+            (w.clone(), tag_filter(t)),
+            (w.clone(), vec![t.to_owned()]),
+            vec!["-w".into(), w, "--and".into(), format!("#{t}")],
+        )
+    });
+    case("sigil query", &mut |rng| {
+        let p = PERSONAS[rng.below(PERSONAS.len())];
+        let t = tp(rng);
+        let w = ["queue", "staff", "waited", "price"][rng.below(4)];
+        (
+            (format!("@{p} #{t} {w}"), Filters::default()),
+            (w.to_owned(), vec![t.to_owned(), p.to_owned()]),
+            vec![
+                "-w".into(),
+                w.to_owned(),
+                "--and".into(),
+                format!("@{p}"),
+                "--and".into(),
+                format!("#{t}"),
+            ],
+        )
+    });
+
+    // FTS5 over the same notes, in the same SQLite build.
+    let t = Instant::now();
+    let conn = rusqlite::Connection::open(dir.join("fieldnotes.db")).unwrap();
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE notes_fts USING fts5(body, content='notes', content_rowid='rowid', tokenize='porter unicode61');
+         INSERT INTO notes_fts(notes_fts) VALUES ('rebuild');",
+    )
+    .unwrap();
+    println!(
+        "{:<44} {:>12.1} s",
+        "(FTS5 index built in)",
+        t.elapsed().as_secs_f64()
+    );
+
+    reset_peak_rss();
+    println!(
+        "\n{:<20} {:>10} {:>10} {:>10} {:>10} {:>9} {:>10} {:>10} {:>9}",
+        "search (top 10)",
+        "ours p50",
+        "ours p99",
+        "FTS5 p50",
+        "FTS5 p99",
+        "FTS5/ours",
+        "rg p50",
+        "rg p99",
+        "rg/ours"
+    );
+    let mut totals: HashMap<&str, usize> = HashMap::new();
+    for c in &cases {
+        let mut ours = Vec::new();
+        for (q, f) in &c.queries {
+            let t = Instant::now();
+            let r = archive.search(q, f, 10).unwrap();
+            ours.push(t.elapsed());
+            *totals.entry(c.name).or_default() += r.total;
+        }
+        let mut fts = Vec::new();
+        for (q, tags) in &c.fts {
+            let t = Instant::now();
+            fts5_search(&conn, q, tags);
+            fts.push(t.elapsed());
+        }
+        let mut rg = Vec::new();
+        if have_rg {
+            for args in c.rg.iter().take(20) {
+                let t = Instant::now();
+                rg_search(&md_dir, args);
+                rg.push(t.elapsed());
+            }
+        }
+        let (o50, o99) = (percentile(&mut ours, 0.5), percentile(&mut ours, 0.99));
+        let (f50, f99) = (percentile(&mut fts, 0.5), percentile(&mut fts, 0.99));
+        let rg_cols = if rg.is_empty() {
+            format!("{:>10} {:>10} {:>9}", "-", "-", "-")
+        } else {
+            let (r50, r99) = (percentile(&mut rg, 0.5), percentile(&mut rg, 0.99));
+            format!(
+                "{:>10} {:>10} {:>8.1}x",
+                ms(r50),
+                ms(r99),
+                r99.as_secs_f64() / o99.as_secs_f64()
+            )
+        };
+        println!(
+            "{:<20} {:>10} {:>10} {:>10} {:>10} {:>8.1}x {rg_cols}",
+            c.name,
+            ms(o50),
+            ms(o99),
+            ms(f50),
+            ms(f99),
+            f99.as_secs_f64() / o99.as_secs_f64()
+        );
+    }
+    println!(
+        "(times in ms; ratios at p99; every search returns its top 10 with snippets and the tag counts of all its hits)"
+    );
+    println!("peak memory while searching: {:.1} MB", peak_rss_mb());
+    if !have_rg {
+        println!("ripgrep: not installed, skipped (apt-get install ripgrep)");
+    }
+
+    // Opening the app: the first frame, and the first frame with the sessions listed.
+    drop(conn);
+    drop(archive);
+    let t = Instant::now();
+    let first_frame = open_app(&dir, false);
+    let _ = t;
+    let with_sessions = open_app(&dir, true);
+    println!(
+        "\n{:<44} {:>8} ms",
+        "app: first frame (before the archive opens)",
+        ms(first_frame)
+    );
+    println!(
+        "{:<44} {:>8} ms",
+        "app: archive open + sessions drawn",
+        ms(with_sessions)
+    );
+    let mut typing = search_as_you_type(&dir);
+    println!(
+        "{:<44} p50 {:>7} ms  p99 {:>7} ms",
+        "app: search-as-you-type, key to results",
+        ms(percentile(&mut typing, 0.5)),
+        ms(percentile(&mut typing, 0.99))
+    );
+
+    let size = dir_size(&dir);
+    println!(
+        "\narchive on disk: {:.1} MB ({:.0} bytes per note; database {:.1} MB, index {:.1} MB)",
+        size as f64 / 1e6,
+        size as f64 / n as f64,
+        std::fs::metadata(dir.join("fieldnotes.db")).map_or(0, |m| m.len()) as f64 / 1e6,
+        dir_size(&dir.join("index")) as f64 / 1e6
+    );
+    println!("peak memory of the whole run: {:.1} MB", peak_rss_mb());
+}
+
+fn fts5_search(conn: &rusqlite::Connection, q: &str, tags: &[String]) -> usize {
+    // Tags live in note_tags, as in the archive; FTS5 only knows the text.
+    let tag_join: String = tags
+        .iter()
+        .enumerate()
+        .map(|(i, _)| format!(" JOIN note_tags nt{i} ON nt{i}.note_id = n.id JOIN tags t{i} ON t{i}.id = nt{i}.tag_id AND t{i}.name = ?{}", i + 2))
+        .collect();
+    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::new();
+    let (top_sql, count_sql) = if q.is_empty() {
+        (
+            format!(
+                "SELECT n.id, n.body FROM notes n{} WHERE ?1 IS NULL ORDER BY n.created_at DESC LIMIT 10",
+                tag_join
+            ),
+            format!("SELECT count(*) FROM notes n{} WHERE ?1 IS NULL", tag_join),
+        )
+    } else {
+        (
+            format!(
+                "SELECT n.id, snippet(notes_fts, 0, '**', '**', '…', 12) FROM notes_fts JOIN notes n ON n.rowid = notes_fts.rowid{} WHERE notes_fts MATCH ?1 ORDER BY bm25(notes_fts) LIMIT 10",
+                tag_join
+            ),
+            format!(
+                "SELECT count(*) FROM notes_fts JOIN notes n ON n.rowid = notes_fts.rowid{} WHERE notes_fts MATCH ?1",
+                tag_join
+            ),
+        )
+    };
+    let null: Option<String> = None;
+    if q.is_empty() {
+        params.push(&null);
+    } else {
+        params.push(&q);
+    }
+    for t in tags {
+        params.push(t);
+    }
+    let mut stmt = conn.prepare_cached(&top_sql).unwrap();
+    let hits = stmt
+        .query_map(params.as_slice(), |r| r.get::<_, String>(0))
+        .unwrap()
+        .count();
+    let total: i64 = conn
+        .prepare_cached(&count_sql)
+        .unwrap()
+        .query_row(params.as_slice(), |r| r.get(0))
+        .unwrap();
+    hits + total as usize
+}
+
+fn rg_search(dir: &Path, args: &[String]) {
+    // `--and` splits the patterns: each later one filters the files the earlier matched.
+    let groups: Vec<&[String]> = args.split(|a| a == "--and").collect();
+    let mut files: Option<Vec<String>> = None;
+    for g in groups {
+        let mut cmd = Command::new("rg");
+        cmd.args(["-i", "-l"]).args(g);
+        match &files {
+            None => {
+                cmd.arg(dir);
+            }
+            Some(list) if list.is_empty() => return,
+            Some(list) => {
+                cmd.args(list.iter().take(5_000));
+            }
+        }
+        let out = cmd.output().unwrap();
+        files = Some(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect(),
+        );
+    }
+    // Then the matches themselves, as a note tool would show them.
+    if let Some(list) = files
+        && !list.is_empty()
+    {
+        let _ = Command::new("rg")
+            .args(["-i", "-m", "10"])
+            .args(args.split(|a| a == "--and").next().unwrap())
+            .args(list.iter().take(10))
+            .output();
+    }
+}
+
+fn open_app(dir: &Path, with_sessions: bool) -> Duration {
+    use fieldnotes::tui::{
+        app::App,
+        theme::Theme,
+        ui,
+        worker::{Request, Worker},
+    };
+    use ratatui::{Terminal, backend::TestBackend};
+    let t = Instant::now();
+    let mut app = App::new(Theme { color: true });
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    if with_sessions {
+        let (mut worker, opened) = Worker::open(dir).unwrap();
+        let mut queue: Vec<Request> = app.handle_response(opened);
+        while let Some(r) = queue.pop() {
+            for resp in worker.handle(r) {
+                queue.extend(app.handle_response(resp));
+            }
+        }
+    }
+    terminal.draw(|f| ui::render(f, &mut app)).unwrap();
+    t.elapsed()
+}
+
+fn search_as_you_type(dir: &Path) -> Vec<Duration> {
+    use fieldnotes::tui::worker::{Request, Response, Worker};
+    let (mut worker, _) = Worker::open(dir).unwrap();
+    let mut times = Vec::new();
+    for phrase in [
+        "waiting at the checkout",
+        "staff helped",
+        "queue #checkout",
+        "delivery email",
+    ] {
+        for end in 1..=phrase.len() {
+            let t = Instant::now();
+            let responses = worker.handle(Request::Search {
+                generation: end as u64,
+                query: fieldnotes::tui::app::while_typing(&phrase[..end]),
+                filters: Filters::default(),
+                limit: 50,
+            });
+            times.push(t.elapsed());
+            assert!(
+                matches!(
+                    responses.as_slice(),
+                    [Response::Searched { .. }] | [Response::SearchFailed { .. }]
+                ),
+                "{responses:?}"
+            );
+        }
+    }
+    times
+}
