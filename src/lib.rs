@@ -9,6 +9,7 @@ pub mod error;
 pub mod index;
 pub mod io;
 pub mod model;
+pub mod mystery_shop;
 pub mod query;
 pub mod store;
 pub mod time;

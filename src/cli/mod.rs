@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and their mapping onto library calls.
 
 mod output;
+mod visits;
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -149,6 +150,14 @@ enum Command {
     Reindex,
     /// Verify the database and that the index holds exactly the live notes
     Check,
+    /// Mystery-shopping scorecard templates (TOML): import, list, show
+    #[command(subcommand)]
+    Scorecard(visits::ScorecardCommand),
+    /// Fill in a mystery-shop visit's scorecard, or see its progress and score
+    #[command(subcommand)]
+    Visit(visits::VisitCommand),
+    /// Scores across visits: by location, criterion or month, worst first
+    Visits(visits::ReportArgs),
     /// Open a sample archive of realistic field notes
     Demo {
         /// Only write the demo data into the archive (--archive DIR) and exit
@@ -187,6 +196,9 @@ enum SessionCommand {
         researcher: Option<String>,
         #[arg(long)]
         title: Option<String>,
+        /// For mystery-shop visits: the scorecard to fill in (its latest version)
+        #[arg(long, value_name = "NAME")]
+        scorecard: Option<String>,
     },
     /// End a session [default: the most recent open one]
     End { id: Option<String> },
@@ -342,6 +354,9 @@ pub fn run() -> Result<()> {
             }
             Ok(())
         }
+        Command::Scorecard(cmd) => visits::scorecard(&archive, cmd, &out),
+        Command::Visit(cmd) => visits::visit(&mut archive, cmd, &out),
+        Command::Visits(args) => visits::report(&archive, args, &out),
         Command::Demo { .. } => unreachable!("handled above"),
     }
 }
@@ -385,7 +400,15 @@ fn session(archive: &mut Archive, cmd: SessionCommand, out: &Out) -> Result<()> 
             channel,
             researcher,
             title,
+            scorecard,
         } => {
+            if let Some(name) = &scorecard {
+                // Checked first, so a wrong name never leaves a session without its scorecard.
+                archive.store().scorecard(name, None)?;
+                if kind != SessionKind::MysteryShop {
+                    bail!("--scorecard is for mystery-shop sessions, not {kind}");
+                }
+            }
             let today = time::now().date_naive().to_string();
             let mut new = NewSession::new(study, kind);
             new.location = location;
@@ -402,6 +425,9 @@ fn session(archive: &mut Archive, cmd: SessionCommand, out: &Out) -> Result<()> 
                 })
                 .collect();
             let s = archive.store().start_session(&new)?;
+            if let Some(name) = &scorecard {
+                archive.store().attach_scorecard(&s.id, name)?;
+            }
             out.session_started(&s)
         }
         SessionCommand::End { id } => {

@@ -34,13 +34,13 @@ impl Out {
         Out { json, bold }
     }
 
-    fn print_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+    pub fn print_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         let mut text = serde_json::to_string(value)?;
         text.push('\n');
         self.print(&text)
     }
 
-    fn print(&self, text: &str) -> Result<()> {
+    pub fn print(&self, text: &str) -> Result<()> {
         let stdout = std::io::stdout();
         let mut lock = stdout.lock();
         // A closed pipe (`| head`) is not an error worth a message.

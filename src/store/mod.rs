@@ -4,11 +4,13 @@ mod drafts;
 mod notes;
 mod sessions;
 mod tags;
+mod visits;
 
 pub use drafts::Draft;
 pub use notes::{ImportCounts, ImportSink, IndexRecord, NewNote, NoteRecord};
 pub use sessions::NewSession;
 pub use tags::{JOURNEY_STAGES, TagCount, TagInfo};
+pub use visits::{ScorecardImport, ScorecardVersion};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,6 +25,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_default_emotions",
         include_str!("../../schema/0002_default_emotions.sql"),
+    ),
+    (
+        "0003_mystery_shop",
+        include_str!("../../schema/0003_mystery_shop.sql"),
     ),
 ];
 
