@@ -34,6 +34,15 @@ pub struct SearchHit {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// A mystery-shop visit in progress: what the app and `visit show` display.
+#[derive(Debug, Clone, Serialize)]
+pub struct VisitState {
+    pub session: String,
+    pub scorecard: crate::store::ScorecardVersion,
+    pub answers: Vec<crate::mystery_shop::Answer>,
+    pub score: crate::mystery_shop::VisitScore,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SearchResults {
     pub total: usize,
@@ -124,6 +133,68 @@ impl Archive {
         let counts = self.store.import(fill)?;
         self.index.catch_up(&self.store, progress)?;
         Ok(counts)
+    }
+
+    /// Answers one criterion of a mystery-shop visit from what a person typed (`yes`, `4`,
+    /// `2m`, `na`…), saving `note` as an evidence note beside it. Refuses an answer that needs
+    /// evidence without one.
+    pub fn answer_visit(
+        &mut self,
+        session: &str,
+        criterion: &str,
+        raw_value: &str,
+        note: Option<&str>,
+        clears_draft: bool,
+    ) -> Result<(VisitState, Option<Note>)> {
+        let card = self.store.visit_scorecard(session)?;
+        let Some(c) = card.card.criterion(criterion) else {
+            let ids: Vec<&str> = card.card.criteria().map(|(_, c)| c.id.as_str()).collect();
+            return Err(Error::NotFound(format!(
+                "the scorecard {:?} has no criterion {criterion:?}: it has {}",
+                card.card.name,
+                ids.join(", ")
+            )));
+        };
+        let value = crate::mystery_shop::parse_value(c, raw_value).map_err(Error::Invalid)?;
+        let note = note.filter(|n| !n.trim().is_empty());
+        let already_noted = self
+            .store
+            .answers(session)?
+            .iter()
+            .any(|a| a.criterion == c.id && a.note.is_some());
+        if c.evidence_required && value.is_some() && note.is_none() && !already_noted {
+            return Err(Error::Invalid(format!(
+                "{} needs an evidence note: write what you saw beside the answer",
+                c.id
+            )));
+        }
+        let id = c.id.clone();
+        let saved = match note {
+            Some(text) => Some(self.add_note(&NewNote {
+                session: session.to_owned(),
+                kind: NoteKind::Observation,
+                body: text.to_owned(),
+                extra_tags: Vec::new(),
+                clears_draft,
+            })?),
+            None => None,
+        };
+        self.store
+            .answer(session, &id, value, saved.as_ref().map(|n| n.id.as_str()))?;
+        Ok((self.visit_state(session)?, saved))
+    }
+
+    /// A visit's scorecard, answers and score so far.
+    pub fn visit_state(&self, session: &str) -> Result<VisitState> {
+        let scorecard = self.store.visit_scorecard(session)?;
+        let answers = self.store.answers(session)?;
+        let score = crate::mystery_shop::score_visit(&scorecard.card, &answers);
+        Ok(VisitState {
+            session: session.to_owned(),
+            scorecard,
+            answers,
+            score,
+        })
     }
 
     /// Throws the index away and builds it again from SQLite.

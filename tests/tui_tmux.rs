@@ -64,6 +64,12 @@ impl Tmux {
         }
     }
 
+    /// Esc alone: a key sent right after it would reach the app as Alt+key.
+    fn escape(&self) {
+        self.keys(&["Escape"]);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
     fn type_text(&self, text: &str) {
         self.tmux(&["send-keys", "-t", "app", "-l", text]);
     }
@@ -126,7 +132,9 @@ fn capture_find_crash_and_restore_in_a_real_terminal() {
     tmux.wait_for("Saved observation");
 
     // Find it by a word…
-    tmux.keys(&["Escape", "/"]);
+    tmux.escape();
+    tmux.wait_for("e edit the selected note");
+    tmux.keys(&["/"]);
     tmux.wait_for("Search");
     tmux.type_text("twelve");
     tmux.wait_for("1 notes");
@@ -144,7 +152,9 @@ fn capture_find_crash_and_restore_in_a_real_terminal() {
     assert!(screen.contains("Waited twelve minutes"), "{screen}");
 
     // Back to the session; a second note, drafted but never saved.
-    tmux.keys(&["Escape", "i"]);
+    tmux.escape();
+    tmux.wait_for("New observation");
+    tmux.keys(&["i"]);
     tmux.wait_for("New observation");
     tmux.type_text("Second thought, not saved yet #self-checkout");
     std::thread::sleep(Duration::from_millis(1800)); // autosave happens within a second
@@ -161,7 +171,9 @@ fn capture_find_crash_and_restore_in_a_real_terminal() {
         screen.contains("Second thought, not saved yet #self-checkout"),
         "{screen}"
     );
-    tmux.keys(&["Escape", "q"]);
+    tmux.escape();
+    tmux.wait_for("e edit the selected note");
+    tmux.keys(&["q"]);
     let start = Instant::now();
     while !tmux.tmux(&["list-sessions"]).is_empty() && start.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(50));
@@ -180,4 +192,100 @@ fn capture_find_crash_and_restore_in_a_real_terminal() {
     );
     assert_eq!(archive.count("SELECT count(*) FROM drafts"), 1);
     archive.ok(&["check"]);
+}
+
+const VISIT_CARD: &str = r#"
+name = "Quick visit"
+[[section]]
+name = "Visit"
+[[section.criterion]]
+id = "greeted"
+question = "Were you greeted?"
+weight = 1
+scale = "yes-no"
+[[section.criterion]]
+id = "queue-time"
+question = "How long did you queue?"
+weight = 2
+scale = "time"
+unit = "minutes"
+target = 2
+limit = 10
+evidence = true
+[[section.criterion]]
+id = "manner"
+question = "How friendly was the colleague?"
+weight = 1
+scale = "0-10"
+"#;
+
+#[test]
+fn a_mystery_shop_visit_left_half_way_and_finished_later() {
+    let archive = TestArchive::new();
+    let card = archive.path("card.toml");
+    common::write(&card, VISIT_CARD);
+    archive.ok(&["scorecard", "import", card.to_str().unwrap()]);
+    let tmux = Tmux::new("visit");
+    tmux.start(&archive);
+    tmux.wait_for("No sessions yet");
+
+    // A mystery-shop session with the scorecard, from the form.
+    tmux.keys(&["n"]);
+    tmux.wait_for("Start a session");
+    tmux.keys(&["Right", "Right"]);
+    tmux.wait_for("mystery-shop ▶");
+    tmux.keys(&["Tab"]);
+    tmux.type_text("Store visits");
+    tmux.keys(&["Tab", "Tab"]);
+    tmux.type_text("Old Town");
+    tmux.wait_for("Quick visit");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("0/3 answered");
+
+    // Two answers, one with a note beside it.
+    tmux.type_text("yes");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("1/3 answered");
+    tmux.type_text("6");
+    tmux.keys(&["Tab"]);
+    tmux.type_text("Queue of six, one till open #checkout");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("2/3 answered");
+
+    // Leave in the middle.
+    tmux.escape();
+    tmux.wait_for("Sessions, newest first");
+    tmux.keys(&["q"]);
+    let start = Instant::now();
+    while !tmux.tmux(&["list-sessions"]).is_empty() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Reopen: the visit resumes at the criterion still open.
+    tmux.start(&archive);
+    tmux.wait_for("Sessions, newest first");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("2/3 answered");
+    assert!(
+        screen.contains("How friendly was the colleague?"),
+        "{screen}"
+    );
+    tmux.type_text("8");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("3/3 answered");
+    tmux.escape();
+    tmux.wait_for("Sessions, newest first");
+    tmux.keys(&["q"]);
+    let start = Instant::now();
+    while !tmux.tmux(&["list-sessions"]).is_empty() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // greeted 100 × 1, queue 6 min = 50 × 2, manner 80 × 1 → 70.
+    let report = archive.json(&["visits"]);
+    assert_eq!(report["visits"], 1);
+    let mean = report["groups"][0]["mean"].as_f64().unwrap();
+    assert!((mean - 70.0).abs() < 1e-6, "{report}");
+    assert_eq!(report["groups"][0]["group"], "Old Town");
+    assert_eq!(archive.json(&["search", "till"])["total"], 1);
 }

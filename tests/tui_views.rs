@@ -163,6 +163,27 @@ fn a_tiny_terminal_gets_a_message_not_a_panic() {
 }
 
 #[test]
+fn visit_view_and_mystery_shopping_report() {
+    let mut h = Harness::new(true);
+    // The oldest mystery-shop visit of the demo.
+    let at = h
+        .app
+        .sessions
+        .iter()
+        .rposition(|s| s.kind == fieldnotes::model::SessionKind::MysteryShop)
+        .unwrap();
+    h.app.home_sel = at;
+    h.press(KeyCode::Enter);
+    assert_eq!(h.app.view, View::Visit);
+    h.press(KeyCode::Down);
+    snap("visit", h.screen(110, 30));
+    h.press(KeyCode::Esc);
+    h.press(KeyCode::Char('v'));
+    assert_eq!(h.app.view, View::Report);
+    snap("report", h.screen(110, 30));
+}
+
+#[test]
 fn typing_saving_and_finding_a_note() {
     let mut h = Harness::new(true);
     h.open_oldest_session();

@@ -2,15 +2,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 
 use fieldnotes::Archive;
-use fieldnotes::model::NoteKind;
-use fieldnotes::mystery_shop::{
-    GroupBy, ReportGroup, parse_value, report as group, score_visit, template,
-};
-use fieldnotes::store::NewNote;
+use fieldnotes::mystery_shop::{GroupBy, ReportGroup, report as group, template};
 
 use super::output::Out;
 
@@ -171,45 +167,7 @@ pub fn visit(archive: &mut Archive, cmd: VisitCommand, out: &Out) -> Result<()> 
             note,
         } => {
             let session = archive.store().resolve_session(&session)?;
-            let card = archive.store().visit_scorecard(&session)?;
-            let Some(c) = card.card.criterion(&criterion) else {
-                let ids: Vec<&str> = card.card.criteria().map(|(_, c)| c.id.as_str()).collect();
-                bail!(
-                    "the scorecard {:?} has no criterion {criterion:?}: it has {}",
-                    card.card.name,
-                    ids.join(", ")
-                );
-            };
-            let parsed = parse_value(c, &value).map_err(anyhow::Error::msg)?;
-            let already_noted = archive
-                .store()
-                .answers(&session)?
-                .iter()
-                .any(|a| a.criterion == c.id && a.note.is_some());
-            if c.evidence_required && parsed.is_some() && note.is_none() && !already_noted {
-                bail!(
-                    "{} needs an evidence note: add --note \"what you saw\"",
-                    c.id
-                );
-            }
-            let note_id = match note {
-                Some(text) => Some(
-                    archive
-                        .add_note(&NewNote {
-                            session: session.clone(),
-                            kind: NoteKind::Observation,
-                            body: text,
-                            extra_tags: Vec::new(),
-                            clears_draft: false,
-                        })?
-                        .id,
-                ),
-                None => None,
-            };
-            let id = c.id.clone();
-            archive
-                .store()
-                .answer(&session, &id, parsed, note_id.as_deref())?;
+            archive.answer_visit(&session, &criterion, &value, note.as_deref(), false)?;
             show(archive, &session, out)
         }
         VisitCommand::Show { session } => {
@@ -230,8 +188,8 @@ fn fmt_score(s: Option<f64>) -> String {
 }
 
 fn show(archive: &Archive, session: &str, out: &Out) -> Result<()> {
-    let card = archive.store().visit_scorecard(session)?;
-    let score = score_visit(&card.card, &archive.store().answers(session)?);
+    let state = archive.visit_state(session)?;
+    let (card, score) = (state.scorecard, state.score);
     if out.json {
         return out.print_json(&serde_json::json!({
             "session": session, "scorecard": card.card.name, "version": card.version, "score": score,

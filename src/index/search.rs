@@ -97,6 +97,11 @@ impl NoteIndex {
         for (score, addr) in addresses.into_iter().take(limit) {
             hits.push((doc_id(&searcher, addr)?, score));
         }
+        if query.has_text() {
+            // Equal scores come back in segment order, which indexing threads make vary: the
+            // id settles them, so the same archive always lists the same way.
+            hits.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        }
         let mut generator = SnippetGenerator::create(&searcher, &*tquery, self.fields.body)?;
         generator.set_max_num_chars(180);
         Ok((

@@ -41,6 +41,30 @@ pub enum Scale {
     },
 }
 
+impl Scale {
+    /// How to answer, for prompts.
+    pub fn hint(&self) -> String {
+        match self {
+            Scale::YesNo => "yes or no".into(),
+            Scale::OneToFive => "1 to 5".into(),
+            Scale::ZeroToTen => "0 to 10".into(),
+            Scale::Time {
+                unit,
+                target,
+                limit,
+            } => {
+                let u = match unit {
+                    TimeUnit::Seconds => "seconds",
+                    TimeUnit::Minutes => "minutes",
+                };
+                format!(
+                    "a time in {u} (e.g. 90s, 2m, 1:30); full marks up to {target}, none from {limit}"
+                )
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TimeUnit {

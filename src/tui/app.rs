@@ -12,8 +12,9 @@ use super::complete::{self, Partial};
 use super::keymap::{self, Action, Context};
 use super::theme::Theme;
 use super::worker::{Request, Response};
-use crate::archive::SearchResults;
+use crate::archive::{SearchResults, VisitState};
 use crate::model::{Facet, Note, NoteKind, Participant, Revision, Session, SessionKind, Tag};
+use crate::mystery_shop::ReportGroup;
 use crate::query::Filters;
 use crate::store::NewSession;
 
@@ -27,6 +28,8 @@ pub enum View {
     NewSession,
     Capture,
     Search,
+    Visit,
+    Report,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,10 +55,40 @@ pub struct Status {
     pub level: Level,
 }
 
-pub const FORM_FIELDS: [&str; 4] = ["Study", "Participant", "Location", "Channel"];
+pub const FORM_FIELDS: [&str; 5] = [
+    "Study",
+    "Participant",
+    "Location",
+    "Channel",
+    "Scorecard (mystery-shop visits)",
+];
+const SCORECARD_FIELD: usize = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisitFocus {
+    Answer,
+    Note,
+}
+
+/// A mystery-shop visit being filled in; its note box is the session's capture editor.
+pub struct VisitView {
+    pub state: VisitState,
+    /// The criterion shown, by position in the scorecard.
+    pub sel: usize,
+    pub answer: TextArea<'static>,
+    pub focus: VisitFocus,
+}
+
+/// The mystery-shopping report view.
+pub struct ReportView {
+    pub by_location: Vec<ReportGroup>,
+    pub by_month: Vec<ReportGroup>,
+    pub visits: usize,
+}
 
 pub struct SessionForm {
     pub kind: SessionKind,
+    pub default_study: Option<String>,
     pub fields: Vec<TextArea<'static>>,
     /// 0 is the kind; 1.. are `fields`.
     pub focus: usize,
@@ -119,6 +152,9 @@ pub struct App {
     pub capture: Capture,
     pub search: SearchState,
     pub tags: Vec<Tag>,
+    pub scorecards: Vec<String>,
+    pub visit: Option<VisitView>,
+    pub report: Option<ReportView>,
     pub status: Option<Status>,
     pub now: DateTime<Utc>,
     /// The researcher's time zone, for every time shown.
@@ -181,6 +217,7 @@ impl App {
             home_sel: 0,
             form: SessionForm {
                 kind: SessionKind::Interview,
+                default_study: None,
                 fields: FORM_FIELDS.iter().map(|_| editor("")).collect(),
                 focus: 0,
             },
@@ -213,6 +250,9 @@ impl App {
                 searching: false,
             },
             tags: Vec::new(),
+            scorecards: Vec::new(),
+            visit: None,
+            report: None,
             status: None,
             now: Utc::now(),
             tz: *chrono::Local::now().offset(),
@@ -250,6 +290,8 @@ impl App {
                 SearchFocus::Results => Context::SearchResults,
                 SearchFocus::Facets => Context::SearchFacets,
             },
+            View::Visit => Context::Visit,
+            View::Report => Context::Report,
         }
     }
 
@@ -344,6 +386,19 @@ impl App {
             }
             Context::SessionForm if self.form.focus > 0 => {
                 self.form.fields[self.form.focus - 1].input(key);
+                Vec::new()
+            }
+            Context::Visit => {
+                let focus = self.visit.as_ref().map(|v| v.focus);
+                if focus == Some(VisitFocus::Answer) {
+                    if let Some(v) = self.visit.as_mut() {
+                        v.answer.input(key);
+                    }
+                } else if focus == Some(VisitFocus::Note) && self.capture.editor.input(key) {
+                    self.editor_changed();
+                    // The tag list belongs to the full editor.
+                    self.capture.suggestions.clear();
+                }
                 Vec::new()
             }
             _ => Vec::new(),
@@ -473,6 +528,13 @@ impl App {
                 View::NewSession => self.form_action(action),
                 View::Capture => self.capture_action(action),
                 View::Search => self.search_action(action),
+                View::Visit => self.visit_action(action),
+                View::Report => {
+                    if action == Action::Back {
+                        self.view = View::Home;
+                    }
+                    Vec::new()
+                }
             },
         }
     }
@@ -527,6 +589,7 @@ impl App {
                 }
                 None => Vec::new(),
             },
+            Action::Report => vec![Request::VisitReport],
             Action::Back => Vec::new(),
             nav => {
                 Self::move_sel(&mut self.home_sel, self.sessions.len(), nav);
@@ -539,13 +602,16 @@ impl App {
         self.view = View::NewSession;
         self.form.focus = 0;
         self.form.kind = SessionKind::Interview;
-        let study = self
-            .sessions
-            .first()
-            .map(|s| s.study.clone())
-            .unwrap_or_default();
+        // The last study is offered (greyed); typing replaces it, leaving it empty keeps it.
+        self.form.default_study = self.sessions.first().map(|s| s.study.clone());
         for (i, f) in self.form.fields.iter_mut().enumerate() {
-            set_text(f, if i == 0 { &study } else { "" });
+            set_text(f, "");
+            if i == 0 {
+                f.set_placeholder_text(match &self.form.default_study {
+                    Some(study) => format!("{study} (leave empty to keep it)"),
+                    None => "the study this session belongs to".into(),
+                });
+            }
         }
     }
 
@@ -558,6 +624,13 @@ impl App {
                 let all = SessionKind::ALL;
                 let i = all.iter().position(|k| *k == self.form.kind).unwrap_or(0);
                 self.form.kind = all[(i + 1) % all.len()];
+                let field = &mut self.form.fields[SCORECARD_FIELD];
+                if self.form.kind == SessionKind::MysteryShop
+                    && text_of(field).trim().is_empty()
+                    && let Some(first) = self.scorecards.first()
+                {
+                    set_text(field, first);
+                }
             }
             Action::Cycle => {
                 // Left and right move the cursor inside a text field.
@@ -569,7 +642,7 @@ impl App {
                     let v = text_of(&self.form.fields[i]).trim().to_owned();
                     (!v.is_empty()).then_some(v)
                 };
-                let Some(study) = value(0) else {
+                let Some(study) = value(0).or_else(|| self.form.default_study.clone()) else {
                     self.form.focus = 1;
                     self.say(Level::Error, "A session needs a study: type its name");
                     return Vec::new();
@@ -588,7 +661,10 @@ impl App {
                 new.location = value(2);
                 new.channel = value(3);
                 new.researcher = std::env::var("USER").ok();
-                return vec![Request::StartSession(new)];
+                let scorecard = (self.form.kind == SessionKind::MysteryShop)
+                    .then(|| value(SCORECARD_FIELD))
+                    .flatten();
+                return vec![Request::StartSession { new, scorecard }];
             }
             _ => {}
         }
@@ -606,6 +682,13 @@ impl App {
             (CaptureFocus::Editor, Action::CycleKind) => {
                 c.kind = c.kind.next();
                 c.dirty_at = Some(Instant::now());
+            }
+            (_, Action::VisitView) => {
+                if self.visit.is_some() {
+                    self.view = View::Visit;
+                } else {
+                    self.say(Level::Info, "This session has no scorecard");
+                }
             }
             (CaptureFocus::Editor, Action::FocusNext) => c.focus = CaptureFocus::Notes,
             (CaptureFocus::Editor, Action::Back) => {
@@ -704,6 +787,73 @@ impl App {
         vec![request]
     }
 
+    fn visit_action(&mut self, action: Action) -> Vec<Request> {
+        let Some(v) = self.visit.as_mut() else {
+            self.view = View::Home;
+            return Vec::new();
+        };
+        let total = v.state.score.criteria.len();
+        match action {
+            Action::Down => v.sel = (v.sel + 1).min(total.saturating_sub(1)),
+            Action::Up => v.sel = v.sel.saturating_sub(1),
+            Action::FocusNext => {
+                v.focus = match v.focus {
+                    VisitFocus::Answer => VisitFocus::Note,
+                    VisitFocus::Note => VisitFocus::Answer,
+                }
+            }
+            Action::Notes => {
+                self.view = View::Capture;
+                self.capture.focus = CaptureFocus::Editor;
+            }
+            Action::Back => {
+                let mut reqs = self.draft_request();
+                self.view = View::Home;
+                reqs.push(Request::Sessions);
+                return reqs;
+            }
+            Action::Submit => {
+                let Some(criterion) = v.state.score.criteria.get(v.sel) else {
+                    return Vec::new();
+                };
+                let value = text_of(&v.answer).trim().to_owned();
+                if value.is_empty() {
+                    let hint = v
+                        .state
+                        .scorecard
+                        .card
+                        .criterion(&criterion.id)
+                        .map(|c| c.scale.hint())
+                        .unwrap_or_default();
+                    let na = if v
+                        .state
+                        .scorecard
+                        .card
+                        .criterion(&criterion.id)
+                        .is_some_and(|c| c.na_allowed)
+                    {
+                        ", or na"
+                    } else {
+                        ""
+                    };
+                    self.say(Level::Info, format!("Type the answer: {hint}{na}"));
+                    return Vec::new();
+                }
+                let note = text_of(&self.capture.editor);
+                let request = Request::Answer {
+                    session: v.state.session.clone(),
+                    criterion: criterion.id.clone(),
+                    value,
+                    note: (!note.trim().is_empty()).then_some(note),
+                };
+                self.say(Level::Info, "Saving the answer…");
+                return vec![request];
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
     fn search_action(&mut self, action: Action) -> Vec<Request> {
         let s = &mut self.search;
         match (s.focus, action) {
@@ -753,9 +903,14 @@ impl App {
 
     pub fn handle_response(&mut self, response: Response) -> Vec<Request> {
         match response {
-            Response::Opened { drafts, tags } => {
+            Response::Opened {
+                drafts,
+                tags,
+                scorecards,
+            } => {
                 self.opened = true;
                 self.tags = tags;
+                self.scorecards = scorecards;
                 let mut reqs = vec![Request::Sessions];
                 if let Some(draft) = drafts.first() {
                     self.restoring = true;
@@ -771,6 +926,7 @@ impl App {
                 session,
                 notes,
                 draft,
+                visit,
             } => {
                 let mut reqs = Vec::new();
                 if self
@@ -820,6 +976,29 @@ impl App {
                 }
                 self.restoring = false;
                 self.view = View::Capture;
+                if let Some(state) = visit {
+                    let state = *state;
+                    // Open at the first criterion still to answer.
+                    let sel = state
+                        .score
+                        .criteria
+                        .iter()
+                        .position(|c| !c.answered)
+                        .unwrap_or(0);
+                    self.visit = Some(VisitView {
+                        state,
+                        sel,
+                        answer: editor("answer"),
+                        focus: VisitFocus::Answer,
+                    });
+                    if self.capture.focus_note.is_none()
+                        && self.capture.focus != CaptureFocus::Notes
+                    {
+                        self.view = View::Visit;
+                    }
+                } else {
+                    self.visit = None;
+                }
                 return reqs;
             }
             Response::SessionStarted(session) => {
@@ -876,6 +1055,69 @@ impl App {
                     c.sel = at;
                 }
                 self.say(Level::Ok, "Brought the note back from the trash");
+            }
+            Response::Answered { visit, note } => {
+                let state = *visit;
+                if let Some(note) = note {
+                    if self
+                        .capture
+                        .session
+                        .as_ref()
+                        .is_some_and(|s| s.id == note.session)
+                    {
+                        self.capture.notes.push(note);
+                        self.capture.sel = self.capture.notes.len() - 1;
+                    }
+                    set_text(&mut self.capture.editor, "");
+                    self.capture.dirty_at = None;
+                }
+                if let Some(v) = self.visit.as_mut()
+                    && v.state.session == state.session
+                {
+                    let answered = v
+                        .state
+                        .score
+                        .criteria
+                        .get(v.sel)
+                        .map(|c| c.id.clone())
+                        .unwrap_or_default();
+                    let total = state.score.criteria.len();
+                    // On to the next criterion still open, after this one first.
+                    let next = (1..=total)
+                        .map(|k| (v.sel + k) % total)
+                        .find(|&i| !state.score.criteria[i].answered);
+                    let msg = format!(
+                        "Answered {answered} · {}/{} answered · score {}",
+                        state.score.answered,
+                        state.score.total,
+                        state.score.score.map_or("–".into(), |s| format!("{s:.0}"))
+                    );
+                    v.sel = next.unwrap_or(v.sel);
+                    v.state = state;
+                    set_text(&mut v.answer, "");
+                    v.focus = VisitFocus::Answer;
+                    let done = next.is_none();
+                    self.say(
+                        Level::Ok,
+                        if done {
+                            format!("{msg} · every criterion answered")
+                        } else {
+                            msg
+                        },
+                    );
+                }
+            }
+            Response::VisitReport {
+                by_location,
+                by_month,
+                visits,
+            } => {
+                self.report = Some(ReportView {
+                    by_location,
+                    by_month,
+                    visits,
+                });
+                self.view = View::Report;
             }
             Response::Tags(tags) => self.tags = tags,
             Response::DraftSaved => {}

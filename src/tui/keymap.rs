@@ -34,6 +34,11 @@ pub enum Action {
     PrevField,
     Submit,
     Cycle,
+    /// From a visit to the session's notes and full editor.
+    Notes,
+    /// From the notes back to the visit's scorecard.
+    VisitView,
+    Report,
 }
 
 /// Where keys are read: each has its own table.
@@ -46,6 +51,8 @@ pub enum Context {
     SearchQuery,
     SearchResults,
     SearchFacets,
+    Visit,
+    Report,
     Overlay,
 }
 
@@ -124,7 +131,58 @@ const HOME: &[Binding] = &[
         false
     ),
     bind!("/", [ch('/')], OpenSearch, "search every note", true),
+    bind!("v", [ch('v')], Report, "the mystery-shopping report", false),
     bind!("?", [ch('?')], Help, "help: every key of this view", true),
+    bind!("q", [ch('q')], Quit, "quit", true),
+];
+
+const VISIT: &[Binding] = &[
+    bind!(
+        "Enter",
+        [(KeyCode::Enter, NONE)],
+        Submit,
+        "save the answer (and the note beside it)",
+        true
+    ),
+    bind!(
+        "↓",
+        [(KeyCode::Down, NONE)],
+        Down,
+        "next criterion (skip it and come back later)",
+        true
+    ),
+    bind!("↑", [(KeyCode::Up, NONE)], Up, "previous criterion", false),
+    bind!(
+        "Tab",
+        [
+            (KeyCode::Tab, NONE),
+            (KeyCode::BackTab, SHIFT),
+            (KeyCode::BackTab, NONE)
+        ],
+        FocusNext,
+        "switch between the answer and the note",
+        true
+    ),
+    bind!(
+        "F2",
+        [(KeyCode::F(2), NONE)],
+        Notes,
+        "the session's notes and the full note editor",
+        true
+    ),
+    bind!(
+        "Esc",
+        [(KeyCode::Esc, NONE)],
+        Back,
+        "back to the sessions (answers are saved as you go)",
+        true
+    ),
+    bind!("F1", [(KeyCode::F(1), NONE)], Help, "help", true),
+];
+
+const REPORT: &[Binding] = &[
+    bind!("Esc", [(KeyCode::Esc, NONE)], Back, "back", true),
+    bind!("?", [ch('?')], Help, "help", true),
     bind!("q", [ch('q')], Quit, "quit", true),
 ];
 
@@ -372,6 +430,8 @@ pub fn bindings(ctx: Context) -> Vec<&'static Binding> {
         Context::SearchQuery => (SEARCH_QUERY, false),
         Context::SearchResults => (SEARCH_RESULTS, true),
         Context::SearchFacets => (SEARCH_FACETS, true),
+        Context::Visit => (VISIT, false),
+        Context::Report => (REPORT, false),
         Context::Overlay => (OVERLAY, false),
     };
     let mut all: Vec<&'static Binding> = own.iter().collect();
@@ -437,6 +497,8 @@ mod tests {
             Context::SearchQuery,
             Context::SearchResults,
             Context::SearchFacets,
+            Context::Visit,
+            Context::Report,
             Context::Overlay,
         ] {
             let actions: Vec<Action> = bindings(ctx).iter().map(|b| b.action).collect();
@@ -456,6 +518,7 @@ mod tests {
             Context::NoteList,
             Context::SearchResults,
             Context::SearchFacets,
+            Context::Visit,
         ] {
             let mut seen = std::collections::HashSet::new();
             for b in bindings(ctx) {

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 use unicode_width::UnicodeWidthStr;
 
-use super::app::{App, CaptureFocus, FORM_FIELDS, Level, Overlay, SearchFocus, View};
+use super::app::{App, CaptureFocus, FORM_FIELDS, Level, Overlay, SearchFocus, View, VisitFocus};
 use super::keymap::{self, Context};
 use super::theme::{Theme, kind_marker};
 use crate::model::{Note, Tag, parse_inline};
@@ -57,6 +57,8 @@ pub fn render(frame: &mut Frame, app: &mut App) {
             }
             View::Capture => capture(frame, app, body),
             View::Search => search(frame, app, body),
+            View::Visit => visit(frame, app, body),
+            View::Report => report(frame, app, body),
         }
     }
     status_bar(frame, app, bottom);
@@ -100,6 +102,8 @@ fn title_bar(frame: &mut Frame, app: &App, area: Rect) {
         View::NewSession => "new session",
         View::Capture => "capture",
         View::Search => "search",
+        View::Visit => "mystery-shop visit",
+        View::Report => "mystery-shopping report",
     };
     let line = Line::from(vec![
         Span::styled(
@@ -740,6 +744,8 @@ fn context_name(ctx: Context) -> &'static str {
         Context::SearchQuery => "the search box",
         Context::SearchResults => "the search results",
         Context::SearchFacets => "the tag counts",
+        Context::Visit => "the visit's scorecard",
+        Context::Report => "the mystery-shopping report",
         Context::Overlay => "this window",
     }
 }
@@ -776,5 +782,249 @@ fn history(
             .scroll((scroll, 0))
             .block(block(t, " History · Esc closes ", true)),
         rect,
+    );
+}
+
+fn score_text(s: Option<f64>) -> String {
+    s.map_or("–".into(), |s| format!("{s:.0}"))
+}
+
+fn visit(frame: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme;
+    let (Some(v), Some(session)) = (&app.visit, &app.capture.session) else {
+        return;
+    };
+    let score = &v.state.score;
+    let [header, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(5)]).areas(area);
+    let head = vec![
+        Line::from(vec![
+            Span::styled(" mystery-shop ", t.title().add_modifier(Modifier::REVERSED)),
+            Span::raw(format!(
+                " {} · {} · {} v{}",
+                session.study,
+                session.location.clone().unwrap_or_default(),
+                v.state.scorecard.card.name,
+                v.state.scorecard.version
+            )),
+        ]),
+        Line::from(vec![
+            Span::styled(
+                format!(" {}/{} answered", score.answered, score.total),
+                t.title(),
+            ),
+            Span::raw(format!("  ·  score so far {}", score_text(score.score))),
+            Span::styled(
+                format!("  ·  {} notes (F2)", app.capture.notes.len()),
+                t.dim(),
+            ),
+        ]),
+    ];
+    frame.render_widget(Paragraph::new(head), header);
+
+    let [list_area, detail_area] =
+        Layout::horizontal([Constraint::Fill(2), Constraint::Fill(3)]).areas(body);
+    let lb = block(t, " Criteria ", false);
+    let inner = lb.inner(list_area);
+    frame.render_widget(lb, list_area);
+    let mut lines = Vec::new();
+    let mut section = "";
+    let mut selected_line = 0;
+    for (i, c) in score.criteria.iter().enumerate() {
+        if c.section != section {
+            section = &c.section;
+            let s = score.sections.iter().find(|s| s.name == c.section);
+            lines.push(Line::styled(
+                format!(
+                    "{} {}",
+                    c.section,
+                    s.map_or(String::new(), |s| format!(
+                        "({}/{}) {}",
+                        s.answered,
+                        s.total,
+                        score_text(s.score)
+                    ))
+                ),
+                t.title(),
+            ));
+        }
+        let mark = match (c.answered, c.na) {
+            (false, _) => "  ·".to_owned(),
+            (true, true) => "N/A".to_owned(),
+            (true, false) => format!("{:>3}", score_text(c.score)),
+        };
+        let mut line = Line::from(vec![
+            Span::styled(
+                format!(" {mark} "),
+                if c.answered { t.ok() } else { t.dim() },
+            ),
+            Span::raw(c.id.clone()),
+            Span::styled(if c.note.is_some() { " ✎" } else { "" }, t.dim()),
+        ]);
+        if i == v.sel {
+            line = line.style(t.selected());
+            selected_line = lines.len();
+        }
+        lines.push(line);
+    }
+    let skip = selected_line.saturating_sub(inner.height.saturating_sub(2) as usize);
+    frame.render_widget(
+        Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>()),
+        inner,
+    );
+
+    let Some(c) = score.criteria.get(v.sel) else {
+        return;
+    };
+    let def = v.state.scorecard.card.criterion(&c.id);
+    let [question_area, answer_area, note_area] = Layout::vertical([
+        Constraint::Min(4),
+        Constraint::Length(3),
+        Constraint::Length(6),
+    ])
+    .areas(detail_area);
+    let mut q = vec![
+        Line::styled(c.question.clone(), t.title()),
+        Line::raw(""),
+        Line::styled(
+            format!(
+                "Answer: {}",
+                def.map(|d| d.scale.hint()).unwrap_or_default()
+            ),
+            t.dim(),
+        ),
+    ];
+    if let Some(d) = def {
+        let mut extra = vec![format!("weight {}", d.weight)];
+        if d.na_allowed {
+            extra.push("na allowed".into());
+        }
+        if d.evidence_required {
+            extra.push("needs a note".into());
+        }
+        q.push(Line::styled(extra.join(" · "), t.dim()));
+    }
+    if c.answered {
+        let given = if c.na {
+            "N/A".to_owned()
+        } else {
+            c.value.map(|v| v.to_string()).unwrap_or_default()
+        };
+        q.push(Line::raw(""));
+        q.push(Line::styled(
+            format!("Answered {given} → {}", score_text(c.score)),
+            t.ok(),
+        ));
+        if let Some((_, note)) = &c.note {
+            q.push(Line::styled(format!("Note: {note}"), t.dim()));
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(q)
+            .wrap(Wrap { trim: true })
+            .block(block(t, format!(" {} ", c.id), false)),
+        question_area,
+    );
+    let ab = block(t, " Answer · Enter saves ", v.focus == VisitFocus::Answer);
+    let inner = ab.inner(answer_area);
+    frame.render_widget(ab, answer_area);
+    frame.render_widget(&v.answer, inner);
+    let nb = block(
+        t,
+        " Note beside the answer (optional) · Tab ",
+        v.focus == VisitFocus::Note,
+    );
+    let inner = nb.inner(note_area);
+    frame.render_widget(nb, note_area);
+    frame.render_widget(&app.capture.editor, inner);
+}
+
+fn report(frame: &mut Frame, app: &App, area: Rect) {
+    use ratatui::widgets::{Bar, BarChart, BarGroup};
+    let t = app.theme;
+    let Some(r) = &app.report else {
+        return;
+    };
+    if r.visits == 0 {
+        frame.render_widget(
+            Paragraph::new("No mystery-shop visits yet: start a session of kind mystery-shop with a scorecard.")
+                .wrap(Wrap { trim: true })
+                .block(block(t, " Mystery-shopping report ", true)),
+            area,
+        );
+        return;
+    }
+    let [charts, table_area] =
+        Layout::vertical([Constraint::Length(12), Constraint::Min(3)]).areas(area);
+    let [by_location, by_month] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(charts);
+    let bars = |groups: &[crate::mystery_shop::ReportGroup]| -> Vec<Bar<'static>> {
+        groups
+            .iter()
+            .map(|g| {
+                let mean = g.mean.unwrap_or(0.0).round() as u64;
+                Bar::default()
+                    .value(mean)
+                    .label(Line::from(g.group.chars().take(12).collect::<String>()))
+                    .text_value(format!("{mean}"))
+            })
+            .collect()
+    };
+    let width = |n: usize, area: Rect| {
+        ((area.width.saturating_sub(2) as usize / n.max(1)).saturating_sub(1)).clamp(3, 14) as u16
+    };
+    frame.render_widget(
+        BarChart::default()
+            .block(block(t, " Mean score by location (worst first) ", false))
+            .data(BarGroup::default().bars(&bars(&r.by_location)))
+            .bar_width(width(r.by_location.len(), by_location))
+            .bar_gap(1)
+            .max(100)
+            .bar_style(t.ok()),
+        by_location,
+    );
+    frame.render_widget(
+        BarChart::default()
+            .block(block(t, " Trend: mean score by month ", false))
+            .data(BarGroup::default().bars(&bars(&r.by_month)))
+            .bar_width(width(r.by_month.len(), by_month))
+            .bar_gap(1)
+            .max(100)
+            .bar_style(t.key()),
+        by_month,
+    );
+    let mut lines = vec![Line::styled(
+        format!(
+            "{:<24} {:>6} {:>5} {:>7}  worst criteria",
+            "Location", "visits", "mean", "spread"
+        ),
+        t.title(),
+    )];
+    for g in &r.by_location {
+        let worst: Vec<String> = g
+            .criteria
+            .iter()
+            .take(3)
+            .map(|c| format!("{} {:.0}", c.id, c.mean))
+            .collect();
+        lines.push(Line::raw(format!(
+            "{:<24} {:>6} {:>5} {:>7}  {}",
+            g.group,
+            g.visits,
+            score_text(g.mean),
+            score_text(g.spread),
+            worst.join(", ")
+        )));
+        for c in g.criteria.iter().take(2) {
+            for (_, note, sc) in c.low_notes.iter().take(1) {
+                lines.push(Line::styled(
+                    format!("    {} {sc:.0}: {}", c.id, note),
+                    t.dim(),
+                ));
+            }
+        }
+    }
+    frame.render_widget(
+        Paragraph::new(lines).block(block(t, format!(" {} visits ", r.visits), false)),
+        table_area,
     );
 }

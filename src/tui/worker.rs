@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
-use crate::archive::{Archive, SearchResults};
-use crate::model::{Note, NoteKind, Revision, Session, Tag};
+use crate::archive::{Archive, SearchResults, VisitState};
+use crate::model::{Note, NoteKind, Revision, Session, SessionKind, Tag};
+use crate::mystery_shop::{GroupBy, ReportGroup, report};
 use crate::query::Filters;
 use crate::store::{Draft, NewNote, NewSession};
 
@@ -15,7 +16,11 @@ use crate::store::{Draft, NewNote, NewSession};
 pub enum Request {
     Sessions,
     Session(String),
-    StartSession(NewSession),
+    StartSession {
+        new: NewSession,
+        /// For a mystery-shop visit: the scorecard to fill in.
+        scorecard: Option<String>,
+    },
     EndSession(String),
     SaveNote {
         session: String,
@@ -34,6 +39,14 @@ pub enum Request {
         kind: NoteKind,
         body: String,
     },
+    /// Answers a visit's criterion, with the editor's text as its evidence note.
+    Answer {
+        session: String,
+        criterion: String,
+        value: String,
+        note: Option<String>,
+    },
+    VisitReport,
     Search {
         generation: u64,
         query: String,
@@ -48,12 +61,23 @@ pub enum Response {
     Opened {
         drafts: Vec<Draft>,
         tags: Vec<Tag>,
+        scorecards: Vec<String>,
     },
     Sessions(Vec<Session>),
     SessionLoaded {
         session: Session,
         notes: Vec<Note>,
         draft: Option<Draft>,
+        visit: Option<Box<VisitState>>,
+    },
+    Answered {
+        visit: Box<VisitState>,
+        note: Option<Note>,
+    },
+    VisitReport {
+        by_location: Vec<ReportGroup>,
+        by_month: Vec<ReportGroup>,
+        visits: usize,
     },
     SessionStarted(Session),
     SessionEnded(Session),
@@ -99,7 +123,21 @@ impl Worker {
             .map_err(|e| format!("cannot open the archive {}: {e}", dir.display()))?;
         let drafts = archive.store().drafts().map_err(|e| e.to_string())?;
         let tags = archive.store().tag_names().map_err(|e| e.to_string())?;
-        Ok((Worker { archive }, Response::Opened { drafts, tags }))
+        let scorecards = archive
+            .store()
+            .scorecards()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|c| c.card.name)
+            .collect();
+        Ok((
+            Worker { archive },
+            Response::Opened {
+                drafts,
+                tags,
+                scorecards,
+            },
+        ))
     }
 
     /// Serves one request; a save is followed by the refreshed tag list.
@@ -162,16 +200,29 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
     let result = match request {
         Request::Sessions => archive.store().sessions(None).map(Response::Sessions),
         Request::Session(id) => (|| {
+            let session = archive.store().session(&id)?;
+            let visit = match session.kind {
+                SessionKind::MysteryShop => archive.visit_state(&id).ok().map(Box::new),
+                _ => None,
+            };
             Ok(Response::SessionLoaded {
-                session: archive.store().session(&id)?,
+                session,
                 notes: archive.store().session_notes(&id)?,
                 draft: archive.store().draft(&id)?,
+                visit,
             })
         })(),
-        Request::StartSession(new) => archive
-            .store()
-            .start_session(&new)
-            .map(Response::SessionStarted),
+        Request::StartSession { new, scorecard } => (|| {
+            if let Some(name) = &scorecard {
+                // Checked before the session exists, so a wrong name leaves nothing half-made.
+                archive.store().scorecard(name, None)?;
+            }
+            let session = archive.store().start_session(&new)?;
+            if let Some(name) = &scorecard {
+                archive.store().attach_scorecard(&session.id, name)?;
+            }
+            Ok(Response::SessionStarted(session))
+        })(),
         Request::EndSession(id) => archive
             .store()
             .end_session(&id, crate::time::now())
@@ -230,6 +281,27 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
                     message: e.to_string(),
                 },
             })
+        }
+        Request::Answer {
+            session,
+            criterion,
+            value,
+            note,
+        } => archive
+            .answer_visit(&session, &criterion, &value, note.as_deref(), true)
+            .map(|(visit, note)| Response::Answered {
+                visit: Box::new(visit),
+                note,
+            }),
+        Request::VisitReport => {
+            archive
+                .store()
+                .scored_visits()
+                .map(|visits| Response::VisitReport {
+                    by_location: report(&visits, GroupBy::Location),
+                    by_month: report(&visits, GroupBy::Month),
+                    visits: visits.len(),
+                })
         }
         Request::History(id) => archive
             .store()
