@@ -94,6 +94,18 @@ impl Tmux {
         }
     }
 
+    /// Waits for the app to quit (its tmux session ends with it).
+    fn wait_exit(&self) {
+        let start = Instant::now();
+        while !self.tmux(&["list-sessions"]).is_empty() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the app did not quit"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn app_pid(&self) -> String {
         self.tmux(&["display-message", "-p", "-t", "app", "#{pane_pid}"])
             .trim()
@@ -174,10 +186,7 @@ fn capture_find_crash_and_restore_in_a_real_terminal() {
     tmux.escape();
     tmux.wait_for("e edit the selected note");
     tmux.keys(&["q"]);
-    let start = Instant::now();
-    while !tmux.tmux(&["list-sessions"]).is_empty() && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    tmux.wait_exit();
 
     // Exactly the saved note is in the archive; the draft is still a draft.
     let found = archive.json(&["search"]);
@@ -256,10 +265,7 @@ fn a_mystery_shop_visit_left_half_way_and_finished_later() {
     tmux.escape();
     tmux.wait_for("Sessions, newest first");
     tmux.keys(&["q"]);
-    let start = Instant::now();
-    while !tmux.tmux(&["list-sessions"]).is_empty() && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    tmux.wait_exit();
 
     // Reopen: the visit resumes at the criterion still open.
     tmux.start(&archive);
@@ -276,10 +282,7 @@ fn a_mystery_shop_visit_left_half_way_and_finished_later() {
     tmux.escape();
     tmux.wait_for("Sessions, newest first");
     tmux.keys(&["q"]);
-    let start = Instant::now();
-    while !tmux.tmux(&["list-sessions"]).is_empty() && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    tmux.wait_exit();
 
     // greeted 100 × 1, queue 6 min = 50 × 2, manner 80 × 1 → 70.
     let report = archive.json(&["visits"]);
