@@ -438,8 +438,12 @@ fn main() {
         peak_rss_mb()
     );
 
-    let db_bytes = std::fs::metadata(dir.join("fieldnotes.db")).map_or(0, |m| m.len())
-        + std::fs::metadata(dir.join("fieldnotes.db-wal")).map_or(0, |m| m.len());
+    // Fold the write-ahead log into the file first, or its pages would count twice.
+    rusqlite::Connection::open(dir.join("fieldnotes.db"))
+        .unwrap()
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    let db_bytes = std::fs::metadata(dir.join("fieldnotes.db")).map_or(0, |m| m.len());
     let index_bytes = dir_size(&dir.join("index"));
     if args.iter().any(|a| a == "--import-only") {
         // For profiling the import alone.
