@@ -1,10 +1,12 @@
 //! SQLite: the single source of truth. Opening applies the numbered migrations in `schema/`.
 
+mod analysis;
 mod drafts;
 mod notes;
 mod sessions;
 mod tags;
 
+pub use analysis::Insight;
 pub use drafts::Draft;
 pub use notes::{ImportCounts, ImportSink, IndexRecord, NewNote, NoteRecord};
 pub use sessions::NewSession;
@@ -24,6 +26,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_default_emotions",
         include_str!("../../schema/0002_default_emotions.sql"),
     ),
+    ("0003_themes", include_str!("../../schema/0003_themes.sql")),
 ];
 
 /// One connection to an archive's `fieldnotes.db`.
