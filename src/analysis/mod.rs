@@ -11,7 +11,7 @@ pub mod text;
 pub mod themes;
 pub mod trend;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -104,11 +104,15 @@ pub(crate) fn tag_shares<'a>(
     notes: impl IntoIterator<Item = &'a AnalysisNote>,
     facet: Facet,
 ) -> Vec<TagShare> {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut counts: text::FxMap<&str, usize> = text::FxMap::default();
     for n in notes {
-        let names: BTreeSet<&str> = n.tagged(facet).collect();
-        for name in names {
-            *counts.entry(name).or_default() += 1;
+        // A note's tags are sorted and distinct, as the store and the parser keep them.
+        let mut last = None;
+        for name in n.tagged(facet) {
+            if last != Some(name) {
+                *counts.entry(name).or_default() += 1;
+            }
+            last = Some(name);
         }
     }
     let mut shares: Vec<TagShare> = counts

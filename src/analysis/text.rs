@@ -18,7 +18,11 @@ impl Hasher for FxHasher {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        for &b in chunks.remainder() {
             self.add(b as u64);
         }
     }
@@ -292,8 +296,8 @@ pub(crate) enum Token {
 /// Turns text into stem ids, remembering every word it has seen (most words recur).
 pub(crate) struct Vocabulary {
     stemmer: Stemmer,
-    by_word: HashMap<String, Token>,
-    stem_ids: HashMap<String, u32>,
+    by_word: FxMap<String, Token>,
+    stem_ids: FxMap<String, u32>,
     /// Stem text by id; id 0 is unused (it marks an empty place in a `Gram`).
     pub stems: Vec<String>,
     buffer: String,
@@ -309,11 +313,34 @@ impl Vocabulary {
     pub fn new() -> Vocabulary {
         Vocabulary {
             stemmer: Stemmer::new(Algorithm::English),
-            by_word: HashMap::new(),
-            stem_ids: HashMap::new(),
+            by_word: FxMap::default(),
+            stem_ids: FxMap::default(),
             stems: vec![String::new()],
             buffer: String::new(),
         }
+    }
+
+    /// Takes in what another vocabulary learnt; returns, for each of its stem ids, the id
+    /// the same stem has here.
+    pub fn absorb(&mut self, other: Vocabulary) -> Vec<u32> {
+        let mut map = vec![0u32; other.stems.len()];
+        for (local, stem) in other.stems.into_iter().enumerate().skip(1) {
+            let next = self.stems.len() as u32;
+            let id = *self.stem_ids.entry(stem.clone()).or_insert(next);
+            if id == next {
+                self.stems.push(stem);
+            }
+            map[local] = id;
+        }
+        for (word, token) in other.by_word {
+            let token = match token {
+                Token::Word(id) => Token::Word(map[id as usize]),
+                Token::Particle(id) => Token::Particle(map[id as usize]),
+                Token::Break => Token::Break,
+            };
+            self.by_word.entry(word).or_insert(token);
+        }
+        map
     }
 
     /// The stem id of a word, if the vocabulary knows it.
@@ -352,20 +379,26 @@ impl Vocabulary {
             if breaks_before {
                 out.push(Token::Break);
             }
-            let mut buffer = std::mem::take(&mut self.buffer);
-            buffer.clear();
-            buffer.extend(word.chars().flat_map(char::to_lowercase).map(|c| match c {
-                '’' | '‘' => '\'',
-                c => c,
-            }));
-            let trimmed = buffer
-                .strip_suffix("'s")
-                .unwrap_or(&buffer)
-                .trim_matches('\'');
-            let token = self.token(trimmed);
-            self.buffer = buffer;
-            out.push(token);
+            out.push(self.word_token(word));
         });
+    }
+
+    /// The token of one word as `for_each_word` yields it: lowercased, `’` as `'`, a
+    /// possessive `'s` dropped.
+    pub fn word_token(&mut self, word: &str) -> Token {
+        let mut buffer = std::mem::take(&mut self.buffer);
+        buffer.clear();
+        buffer.extend(word.chars().flat_map(char::to_lowercase).map(|c| match c {
+            '’' | '‘' => '\'',
+            c => c,
+        }));
+        let trimmed = buffer
+            .strip_suffix("'s")
+            .unwrap_or(&buffer)
+            .trim_matches('\'');
+        let token = self.token(trimmed);
+        self.buffer = buffer;
+        token
     }
 
     /// The stem ids of a tag name (`self-checkout` → `self`, `checkout`) as a phrase.
@@ -476,20 +509,13 @@ pub(crate) fn surface_forms(
     counts: &mut [HashMap<String, u32>],
 ) {
     let mut words: Vec<(String, Token)> = Vec::new();
-    let mut tokens = Vec::new();
     for_each_word(text, |word, breaks_before| {
         if breaks_before {
             words.push((String::new(), Token::Break));
         }
-        words.push((word.to_lowercase(), Token::Break));
+        let token = vocab.word_token(word);
+        words.push((word.to_lowercase(), token));
     });
-    for (word, token) in words.iter_mut() {
-        if word.is_empty() {
-            continue;
-        }
-        vocab.tokens(word, &mut tokens);
-        *token = tokens.first().copied().unwrap_or(Token::Break);
-    }
     let id = |t: &Token| match t {
         Token::Word(id) | Token::Particle(id) => Some(*id),
         Token::Break => None,

@@ -147,8 +147,9 @@ pub fn themes(
     let notes: Vec<&AnalysisNote> = order.iter().map(|&i| &notes[i]).collect();
     let n = notes.len();
     let mut corpus = Corpus::build(&notes);
-    let phrases = corpus.key_phrases(&notes);
+    let mut phrases = corpus.key_phrases(&notes);
     let vectors = corpus.vectors(&phrases);
+    corpus.recurrence(&mut phrases, &vectors);
     let min_notes = settings.min_notes.unwrap_or_else(|| default_min_notes(n));
 
     let assignment = cluster(&vectors, &phrases, settings, min_notes);
@@ -200,7 +201,7 @@ pub fn themes(
         }
     }
     let notes_in_themes = in_theme.iter().filter(|&&b| b).count();
-    let key_phrases = key_phrase_report(&phrases, &notes, &mut corpus);
+    let key_phrases = key_phrase_report(&phrases, &vectors, &notes, &mut corpus);
     ThemesReport {
         total_notes: n,
         notes_in_themes,
@@ -212,6 +213,18 @@ pub fn themes(
         themes,
         key_phrases,
     }
+}
+
+/// A key phrase recurs in at least two notes and 0.05% of them.
+fn min_phrase_notes(n: usize) -> u32 {
+    ((n as f64 * 0.0005).ceil() as u32).max(2)
+}
+
+fn merge_counts(mut a: FxMap<Gram, u32>, b: FxMap<Gram, u32>) -> FxMap<Gram, u32> {
+    for (g, c) in b {
+        *a.entry(g).or_default() += c;
+    }
+    a
 }
 
 /// A theme must recur more in a bigger archive, but less than in proportion.
@@ -247,6 +260,12 @@ struct Corpus {
     token_data: Vec<u32>,
     /// Source (speaker, else session) of each note.
     source: Vec<u32>,
+    /// The people each source stands for (interned ids).
+    source_people: Vec<Vec<u32>>,
+    /// Session of each note (interned id).
+    session: Vec<u32>,
+    sessions: usize,
+    people: usize,
     df: FxMap<Gram, u32>,
     /// Phrases never shown: the researcher's own tag names.
     excluded: BTreeSet<Gram>,
@@ -254,27 +273,112 @@ struct Corpus {
 
 impl Corpus {
     fn build(notes: &[&AnalysisNote]) -> Corpus {
+        // Words to stem ids, in parallel chunks that each learn their own vocabulary, then
+        // merged in chunk order (so the result never depends on the number of threads).
+        const CHUNK: usize = 8192;
+        let chunks: Vec<(Vocabulary, Vec<u32>, Vec<usize>)> = notes
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut vocab = Vocabulary::new();
+                let mut tokens = Vec::new();
+                let mut data = Vec::new();
+                let mut ends = Vec::with_capacity(chunk.len());
+                for note in chunk {
+                    vocab.tokens(&note.body, &mut tokens);
+                    data.extend(tokens.iter().map(|&t| pack(t)));
+                    ends.push(data.len());
+                }
+                (vocab, data, ends)
+            })
+            .collect();
         let mut vocab = Vocabulary::new();
         let mut token_offsets = Vec::with_capacity(notes.len() + 1);
         token_offsets.push(0);
         let mut token_data = Vec::new();
-        let mut df: FxMap<Gram, u32> = FxMap::default();
-        let mut sources: HashMap<&str, u32> = HashMap::new();
-        let mut source = Vec::with_capacity(notes.len());
-        let mut tokens = Vec::new();
-        let mut gram_buf = Vec::new();
-        for note in notes {
-            vocab.tokens(&note.body, &mut tokens);
-            grams(&tokens, &mut gram_buf);
-            for g in &gram_buf {
-                *df.entry(*g).or_default() += 1;
+        for (local, data, ends) in chunks {
+            let map = vocab.absorb(local);
+            let base = token_data.len();
+            token_data.extend(data.into_iter().map(|v| {
+                if v == 0 {
+                    0
+                } else {
+                    map[(v & !PARTICLE_BIT) as usize] | (v & PARTICLE_BIT)
+                }
+            }));
+            token_offsets.extend(ends.into_iter().map(|e| base + e));
+        }
+        // Notes per word, counted without hashing: the last note each word was seen in.
+        let mut word_df: Vec<u32> = vec![0; vocab.stems.len()];
+        let mut word_last: Vec<u32> = vec![0; vocab.stems.len()];
+        for i in 0..notes.len() {
+            for &v in &token_data[token_offsets[i]..token_offsets[i + 1]] {
+                let id = (v & !PARTICLE_BIT) as usize;
+                if v != 0 && word_last[id] != i as u32 + 1 {
+                    word_last[id] = i as u32 + 1;
+                    word_df[id] += 1;
+                }
             }
-            token_data.extend(tokens.iter().map(|&t| pack(t)));
-            token_offsets.push(token_data.len());
+        }
+        let mut sources: FxMap<&str, u32> = FxMap::default();
+        let mut source = Vec::with_capacity(notes.len());
+        let mut source_people: Vec<Vec<u32>> = Vec::new();
+        let mut people: FxMap<&str, u32> = FxMap::default();
+        let mut sessions: FxMap<&str, u32> = FxMap::default();
+        let mut session = Vec::with_capacity(notes.len());
+        for note in notes {
             let key = note.speaker.as_deref().unwrap_or(&note.session);
             let next = sources.len() as u32;
-            source.push(*sources.entry(key).or_insert(next));
+            let id = *sources.entry(key).or_insert(next);
+            if id == next {
+                let ids = note
+                    .participants
+                    .iter()
+                    .map(|p| {
+                        let next = people.len() as u32;
+                        *people.entry(p.as_str()).or_insert(next)
+                    })
+                    .collect();
+                source_people.push(ids);
+            }
+            source.push(id);
+            let next = sessions.len() as u32;
+            session.push(*sessions.entry(note.session.as_str()).or_insert(next));
         }
+        // Phrases are counted only when each of their words is common enough to be a key
+        // phrase itself (a phrase is never in more notes than its rarest word): most of the
+        // one-off words and their phrases never reach a table.
+        let min_df = min_phrase_notes(notes.len());
+        let common = |w: u32| w == 0 || word_df.get(w as usize).is_some_and(|&d| d >= min_df);
+        let n = notes.len();
+        let chunk = 4096;
+        let df: FxMap<Gram, u32> = (0..n.div_ceil(chunk))
+            .into_par_iter()
+            .map(|c| {
+                let mut df: FxMap<Gram, u32> = FxMap::default();
+                let (mut tokens, mut gram_buf) = (Vec::new(), Vec::new());
+                for i in c * chunk..((c + 1) * chunk).min(n) {
+                    tokens.clear();
+                    tokens.extend(
+                        token_data[token_offsets[i]..token_offsets[i + 1]]
+                            .iter()
+                            .map(|&v| unpack(v)),
+                    );
+                    grams(&tokens, &mut gram_buf);
+                    for g in &gram_buf {
+                        if g.iter().all(|&w| common(w)) {
+                            *df.entry(*g).or_default() += 1;
+                        }
+                    }
+                }
+                df
+            })
+            .reduce(FxMap::default, |a, b| {
+                if a.len() < b.len() {
+                    merge_counts(b, a)
+                } else {
+                    merge_counts(a, b)
+                }
+            });
         let mut excluded = BTreeSet::new();
         let tag_names: BTreeSet<&str> = notes
             .iter()
@@ -290,9 +394,39 @@ impl Corpus {
             token_offsets,
             token_data,
             source,
+            source_people,
+            session,
+            sessions: sessions.len(),
+            people: people.len(),
             df,
             excluded,
         }
+    }
+
+    /// How many distinct sessions and participants a group of notes spans.
+    fn spread(&self, group: &[usize]) -> (usize, usize) {
+        let mut session_seen = vec![false; self.sessions];
+        let mut source_seen = vec![false; self.source_people.len()];
+        let mut person_seen = vec![false; self.people];
+        let (mut sessions, mut people) = (0, 0);
+        for &i in group {
+            let s = self.session[i] as usize;
+            if !session_seen[s] {
+                session_seen[s] = true;
+                sessions += 1;
+            }
+            let src = self.source[i] as usize;
+            if !source_seen[src] {
+                source_seen[src] = true;
+                for &p in &self.source_people[src] {
+                    if !person_seen[p as usize] {
+                        person_seen[p as usize] = true;
+                        people += 1;
+                    }
+                }
+            }
+        }
+        (sessions, people)
     }
 
     fn tokens(&self, note: usize, out: &mut Vec<Token>) {
@@ -312,7 +446,7 @@ impl Corpus {
     /// Phrases that recur (in at least two notes and 0.05% of them), with their recurrence.
     fn key_phrases(&self, notes: &[&AnalysisNote]) -> Phrases {
         let n = notes.len();
-        let min_df = ((n as f64 * 0.0005).ceil() as u32).max(2);
+        let min_df = min_phrase_notes(n);
         let mut list: Vec<(String, Gram, u32)> = self
             .df
             .iter()
@@ -325,35 +459,11 @@ impl Corpus {
             .enumerate()
             .map(|(i, (_, g, _))| (*g, i as u32))
             .collect();
-        // Recurrence: notes grouped by source; each source adds 1 + ln(its notes with it).
-        let mut by_source: Vec<usize> = (0..n).collect();
-        by_source.sort_by_key(|&i| (self.source[i], i));
-        let mut recurrence = vec![0.0f64; list.len()];
-        let mut local: FxMap<u32, u32> = FxMap::default();
-        let (mut tokens, mut gram_buf) = (Vec::new(), Vec::new());
-        let mut flush = |local: &mut FxMap<u32, u32>| {
-            for (&p, &c) in local.iter() {
-                recurrence[p as usize] += 1.0 + (c as f64).ln();
-            }
-            local.clear();
-        };
-        for (pos, &i) in by_source.iter().enumerate() {
-            if pos > 0 && self.source[by_source[pos - 1]] != self.source[i] {
-                flush(&mut local);
-            }
-            self.note_grams(i, &mut tokens, &mut gram_buf);
-            for g in &gram_buf {
-                if let Some(&p) = id_of.get(g) {
-                    *local.entry(p).or_default() += 1;
-                }
-            }
-        }
-        flush(&mut local);
         Phrases {
             stems: list.iter().map(|(s, _, _)| s.clone()).collect(),
             grams: list.iter().map(|(_, g, _)| *g).collect(),
             df: list.iter().map(|(_, _, d)| *d).collect(),
-            recurrence,
+            recurrence: Vec::new(),
             id_of,
         }
     }
@@ -405,6 +515,40 @@ impl Corpus {
             v.offsets.push(v.features.len());
         }
         v
+    }
+}
+
+impl Corpus {
+    /// Recurrence of every key phrase: notes grouped by source; each source adds
+    /// 1 + ln(its notes with the phrase). Read from the note vectors, whose dimensions are
+    /// the key phrases.
+    fn recurrence(&self, phrases: &mut Phrases, v: &Vectors) {
+        let n = v.len();
+        let mut by_source: Vec<usize> = (0..n).collect();
+        by_source.sort_by_key(|&i| (self.source[i], i));
+        let mut recurrence = vec![0.0f64; phrases.grams.len()];
+        let mut count = vec![0u32; phrases.grams.len()];
+        let mut touched: Vec<usize> = Vec::new();
+        let mut flush = |count: &mut [u32], touched: &mut Vec<usize>| {
+            for &p in touched.iter() {
+                recurrence[p] += 1.0 + (count[p] as f64).ln();
+                count[p] = 0;
+            }
+            touched.clear();
+        };
+        for (pos, &i) in by_source.iter().enumerate() {
+            if pos > 0 && self.source[by_source[pos - 1]] != self.source[i] {
+                flush(&mut count, &mut touched);
+            }
+            for (f, _) in v.row(i) {
+                if count[f] == 0 {
+                    touched.push(f);
+                }
+                count[f] += 1;
+            }
+        }
+        flush(&mut count, &mut touched);
+        phrases.recurrence = recurrence;
     }
 }
 
@@ -800,8 +944,8 @@ fn surfaces(
         .map(|(i, g)| (*g, i))
         .collect();
     let mut counts: Vec<HashMap<String, u32>> = vec![HashMap::new(); phrase_grams.len()];
-    // A few hundred notes show the common form well enough.
-    for &i in group.iter().take(300) {
+    // The strongest hundred notes show the common form well enough.
+    for &i in group.iter().take(100) {
         surface_forms(&mut corpus.vocab, &notes[i].body, &wanted, &mut counts);
     }
     phrase_grams
@@ -829,13 +973,10 @@ pub fn theme_id(stems: &[String]) -> String {
 }
 
 /// What a group of notes spans; the caller names it (id, status, label, phrases).
-fn describe(group: &[usize], notes: &[&AnalysisNote], recurrence: f64) -> Theme {
+fn describe(group: &[usize], notes: &[&AnalysisNote], corpus: &Corpus) -> Theme {
     let members: Vec<&AnalysisNote> = group.iter().map(|&i| notes[i]).collect();
-    let sessions: BTreeSet<&str> = members.iter().map(|n| n.session.as_str()).collect();
-    let participants: BTreeSet<&str> = members
-        .iter()
-        .flat_map(|n| n.participants.iter().map(String::as_str))
-        .collect();
+    let (sessions, participants) = corpus.spread(group);
+    let recurrence = group_recurrence(group, corpus);
     let mut representative: Vec<Evidence> = members
         .iter()
         .filter(|n| n.kind == NoteKind::Quote)
@@ -855,8 +996,8 @@ fn describe(group: &[usize], notes: &[&AnalysisNote], recurrence: f64) -> Theme 
         phrases: Vec::new(),
         stems: Vec::new(),
         note_count: members.len(),
-        sessions: sessions.len(),
-        participants: participants.len(),
+        sessions,
+        participants,
         share: 0.0,
         recurrence: round2(recurrence),
         personas: tag_shares(members.iter().copied(), Facet::Persona),
@@ -893,14 +1034,13 @@ fn suggested_theme(
     } else {
         shown.join(" / ")
     };
-    let recurrence = group_recurrence(group, corpus);
     Theme {
         id: theme_id(&stems),
         status: ThemeStatus::Suggested,
         label,
         phrases: shown,
         stems,
-        ..describe(group, notes, recurrence)
+        ..describe(group, notes, corpus)
     }
 }
 
@@ -937,19 +1077,19 @@ fn kept_theme(kept: &KeptTheme, notes: &[&AnalysisNote], corpus: &mut Corpus) ->
     scored.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
     let group: Vec<usize> = scored.into_iter().map(|(_, _, i)| i).collect();
     let shown = surfaces(&group, &wanted, notes, corpus);
-    let recurrence = group_recurrence(&group, corpus);
     Theme {
         id: kept.id.clone(),
         status: ThemeStatus::Kept,
         label: kept.label.clone(),
         phrases: shown,
         stems: kept.phrases.clone(),
-        ..describe(&group, notes, recurrence)
+        ..describe(&group, notes, corpus)
     }
 }
 
 fn key_phrase_report(
     phrases: &Phrases,
+    vectors: &Vectors,
     notes: &[&AnalysisNote],
     corpus: &mut Corpus,
 ) -> Vec<KeyPhrase> {
@@ -961,13 +1101,15 @@ fn key_phrase_report(
     });
     order.truncate(KEY_PHRASES_SHOWN);
     let top_grams: Vec<Gram> = order.iter().map(|&f| phrases.grams[f]).collect();
-    let slot: FxMap<Gram, usize> = top_grams.iter().enumerate().map(|(i, g)| (*g, i)).collect();
+    let mut slot: Vec<Option<usize>> = vec![None; phrases.grams.len()];
+    for (s, &f) in order.iter().enumerate() {
+        slot[f] = Some(s);
+    }
+    // Every key phrase is a dimension of the note vectors: read the carriers from them.
     let mut carriers: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
-    let (mut tokens, mut gram_buf) = (Vec::new(), Vec::new());
     for i in 0..notes.len() {
-        corpus.note_grams(i, &mut tokens, &mut gram_buf);
-        for g in &gram_buf {
-            if let Some(&s) = slot.get(g) {
+        for (f, _) in vectors.row(i) {
+            if let Some(s) = slot[f] {
                 carriers[s].push(i);
             }
         }
@@ -977,12 +1119,7 @@ fn key_phrase_report(
         .zip(&carriers)
         .enumerate()
         .map(|(s, (&f, group))| {
-            let sessions: BTreeSet<&str> =
-                group.iter().map(|&i| notes[i].session.as_str()).collect();
-            let participants: BTreeSet<&str> = group
-                .iter()
-                .flat_map(|&i| notes[i].participants.iter().map(String::as_str))
-                .collect();
+            let (sessions, participants) = corpus.spread(group);
             let phrase = surfaces(group, &top_grams[s..=s], notes, corpus)
                 .pop()
                 .unwrap_or_default();
@@ -990,8 +1127,8 @@ fn key_phrase_report(
                 phrase,
                 stem: phrases.stems[f].clone(),
                 notes: group.len(),
-                sessions: sessions.len(),
-                participants: participants.len(),
+                sessions,
+                participants,
                 recurrence: round2(phrases.recurrence[f]),
             }
         })

@@ -58,19 +58,19 @@ impl Store {
             }
         }
         let mut notes = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
         {
+            // No ORDER BY: a scan in storage order is much faster than walking the id index,
+            // and sorting in memory afterwards is cheap.
             let mut stmt = tx.prepare(&format!(
                 "SELECT n.id, n.body, n.kind, n.session_id, st.name, p.pseudonym, n.created_at \
                  FROM notes n {join} JOIN sessions s ON s.id = n.session_id \
                  JOIN studies st ON st.id = s.study_id \
                  LEFT JOIN participants p ON p.id = n.participant_id \
-                 WHERE n.deleted_at IS NULL ORDER BY n.id"
+                 WHERE n.deleted_at IS NULL"
             ))?;
             let mut rows = stmt.query([])?;
             let mut studies: HashMap<String, String> = HashMap::new();
             while let Some(r) = rows.next()? {
-                let id: String = r.get(0)?;
                 let kind: String = r.get(2)?;
                 let session: String = r.get(3)?;
                 let study: String = r.get(4)?;
@@ -80,9 +80,8 @@ impl Store {
                     Some(s) => vec![s.clone()],
                     None => participants.get(&session).cloned().unwrap_or_default(),
                 };
-                index.insert(id.clone(), notes.len());
                 notes.push(AnalysisNote {
-                    id,
+                    id: r.get(0)?,
                     body: r.get(1)?,
                     kind: kind.parse().map_err(Error::Invalid)?,
                     tags: Vec::new(),
@@ -95,7 +94,10 @@ impl Store {
                 });
             }
         }
+        notes.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         {
+            // Tags in note id order (the order of note_tags' key), matched to the sorted notes
+            // by walking both together.
             let tag_join = if ids.is_some() {
                 "JOIN temp.analysis_ids a ON a.id = nt.note_id"
             } else {
@@ -103,26 +105,41 @@ impl Store {
             };
             let mut stmt = tx.prepare(&format!(
                 "SELECT nt.note_id, t.facet, t.name, t.valence FROM note_tags nt {tag_join} \
-                 JOIN tags t ON t.id = nt.tag_id"
+                 JOIN tags t ON t.id = nt.tag_id ORDER BY nt.note_id"
             ))?;
             let mut rows = stmt.query([])?;
-            let mut sums: HashMap<usize, (f64, u32)> = HashMap::new();
+            let mut at = 0;
+            let mut sum = (0.0, 0u32);
+            let finish = |note: &mut AnalysisNote, sum: &mut (f64, u32)| {
+                if sum.1 > 0 {
+                    note.valence = Some(sum.0 / sum.1 as f64);
+                }
+                *sum = (0.0, 0);
+            };
             while let Some(r) = rows.next()? {
-                let id: String = r.get(0)?;
-                let Some(&i) = index.get(&id) else { continue };
+                let id = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+                while at < notes.len() && notes[at].id.as_str() < id {
+                    finish(&mut notes[at], &mut sum);
+                    at += 1;
+                }
+                if at == notes.len() {
+                    break;
+                }
+                if notes[at].id != id {
+                    continue; // a trashed note's tags
+                }
                 let facet: String = r.get(1)?;
-                notes[i].tags.push(Tag {
+                notes[at].tags.push(Tag {
                     facet: facet.parse().map_err(Error::Invalid)?,
                     name: r.get(2)?,
                 });
                 if let Some(v) = r.get::<_, Option<i64>>(3)? {
-                    let e = sums.entry(i).or_default();
-                    e.0 += v as f64;
-                    e.1 += 1;
+                    sum.0 += v as f64;
+                    sum.1 += 1;
                 }
             }
-            for (i, (sum, n)) in sums {
-                notes[i].valence = Some(sum / n as f64);
+            if at < notes.len() {
+                finish(&mut notes[at], &mut sum);
             }
         }
         for n in &mut notes {
