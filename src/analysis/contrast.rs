@@ -1,7 +1,8 @@
 //! Segment contrast: the phrases and tags that most set a group (a persona, touchpoint, study
 //! or note kind) apart from the rest, by the weighted log-odds ratio with an informative
 //! Dirichlet prior (Monroe, Colaresi & Quinn 2008, "Fightin' Words"). The prior is the whole
-//! archive's counts, which shrinks the odds of rare words in small groups toward no difference.
+//! archive's term frequencies (worth a tenth of its counts), which shrinks the odds of rare
+//! words in small groups toward no difference.
 //!
 //! Counts are of notes (a word said five times in one note counts once), so one talkative
 //! note cannot make a word look distinctive.
@@ -17,6 +18,9 @@ use crate::model::{Facet, Tag};
 
 /// Only differences this clear are shown (p < 0.05, two-sided).
 pub const MIN_Z: f64 = 1.96;
+
+/// The prior's weight as a share of the archive's term counts.
+const PRIOR_SHARE: f64 = 0.1;
 
 /// What to group notes by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -205,13 +209,16 @@ fn distinctive(sets: &[BTreeSet<String>], group: &[usize], limit: usize) -> Vec<
     }
     let n_group: f64 = all.values().map(|c| c.0).sum();
     let n_rest: f64 = all.values().map(|c| c.1).sum();
-    // The informative prior: the archive's own counts (α_w = count of w, α0 = all counts).
-    let alpha0 = n_group + n_rest;
+    // The informative prior: the archive's own frequencies, π_w = count_w / total, with a
+    // prior sample size α0 of a tenth of the archive (α_w = α0 · π_w). It pulls the odds of
+    // rare terms in small groups toward the archive's, without drowning real differences.
+    let total = n_group + n_rest;
+    let alpha0 = PRIOR_SHARE * total;
     let mut out: Vec<Distinctive> = all
         .into_iter()
         .filter(|(_, (g, _))| *g >= 1.0)
         .map(|(term, (g, r))| {
-            let a = g + r;
+            let a = alpha0 * (g + r) / total;
             let odds = |y: f64, n: f64| ((y + a) / (n + alpha0 - y - a)).ln();
             let delta = odds(g, n_group) - odds(r, n_rest);
             let var = 1.0 / (g + a) + 1.0 / (r + a);

@@ -49,8 +49,9 @@ pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 /// A stemmed phrase of one to three words, as word ids; unused places are 0.
 pub(crate) type Gram = [u32; 3];
 
-/// Common English function words: they carry no theme. A general list (after the Snowball
-/// and NLTK lists), not tuned to any archive.
+/// Common English function words, reporting verbs (`said`, `asked`) and vague nouns
+/// (`something`, `way`): they carry no theme. A general list (after the Snowball, NLTK and
+/// SMART lists), not tuned to any archive.
 const STOP_WORDS: &[&str] = &[
     "a",
     "about",
@@ -65,10 +66,16 @@ const STOP_WORDS: &[&str] = &[
     "an",
     "and",
     "any",
+    "anyone",
+    "anything",
     "are",
     "aren",
     "aren't",
     "as",
+    "ask",
+    "asked",
+    "asking",
+    "asks",
     "at",
     "be",
     "because",
@@ -77,6 +84,7 @@ const STOP_WORDS: &[&str] = &[
     "being",
     "below",
     "between",
+    "bit",
     "both",
     "but",
     "by",
@@ -103,6 +111,8 @@ const STOP_WORDS: &[&str] = &[
     "even",
     "ever",
     "every",
+    "everyone",
+    "everything",
     "few",
     "for",
     "from",
@@ -157,7 +167,10 @@ const STOP_WORDS: &[&str] = &[
     "let's",
     "like",
     "ll",
+    "lot",
+    "lots",
     "may",
+    "maybe",
     "me",
     "might",
     "mightn't",
@@ -174,6 +187,7 @@ const STOP_WORDS: &[&str] = &[
     "no",
     "nor",
     "not",
+    "nothing",
     "now",
     "of",
     "ok",
@@ -193,7 +207,11 @@ const STOP_WORDS: &[&str] = &[
     "please",
     "re",
     "really",
+    "said",
     "same",
+    "say",
+    "saying",
+    "says",
     "shall",
     "shan't",
     "she",
@@ -206,7 +224,12 @@ const STOP_WORDS: &[&str] = &[
     "shouldn't",
     "so",
     "some",
+    "someone",
+    "something",
     "such",
+    "tell",
+    "telling",
+    "tells",
     "than",
     "that",
     "that's",
@@ -231,6 +254,7 @@ const STOP_WORDS: &[&str] = &[
     "though",
     "through",
     "to",
+    "told",
     "too",
     "under",
     "until",
@@ -240,6 +264,7 @@ const STOP_WORDS: &[&str] = &[
     "was",
     "wasn",
     "wasn't",
+    "way",
     "we",
     "we'd",
     "we'll",
@@ -597,6 +622,37 @@ mod tests {
                 "self checkout kept"
             ]
         );
+    }
+
+    #[test]
+    fn vocabularies_learnt_apart_merge_into_one() {
+        let (mut a, mut b) = (Vocabulary::new(), Vocabulary::new());
+        let mut tokens = Vec::new();
+        a.tokens("waiting at the till", &mut tokens);
+        b.tokens("the till queue, waited", &mut tokens);
+        let local: Vec<u32> = tokens
+            .iter()
+            .filter_map(|t| match t {
+                Token::Word(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let map = a.absorb(b);
+        let merged: Vec<&str> = local
+            .iter()
+            .map(|&id| a.stems[map[id as usize] as usize].as_str())
+            .collect();
+        assert_eq!(merged, ["till", "queue", "wait"]);
+        assert_eq!(a.stem_id("till"), Some(map[local[0] as usize]));
+        assert_eq!(
+            a.stems.len(),
+            4,
+            "wait, till, queue and the unused 0: {:?}",
+            a.stems
+        );
+        let mut again = Vec::new();
+        a.tokens("waited", &mut again);
+        assert_eq!(again, [Token::Word(a.stem_id("wait").unwrap())]);
     }
 
     #[test]
