@@ -381,12 +381,14 @@ impl Vocabulary {
             Token::Break
         } else {
             let stem = self.stemmer.stem(word).into_owned();
+            // `upping` stems to `up`: a particle's stem is never a phrase alone either.
+            let particle = PARTICLES.contains(&word) || PARTICLES.contains(&stem.as_str());
             let next = self.stems.len() as u32;
             let id = *self.stem_ids.entry(stem.clone()).or_insert(next);
             if id == next {
                 self.stems.push(stem);
             }
-            if PARTICLES.contains(&word) {
+            if particle {
                 Token::Particle(id)
             } else {
                 Token::Word(id)

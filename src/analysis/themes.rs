@@ -134,6 +134,8 @@ pub struct ThemesReport {
 
 const KEY_PHRASES_SHOWN: usize = 30;
 const LABEL_PHRASES: usize = 3;
+/// How far down the ranked phrases a label looks for better (longer) forms.
+const LABEL_CANDIDATES: usize = 40;
 const REPRESENTATIVES: usize = 3;
 
 /// Finds the themes of `notes` (any order; the result does not depend on it).
@@ -893,7 +895,8 @@ fn label_phrases(group: &[usize], v: &Vectors, phrases: &Phrases, total: usize) 
     }
     let size = group.len() as f64;
     let mut scored: Vec<(f64, usize)> = inside
-        .into_iter()
+        .iter()
+        .map(|(&f, &c)| (f, c))
         .filter(|&(_, c)| c >= 2 || group.len() < 2)
         .map(|(f, c)| {
             let p_in = c as f64 / size;
@@ -915,19 +918,22 @@ fn label_phrases(group: &[usize], v: &Vectors, phrases: &Phrases, total: usize) 
             .collect()
     };
     let mut chosen: Vec<usize> = Vec::new();
-    for (_, f) in scored {
+    for &(_, f) in scored.iter().take(LABEL_CANDIDATES) {
         let w = words(f);
-        let overlaps = chosen.iter().any(|&c| {
-            let cw = words(c);
-            cw.is_subset(&w) || w.is_subset(&cw)
-        });
-        if !overlaps {
-            chosen.push(f);
+        // A longer phrase that the notes use at least half as often as a chosen shorter one
+        // says it better (`top up` rather than `top`).
+        if let Some(pos) = chosen.iter().position(|&c| words(c).is_subset(&w)) {
+            if inside[&f] * 2 >= inside[&chosen[pos]] && !chosen.contains(&f) {
+                chosen[pos] = f;
+            }
+            continue;
         }
-        if chosen.len() == LABEL_PHRASES {
-            break;
+        if chosen.iter().any(|&c| w.is_subset(&words(c))) || chosen.len() == LABEL_PHRASES {
+            continue;
         }
+        chosen.push(f);
     }
+    chosen.dedup();
     chosen
 }
 
@@ -944,8 +950,12 @@ fn surfaces(
         .map(|(i, g)| (*g, i))
         .collect();
     let mut counts: Vec<HashMap<String, u32>> = vec![HashMap::new(); phrase_grams.len()];
-    // The strongest hundred notes show the common form well enough.
-    for &i in group.iter().take(100) {
+    // The strongest hundred notes show the common form well enough; read on only while
+    // some phrase has not been seen written yet.
+    for (k, &i) in group.iter().enumerate() {
+        if k >= 100 && counts.iter().all(|c| !c.is_empty()) {
+            break;
+        }
         surface_forms(&mut corpus.vocab, &notes[i].body, &wanted, &mut counts);
     }
     phrase_grams
