@@ -541,3 +541,51 @@ fn analysis_notes_load_in_bulk_with_people_study_and_valence() {
     assert_eq!(by_query.len(), 1);
     assert_eq!(by_query[0].id, sad);
 }
+
+#[test]
+fn curation_travels_in_the_jsonl_export() {
+    let a = spread_archive();
+    let r = a.json(&["themes"]);
+    let queue = r["themes"][0]["id"].as_str().unwrap().to_owned();
+    let other = r["themes"][1]["id"].as_str().unwrap().to_owned();
+    a.ok(&["themes", "keep", &queue, "--label", "Queues at the till"]);
+    a.ok(&["themes", "dismiss", &other]);
+    let evidence = ids(&r["themes"][0]["notes"]);
+    a.ok(&[
+        "insight",
+        "add",
+        "Queues lose parents",
+        "--note",
+        &evidence[0],
+        "--theme",
+        &queue,
+    ]);
+    let file = a.path("all.jsonl");
+    a.ok(&["export", "-o", file.to_str().unwrap()]);
+
+    let b = TestArchive::new();
+    b.ok(&["import", file.to_str().unwrap()]);
+    let themes = b.json(&["themes"]);
+    assert_eq!(themes["themes"][0]["label"], "Queues at the till");
+    assert_eq!(themes["themes"][0]["status"], "kept");
+    assert!(
+        themes["themes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["id"] != other.as_str())
+    );
+    let insights = b.json(&["insight", "list"]);
+    assert_eq!(insights.as_array().unwrap().len(), 1);
+    assert_eq!(insights[0]["theme"], queue.as_str());
+    assert_eq!(ids(&insights[0]["notes"]), [evidence[0].clone()]);
+    // Importing again adds nothing, and the export round-trips exactly.
+    b.ok(&["import", file.to_str().unwrap()]);
+    assert_eq!(b.json(&["insight", "list"]).as_array().unwrap().len(), 1);
+    let again = b.path("again.jsonl");
+    b.ok(&["export", "-o", again.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        std::fs::read_to_string(&again).unwrap()
+    );
+}

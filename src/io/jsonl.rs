@@ -136,6 +136,8 @@ pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
         count += 1;
         Ok(())
     })?;
+    // Kept and dismissed themes and insights follow the notes they cite.
+    super::curation::export(store, out)?;
     Ok(count)
 }
 
@@ -152,6 +154,10 @@ pub fn import(name: &str, input: impl BufRead, sink: &mut ImportSink<'_>) -> Res
             .map_err(|_| at("the text is not UTF-8".into()))?
             .trim();
         if text.is_empty() {
+            continue;
+        }
+        if let Some(curation) = super::curation::import_line(text, sink) {
+            curation.map_err(at)?;
             continue;
         }
         let line: NoteLine = serde_json::from_str(text).map_err(|e| at(e.to_string()))?;

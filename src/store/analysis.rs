@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::Store;
+use super::{ImportSink, Store};
 use crate::analysis::{AnalysisNote, Codebook, Curation, KeptTheme};
 use crate::error::{Error, Result};
 use crate::model::Tag;
@@ -24,7 +24,57 @@ pub struct Insight {
     pub created_at: DateTime<Utc>,
 }
 
+/// A curation decision as the archive keeps it (and the JSONL export carries it).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct CuratedTheme {
+    pub id: String,
+    /// `kept` or `dismissed`.
+    pub status: String,
+    pub label: String,
+    #[serde(default)]
+    pub phrases: Vec<String>,
+    /// Evidence notes (kept themes only).
+    #[serde(default)]
+    pub notes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 impl Store {
+    /// Every kept and dismissed theme, by id, for exports.
+    pub fn curated_themes(&self) -> Result<Vec<CuratedTheme>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT id, status, label, phrases, created_at, updated_at FROM themes ORDER BY id",
+        )?;
+        let rows: Vec<[String; 6]> = stmt
+            .query_map([], |r| {
+                Ok([
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ])
+            })?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|[id, status, label, phrases, created, updated]| {
+                Ok(CuratedTheme {
+                    phrases: serde_json::from_str(&phrases).map_err(|e| {
+                        Error::Invalid(format!("theme {id} has broken phrases: {e}"))
+                    })?,
+                    notes: self.theme_notes(&id)?,
+                    id,
+                    status,
+                    label,
+                    created_at: time::from_db(&created)?,
+                    updated_at: time::from_db(&updated)?,
+                })
+            })
+            .collect()
+    }
+
     /// The live notes among `ids` (all live notes when `None`), ready for analysis, in id
     /// order. Reads in three queries whatever the number of notes: the wanted ids go into a
     /// temporary table that the note and tag queries join.
@@ -383,5 +433,78 @@ impl Store {
             .query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         ids.into_iter().map(|id| self.insight(id)).collect()
+    }
+}
+
+impl ImportSink<'_> {
+    /// Adds a curated theme unless the archive already has a decision about it.
+    pub fn curated_theme(&mut self, t: &CuratedTheme) -> Result<()> {
+        if !matches!(t.status.as_str(), "kept" | "dismissed") {
+            return Err(Error::Invalid(format!(
+                "theme {} has status {:?}: expected kept or dismissed",
+                t.id, t.status
+            )));
+        }
+        let phrases = serde_json::to_string(&t.phrases)
+            .map_err(|e| Error::Invalid(format!("cannot store the theme's phrases: {e}")))?;
+        let added = self.tx.execute(
+            "INSERT OR IGNORE INTO themes (id, status, label, phrases, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                t.id,
+                t.status,
+                t.label,
+                phrases,
+                time::to_db(&t.created_at),
+                time::to_db(&t.updated_at)
+            ],
+        )?;
+        if added == 1 {
+            for note in &t.notes {
+                self.tx.execute(
+                    "INSERT OR IGNORE INTO theme_notes (theme_id, note_id) SELECT ?1, id FROM notes WHERE id = ?2",
+                    params![t.id, note],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds an insight unless one with the same statement and time is already there.
+    pub fn insight(
+        &mut self,
+        statement: &str,
+        theme: Option<&str>,
+        notes: &[String],
+        created_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let at = time::to_db(&created_at);
+        let exists: bool = self.tx.query_row(
+            "SELECT count(*) > 0 FROM insights WHERE statement = ?1 AND created_at = ?2",
+            params![statement, at],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Ok(());
+        }
+        let theme: Option<String> = match theme {
+            Some(t) => self
+                .tx
+                .query_row("SELECT id FROM themes WHERE id = ?1", [t], |r| r.get(0))
+                .optional()?,
+            None => None,
+        };
+        self.tx.execute(
+            "INSERT INTO insights (statement, theme_id, created_at) VALUES (?1, ?2, ?3)",
+            params![statement, theme, at],
+        )?;
+        let id = self.tx.last_insert_rowid();
+        for note in notes {
+            self.tx.execute(
+                "INSERT OR IGNORE INTO insight_notes (insight_id, note_id) SELECT ?1, id FROM notes WHERE id = ?2",
+                params![id, note],
+            )?;
+        }
+        Ok(())
     }
 }

@@ -6,7 +6,7 @@ mod notes;
 mod sessions;
 mod tags;
 
-pub use analysis::Insight;
+pub use analysis::{CuratedTheme, Insight};
 pub use drafts::Draft;
 pub use notes::{ImportCounts, ImportSink, IndexRecord, NewNote, NoteRecord};
 pub use sessions::NewSession;
