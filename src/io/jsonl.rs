@@ -1,5 +1,6 @@
-//! JSONL: one note per line with its session, participant, tags and revisions. Lossless:
-//! export, import into an empty archive, export again, and the two files are the same.
+//! JSONL: one note per line with its session, participant, tags and revisions, then the
+//! curation (kept and dismissed themes, insights; see `curation`). Lossless: export, import
+//! into an empty archive, export again, and the two files are the same.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Write};
