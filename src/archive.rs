@@ -254,6 +254,21 @@ impl Archive {
         })
     }
 
+    /// The live notes that match `query` and `filters`, loaded for analysis (see
+    /// [`crate::analysis`]); every live note when both are empty.
+    pub fn analysis_notes(
+        &self,
+        query: &str,
+        filters: &Filters,
+    ) -> Result<Vec<crate::analysis::AnalysisNote>> {
+        let parsed = Query::parse(query)?;
+        if parsed.expr.is_none() && *filters == Filters::default() {
+            return self.store.analysis_notes(None);
+        }
+        let ids = self.index.matching_ids(&parsed, filters)?;
+        self.store.analysis_notes(Some(&ids))
+    }
+
     /// Everything wrong with the archive: SQLite's own checks, and any difference between the
     /// live notes and what the index holds. Empty when all is well.
     pub fn check(&mut self) -> Result<Vec<String>> {

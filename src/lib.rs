@@ -3,6 +3,7 @@
 //! SQLite ([`store`]) is the single source of truth; the tantivy index ([`index`]) is derived
 //! from it and can be rebuilt at any time; [`archive::Archive`] is the one way to open both.
 
+pub mod analysis;
 pub mod archive;
 pub mod demo;
 pub mod error;

@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and their mapping onto library calls.
 
 mod output;
+mod themes;
 mod visits;
 
 use std::io::{IsTerminal, Read};
@@ -114,6 +115,11 @@ enum Command {
         #[arg(long, short = 'n', default_value_t = 10)]
         limit: usize,
     },
+    /// Recurring themes with their evidence; also contrast, pains, journey, trend, curation
+    Themes(Box<themes::ThemesArgs>),
+    /// Insights: statements linked to the notes that support them
+    #[command(subcommand)]
+    Insight(themes::InsightCommand),
     /// Import notes from JSONL (as exported) or CSV
     #[command(
         after_help = "CSV columns: text (required), and optionally id, kind, persona, touchpoint,\n\
@@ -209,7 +215,7 @@ enum SessionCommand {
     },
 }
 
-#[derive(Args, Default)]
+#[derive(Args, Default, Clone)]
 struct FilterArgs {
     #[arg(long)]
     persona: Vec<String>,
@@ -330,6 +336,8 @@ pub fn run() -> Result<()> {
             let results = archive.search(&query.join(" "), &filters, limit)?;
             out.search(&results)
         }
+        Command::Themes(args) => themes::run(&mut archive, *args, &out),
+        Command::Insight(cmd) => themes::insight(&mut archive, cmd, &out),
         Command::Import {
             file,
             format,

@@ -119,10 +119,34 @@ impl NoteIndex {
         let searcher = self.reader.searcher();
         let tquery = self.build(&searcher, query, filters)?;
         let addresses = searcher.search(&tquery, &tantivy::collector::DocSetCollector)?;
-        addresses
-            .into_iter()
-            .map(|addr| doc_id(&searcher, addr))
-            .collect()
+        // Per segment: open the id column once and read the ids in one sorted walk of its
+        // dictionary (a lookup per note decompresses a dictionary block per note).
+        let mut by_segment: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
+        for addr in &addresses {
+            by_segment
+                .entry(addr.segment_ord)
+                .or_default()
+                .push(addr.doc_id);
+        }
+        let mut ids = Vec::with_capacity(addresses.len());
+        for (segment_ord, docs) in by_segment {
+            let segment = searcher.segment_reader(segment_ord);
+            let column = segment.fast_fields().str("id")?.ok_or_else(|| {
+                Error::Invalid("the index has no note ids: run `fieldnotes reindex`".into())
+            })?;
+            let mut ords: Vec<u64> = docs
+                .iter()
+                .filter_map(|&d| column.term_ords(d).next())
+                .collect();
+            ords.sort_unstable();
+            column
+                .dictionary()
+                .sorted_ords_to_term_cb(&ords, |bytes| {
+                    ids.push(String::from_utf8_lossy(bytes).into_owned())
+                })
+                .map_err(|e| Error::io("cannot read the index", e))?;
+        }
+        Ok(ids)
     }
 
     fn build(

@@ -1,5 +1,6 @@
-//! JSONL: one note per line with its session, participant, tags and revisions. Lossless:
-//! export, import into an empty archive, export again, and the two files are the same.
+//! JSONL: one note per line with its session, participant, tags and revisions, then the
+//! curation (kept and dismissed themes, insights; see `curation`). Lossless: export, import
+//! into an empty archive, export again, and the two files are the same.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Write};
@@ -136,6 +137,8 @@ pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
         count += 1;
         Ok(())
     })?;
+    // Kept and dismissed themes and insights follow the notes they cite.
+    super::curation::export(store, out)?;
     Ok(count)
 }
 
@@ -152,6 +155,10 @@ pub fn import(name: &str, input: impl BufRead, sink: &mut ImportSink<'_>) -> Res
             .map_err(|_| at("the text is not UTF-8".into()))?
             .trim();
         if text.is_empty() {
+            continue;
+        }
+        if let Some(curation) = super::curation::import_line(text, sink) {
+            curation.map_err(at)?;
             continue;
         }
         let line: NoteLine = serde_json::from_str(text).map_err(|e| at(e.to_string()))?;

@@ -1,6 +1,7 @@
 //! Moving notes in and out of an archive: JSONL (lossless) and CSV.
 
 pub mod csv;
+pub mod curation;
 pub mod jsonl;
 mod stable_id;
 

@@ -1,11 +1,13 @@
 //! SQLite: the single source of truth. Opening applies the numbered migrations in `schema/`.
 
+mod analysis;
 mod drafts;
 mod notes;
 mod sessions;
 mod tags;
 mod visits;
 
+pub use analysis::{CuratedTheme, Insight};
 pub use drafts::Draft;
 pub use notes::{ImportCounts, ImportSink, IndexRecord, NewNote, NoteRecord};
 pub use sessions::NewSession;
@@ -30,6 +32,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_mystery_shop",
         include_str!("../../schema/0003_mystery_shop.sql"),
     ),
+    ("0004_themes", include_str!("../../schema/0004_themes.sql")),
 ];
 
 /// One connection to an archive's `fieldnotes.db`.

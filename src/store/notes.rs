@@ -459,7 +459,7 @@ impl Store {
 
 /// Where an import writes, inside its one transaction.
 pub struct ImportSink<'a> {
-    tx: &'a Connection,
+    pub(super) tx: &'a Connection,
     tag_ids: HashMap<Tag, i64>,
     known_sessions: BTreeSet<String>,
     counts: ImportCounts,

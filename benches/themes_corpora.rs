@@ -1,0 +1,590 @@
+//! How well the themes recover what people talk about, and how fast they are.
+//!
+//! `cargo bench --bench themes_corpora [-- --quick] [-- --no-scale] [-- --only-scale N]`
+//! (`THEMES_BENCH_DIR=DIR` keeps the synthetic archives there between runs)
+//!
+//! For each labelled corpus in `../shared/corpora/*/eval.csv` (columns `id,text,labels`), the
+//! texts are imported through the real CSV import into a temporary archive, the themes run with
+//! default settings, and each text's theme is compared with its gold label: NMI, purity,
+//! coverage (share of texts in some theme) and, per gold label, whether a theme that holds
+//! mostly that label names it. In the same run a classical baseline — k-means on TF-IDF with
+//! k = the number of gold labels — is scored the same way. Texts in no theme count as one
+//! more cluster ("none") in our NMI and purity.
+//!
+//! For texts with several gold labels, a text counts as its label that is most common in
+//! its cluster (for ours and the baseline alike).
+//!
+//! Then themes are timed over synthetic archives of 100,000 (and, without `--quick`,
+//! 1,000,000) notes.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use fieldnotes::Archive;
+use fieldnotes::analysis::{Curation, ThemeSettings, themes};
+use fieldnotes::io::csv::CsvDefaults;
+use fieldnotes::model::{NoteKind, SessionKind};
+use fieldnotes::query::Filters;
+
+struct Options {
+    quick: bool,
+    scale: bool,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(pos) = args.iter().position(|a| a == "--only-scale") {
+        let n = args
+            .get(pos + 1)
+            .and_then(|n| n.parse().ok())
+            .expect("--only-scale N");
+        return synthetic(n);
+    }
+    let opts = Options {
+        quick: args.iter().any(|a| a == "--quick"),
+        scale: !args.iter().any(|a| a == "--no-scale"),
+    };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
+    for name in ["banking77", "mams_acsa"] {
+        let path = root.join(name).join("eval.csv");
+        if !path.exists() {
+            println!("{name}: skipped ({} is absent)", path.display());
+            continue;
+        }
+        corpus(name, &path, &opts);
+    }
+    if opts.scale {
+        synthetic(100_000);
+        if !opts.quick {
+            synthetic(1_000_000);
+        }
+    }
+}
+
+fn corpus(name: &str, path: &Path, opts: &Options) {
+    let mut reader = csv::Reader::from_path(path).expect("corpus CSV opens");
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let rec = rec.expect("corpus row");
+        // --quick: every fourth text, still all labels.
+        if opts.quick && i % 4 != 0 {
+            continue;
+        }
+        let labels = rec[2].split(';').map(str::to_owned).collect();
+        rows.push((rec[1].trim().to_owned(), labels));
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let csv_path = tmp.path().join(format!("{name}.csv"));
+    {
+        let mut w = csv::Writer::from_path(&csv_path).expect("temp CSV");
+        w.write_record(["text"]).unwrap();
+        for (text, _) in &rows {
+            w.write_record([text]).unwrap();
+        }
+        w.flush().unwrap();
+    }
+    let mut archive = Archive::open(&tmp.path().join("archive")).expect("archive opens");
+    let t = Instant::now();
+    let file = std::fs::File::open(&csv_path).unwrap();
+    let defaults = CsvDefaults {
+        study: name.to_owned(),
+        session_kind: SessionKind::Interview,
+        session_title: format!("Imported from {name}.csv"),
+        kind: NoteKind::Quote,
+    };
+    archive
+        .import(
+            |sink| {
+                fieldnotes::io::csv::import(&csv_path.display().to_string(), file, &defaults, sink)
+            },
+            |_| {},
+        )
+        .expect("corpus imports");
+    let import_time = t.elapsed();
+
+    let t = Instant::now();
+    let notes = archive
+        .analysis_notes("", &Filters::default())
+        .expect("notes load");
+    let load_time = t.elapsed();
+    let t = Instant::now();
+    let report = themes(&notes, &ThemeSettings::default(), &Curation::default());
+    let theme_time = t.elapsed();
+
+    // Gold labels by text (the import keeps each text as written, trimmed).
+    let mut gold_by_text: HashMap<&str, VecDeque<&Vec<String>>> = HashMap::new();
+    for (text, labels) in &rows {
+        gold_by_text
+            .entry(text.as_str())
+            .or_default()
+            .push_back(labels);
+    }
+    let mut theme_of: HashMap<&str, usize> = HashMap::new();
+    for (t, theme) in report.themes.iter().enumerate() {
+        for id in &theme.notes {
+            theme_of.entry(id.as_str()).or_insert(t);
+        }
+    }
+    let none = report.themes.len();
+    let mut gold: Vec<Vec<String>> = Vec::new();
+    let mut ours: Vec<usize> = Vec::new();
+    let mut texts: Vec<&str> = Vec::new();
+    for n in &notes {
+        let labels = gold_by_text
+            .get_mut(n.body.as_str())
+            .and_then(VecDeque::pop_front)
+            .expect("every note came from the corpus");
+        gold.push(labels.clone());
+        ours.push(theme_of.get(n.id.as_str()).copied().unwrap_or(none));
+        texts.push(n.body.as_str());
+    }
+    let label_names: Vec<String> = {
+        let mut all: Vec<String> = gold.iter().flatten().cloned().collect();
+        all.sort();
+        all.dedup();
+        all
+    };
+    let k = label_names.len();
+
+    println!(
+        "\n== {name}: {} texts, {k} gold labels{} ==",
+        notes.len(),
+        if opts.quick {
+            " (quick: every 4th text)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "import {:.1} s, load {:.2} s, themes {:.2} s",
+        import_time.as_secs_f64(),
+        load_time.as_secs_f64(),
+        theme_time.as_secs_f64()
+    );
+    let (nmi, purity, clusters) = score(&ours, &gold, Some(none));
+    let covered = ours.iter().filter(|&&c| c != none).count();
+    let covered_only: Vec<usize> = (0..ours.len()).filter(|&i| ours[i] != none).collect();
+    let (nmi_covered, purity_covered, _) = score(
+        &covered_only.iter().map(|&i| ours[i]).collect::<Vec<_>>(),
+        &covered_only
+            .iter()
+            .map(|&i| gold[i].clone())
+            .collect::<Vec<_>>(),
+        None,
+    );
+    println!(
+        "themes:   NMI {nmi:.3}  purity {purity:.3}  coverage {:.3}  themes {}  (over covered texts only: NMI {nmi_covered:.3}, purity {purity_covered:.3})",
+        covered as f64 / ours.len().max(1) as f64,
+        report.themes.len()
+    );
+    let t = Instant::now();
+    let baseline = kmeans_tfidf(&texts, k, 42);
+    let (b_nmi, b_purity, _) = score(&baseline, &gold, None);
+    println!(
+        "baseline: NMI {b_nmi:.3}  purity {b_purity:.3}  coverage 1.000  clusters {k}  (k-means on TF-IDF, k = {k}, {:.1} s)",
+        t.elapsed().as_secs_f64()
+    );
+
+    // More clusters alone raise NMI: also score the baseline with as many clusters as themes.
+    let ours_k = report.themes.len().max(1);
+    let t = Instant::now();
+    let baseline_same_k = kmeans_tfidf(&texts, ours_k, 42);
+    let (s_nmi, s_purity, _) = score(&baseline_same_k, &gold, None);
+    println!(
+        "baseline: NMI {s_nmi:.3}  purity {s_purity:.3}  coverage 1.000  clusters {ours_k}  (the same with k = our number of themes, {:.1} s)",
+        t.elapsed().as_secs_f64()
+    );
+
+    // Per gold label: is there a theme that holds mostly it and whose label names it?
+    let mut named = 0;
+    let mut lines = Vec::new();
+    for label in &label_names {
+        let words: Vec<String> = label
+            .split(['_', ' ', '-'])
+            .filter(|w| w.len() > 2)
+            .map(stem)
+            .collect();
+        let mut naming: Option<String> = None;
+        for (t, theme) in report.themes.iter().enumerate() {
+            if clusters.get(&t).map(String::as_str) != Some(label.as_str()) {
+                continue;
+            }
+            let theme_words: Vec<String> = theme
+                .stems
+                .iter()
+                .flat_map(|s| s.split(' ').map(str::to_owned))
+                .collect();
+            if words.iter().any(|w| theme_words.contains(w)) {
+                naming = Some(theme.label.clone());
+                break;
+            }
+        }
+        if naming.is_some() {
+            named += 1;
+        }
+        lines.push(format!(
+            "  {label:<40} {}",
+            naming
+                .map(|l| format!("named by \"{l}\""))
+                .unwrap_or_else(|| "-".into())
+        ));
+    }
+    println!("gold labels named by a theme that holds mostly them: {named} of {k}");
+    for l in lines {
+        println!("{l}");
+    }
+    println!("top themes:");
+    for t in report.themes.iter().take(12) {
+        println!(
+            "  {:>5} notes  {}  (mostly {})",
+            t.note_count,
+            t.label,
+            clusters
+                .get(&report.themes.iter().position(|x| x.id == t.id).unwrap())
+                .map(String::as_str)
+                .unwrap_or("?")
+        );
+    }
+}
+
+/// User + system CPU time of this process so far (Linux; 0 elsewhere): on a shared
+/// machine it tells the work done apart from the time waited.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses): utime is the 12th, stime 13th.
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// NMI (arithmetic normalisation, as scikit-learn's default), purity, and each cluster's
+/// majority label. A multi-label text counts as its label most common in its cluster.
+/// `none` (texts in no cluster) counts as a cluster but never as pure.
+fn score(
+    clusters: &[usize],
+    gold: &[Vec<String>],
+    none: Option<usize>,
+) -> (f64, f64, BTreeMap<usize, String>) {
+    let mut label_counts: BTreeMap<usize, BTreeMap<&str, usize>> = BTreeMap::new();
+    for (c, labels) in clusters.iter().zip(gold) {
+        for l in labels {
+            *label_counts
+                .entry(*c)
+                .or_default()
+                .entry(l.as_str())
+                .or_default() += 1;
+        }
+    }
+    let chosen: Vec<&str> = clusters
+        .iter()
+        .zip(gold)
+        .map(|(c, labels)| {
+            let counts = &label_counts[c];
+            labels
+                .iter()
+                .max_by(|a, b| counts[a.as_str()].cmp(&counts[b.as_str()]).then(b.cmp(a)))
+                .map(String::as_str)
+                .unwrap()
+        })
+        .collect();
+    let n = clusters.len() as f64;
+    let mut joint: HashMap<(usize, &str), f64> = HashMap::new();
+    let mut pc: HashMap<usize, f64> = HashMap::new();
+    let mut pg: HashMap<&str, f64> = HashMap::new();
+    for (c, g) in clusters.iter().zip(&chosen) {
+        *joint.entry((*c, g)).or_default() += 1.0;
+        *pc.entry(*c).or_default() += 1.0;
+        *pg.entry(g).or_default() += 1.0;
+    }
+    let entropy =
+        |values: Vec<f64>| -> f64 { values.iter().map(|&x| -(x / n) * (x / n).ln()).sum() };
+    let (hc, hg) = (
+        entropy(pc.values().copied().collect()),
+        entropy(pg.values().copied().collect()),
+    );
+    let mi: f64 = joint
+        .iter()
+        .map(|(&(c, g), &x)| (x / n) * ((x * n) / (pc[&c] * pg[g])).ln())
+        .sum();
+    let nmi = if hc + hg > 0.0 {
+        2.0 * mi / (hc + hg)
+    } else {
+        1.0
+    };
+    let mut majority = BTreeMap::new();
+    let mut pure = 0.0;
+    let mut per_cluster: BTreeMap<usize, BTreeMap<&str, usize>> = BTreeMap::new();
+    for (c, g) in clusters.iter().zip(&chosen) {
+        *per_cluster.entry(*c).or_default().entry(g).or_default() += 1;
+    }
+    for (c, counts) in per_cluster {
+        let (best, count) = counts
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .unwrap();
+        if Some(c) != none {
+            pure += *count as f64;
+            majority.insert(c, best.to_string());
+        }
+    }
+    (nmi, pure / n, majority)
+}
+
+/// A plain English stem for matching label words to theme phrases.
+fn stem(word: &str) -> String {
+    frostem::Stemmer::new(frostem::Algorithm::English)
+        .stem(&word.to_lowercase())
+        .into_owned()
+}
+
+/// The classical baseline: TF-IDF (words of two or more letters or digits, smooth idf, unit
+/// length, as scikit-learn's TfidfVectorizer defaults) and Lloyd's k-means with k-means++
+/// seeding from a fixed seed, best of five starts by inertia, at most 100 rounds each.
+fn kmeans_tfidf(texts: &[&str], k: usize, seed: u64) -> Vec<usize> {
+    let mut vocab: HashMap<String, usize> = HashMap::new();
+    let docs: Vec<Vec<(usize, f32)>> = texts
+        .iter()
+        .map(|t| {
+            let mut counts: BTreeMap<usize, f32> = BTreeMap::new();
+            for w in t
+                .split(|c: char| !c.is_alphanumeric() && c != '_')
+                .filter(|w| w.chars().count() >= 2)
+            {
+                let next = vocab.len();
+                let id = *vocab.entry(w.to_lowercase()).or_insert(next);
+                *counts.entry(id).or_default() += 1.0;
+            }
+            counts.into_iter().collect()
+        })
+        .collect();
+    let n = docs.len();
+    let dims = vocab.len();
+    let mut df = vec![0f32; dims];
+    for d in &docs {
+        for (f, _) in d {
+            df[*f] += 1.0;
+        }
+    }
+    let docs: Vec<Vec<(usize, f32)>> = docs
+        .into_iter()
+        .map(|d| {
+            let mut v: Vec<(usize, f32)> = d
+                .into_iter()
+                .map(|(f, tf)| (f, tf * (((1 + n) as f32 / (1.0 + df[f])).ln() + 1.0)))
+                .collect();
+            let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt().max(1e-12);
+            for (_, w) in &mut v {
+                *w /= norm;
+            }
+            v
+        })
+        .collect();
+    let mut rng = seed;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let dist2 = |d: &[(usize, f32)], c: &[f32], cnorm: f32| -> f32 {
+        // |d - c|² = 1 + |c|² - 2 d·c for unit d.
+        let dot: f32 = d.iter().map(|(f, w)| w * c[*f]).sum();
+        (1.0 + cnorm - 2.0 * dot).max(0.0)
+    };
+    let dense = |d: &[(usize, f32)]| {
+        let mut c = vec![0f32; dims];
+        for (f, w) in d {
+            c[*f] = *w;
+        }
+        c
+    };
+    // Several k-means++ starts (as scikit-learn's n_init); the run with the least inertia wins.
+    let mut best: Option<(f64, Vec<usize>)> = None;
+    for _ in 0..RESTARTS {
+        let mut centroids: Vec<Vec<f32>> = Vec::with_capacity(k);
+        let first = (next() * n as f64) as usize % n;
+        centroids.push(dense(&docs[first]));
+        let mut closest: Vec<f32> = docs.iter().map(|d| dist2(d, &centroids[0], 1.0)).collect();
+        while centroids.len() < k {
+            let total: f64 = closest.iter().map(|&x| x as f64).sum();
+            let mut r = next() * total;
+            let mut pick = n - 1;
+            for (i, &x) in closest.iter().enumerate() {
+                r -= x as f64;
+                if r <= 0.0 {
+                    pick = i;
+                    break;
+                }
+            }
+            let c = dense(&docs[pick]);
+            for (i, d) in docs.iter().enumerate() {
+                closest[i] = closest[i].min(dist2(d, &c, 1.0));
+            }
+            centroids.push(c);
+        }
+        let mut assign = vec![0usize; n];
+        let mut inertia = 0.0;
+        for _ in 0..100 {
+            let norms: Vec<f32> = centroids
+                .iter()
+                .map(|c| c.iter().map(|x| x * x).sum())
+                .collect();
+            let mut changed = false;
+            inertia = 0.0;
+            for (i, d) in docs.iter().enumerate() {
+                let (c, dist) = (0..k)
+                    .map(|c| (c, dist2(d, &centroids[c], norms[c])))
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+                    .unwrap();
+                inertia += dist as f64;
+                if c != assign[i] {
+                    changed = true;
+                    assign[i] = c;
+                }
+            }
+            let mut sums = vec![vec![0f32; dims]; k];
+            let mut counts = vec![0f32; k];
+            for (i, d) in docs.iter().enumerate() {
+                counts[assign[i]] += 1.0;
+                for (f, w) in d {
+                    sums[assign[i]][*f] += w;
+                }
+            }
+            for c in 0..k {
+                if counts[c] > 0.0 {
+                    for x in &mut sums[c] {
+                        *x /= counts[c];
+                    }
+                    centroids[c] = std::mem::take(&mut sums[c]);
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        if best.as_ref().is_none_or(|(b, _)| inertia < *b) {
+            best = Some((inertia, assign));
+        }
+    }
+    best.expect("at least one run").1
+}
+
+/// k-means++ starts for the baseline.
+const RESTARTS: usize = 5;
+
+/// Themes time over a synthetic archive: notes drawn from 200 topics of 6 words each, mixed
+/// with common words, over 1,000 sessions, imported through the CSV import.
+fn synthetic(n: usize) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // THEMES_BENCH_DIR keeps the archive between runs (it takes a while to import).
+    let kept = std::env::var_os("THEMES_BENCH_DIR")
+        .map(|d| PathBuf::from(d).join(format!("synthetic-{n}")));
+    let archive_dir = kept.clone().unwrap_or_else(|| tmp.path().join("archive"));
+    if archive_dir.join("fieldnotes.db").exists() {
+        let archive = Archive::open(&archive_dir).expect("archive opens");
+        return time_themes(&archive, n, std::time::Duration::ZERO);
+    }
+    let csv_path = tmp.path().join("synthetic.csv");
+    let filler = [
+        "customer", "said", "time", "today", "went", "store", "again", "people", "quite", "sure",
+        "think", "know", "want", "good", "bad", "new", "old", "small", "big", "little",
+    ];
+    let mut rng: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |m: usize| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % m as u64) as usize
+    };
+    {
+        let mut w = csv::Writer::from_path(&csv_path).unwrap();
+        w.write_record(["text", "session", "touchpoint", "emotion"])
+            .unwrap();
+        let emotions = ["frustrated", "pleased", "confused", "neutral", "relieved"];
+        for i in 0..n {
+            let topic = next(200);
+            let mut words = Vec::new();
+            for _ in 0..(6 + next(8)) {
+                if next(2) == 0 {
+                    words.push(format!("topic{topic}word{}", next(6)));
+                } else {
+                    words.push(filler[next(filler.len())].to_owned());
+                }
+            }
+            words.push(format!("unique{i}"));
+            w.write_record([
+                words.join(" "),
+                format!("session {}", next(1000)),
+                format!("touchpoint-{}", topic % 12),
+                emotions[next(emotions.len())].to_owned(),
+            ])
+            .unwrap();
+        }
+        w.flush().unwrap();
+    }
+    let mut archive = Archive::open(&archive_dir).expect("archive opens");
+    let t = Instant::now();
+    let file = std::fs::File::open(&csv_path).unwrap();
+    let defaults = CsvDefaults {
+        study: "Synthetic".into(),
+        session_kind: SessionKind::Interview,
+        session_title: "synthetic".into(),
+        kind: NoteKind::Observation,
+    };
+    archive
+        .import(
+            |sink| fieldnotes::io::csv::import("synthetic.csv", file, &defaults, sink),
+            |_| {},
+        )
+        .expect("synthetic import");
+    time_themes(&archive, n, t.elapsed());
+}
+
+fn time_themes(archive: &Archive, n: usize, import_time: std::time::Duration) {
+    let t = Instant::now();
+    let notes = archive.analysis_notes("", &Filters::default()).unwrap();
+    let load = t.elapsed();
+    let t = Instant::now();
+    let cpu = cpu_seconds();
+    let report = themes(&notes, &ThemeSettings::default(), &Curation::default());
+    let analyse = t.elapsed();
+    let analyse_cpu = cpu_seconds() - cpu;
+    let t = Instant::now();
+    let filtered = archive
+        .analysis_notes(
+            "",
+            &Filters {
+                tags: vec![
+                    fieldnotes::model::Tag::new(fieldnotes::model::Facet::Emotion, "frustrated")
+                        .unwrap(),
+                ],
+                ..Filters::default()
+            },
+        )
+        .unwrap();
+    let filtered_load = t.elapsed();
+    println!(
+        "\n== synthetic {n} notes (import {:.0} s) ==\nthemes: load {:.2} s + analysis {:.2} s = {:.2} s (analysis used {analyse_cpu:.2} s of CPU; load average {}); {} themes, coverage {:.2}\nfiltered to !frustrated ({} notes): load {:.2} s",
+        import_time.as_secs_f64(),
+        load.as_secs_f64(),
+        analyse.as_secs_f64(),
+        (load + analyse).as_secs_f64(),
+        std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+            .unwrap_or_else(|| "?".into()),
+        report.themes.len(),
+        report.coverage,
+        filtered.len(),
+        filtered_load.as_secs_f64(),
+    );
+}

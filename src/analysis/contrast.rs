@@ -1,0 +1,281 @@
+//! Segment contrast: the phrases and tags that most set a group (a persona, touchpoint, study
+//! or note kind) apart from the rest, by the weighted log-odds ratio with an informative
+//! Dirichlet prior (Monroe, Colaresi & Quinn 2008, "Fightin' Words"). The prior is the whole
+//! archive's term frequencies (worth a tenth of its counts), which shrinks the odds of rare
+//! words in small groups toward no difference.
+//!
+//! Counts are of notes (a word said five times in one note counts once), so one talkative
+//! note cannot make a word look distinctive.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::text::{FxMap, Gram, Vocabulary, grams, surface_forms};
+use super::{AnalysisNote, round2};
+use crate::model::{Facet, Tag};
+
+/// Only differences this clear are shown (p < 0.05, two-sided).
+pub const MIN_Z: f64 = 1.96;
+
+/// The prior's weight as a share of the archive's term counts.
+const PRIOR_SHARE: f64 = 0.1;
+
+/// What to group notes by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContrastBy {
+    Persona,
+    Touchpoint,
+    Study,
+    Kind,
+}
+
+impl FromStr for ContrastBy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_lowercase().as_str() {
+            "persona" => Ok(ContrastBy::Persona),
+            "touchpoint" => Ok(ContrastBy::Touchpoint),
+            "study" => Ok(ContrastBy::Study),
+            "kind" => Ok(ContrastBy::Kind),
+            _ => Err(format!(
+                "cannot contrast by {s:?}: use persona, touchpoint, study or kind"
+            )),
+        }
+    }
+}
+
+impl ContrastBy {
+    fn groups_of(self, n: &AnalysisNote) -> Vec<String> {
+        match self {
+            ContrastBy::Persona => n.tagged(Facet::Persona).map(str::to_owned).collect(),
+            ContrastBy::Touchpoint => n.tagged(Facet::Touchpoint).map(str::to_owned).collect(),
+            ContrastBy::Study => vec![n.study.clone()],
+            ContrastBy::Kind => vec![n.kind.to_string()],
+        }
+    }
+
+    fn facet(self) -> Option<Facet> {
+        match self {
+            ContrastBy::Persona => Some(Facet::Persona),
+            ContrastBy::Touchpoint => Some(Facet::Touchpoint),
+            ContrastBy::Study | ContrastBy::Kind => None,
+        }
+    }
+}
+
+/// A phrase or tag and how much it sets the group apart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Distinctive {
+    pub term: String,
+    /// Weighted log-odds z-score: above 1.96 is a clear difference (p < 0.05).
+    pub z: f64,
+    pub log_odds: f64,
+    /// Notes in the group that carry it, and notes in the rest that do.
+    pub in_group: usize,
+    pub in_rest: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupContrast {
+    pub group: String,
+    pub notes: usize,
+    pub phrases: Vec<Distinctive>,
+    pub tags: Vec<Distinctive>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContrastReport {
+    pub by: ContrastBy,
+    pub total_notes: usize,
+    /// Notes that belong to no group (e.g. no persona tag); they count only as "the rest".
+    pub ungrouped_notes: usize,
+    pub groups: Vec<GroupContrast>,
+}
+
+/// The `limit` most distinctive phrases and tags of each group (z ≥ 1.96), highest z first.
+pub fn contrast(notes: &[AnalysisNote], by: ContrastBy, limit: usize) -> ContrastReport {
+    let mut vocab = Vocabulary::new();
+    let (mut tokens, mut gram_buf) = (Vec::new(), Vec::new());
+    // Each note's terms: its phrases (as stems, shown in their first surface form) and tags.
+    let mut phrase_sets: Vec<BTreeSet<String>> = Vec::with_capacity(notes.len());
+    let excluded: BTreeSet<String> = notes
+        .iter()
+        .flat_map(|n| n.tags.iter())
+        .filter_map(|t| vocab.tag_gram(&t.name).map(|g| vocab.stem_text(&g)))
+        .collect();
+    let mut gram_of: BTreeMap<String, Gram> = BTreeMap::new();
+    for n in notes {
+        vocab.tokens(&n.body, &mut tokens);
+        grams(&tokens, &mut gram_buf);
+        let mut set = BTreeSet::new();
+        for g in gram_buf.iter().filter(|g| g[2] == 0) {
+            let stem = vocab.stem_text(g);
+            if !excluded.contains(&stem) {
+                gram_of.entry(stem.clone()).or_insert(*g);
+                set.insert(stem);
+            }
+        }
+        phrase_sets.push(set);
+    }
+    let own_facet = by.facet();
+    let tag_sets: Vec<BTreeSet<String>> = notes
+        .iter()
+        .map(|n| {
+            n.tags
+                .iter()
+                .filter(|t| Some(t.facet) != own_facet)
+                .map(Tag::to_string)
+                .collect()
+        })
+        .collect();
+    let mut members: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut ungrouped = 0;
+    for (i, n) in notes.iter().enumerate() {
+        let groups: BTreeSet<String> = by.groups_of(n).into_iter().collect();
+        if groups.is_empty() {
+            ungrouped += 1;
+        }
+        for g in groups {
+            members.entry(g).or_default().push(i);
+        }
+    }
+    let mut groups: Vec<GroupContrast> = members
+        .into_iter()
+        .map(|(group, idx)| GroupContrast {
+            notes: idx.len(),
+            phrases: distinctive(&phrase_sets, &idx, limit),
+            tags: distinctive(&tag_sets, &idx, limit),
+            group,
+        })
+        .collect();
+    // Show phrases as people write them, not as stems.
+    let shown: BTreeSet<&str> = groups
+        .iter()
+        .flat_map(|g| g.phrases.iter().map(|d| d.term.as_str()))
+        .collect();
+    let wanted: FxMap<Gram, usize> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (gram_of[*s], i))
+        .collect();
+    let shown: Vec<String> = shown.into_iter().map(str::to_owned).collect();
+    let mut counts = vec![std::collections::HashMap::new(); shown.len()];
+    for n in notes {
+        surface_forms(&mut vocab, &n.body, &wanted, &mut counts);
+    }
+    let surface: BTreeMap<&str, String> = shown
+        .iter()
+        .zip(counts)
+        .map(|(stem, c)| {
+            let best = c
+                .into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+                .map(|(s, _)| s)
+                .unwrap_or_else(|| stem.clone());
+            (stem.as_str(), best)
+        })
+        .collect();
+    for g in &mut groups {
+        for d in &mut g.phrases {
+            if let Some(s) = surface.get(d.term.as_str()) {
+                d.term = s.clone();
+            }
+        }
+    }
+    ContrastReport {
+        by,
+        total_notes: notes.len(),
+        ungrouped_notes: ungrouped,
+        groups,
+    }
+}
+
+fn distinctive(sets: &[BTreeSet<String>], group: &[usize], limit: usize) -> Vec<Distinctive> {
+    let in_group: BTreeSet<usize> = group.iter().copied().collect();
+    let mut all: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    for (i, set) in sets.iter().enumerate() {
+        let mine = in_group.contains(&i);
+        for term in set {
+            let e = all.entry(term.as_str()).or_default();
+            if mine {
+                e.0 += 1.0;
+            } else {
+                e.1 += 1.0;
+            }
+        }
+    }
+    let n_group: f64 = all.values().map(|c| c.0).sum();
+    let n_rest: f64 = all.values().map(|c| c.1).sum();
+    // The informative prior: the archive's own frequencies, π_w = count_w / total, with a
+    // prior sample size α0 of a tenth of the archive (α_w = α0 · π_w). It pulls the odds of
+    // rare terms in small groups toward the archive's, without drowning real differences.
+    let total = n_group + n_rest;
+    let alpha0 = PRIOR_SHARE * total;
+    let mut out: Vec<Distinctive> = all
+        .into_iter()
+        .filter(|(_, (g, _))| *g >= 1.0)
+        .map(|(term, (g, r))| {
+            let a = alpha0 * (g + r) / total;
+            let odds = |y: f64, n: f64| ((y + a) / (n + alpha0 - y - a)).ln();
+            let delta = odds(g, n_group) - odds(r, n_rest);
+            let var = 1.0 / (g + a) + 1.0 / (r + a);
+            Distinctive {
+                term: term.to_owned(),
+                z: round2(delta / var.sqrt()),
+                log_odds: round2(delta),
+                in_group: g as usize,
+                in_rest: r as usize,
+            }
+        })
+        .filter(|d| d.z >= MIN_Z && d.in_group >= 2)
+        .collect();
+    out.sort_by(|a, b| {
+        b.z.total_cmp(&a.z)
+            .then_with(|| b.in_group.cmp(&a.in_group))
+            .then_with(|| a.term.cmp(&b.term))
+    });
+    out.truncate(limit);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::fixtures::note;
+
+    #[test]
+    fn a_personas_distinctive_word_comes_first() {
+        let mut notes = Vec::new();
+        for i in 0..10 {
+            notes.push(note(
+                &format!("r{i}"),
+                "s1",
+                &format!("the print on the label is too small to read {i} @retiree"),
+            ));
+            notes.push(note(
+                &format!("s{i}"),
+                "s2",
+                &format!("compared the price on the app {i} @student"),
+            ));
+            notes.push(note(
+                &format!("c{i}"),
+                "s3",
+                &format!("the price was fine, the app was slow {i} @commuter"),
+            ));
+        }
+        let r = contrast(&notes, ContrastBy::Persona, 5);
+        let retiree = r.groups.iter().find(|g| g.group == "retiree").unwrap();
+        assert!(
+            ["print", "label", "small", "read"].contains(&retiree.phrases[0].term.as_str()),
+            "{retiree:?}"
+        );
+        assert_eq!(retiree.phrases[0].in_group, 10);
+        assert_eq!(retiree.phrases[0].in_rest, 0);
+        assert!(retiree.phrases[0].z > 1.96);
+        let student = r.groups.iter().find(|g| g.group == "student").unwrap();
+        assert!(student.phrases.iter().all(|d| d.term != "slow"));
+    }
+}

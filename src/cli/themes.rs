@@ -1,0 +1,655 @@
+//! `fieldnotes themes …` and `fieldnotes insight …`: the analysis commands. Each loads the
+//! notes that match the same query and filters as `search`, runs one pure analysis from
+//! `fieldnotes::analysis`, and prints it (or all of it as JSON).
+
+use std::fmt::Write as _;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+
+use fieldnotes::Archive;
+use fieldnotes::analysis::{
+    self, AnalysisNote, ContrastBy, Curation, KeptTheme, Theme, ThemeSettings, ThemesReport,
+    contrast::ContrastReport, journey::JourneyReport, journey::PainsReport, trend::TrendReport,
+};
+use fieldnotes::store::Insight;
+use fieldnotes::time;
+
+use super::output::Out;
+use super::{FilterArgs, to_filters};
+
+#[derive(Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  fieldnotes themes\n  \
+    fieldnotes themes --persona busy-parent --touchpoint checkout --since 2026-09-01\n  \
+    fieldnotes themes contrast --by persona\n  \
+    fieldnotes themes pains\n  \
+    fieldnotes themes trend --from 2026-06-01..2026-06-30 --to 2026-09-01..2026-09-30\n  \
+    fieldnotes themes keep t1a2b3c4d --label \"Queues at the till\""
+)]
+pub(crate) struct ThemesArgs {
+    #[command(subcommand)]
+    command: Option<ThemesCommand>,
+    #[command(flatten)]
+    scope: Scope,
+}
+
+/// Which notes to analyse: the same query and filters as `search`.
+#[derive(Args, Default)]
+struct Scope {
+    /// A search query narrowing the notes (see `fieldnotes search --help`); empty: all notes
+    query: Vec<String>,
+    #[command(flatten)]
+    filters: FilterArgs,
+    /// How many themes (or groups, touchpoints, changes) to show
+    #[arg(long, short = 'n', default_value_t = 10)]
+    limit: usize,
+}
+
+#[derive(Subcommand)]
+enum ThemesCommand {
+    /// The phrases and tags that set each group apart (weighted log-odds, z-scores)
+    Contrast {
+        /// persona, touchpoint, study or kind
+        #[arg(long, value_parser = parse_by)]
+        by: ContrastBy,
+        #[command(flatten)]
+        scope: Scope,
+    },
+    /// Touchpoint × emotion: where negative feeling concentrates, with quotes
+    Pains {
+        #[command(flatten)]
+        scope: Scope,
+    },
+    /// Mean valence per journey stage and touchpoint, in journey order
+    Journey {
+        #[command(flatten)]
+        scope: Scope,
+    },
+    /// Themes and tags that grew or shrank between two waves
+    #[command(
+        after_help = "A wave is a date range (2026-06-01..2026-06-30; either side may be left open) or a study name.\n\
+        Example:\n  fieldnotes themes trend --from \"Checkout Q2\" --to \"Checkout Q3\""
+    )]
+    Trend {
+        /// The earlier wave: DATE..DATE or a study name
+        #[arg(long, value_name = "WAVE")]
+        from: String,
+        /// The later wave: DATE..DATE or a study name
+        #[arg(long, value_name = "WAVE")]
+        to: String,
+        #[command(flatten)]
+        scope: Scope,
+    },
+    /// Keep a suggested theme with its evidence notes (give the filters it was found with)
+    Keep {
+        /// The theme's id, as `fieldnotes themes` shows it
+        id: String,
+        /// Name it yourself
+        #[arg(long)]
+        label: Option<String>,
+        #[command(flatten)]
+        scope: Scope,
+    },
+    /// Rename a theme (a suggestion is kept under the new name)
+    Rename { id: String, label: String },
+    /// Merge the second theme into the first (suggestions are kept first)
+    Merge { into: String, from: String },
+    /// Dismiss a suggested theme so it is not suggested again
+    Dismiss { id: String },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum InsightCommand {
+    /// Write an insight backed by the notes that support it; prints its number
+    Add {
+        /// The statement
+        statement: String,
+        /// A supporting note's id (repeat for several)
+        #[arg(long = "note", required = true, value_name = "ID")]
+        notes: Vec<String>,
+        /// The kept theme it speaks to
+        #[arg(long)]
+        theme: Option<String>,
+    },
+    /// Every insight
+    List,
+    /// An insight with its supporting notes
+    Show { id: i64 },
+}
+
+fn parse_by(s: &str) -> Result<ContrastBy, String> {
+    s.parse()
+}
+
+pub(crate) fn run(archive: &mut Archive, args: ThemesArgs, out: &Out) -> Result<()> {
+    match args.command {
+        None => {
+            let scope = args.scope;
+            let (notes, _) = load(archive, &scope)?;
+            let mut report = analysis::themes(
+                &notes,
+                &ThemeSettings::default(),
+                &archive.store().curation()?,
+            );
+            report.themes.truncate(scope.limit);
+            out.done(&report, &themes_text(&report))
+        }
+        Some(ThemesCommand::Contrast { by, scope }) => {
+            let (notes, _) = load(archive, &scope)?;
+            let report = analysis::contrast(&notes, by, scope.limit);
+            out.done(&report, &contrast_text(&report))
+        }
+        Some(ThemesCommand::Pains { scope }) => {
+            let (notes, _) = load(archive, &scope)?;
+            let mut report = analysis::pains(&notes, &archive.store().codebook()?);
+            report.touchpoints.truncate(scope.limit);
+            out.done(&report, &pains_text(&report))
+        }
+        Some(ThemesCommand::Journey { scope }) => {
+            let (notes, _) = load(archive, &scope)?;
+            let report = analysis::journey(&notes, &archive.store().codebook()?);
+            out.done(&report, &journey_text(&report))
+        }
+        Some(ThemesCommand::Trend { from, to, scope }) => {
+            let (notes, _) = load(archive, &scope)?;
+            let before_wave = Wave::parse(archive, &from).context("--from")?;
+            let after_wave = Wave::parse(archive, &to).context("--to")?;
+            let before: Vec<AnalysisNote> = notes
+                .iter()
+                .filter(|n| before_wave.holds(n))
+                .cloned()
+                .collect();
+            let after: Vec<AnalysisNote> = notes
+                .iter()
+                .filter(|n| after_wave.holds(n))
+                .cloned()
+                .collect();
+            if before.is_empty() || after.is_empty() {
+                bail!(
+                    "no notes in the {} wave ({}): check the dates or study name",
+                    if before.is_empty() { "--from" } else { "--to" },
+                    if before.is_empty() { &from } else { &to }
+                );
+            }
+            let mut report = analysis::trend(
+                &before,
+                &after,
+                &ThemeSettings::default(),
+                &archive.store().curation()?,
+            );
+            report.themes.truncate(scope.limit);
+            report.tags.truncate(scope.limit);
+            out.done(&report, &trend_text(&report, &from, &to))
+        }
+        Some(ThemesCommand::Keep { id, label, scope }) => {
+            let theme = suggestion(archive, &scope, &id)?;
+            let kept = KeptTheme {
+                id: theme.id.clone(),
+                label: label.unwrap_or(theme.label.clone()),
+                phrases: theme.stems.clone(),
+                notes: theme.notes.clone(),
+            };
+            archive.store().keep_theme(&kept)?;
+            out.done(
+                &kept,
+                &format!(
+                    "kept theme {} \"{}\" with {} evidence notes",
+                    kept.id,
+                    kept.label,
+                    kept.notes.len()
+                ),
+            )
+        }
+        Some(ThemesCommand::Rename { id, label }) => {
+            let label = label.trim().to_owned();
+            if label.is_empty() {
+                bail!("a theme needs a name with some text in it");
+            }
+            let kept = ensure_kept(archive, &id)?;
+            archive.store().rename_theme(&kept.id, &label)?;
+            let kept = archive
+                .store()
+                .kept_theme(&kept.id)?
+                .context("the theme vanished")?;
+            out.done(&kept, &format!("renamed theme {} to \"{label}\"", kept.id))
+        }
+        Some(ThemesCommand::Merge { into, from }) => {
+            let a = ensure_kept(archive, &into)?;
+            let b = ensure_kept(archive, &from)?;
+            let merged = archive.store().merge_themes(&a.id, &b.id)?;
+            out.done(
+                &merged,
+                &format!(
+                    "merged theme {} into {} \"{}\" ({} evidence notes)",
+                    b.id,
+                    merged.id,
+                    merged.label,
+                    merged.notes.len()
+                ),
+            )
+        }
+        Some(ThemesCommand::Dismiss { id }) => {
+            let label = match archive.store().kept_theme(&id)? {
+                Some(k) => k.label,
+                None => suggestion(archive, &Scope::default(), &id)?.label,
+            };
+            archive.store().dismiss_theme(&id, &label)?;
+            out.done(
+                &serde_json::json!({ "id": id, "label": label, "status": "dismissed" }),
+                &format!("dismissed theme {id} \"{label}\": it will not be suggested again"),
+            )
+        }
+    }
+}
+
+pub(crate) fn insight(archive: &mut Archive, cmd: InsightCommand, out: &Out) -> Result<()> {
+    match cmd {
+        InsightCommand::Add {
+            statement,
+            notes,
+            theme,
+        } => {
+            let ids = notes
+                .iter()
+                .map(|n| archive.store().resolve_note(n))
+                .collect::<fieldnotes::Result<Vec<_>>>()?;
+            let insight = archive
+                .store()
+                .add_insight(&statement, &ids, theme.as_deref())?;
+            out.done(&insight, &insight.id.to_string())
+        }
+        InsightCommand::List => {
+            let all = archive.store().insights()?;
+            let mut text = String::new();
+            if all.is_empty() {
+                text.push_str(
+                    "no insights yet: `fieldnotes insight add \"…\" --note ID` writes one\n",
+                );
+            }
+            for i in &all {
+                let _ = writeln!(
+                    text,
+                    "{:>3}. {}  ({} notes{})",
+                    i.id,
+                    i.statement,
+                    i.notes.len(),
+                    i.theme
+                        .as_ref()
+                        .map(|t| format!(", theme {t}"))
+                        .unwrap_or_default()
+                );
+            }
+            out.done(&all, text.trim_end())
+        }
+        InsightCommand::Show { id } => {
+            let insight = archive.store().insight(id)?;
+            let mut notes = Vec::new();
+            for n in &insight.notes {
+                notes.push(archive.store().note(n)?);
+            }
+            let mut text = format!("{}. {}\n", insight.id, insight.statement);
+            let _ = writeln!(
+                text,
+                "written {}",
+                insight.created_at.format("%Y-%m-%d %H:%M")
+            );
+            if let Some(t) = &insight.theme {
+                let _ = writeln!(text, "theme {t}");
+            }
+            let _ = writeln!(text, "supported by {} notes:", notes.len());
+            for n in &notes {
+                let _ = writeln!(
+                    text,
+                    "  {}  {:<14} {}",
+                    n.id,
+                    n.kind,
+                    analysis_excerpt(&n.body, 100)
+                );
+            }
+            #[derive(serde::Serialize)]
+            struct Shown<'a> {
+                #[serde(flatten)]
+                insight: &'a Insight,
+                evidence: &'a [fieldnotes::model::Note],
+            }
+            out.done(
+                &Shown {
+                    insight: &insight,
+                    evidence: &notes,
+                },
+                text.trim_end(),
+            )
+        }
+    }
+}
+
+fn load(archive: &Archive, scope: &Scope) -> Result<(Vec<AnalysisNote>, String)> {
+    let filters = to_filters(archive, scope.filters.clone())?;
+    let query = scope.query.join(" ");
+    let notes = archive.analysis_notes(&query, &filters)?;
+    Ok((notes, query))
+}
+
+/// The current suggestion with this id (or a unique start of it) among the scope's notes.
+fn suggestion(archive: &Archive, scope: &Scope, id: &str) -> Result<Theme> {
+    let (notes, _) = load(archive, scope)?;
+    let curation = Curation {
+        kept: Vec::new(),
+        dismissed: Default::default(),
+    };
+    let report = analysis::themes(&notes, &ThemeSettings::default(), &curation);
+    let wanted = id.trim().to_lowercase();
+    let mut found: Vec<Theme> = report
+        .themes
+        .into_iter()
+        .filter(|t| t.id.starts_with(&wanted))
+        .collect();
+    match found.len() {
+        1 => Ok(found.pop().expect("one")),
+        0 => bail!(
+            "no suggested theme {id} among these notes: `fieldnotes themes` (with the filters you used) lists the ids"
+        ),
+        _ => bail!("{id} is the start of more than one theme id: give more characters"),
+    }
+}
+
+/// A kept theme by id; a current suggestion (over all notes) is kept first.
+fn ensure_kept(archive: &Archive, id: &str) -> Result<KeptTheme> {
+    if let Some(k) = archive.store().kept_theme(id)? {
+        return Ok(k);
+    }
+    let theme = suggestion(archive, &Scope::default(), id)?;
+    let kept = KeptTheme {
+        id: theme.id,
+        label: theme.label,
+        phrases: theme.stems,
+        notes: theme.notes,
+    };
+    archive.store().keep_theme(&kept)?;
+    Ok(kept)
+}
+
+/// One wave of a trend: a date range or a study.
+enum Wave {
+    Dates {
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    Study(String),
+}
+
+impl Wave {
+    fn parse(archive: &Archive, s: &str) -> Result<Wave> {
+        if let Some((a, b)) = s.split_once("..") {
+            let since = match a.trim() {
+                "" => None,
+                a => Some(time::parse_user(a).map_err(anyhow::Error::msg)?),
+            };
+            let until = match b.trim() {
+                "" => None,
+                b => Some(time::parse_user_until(b).map_err(anyhow::Error::msg)?),
+            };
+            if since.is_none() && until.is_none() {
+                bail!("{s:?} leaves both ends of the wave open: give at least one date");
+            }
+            return Ok(Wave::Dates { since, until });
+        }
+        archive.study_id(s)?;
+        Ok(Wave::Study(s.trim().to_owned()))
+    }
+
+    fn holds(&self, n: &AnalysisNote) -> bool {
+        match self {
+            Wave::Dates { since, until } => {
+                since.is_none_or(|t| n.created_at >= t) && until.is_none_or(|t| n.created_at <= t)
+            }
+            Wave::Study(s) => &n.study == s,
+        }
+    }
+}
+
+fn analysis_excerpt(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &flat[..i]),
+        None => flat,
+    }
+}
+
+fn valence(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:+.2}")).unwrap_or_else(|| "–".into())
+}
+
+fn themes_text(r: &ThemesReport) -> String {
+    let mut t = String::new();
+    if r.total_notes == 0 {
+        return "no notes match: nothing to find themes in".into();
+    }
+    let _ = writeln!(
+        t,
+        "{} themes in {} notes ({:.0}% of the notes are in a theme)",
+        r.themes.len(),
+        r.total_notes,
+        r.coverage * 100.0
+    );
+    for (i, th) in r.themes.iter().enumerate() {
+        let kept = if th.status == analysis::themes::ThemeStatus::Kept {
+            "  (kept)"
+        } else {
+            ""
+        };
+        let _ = writeln!(t, "\n{}. {}{kept}   [{}]", i + 1, th.label, th.id);
+        let _ = writeln!(
+            t,
+            "   {} notes · {} sessions · {} participants · {:.0}% of notes · mean valence {}",
+            th.note_count,
+            th.sessions,
+            th.participants,
+            th.share * 100.0,
+            valence(th.mean_valence)
+        );
+        let tags = |shares: &[analysis::TagShare], sigil: char| {
+            shares
+                .iter()
+                .take(5)
+                .map(|s| format!("{sigil}{} {}", s.name, s.notes))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !th.personas.is_empty() {
+            let _ = writeln!(t, "   personas: {}", tags(&th.personas, '@'));
+        }
+        if !th.touchpoints.is_empty() {
+            let _ = writeln!(t, "   touchpoints: {}", tags(&th.touchpoints, '#'));
+        }
+        for e in &th.representative {
+            let _ = writeln!(
+                t,
+                "   “{}”  ({} {})",
+                analysis_excerpt(&e.quote, 110),
+                e.kind,
+                e.id
+            );
+        }
+    }
+    if !r.key_phrases.is_empty() {
+        let _ = writeln!(t, "\nKey phrases, most widely recurring first:");
+        let phrases: Vec<String> = r
+            .key_phrases
+            .iter()
+            .take(15)
+            .map(|k| format!("{} ({} sessions, {} notes)", k.phrase, k.sessions, k.notes))
+            .collect();
+        let _ = writeln!(t, "  {}", phrases.join(" · "));
+    }
+    t.trim_end().to_owned()
+}
+
+fn contrast_text(r: &ContrastReport) -> String {
+    let mut t = String::new();
+    if r.groups.is_empty() {
+        return format!("no notes carry a {:?} to group by", r.by).to_lowercase();
+    }
+    let _ = writeln!(
+        t,
+        "What sets each group apart ({} notes; weighted log-odds z, above 1.96 is a clear difference)",
+        r.total_notes
+    );
+    for g in &r.groups {
+        let _ = writeln!(t, "\n{} ({} notes)", g.group, g.notes);
+        for (what, list) in [("phrases", &g.phrases), ("tags", &g.tags)] {
+            if list.is_empty() {
+                continue;
+            }
+            let _ = writeln!(t, "  {what}:");
+            for d in list {
+                let _ = writeln!(
+                    t,
+                    "    {:<28} z {:>5.2}   {} in group, {} elsewhere",
+                    d.term, d.z, d.in_group, d.in_rest
+                );
+            }
+        }
+    }
+    t.trim_end().to_owned()
+}
+
+fn pains_text(r: &PainsReport) -> String {
+    let mut t = String::new();
+    if r.touchpoints.is_empty() {
+        return "no notes carry a touchpoint: tag them with #touchpoint to see pain points".into();
+    }
+    let _ = writeln!(
+        t,
+        "Pain points, where negative feeling concentrates first:\n"
+    );
+    let _ = writeln!(
+        t,
+        "{:<24} {:<9} {:>5} {:>9} {:>9} {:>8}  emotions",
+        "touchpoint", "stage", "notes", "negative", "positive", "valence"
+    );
+    let row = |t: &mut String, p: &analysis::journey::TouchpointPain| {
+        let emotions: Vec<String> = p
+            .emotions
+            .iter()
+            .take(4)
+            .map(|(e, c)| format!("!{e} {c}"))
+            .collect();
+        let _ = writeln!(
+            t,
+            "{:<24} {:<9} {:>5} {:>9} {:>9} {:>8}  {}",
+            p.touchpoint,
+            p.stage.as_deref().unwrap_or("–"),
+            p.notes,
+            p.negative_notes,
+            p.positive_notes,
+            valence(p.mean_valence),
+            emotions.join(", ")
+        );
+    };
+    for p in &r.touchpoints {
+        row(&mut t, p);
+    }
+    for w in &r.worst {
+        let _ = writeln!(t, "\n#{}:", w.touchpoint);
+        for q in &w.quotes {
+            let _ = writeln!(
+                t,
+                "  “{}”  ({} {})",
+                analysis_excerpt(&q.quote, 110),
+                q.kind,
+                q.id
+            );
+        }
+    }
+    for lane in &r.lanes {
+        let _ = writeln!(t, "\n{} lane:", lane.lane);
+        for p in &lane.touchpoints {
+            row(&mut t, p);
+        }
+    }
+    t.trim_end().to_owned()
+}
+
+fn journey_text(r: &JourneyReport) -> String {
+    let mut t = String::new();
+    if r.points.is_empty() {
+        return "no notes carry a touchpoint: tag them with #touchpoint to see the journey".into();
+    }
+    let _ = writeln!(
+        t,
+        "{:<28} {:>5} {:>6} {:>8}  curve (−2 … +2)",
+        "stage / touchpoint", "notes", "rated", "valence"
+    );
+    for p in &r.points {
+        let name = match (&p.touchpoint, &p.stage) {
+            (None, Some(s)) => s.to_uppercase(),
+            (None, None) => "NO STAGE".into(),
+            (Some(tp), _) => format!("  #{tp}"),
+        };
+        let bar = p.mean_valence.map(bar).unwrap_or_default();
+        let lanes: Vec<String> = p
+            .lanes
+            .iter()
+            .map(|(l, v)| format!("{l} {v:+.2}"))
+            .collect();
+        let _ = writeln!(
+            t,
+            "{:<28} {:>5} {:>6} {:>8}  {bar}{}",
+            name,
+            p.notes,
+            p.rated_notes,
+            valence(p.mean_valence),
+            if lanes.is_empty() {
+                String::new()
+            } else {
+                format!("   ({})", lanes.join(", "))
+            }
+        );
+    }
+    t.trim_end().to_owned()
+}
+
+/// A text bar centred on zero: `····|███ ` for +0.75.
+fn bar(v: f64) -> String {
+    let cells = (v.clamp(-2.0, 2.0) * 2.0).round() as i32;
+    let mut s = String::new();
+    for i in -4..=4 {
+        s.push(match i {
+            0 => '|',
+            i if i < 0 && cells <= i => '█',
+            i if i > 0 && cells >= i => '█',
+            _ => '·',
+        });
+    }
+    s
+}
+
+fn trend_text(r: &TrendReport, from: &str, to: &str) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "From {from} ({} notes) to {to} ({} notes); p < 0.05 marks a clear change",
+        r.before_notes, r.after_notes
+    );
+    for (title, list) in [("Themes", &r.themes), ("Tags", &r.tags)] {
+        let _ = writeln!(t, "\n{title}:");
+        for c in list.iter() {
+            let _ = writeln!(
+                t,
+                "  {:<7} {:<40} {:>4} → {:<4} ({:>3.0}% → {:>3.0}%)  z {:>5.2}  p {:.3}",
+                format!("{:?}", c.direction).to_lowercase(),
+                analysis_excerpt(&c.name, 40),
+                c.before,
+                c.after,
+                c.before_share * 100.0,
+                c.after_share * 100.0,
+                c.z,
+                c.p
+            );
+        }
+    }
+    t.trim_end().to_owned()
+}

@@ -1,0 +1,104 @@
+//! Kept and dismissed themes and insights in the JSONL export: one line each after the notes,
+//! `{"theme": {…}}` and `{"insight": {…}}`, read back by the JSONL import (idempotently).
+
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::store::{CuratedTheme, ImportSink, Insight, Store};
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThemeLine {
+    pub theme: CuratedTheme,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsightLine {
+    pub insight: InsightRecord,
+}
+
+/// An insight as exported: what it says, what it rests on, when it was written.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsightRecord {
+    pub statement: String,
+    #[serde(default)]
+    pub theme: Option<String>,
+    pub notes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Insight> for InsightRecord {
+    fn from(i: Insight) -> InsightRecord {
+        InsightRecord {
+            statement: i.statement,
+            theme: i.theme,
+            notes: i.notes,
+            created_at: i.created_at,
+        }
+    }
+}
+
+/// Writes the curation lines; returns how many.
+pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
+    let mut count = 0;
+    let mut line = |value: &dyn erased::Line| -> Result<()> {
+        value
+            .write(out)
+            .map_err(|e| Error::io("cannot write the export", e))?;
+        count += 1;
+        Ok(())
+    };
+    for theme in store.curated_themes()? {
+        line(&ThemeLine { theme })?;
+    }
+    for insight in store.insights()? {
+        line(&InsightLine {
+            insight: insight.into(),
+        })?;
+    }
+    Ok(count)
+}
+
+/// Reads one JSONL line if it is a curation line: `None` when it is not one (a note).
+pub fn import_line(text: &str, sink: &mut ImportSink<'_>) -> Option<Result<(), String>> {
+    if text.starts_with("{\"theme\"") {
+        return Some(
+            serde_json::from_str::<ThemeLine>(text)
+                .map_err(|e| e.to_string())
+                .and_then(|l| sink.curated_theme(&l.theme).map_err(|e| e.to_string())),
+        );
+    }
+    if text.starts_with("{\"insight\"") {
+        return Some(
+            serde_json::from_str::<InsightLine>(text)
+                .map_err(|e| e.to_string())
+                .and_then(|l| {
+                    let i = l.insight;
+                    sink.insight(&i.statement, i.theme.as_deref(), &i.notes, i.created_at)
+                        .map_err(|e| e.to_string())
+                }),
+        );
+    }
+    None
+}
+
+mod erased {
+    use std::io::Write;
+
+    /// A line of JSON, whatever its type.
+    pub trait Line {
+        fn write(&self, out: &mut dyn Write) -> std::io::Result<()>;
+    }
+
+    impl<T: serde::Serialize> Line for T {
+        fn write(&self, out: &mut dyn Write) -> std::io::Result<()> {
+            serde_json::to_writer(&mut *out, self)?;
+            out.write_all(b"\n")
+        }
+    }
+}
