@@ -9,7 +9,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use fieldnotes::Archive;
-use fieldnotes::io::{self, Format, csv::CsvDefaults};
+use fieldnotes::io::{
+    self, ExportOptions, ExportSummary, ExportView, Format, Scope, csv::CsvDefaults,
+};
 use fieldnotes::model::{Facet, NoteKind, Participant, SessionKind, Tag};
 use fieldnotes::query::Filters;
 use fieldnotes::store::{NewNote, NewSession};
@@ -136,14 +138,39 @@ enum Command {
         #[arg(long, default_value = "observation")]
         kind: NoteKind,
     },
-    /// Export every note as JSONL (lossless) or CSV
+    /// Export notes as JSONL (lossless), CSV, or REFI-QDA for NVivo, ATLAS.ti, MAXQDA, QualCoder
+    #[command(
+        after_help = "Formats (chosen from the output's extension, or --format):\n  \
+        .jsonl  every note with its session, participants, revisions and trash (lossless)\n  \
+        .csv    the live notes, one row each, with the columns `import` reads\n  \
+        .qdpx   a REFI-QDA project: sessions as text sources, notes as coded selections,\n          \
+        tags as codes under a parent code per facet, participants as cases\n  \
+        .qdc    a REFI-QDA codebook: the tags alone\n\n\
+        --redact replaces participants' names with P1, P2, … (the same every time), masks\n\
+        e-mail addresses, phone and card numbers and street addresses, and leaves out the\n\
+        notes of participants without recorded consent (the export says how many).\n\
+        The archive itself is never changed.\n\n\
+        Examples:\n  fieldnotes export -o all.jsonl\n  \
+        fieldnotes export --study \"Checkout Q3\" --redact -o checkout.qdpx\n  \
+        fieldnotes export -o codebook.qdc\n  \
+        fieldnotes export --session 01JD4 --format csv --redact > session.csv"
+    )]
     Export {
         /// Write to this file (written whole or not at all) [default: standard output]
         #[arg(long, short)]
         output: Option<PathBuf>,
-        /// jsonl or csv [default: from the output's extension, else jsonl]
+        /// jsonl, csv, qdpx or qdc [default: from the output's extension, else jsonl]
         #[arg(long)]
         format: Option<FormatArg>,
+        /// Only this session's notes (its id or first characters)
+        #[arg(long, value_name = "ID", conflicts_with = "study")]
+        session: Option<String>,
+        /// Only this study's notes
+        #[arg(long, value_name = "NAME")]
+        study: Option<String>,
+        /// Pseudonyms for participants, mask contact details, leave out notes without consent
+        #[arg(long)]
+        redact: bool,
     },
     /// Rebuild the search index from the database
     Reindex,
@@ -230,6 +257,8 @@ struct FilterArgs {
 enum FormatArg {
     Jsonl,
     Csv,
+    Qdpx,
+    Qdc,
 }
 
 impl From<FormatArg> for Format {
@@ -237,6 +266,8 @@ impl From<FormatArg> for Format {
         match f {
             FormatArg::Jsonl => Format::Jsonl,
             FormatArg::Csv => Format::Csv,
+            FormatArg::Qdpx => Format::Qdpx,
+            FormatArg::Qdc => Format::Qdc,
         }
     }
 }
@@ -325,7 +356,26 @@ pub fn run() -> Result<()> {
             session_kind,
             kind,
         } => import(&mut archive, &file, format, study, session_kind, kind, &out),
-        Command::Export { output, format } => export(&archive, output, format, &out),
+        Command::Export {
+            output,
+            format,
+            session,
+            study,
+            redact,
+        } => {
+            let scope = match (session, study) {
+                (Some(s), _) => Scope::Session(archive.store().resolve_session(&s)?),
+                (None, Some(study)) => Scope::Study(study),
+                (None, None) => Scope::All,
+            };
+            export(
+                &archive,
+                output,
+                format,
+                ExportOptions { scope, redact },
+                &out,
+            )
+        }
         Command::Reindex => {
             let n = archive.reindex(progress("indexing"))?;
             out.done(
@@ -476,6 +526,13 @@ fn import(
             )
         })?,
     };
+    if matches!(format, Format::Qdpx | Format::Qdc) {
+        bail!(
+            "cannot import {}: fieldnotes exports {} but does not read it",
+            file.display(),
+            format.name()
+        );
+    }
     let name = file.display().to_string();
     let input = io::open_input(file)?;
     let file_title = file
@@ -485,6 +542,7 @@ fn import(
     let counts = archive.import(
         |sink| match format {
             Format::Jsonl => io::jsonl::import(&name, input, sink),
+            Format::Qdpx | Format::Qdc => unreachable!("refused above"),
             Format::Csv => io::csv::import(
                 &name,
                 input,
@@ -512,6 +570,7 @@ fn export(
     archive: &Archive,
     output: Option<PathBuf>,
     format: Option<FormatArg>,
+    options: ExportOptions,
     out: &Out,
 ) -> Result<()> {
     let format: Format = match (format, &output) {
@@ -519,26 +578,52 @@ fn export(
         (None, Some(path)) => Format::from_path(path).unwrap_or(Format::Jsonl),
         (None, None) => Format::Jsonl,
     };
-    let write = |w: &mut dyn std::io::Write| match format {
-        Format::Jsonl => io::jsonl::export(archive.store(), w),
-        Format::Csv => io::csv::export(archive.store(), w),
+    let view = ExportView::new(archive.store(), options)?;
+    let write = |w: &mut dyn std::io::Write| -> fieldnotes::Result<ExportSummary> {
+        match format {
+            Format::Jsonl => io::jsonl::export(&view, w),
+            Format::Csv => io::csv::export(&view, w),
+            Format::Qdpx => io::refi::export_project(&view, w),
+            Format::Qdc => io::refi::export_codebook(&view, w).map(|_| ExportSummary::default()),
+        }
     };
-    match output {
+    let summary = match &output {
         Some(path) => {
-            let mut count = 0;
-            io::write_atomically(&path, |w| {
-                count = write(w)?;
+            let mut summary = ExportSummary::default();
+            io::write_atomically(path, |w| {
+                summary = write(w)?;
                 Ok(())
             })?;
-            out.status(&format!("exported {count} notes to {}", path.display()));
-            Ok(())
+            summary
         }
         None => {
+            if format == Format::Qdpx && std::io::stdout().is_terminal() {
+                bail!("a REFI-QDA project is a zip file: give it a name with -o project.qdpx");
+            }
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
-            write(&mut lock)?;
-            Ok(())
+            write(&mut lock)?
         }
+    };
+    let mut message = match (format, &output) {
+        (Format::Qdc, Some(path)) => format!("exported the codebook to {}", path.display()),
+        (_, Some(path)) => format!("exported {} notes to {}", summary.notes, path.display()),
+        (_, None) => format!("exported {} notes", summary.notes),
+    };
+    if summary.withheld > 0 {
+        let _ = std::fmt::Write::write_fmt(
+            &mut message,
+            format_args!(
+                "; left out {} notes of participants without recorded consent",
+                summary.withheld
+            ),
+        );
+    }
+    if output.is_some() && out.json {
+        out.done(&summary, &message)
+    } else {
+        out.status(&message);
+        Ok(())
     }
 }
 

@@ -6,9 +6,10 @@ use std::io::{Read, Write};
 
 use crate::error::{Error, Result};
 use crate::model::{Facet, NoteKind, SessionKind, Tag, tags_of};
-use crate::store::{ImportSink, NewSession, NoteRecord, Store};
+use crate::store::{ImportSink, NewSession, NoteRecord};
 use crate::time;
 
+use super::export::{ExportSummary, ExportView};
 use super::stable_id::stable_ulid;
 
 /// Where rows without a session of their own go.
@@ -156,6 +157,7 @@ pub fn import(
             updated_at: at,
             offset_ms: None,
             source: Some(name.to_owned()),
+            feedback: None,
             deleted_at: None,
             revisions: Vec::new(),
         })
@@ -206,22 +208,16 @@ const EXPORT_HEADER: &[&str] = &[
     "job",
     "code",
     "created_at",
+    "participant",
+    "feedback",
 ];
 
-/// Writes the live notes as CSV with the columns `import` reads; returns how many.
-pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
+/// Writes the view's live notes as CSV with the columns `import` reads.
+pub fn export(view: &ExportView<'_>, out: &mut dyn Write) -> Result<ExportSummary> {
     let mut writer = csv::Writer::from_writer(out);
     let io_err = |e: csv::Error| Error::io("cannot write the export", e.into());
     writer.write_record(EXPORT_HEADER).map_err(io_err)?;
-    let mut studies: HashMap<String, String> = HashMap::new();
-    let mut count = 0;
-    store.for_each_note_record(|rec| {
-        if rec.deleted_at.is_some() {
-            return Ok(());
-        }
-        if !studies.contains_key(&rec.session) {
-            studies.insert(rec.session.clone(), store.session(&rec.session)?.study);
-        }
+    let summary = view.for_each_note(false, |session, rec| {
         let facet_cell = |f: Facet| {
             rec.tags
                 .iter()
@@ -233,7 +229,7 @@ pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
         let row = [
             rec.id.clone(),
             rec.session.clone(),
-            studies[&rec.session].clone(),
+            session.study.clone(),
             rec.kind.to_string(),
             rec.body.clone(),
             facet_cell(Facet::Persona),
@@ -242,13 +238,13 @@ pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
             facet_cell(Facet::Job),
             facet_cell(Facet::Code),
             time::to_db(&rec.created_at),
+            rec.participant.clone().unwrap_or_default(),
+            rec.feedback.map(|f| f.to_string()).unwrap_or_default(),
         ];
-        writer.write_record(&row).map_err(io_err)?;
-        count += 1;
-        Ok(())
+        writer.write_record(&row).map_err(io_err)
     })?;
     writer
         .flush()
         .map_err(|e| Error::io("cannot write the export", e))?;
-    Ok(count)
+    Ok(summary)
 }

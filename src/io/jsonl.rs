@@ -1,15 +1,19 @@
 //! JSONL: one note per line with its session, participant, tags and revisions. Lossless:
 //! export, import into an empty archive, export again, and the two files are the same.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{Facet, NoteKind, Participant, Revision, SessionKind, Tag, group_tags};
-use crate::store::{ImportSink, NewSession, NoteRecord, Store};
+use crate::model::{
+    Facet, Feedback, NoteKind, Participant, Revision, SessionKind, Tag, group_tags,
+};
+use crate::store::{ImportSink, NewSession, NoteRecord};
+
+use super::export::{ExportSummary, ExportView};
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +32,9 @@ pub struct NoteLine {
     pub participant: Option<String>,
     #[serde(default)]
     pub source: Option<String>,
+    /// direct, indirect or inferred; absent when not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<Feedback>,
     #[serde(default)]
     pub deleted_at: Option<DateTime<Utc>>,
     pub session: SessionLine,
@@ -78,37 +85,12 @@ fn tags_from_map(map: &BTreeMap<Facet, Vec<String>>) -> std::result::Result<Vec<
     Ok(tags)
 }
 
-/// Writes every note (trash included) as one JSON object per line; returns how many.
-pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
-    let mut sessions: HashMap<String, SessionLine> = HashMap::new();
-    let mut count = 0;
-    store.for_each_note_record(|rec| {
-        if !sessions.contains_key(&rec.session) {
-            let s = store.session(&rec.session)?;
-            let participants = s
-                .participants
-                .iter()
-                .filter_map(|p| store.participant(p).transpose())
-                .collect::<Result<Vec<_>>>()?;
-            sessions.insert(
-                rec.session.clone(),
-                SessionLine {
-                    id: s.id,
-                    study: s.study,
-                    kind: s.kind,
-                    title: s.title,
-                    started_at: s.started_at,
-                    ended_at: s.ended_at,
-                    researcher: s.researcher,
-                    location: s.location,
-                    channel: s.channel,
-                    participants,
-                },
-            );
-        }
+/// Writes every note in the view (trash included) as one JSON object per line.
+pub fn export(view: &ExportView<'_>, out: &mut dyn Write) -> Result<ExportSummary> {
+    view.for_each_note(true, |session, rec| {
         let line = NoteLine {
             tags: group_tags(&rec.tags),
-            session: sessions[&rec.session].clone(),
+            session: session.clone(),
             revisions: rec
                 .revisions
                 .into_iter()
@@ -127,16 +109,14 @@ pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
             offset_ms: rec.offset_ms,
             participant: rec.participant,
             source: rec.source,
+            feedback: rec.feedback,
             deleted_at: rec.deleted_at,
         };
         serde_json::to_writer(&mut *out, &line)
             .map_err(|e| Error::io("cannot write the export", e.into()))?;
         out.write_all(b"\n")
-            .map_err(|e| Error::io("cannot write the export", e))?;
-        count += 1;
-        Ok(())
-    })?;
-    Ok(count)
+            .map_err(|e| Error::io("cannot write the export", e))
+    })
 }
 
 /// Reads JSONL notes into the import's transaction; the first bad line stops it, naming the line.
@@ -205,6 +185,7 @@ fn to_record(line: NoteLine) -> std::result::Result<NoteRecord, String> {
         updated_at: line.updated_at.unwrap_or(line.created_at),
         offset_ms: line.offset_ms,
         source: line.source,
+        feedback: line.feedback,
         deleted_at: line.deleted_at,
         revisions,
     })

@@ -1,10 +1,15 @@
-//! Moving notes in and out of an archive: JSONL (lossless) and CSV.
+//! Moving notes in and out of an archive: JSONL (lossless), CSV, REFI-QDA (for QDA suites),
+//! with redaction on export.
 
 pub mod csv;
+pub mod export;
 pub mod jsonl;
+pub mod redact;
+pub mod refi;
 mod stable_id;
 
-pub use stable_id::stable_ulid;
+pub use export::{ExportOptions, ExportSummary, ExportView, Scope};
+pub use stable_id::{stable_guid, stable_ulid};
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -17,15 +22,31 @@ use crate::error::{Error, Result};
 pub enum Format {
     Jsonl,
     Csv,
+    /// A REFI-QDA project (`.qdpx`), export only.
+    Qdpx,
+    /// A REFI-QDA codebook (`.qdc`), export only.
+    Qdc,
 }
 
 impl Format {
-    /// Guesses from a file name: `.csv` is CSV, `.jsonl`, `.ndjson` and `.json` are JSONL.
+    /// Guesses from a file name: `.csv` is CSV, `.jsonl`, `.ndjson` and `.json` are JSONL,
+    /// `.qdpx` and `.qdc` are REFI-QDA.
     pub fn from_path(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "csv" => Some(Format::Csv),
             "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+            "qdpx" => Some(Format::Qdpx),
+            "qdc" => Some(Format::Qdc),
             _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jsonl => "JSONL",
+            Format::Csv => "CSV",
+            Format::Qdpx => "a REFI-QDA project",
+            Format::Qdc => "a REFI-QDA codebook",
         }
     }
 }

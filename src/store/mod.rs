@@ -24,6 +24,12 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_default_emotions",
         include_str!("../../schema/0002_default_emotions.sql"),
     ),
+    // 0003 is taken by another branch (themes); this one only adds a column, so it runs in
+    // either order.
+    (
+        "0004_note_feedback",
+        include_str!("../../schema/0004_note_feedback.sql"),
+    ),
 ];
 
 /// One connection to an archive's `fieldnotes.db`.

@@ -9,7 +9,7 @@ use super::sessions::{NewSession, insert_session, participant_id, resolve_id};
 use super::tags::tag_id;
 use super::{Store, next_change};
 use crate::error::{Error, Result};
-use crate::model::{Note, NoteKind, Participant, Revision, Tag, tags_of};
+use crate::model::{Feedback, Note, NoteKind, Participant, Revision, Tag, tags_of};
 use crate::time;
 
 /// A note as typed: its tags come from the text plus any given beside it.
@@ -38,6 +38,8 @@ pub struct NoteRecord {
     pub updated_at: DateTime<Utc>,
     pub offset_ms: Option<i64>,
     pub source: Option<String>,
+    /// Direct, indirect or inferred feedback, when the import knew.
+    pub feedback: Option<Feedback>,
     pub deleted_at: Option<DateTime<Utc>>,
     /// Earlier versions, oldest first.
     pub revisions: Vec<Revision>,
@@ -152,6 +154,7 @@ impl Store {
             updated_at: now,
             offset_ms,
             source: None,
+            feedback: None,
             deleted_at: None,
             revisions: Vec::new(),
         };
@@ -340,7 +343,7 @@ impl Store {
     pub fn for_each_note_record(&self, mut f: impl FnMut(NoteRecord) -> Result<()>) -> Result<()> {
         let mut stmt = self.conn().prepare(
             "SELECT n.id, n.session_id, n.kind, n.body, p.pseudonym, n.created_at, n.updated_at, \
-               n.offset_ms, n.source, n.deleted_at \
+               n.offset_ms, n.source, n.deleted_at, n.feedback \
              FROM notes n LEFT JOIN participants p ON p.id = n.participant_id \
              ORDER BY n.created_at, n.id",
         )?;
@@ -349,6 +352,7 @@ impl Store {
             let id: String = r.get(0)?;
             let kind: String = r.get(2)?;
             let deleted: Option<String> = r.get(9)?;
+            let feedback: Option<String> = r.get(10)?;
             let mut revisions = self.history(&id)?;
             revisions.pop();
             f(NoteRecord {
@@ -362,6 +366,9 @@ impl Store {
                 updated_at: time::from_db(&r.get::<_, String>(6)?)?,
                 offset_ms: r.get(7)?,
                 source: r.get(8)?,
+                feedback: feedback
+                    .map(|f| f.parse().map_err(Error::Invalid))
+                    .transpose()?,
                 deleted_at: deleted.as_deref().map(time::from_db).transpose()?,
                 revisions,
             })?;
@@ -557,6 +564,11 @@ fn insert_note(
     ])?;
     if added == 0 {
         return Ok(false);
+    }
+    // Apart, so a note without it is written the same way on every schema version.
+    if let Some(feedback) = n.feedback {
+        tx.prepare_cached("UPDATE notes SET feedback = ?2 WHERE id = ?1")?
+            .execute(params![n.id, feedback.as_str()])?;
     }
     let inline = tags_of(&n.body);
     let explicit: Vec<Tag> = n
