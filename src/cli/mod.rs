@@ -172,6 +172,23 @@ enum Command {
         #[arg(long)]
         redact: bool,
     },
+    /// Bring in another researcher's notes: same id = same note, nothing duplicated or lost
+    #[command(
+        after_help = "OTHER is another archive (its folder, or its fieldnotes.db), read without\n\
+        ever being written to, or a .jsonl export of one.\n\n\
+        The same note edited on both sides keeps every version as its history, the newest as\n\
+        its text. A note in the trash on one side and edited on the other follows the newest\n\
+        event: an edit after the delete brings it back. Sessions, participants and tags are\n\
+        matched by id and name. Merging twice adds nothing; A into B and B into A agree.\n\n\
+        Examples:\n  fieldnotes merge ~/Shared/fieldnotes/sam.jsonl\n  \
+        fieldnotes merge /media/usb/sam-archive\n  \
+        fieldnotes export -o ~/Shared/fieldnotes/$USER.jsonl   # what the others merge"
+    )]
+    Merge {
+        /// Another archive folder, its fieldnotes.db, or a .jsonl export (`-` reads stdin)
+        #[arg(value_name = "OTHER")]
+        other: PathBuf,
+    },
     /// Rebuild the search index from the database
     Reindex,
     /// Verify the database and that the index holds exactly the live notes
@@ -374,6 +391,30 @@ pub fn run() -> Result<()> {
                 format,
                 ExportOptions { scope, redact },
                 &out,
+            )
+        }
+        Command::Merge { other } => {
+            let same = other.canonicalize().ok() == dir.canonicalize().ok()
+                || other.canonicalize().ok() == dir.join("fieldnotes.db").canonicalize().ok();
+            if same {
+                bail!(
+                    "{} is this archive: merge another researcher's",
+                    other.display()
+                );
+            }
+            let incoming = io::read_for_merge(&other)?;
+            let counts = archive.merge(&incoming)?;
+            out.done(
+                &counts,
+                &format!(
+                    "merged {} notes from {}: {} new, {} updated, {} already the same ({} new sessions)",
+                    incoming.len(),
+                    other.display(),
+                    counts.added,
+                    counts.updated,
+                    counts.unchanged,
+                    counts.sessions_added
+                ),
             )
         }
         Command::Reindex => {

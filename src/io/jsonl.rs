@@ -121,6 +121,34 @@ pub fn export(view: &ExportView<'_>, out: &mut dyn Write) -> Result<ExportSummar
 
 /// Reads JSONL notes into the import's transaction; the first bad line stops it, naming the line.
 pub fn import(name: &str, input: impl BufRead, sink: &mut ImportSink<'_>) -> Result<()> {
+    for_each_line(name, input, |at, session, record| {
+        let located = |e: Error| match e {
+            Error::Sqlite(e) => at(e.to_string()),
+            Error::Invalid(reason) => at(reason),
+            other => other,
+        };
+        sink.session(&session).map_err(located)?;
+        sink.note(&record).map_err(located)?;
+        Ok(())
+    })
+}
+
+/// Every note of a JSONL file with its session, as a merge takes them.
+pub fn read_records(name: &str, input: impl BufRead) -> Result<Vec<(NewSession, NoteRecord)>> {
+    let mut records = Vec::new();
+    for_each_line(name, input, |_, session, record| {
+        records.push((session, record));
+        Ok(())
+    })?;
+    Ok(records)
+}
+
+/// Parses each line; `f` gets a way to name the line in an error, the session and the note.
+fn for_each_line(
+    name: &str,
+    input: impl BufRead,
+    mut f: impl FnMut(&dyn Fn(String) -> Error, NewSession, NoteRecord) -> Result<()>,
+) -> Result<()> {
     for (i, line) in input.split(b'\n').enumerate() {
         let at = |reason: String| Error::Import {
             file: name.to_owned(),
@@ -137,13 +165,7 @@ pub fn import(name: &str, input: impl BufRead, sink: &mut ImportSink<'_>) -> Res
         let line: NoteLine = serde_json::from_str(text).map_err(|e| at(e.to_string()))?;
         let session = new_session(&line.session);
         let record = to_record(line).map_err(at)?;
-        let located = |e: Error| match e {
-            Error::Sqlite(e) => at(e.to_string()),
-            Error::Invalid(reason) => at(reason),
-            other => other,
-        };
-        sink.session(&session).map_err(located)?;
-        sink.note(&record).map_err(located)?;
+        f(&at, session, record)?;
     }
     Ok(())
 }

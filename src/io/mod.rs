@@ -110,3 +110,34 @@ pub(crate) fn read_text(name: &str, mut input: impl Read) -> Result<String> {
         }
     })
 }
+
+/// Another researcher's notes, to merge: a `.jsonl` export, or an archive (its folder or its
+/// `fieldnotes.db`), which is read from a private copy and never written to.
+pub fn read_for_merge(
+    path: &Path,
+) -> Result<Vec<(crate::store::NewSession, crate::store::NoteRecord)>> {
+    let name = path.display().to_string();
+    let db = if path.is_dir() {
+        path.join(crate::archive::DB_FILE)
+    } else {
+        path.to_path_buf()
+    };
+    let is_jsonl = !path.is_dir() && Format::from_path(path) == Some(Format::Jsonl);
+    if is_jsonl || path.as_os_str() == "-" {
+        return jsonl::read_records(&name, open_input(path)?);
+    }
+    if !db.is_file() {
+        return Err(Error::NotFound(format!(
+            "{name} is neither an archive (a folder with {}) nor a .jsonl export",
+            crate::archive::DB_FILE
+        )));
+    }
+    let (store, _copy) = crate::store::Store::snapshot_of(&db).map_err(|e| match e {
+        Error::Sqlite(e) => Error::Invalid(format!("cannot read the archive {name}: {e}")),
+        other => other,
+    })?;
+    let view = ExportView::new(&store, ExportOptions::default())?;
+    let mut bytes = Vec::new();
+    jsonl::export(&view, &mut bytes)?;
+    jsonl::read_records(&name, bytes.as_slice())
+}

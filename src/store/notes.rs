@@ -67,6 +67,10 @@ pub struct ImportCounts {
     pub already_present: u64,
 }
 
+const RECORD_SELECT: &str = "SELECT n.id, n.session_id, n.kind, n.body, p.pseudonym, n.created_at, \
+       n.updated_at, n.offset_ms, n.source, n.deleted_at, n.feedback \
+     FROM notes n LEFT JOIN participants p ON p.id = n.participant_id";
+
 const NOTE_COLUMNS: &str =
     "n.id, n.session_id, n.kind, n.body, n.created_at, n.updated_at, n.offset_ms, n.deleted_at";
 
@@ -107,7 +111,7 @@ fn parse_tag_text(facet: &str, name: String) -> Result<Tag> {
 }
 
 /// Tags written as `@a #b`, the way revisions keep them.
-fn tags_to_text(tags: &[Tag]) -> String {
+pub(super) fn tags_to_text(tags: &[Tag]) -> String {
     tags.iter()
         .map(Tag::to_string)
         .collect::<Vec<_>>()
@@ -341,39 +345,50 @@ impl Store {
 
     /// Everything about every note (trash included), in creation order, for exports.
     pub fn for_each_note_record(&self, mut f: impl FnMut(NoteRecord) -> Result<()>) -> Result<()> {
-        let mut stmt = self.conn().prepare(
-            "SELECT n.id, n.session_id, n.kind, n.body, p.pseudonym, n.created_at, n.updated_at, \
-               n.offset_ms, n.source, n.deleted_at, n.feedback \
-             FROM notes n LEFT JOIN participants p ON p.id = n.participant_id \
-             ORDER BY n.created_at, n.id",
-        )?;
+        let sql = format!("{RECORD_SELECT} ORDER BY n.created_at, n.id");
+        let mut stmt = self.conn().prepare(&sql)?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let id: String = r.get(0)?;
-            let kind: String = r.get(2)?;
-            let deleted: Option<String> = r.get(9)?;
-            let feedback: Option<String> = r.get(10)?;
-            let mut revisions = self.history(&id)?;
-            revisions.pop();
-            f(NoteRecord {
-                tags: self.note_tags(&id)?,
-                id,
-                session: r.get(1)?,
-                kind: kind.parse().map_err(Error::Invalid)?,
-                body: r.get(3)?,
-                participant: r.get(4)?,
-                created_at: time::from_db(&r.get::<_, String>(5)?)?,
-                updated_at: time::from_db(&r.get::<_, String>(6)?)?,
-                offset_ms: r.get(7)?,
-                source: r.get(8)?,
-                feedback: feedback
-                    .map(|f| f.parse().map_err(Error::Invalid))
-                    .transpose()?,
-                deleted_at: deleted.as_deref().map(time::from_db).transpose()?,
-                revisions,
-            })?;
+            f(self.record_from_row(r)?)?;
         }
         Ok(())
+    }
+
+    /// Everything about one note, trash included; `None` when there is no such note.
+    pub fn note_record(&self, id: &str) -> Result<Option<NoteRecord>> {
+        let sql = format!("{RECORD_SELECT} WHERE n.id = ?1");
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let mut rows = stmt.query([id])?;
+        match rows.next()? {
+            Some(r) => Ok(Some(self.record_from_row(r)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn record_from_row(&self, r: &Row<'_>) -> Result<NoteRecord> {
+        let id: String = r.get(0)?;
+        let kind: String = r.get(2)?;
+        let deleted: Option<String> = r.get(9)?;
+        let feedback: Option<String> = r.get(10)?;
+        let mut revisions = self.history(&id)?;
+        revisions.pop();
+        Ok(NoteRecord {
+            tags: self.note_tags(&id)?,
+            id,
+            session: r.get(1)?,
+            kind: kind.parse().map_err(Error::Invalid)?,
+            body: r.get(3)?,
+            participant: r.get(4)?,
+            created_at: time::from_db(&r.get::<_, String>(5)?)?,
+            updated_at: time::from_db(&r.get::<_, String>(6)?)?,
+            offset_ms: r.get(7)?,
+            source: r.get(8)?,
+            feedback: feedback
+                .map(|f| f.parse().map_err(Error::Invalid))
+                .transpose()?,
+            deleted_at: deleted.as_deref().map(time::from_db).transpose()?,
+            revisions,
+        })
     }
 
     /// Notes changed after `seq`, in change order: what the index must catch up on.
@@ -526,7 +541,7 @@ impl ImportSink<'_> {
 }
 
 /// Inserts a note with its tags and revisions; `false` when its id is already there.
-fn insert_note(
+pub(super) fn insert_note(
     tx: &Connection,
     n: &NoteRecord,
     tag_ids: &mut HashMap<Tag, i64>,
@@ -593,7 +608,7 @@ fn insert_note(
     Ok(true)
 }
 
-fn link_tags(
+pub(super) fn link_tags(
     tx: &Connection,
     note: &str,
     inline: &[Tag],
