@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use crate::error::{Error, Result};
-use crate::model::{Facet, NoteKind, SessionKind, Tag, tags_of};
+use crate::model::{Facet, Feedback, NoteKind, SessionKind, Tag, tags_of};
 use crate::store::{ImportSink, NewSession, NoteRecord};
 use crate::time;
 
@@ -20,6 +20,14 @@ pub struct CsvDefaults {
     /// The title of the session for rows with no `session` cell (usually the file's name).
     pub session_title: String,
     pub kind: NoteKind,
+    /// The session for rows with no `session` cell (an id or a title), instead of
+    /// `session_title`.
+    pub session: Option<String>,
+    /// The feedback type of rows with no `feedback` cell.
+    pub feedback: Option<Feedback>,
+    /// Which header holds which field (`("text", "Comment")`); unnamed fields are read from
+    /// the column of their own name.
+    pub columns: Vec<(String, String)>,
 }
 
 const KNOWN: &[&str] = &[
@@ -33,6 +41,8 @@ const KNOWN: &[&str] = &[
     "code",
     "session",
     "created_at",
+    "participant",
+    "feedback",
 ];
 
 /// Reads CSV rows into the import's transaction; the first bad row stops it, naming its line.
@@ -57,7 +67,28 @@ pub fn import(
         .iter()
         .map(|h| h.trim_start_matches('\u{feff}').to_lowercase())
         .collect();
-    let column = |wanted: &str| headers.iter().position(|h| h == wanted);
+    let mapped = |field: &str| {
+        defaults
+            .columns
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, h)| h.trim().to_lowercase())
+    };
+    for (field, header) in &defaults.columns {
+        if !headers.contains(&header.trim().to_lowercase()) {
+            return Err(fail(
+                1,
+                format!(
+                    "there is no column `{header}` (given for {field}; the columns are: {})",
+                    headers.join(", ")
+                ),
+            ));
+        }
+    }
+    let column = |wanted: &str| {
+        let header = mapped(wanted).unwrap_or_else(|| wanted.to_owned());
+        headers.iter().position(|h| *h == header)
+    };
     let Some(text_col) = column("text") else {
         return Err(fail(
             1,
@@ -78,6 +109,7 @@ pub fn import(
         column("session"),
         column("created_at"),
     );
+    let (participant_col, feedback_col) = (column("participant"), column("feedback"));
     let mut sessions: HashMap<String, String> = HashMap::new();
     let mut seen: HashMap<(String, String, String), u32> = HashMap::new();
     for row in reader.records() {
@@ -113,8 +145,22 @@ pub fn import(
         }
         tags.sort();
         tags.dedup();
+        let feedback = match cell(feedback_col) {
+            "" => defaults.feedback,
+            f => Some(
+                f.parse()
+                    .map_err(|e: String| fail(line, format!("column `feedback`: {e}")))?,
+            ),
+        };
+        let participant = match cell(participant_col) {
+            "" => None,
+            p => Some(p.to_owned()),
+        };
         let session_label = match cell(session_col) {
-            "" => defaults.session_title.clone(),
+            "" => defaults
+                .session
+                .clone()
+                .unwrap_or_else(|| defaults.session_title.clone()),
             s => s.to_owned(),
         };
         let session = match sessions.get(&session_label) {
@@ -152,12 +198,12 @@ pub fn import(
             kind,
             body: body.to_owned(),
             tags,
-            participant: None,
+            participant,
             created_at: at,
             updated_at: at,
             offset_ms: None,
             source: Some(name.to_owned()),
-            feedback: None,
+            feedback,
             deleted_at: None,
             revisions: Vec::new(),
         })

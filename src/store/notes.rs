@@ -527,6 +527,27 @@ impl ImportSink<'_> {
         participant_id(self.tx, p).map(|_| ())
     }
 
+    /// Records that a participant (created if new) took part in a session.
+    pub fn session_participant(&mut self, session: &str, p: &Participant) -> Result<()> {
+        let pid = participant_id(self.tx, p)?;
+        self.tx.execute(
+            "INSERT OR IGNORE INTO session_participants (session_id, participant_id) VALUES (?1, ?2)",
+            params![session, pid],
+        )?;
+        Ok(())
+    }
+
+    /// When a session started, if it exists.
+    pub fn session_start(&self, id: &str) -> Result<Option<DateTime<Utc>>> {
+        let started: Option<String> = self
+            .tx
+            .query_row("SELECT started_at FROM sessions WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        started.as_deref().map(time::from_db).transpose()
+    }
+
     /// Adds a note unless one with its id is already in the archive.
     pub fn note(&mut self, record: &NoteRecord) -> Result<bool> {
         let added = insert_note(self.tx, record, &mut self.tag_ids, self.seq + 1)?;
