@@ -92,6 +92,9 @@ fn corpus(name: &str, path: &Path, opts: &Options) {
         session_kind: SessionKind::Interview,
         session_title: format!("Imported from {name}.csv"),
         kind: NoteKind::Quote,
+        session: None,
+        feedback: None,
+        columns: Vec::new(),
     };
     archive
         .import(
@@ -539,6 +542,9 @@ fn synthetic(n: usize) {
         session_kind: SessionKind::Interview,
         session_title: "synthetic".into(),
         kind: NoteKind::Observation,
+        session: None,
+        feedback: None,
+        columns: Vec::new(),
     };
     archive
         .import(

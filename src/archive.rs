@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::index::{CatchUp, NoteIndex};
 use crate::model::{Facet, Note, NoteKind, Tag, group_tags};
 use crate::query::{Filters, Query};
-use crate::store::{ImportCounts, ImportSink, NewNote, Store};
+use crate::store::{ImportCounts, ImportSink, MergeCounts, NewNote, NewSession, NoteRecord, Store};
 
 pub const DB_FILE: &str = "fieldnotes.db";
 pub const INDEX_DIR: &str = "index";
@@ -195,6 +195,14 @@ impl Archive {
             answers,
             score,
         })
+    }
+
+    /// Merges another researcher's notes (see [`crate::store::merge_note`] for the rules),
+    /// then indexes what changed.
+    pub fn merge(&mut self, incoming: &[(NewSession, NoteRecord)]) -> Result<MergeCounts> {
+        let counts = self.store.merge(incoming)?;
+        self.sync_index()?;
+        Ok(counts)
     }
 
     /// Throws the index away and builds it again from SQLite.

@@ -100,6 +100,7 @@ pub fn seed(archive: &mut Archive) -> Result<ImportCounts> {
                             updated_at: at,
                             offset_ms: Some((at - s.started_at).num_milliseconds()),
                             source: Some("demo".into()),
+                            feedback: None,
                             deleted_at: None,
                             revisions: Vec::new(),
                         })?;

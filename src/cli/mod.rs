@@ -11,8 +11,11 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use fieldnotes::Archive;
-use fieldnotes::io::{self, Format, csv::CsvDefaults};
-use fieldnotes::model::{Facet, NoteKind, Participant, SessionKind, Tag};
+use fieldnotes::io::transcript::TranscriptOptions;
+use fieldnotes::io::{
+    self, ExportOptions, ExportSummary, ExportView, Format, Scope, SessionTarget, csv::CsvDefaults,
+};
+use fieldnotes::model::{Facet, Feedback, NoteKind, Participant, SessionKind, Tag};
 use fieldnotes::query::Filters;
 use fieldnotes::store::{NewNote, NewSession};
 use fieldnotes::time;
@@ -120,37 +123,93 @@ enum Command {
     /// Insights: statements linked to the notes that support them
     #[command(subcommand)]
     Insight(themes::InsightCommand),
-    /// Import notes from JSONL (as exported) or CSV
-    #[command(
-        after_help = "CSV columns: text (required), and optionally id, kind, persona, touchpoint,\n\
-        emotion, job, code (several tags separated by ; or ,), session, created_at.\n\
-        A bad row imports nothing and the error names its line. Importing the same file twice\n\
-        adds nothing."
-    )]
+    /// Import notes from JSONL (as exported), CSV, WebVTT/SRT transcripts or Markdown
+    #[command(after_help = "Formats (from the file's extension, or --format):\n  \
+        .jsonl     as `export` writes it (lossless)\n  \
+        .csv       a `text` column, and optionally id, kind, persona, touchpoint, emotion, job,\n             \
+        code (several tags separated by ; or ,), session, created_at, participant,\n             \
+        feedback. Other headers are mapped with --text COL, --persona COL, …\n  \
+        .vtt .srt  each speaker turn becomes a quote at its time offset; speakers (<v Name>,\n             \
+        `Name:` or `[Name]`) become participants, except --researcher NAME\n  \
+        .md        one note per paragraph or list item (> quotes are quotes), front matter\n             \
+        (study, session, kind, date, researcher, participants, location, channel,\n             \
+        feedback) for the session\n\n\
+        An import is one transaction: a bad row or cue imports nothing and the error names\n\
+        its line. Importing the same file again adds nothing.\n\n\
+        Examples:\n  fieldnotes import survey.csv --study \"Survey 2026\" --text Comment --persona Segment \\\n      \
+        --touchpoint Channel --kind quote --feedback direct\n  \
+        fieldnotes import reviews.csv --text review --feedback indirect --session \"App store reviews\"\n  \
+        fieldnotes import call.vtt --study \"Checkout Q3\" --researcher \"Ana Ruiz\" --started-at \"2026-09-03 10:00\"\n  \
+        fieldnotes import visit-notes.md")]
     Import {
         /// The file to read; `-` reads standard input (give --format)
         file: PathBuf,
-        /// jsonl or csv [default: from the file's extension]
+        /// jsonl, csv, vtt, srt or markdown [default: from the file's extension]
         #[arg(long)]
         format: Option<FormatArg>,
-        /// The study CSV rows without a session go to
+        /// The study new sessions go to
         #[arg(long, default_value = "Imported")]
         study: String,
-        /// The kind of the sessions a CSV import creates
+        /// The kind of the sessions an import creates
         #[arg(long, default_value = "interview")]
         session_kind: SessionKind,
-        /// The note kind of CSV rows without a `kind` cell
+        /// The note kind of CSV rows without a `kind` cell and of Markdown paragraphs
         #[arg(long, default_value = "observation")]
         kind: NoteKind,
+        #[command(flatten)]
+        more: ImportArgs,
     },
-    /// Export every note as JSONL (lossless) or CSV
+    /// Export notes as JSONL (lossless), CSV, a Markdown report, or REFI-QDA for QDA suites
+    #[command(
+        after_help = "Formats (chosen from the output's extension, or --format):\n  \
+        .jsonl  every note with its session, participants, revisions and trash (lossless)\n  \
+        .csv    the live notes, one row each, with the columns `import` reads\n  \
+        .md     a report: sessions, notes grouped by kind, tag counts\n  \
+        .qdpx   a REFI-QDA project: sessions as text sources, notes as coded selections,\n          \
+        tags as codes under a parent code per facet, participants as cases\n  \
+        .qdc    a REFI-QDA codebook: the tags alone\n\n\
+        --redact replaces participants' names with P1, P2, … (the same every time), masks\n\
+        e-mail addresses, phone and card numbers and street addresses, and leaves out the\n\
+        notes of participants without recorded consent (the export says how many).\n\
+        The archive itself is never changed.\n\n\
+        Examples:\n  fieldnotes export -o all.jsonl\n  \
+        fieldnotes export --study \"Checkout Q3\" --redact -o checkout.qdpx\n  \
+        fieldnotes export -o codebook.qdc\n  \
+        fieldnotes export --session 01JD4 --format csv --redact > session.csv"
+    )]
     Export {
         /// Write to this file (written whole or not at all) [default: standard output]
         #[arg(long, short)]
         output: Option<PathBuf>,
-        /// jsonl or csv [default: from the output's extension, else jsonl]
+        /// jsonl, csv, markdown, qdpx or qdc [default: from the output's extension, else jsonl]
         #[arg(long)]
         format: Option<FormatArg>,
+        /// Only this session's notes (its id or first characters)
+        #[arg(long, value_name = "ID", conflicts_with = "study")]
+        session: Option<String>,
+        /// Only this study's notes
+        #[arg(long, value_name = "NAME")]
+        study: Option<String>,
+        /// Pseudonyms for participants, mask contact details, leave out notes without consent
+        #[arg(long)]
+        redact: bool,
+    },
+    /// Bring in another researcher's notes: same id = same note, nothing duplicated or lost
+    #[command(
+        after_help = "OTHER is another archive (its folder, or its fieldnotes.db), read without\n\
+        ever being written to, or a .jsonl export of one.\n\n\
+        The same note edited on both sides keeps every version as its history, the newest as\n\
+        its text. A note in the trash on one side and edited on the other follows the newest\n\
+        event: an edit after the delete brings it back. Sessions, participants and tags are\n\
+        matched by id and name. Merging twice adds nothing; A into B and B into A agree.\n\n\
+        Examples:\n  fieldnotes merge ~/Shared/fieldnotes/sam.jsonl\n  \
+        fieldnotes merge /media/usb/sam-archive\n  \
+        fieldnotes export -o ~/Shared/fieldnotes/$USER.jsonl   # what the others merge"
+    )]
+    Merge {
+        /// Another archive folder, its fieldnotes.db, or a .jsonl export (`-` reads stdin)
+        #[arg(value_name = "OTHER")]
+        other: PathBuf,
     },
     /// Rebuild the search index from the database
     Reindex,
@@ -170,6 +229,48 @@ enum Command {
         #[arg(long)]
         seed_only: bool,
     },
+}
+
+#[derive(Args, Default)]
+struct ImportArgs {
+    /// The session notes go to when the file names none: an id, or a title (created in
+    /// --study if new) [default: "Imported from FILE"]
+    #[arg(long, value_name = "ID_OR_TITLE")]
+    session: Option<String>,
+    /// direct (the customer told us), indirect (said elsewhere: reviews, social media) or
+    /// inferred (deduced from behaviour) [default for transcripts: direct]
+    #[arg(long, value_name = "TYPE")]
+    feedback: Option<Feedback>,
+    /// Transcripts: the researcher's name as the transcript writes it
+    #[arg(long, value_name = "NAME")]
+    researcher: Option<String>,
+    /// Transcripts and Markdown: when a new session started [default: the file's time]
+    #[arg(long, value_name = "DATE")]
+    started_at: Option<String>,
+    /// CSV: the column holding the note's text
+    #[arg(long, value_name = "COL")]
+    text: Option<String>,
+    /// CSV: the column holding persona tags
+    #[arg(long, value_name = "COL")]
+    persona: Option<String>,
+    /// CSV: the column holding touchpoint tags
+    #[arg(long, value_name = "COL")]
+    touchpoint: Option<String>,
+    /// CSV: the column holding emotion tags
+    #[arg(long, value_name = "COL")]
+    emotion: Option<String>,
+    /// CSV: the column holding job tags
+    #[arg(long, value_name = "COL")]
+    job: Option<String>,
+    /// CSV: the column holding code tags
+    #[arg(long, value_name = "COL")]
+    code: Option<String>,
+    /// CSV: the column holding when each note was written
+    #[arg(long, value_name = "COL")]
+    created_at: Option<String>,
+    /// CSV: the column naming who said it (a participant)
+    #[arg(long, value_name = "COL")]
+    participant: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -248,6 +349,12 @@ struct FilterArgs {
 enum FormatArg {
     Jsonl,
     Csv,
+    Vtt,
+    Srt,
+    #[value(alias = "md")]
+    Markdown,
+    Qdpx,
+    Qdc,
 }
 
 impl From<FormatArg> for Format {
@@ -255,6 +362,11 @@ impl From<FormatArg> for Format {
         match f {
             FormatArg::Jsonl => Format::Jsonl,
             FormatArg::Csv => Format::Csv,
+            FormatArg::Vtt => Format::Vtt,
+            FormatArg::Srt => Format::Srt,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Qdpx => Format::Qdpx,
+            FormatArg::Qdc => Format::Qdc,
         }
     }
 }
@@ -344,8 +456,59 @@ pub fn run() -> Result<()> {
             study,
             session_kind,
             kind,
-        } => import(&mut archive, &file, format, study, session_kind, kind, &out),
-        Command::Export { output, format } => export(&archive, output, format, &out),
+            more,
+        } => import(
+            &mut archive,
+            &file,
+            format,
+            (study, session_kind, kind),
+            more,
+            &out,
+        ),
+        Command::Export {
+            output,
+            format,
+            session,
+            study,
+            redact,
+        } => {
+            let scope = match (session, study) {
+                (Some(s), _) => Scope::Session(archive.store().resolve_session(&s)?),
+                (None, Some(study)) => Scope::Study(study),
+                (None, None) => Scope::All,
+            };
+            export(
+                &archive,
+                output,
+                format,
+                ExportOptions { scope, redact },
+                &out,
+            )
+        }
+        Command::Merge { other } => {
+            let same = other.canonicalize().ok() == dir.canonicalize().ok()
+                || other.canonicalize().ok() == dir.join("fieldnotes.db").canonicalize().ok();
+            if same {
+                bail!(
+                    "{} is this archive: merge another researcher's",
+                    other.display()
+                );
+            }
+            let incoming = io::read_for_merge(&other)?;
+            let counts = archive.merge(&incoming)?;
+            out.done(
+                &counts,
+                &format!(
+                    "merged {} notes from {}: {} new, {} updated, {} already the same ({} new sessions)",
+                    incoming.len(),
+                    other.display(),
+                    counts.added,
+                    counts.updated,
+                    counts.unchanged,
+                    counts.sessions_added
+                ),
+            )
+        }
         Command::Reindex => {
             let n = archive.reindex(progress("indexing"))?;
             out.done(
@@ -496,38 +659,106 @@ fn import(
     archive: &mut Archive,
     file: &Path,
     format: Option<FormatArg>,
-    study: String,
-    session_kind: SessionKind,
-    kind: NoteKind,
+    (study, session_kind, kind): (String, SessionKind, NoteKind),
+    more: ImportArgs,
     out: &Out,
 ) -> Result<()> {
     let format = match format {
         Some(f) => f.into(),
         None => Format::from_path(file).with_context(|| {
             format!(
-                "cannot tell the format of {} from its name: pass --format jsonl or --format csv",
+                "cannot tell the format of {} from its name: pass --format jsonl, csv, vtt, srt or markdown",
                 file.display()
             )
         })?,
     };
+    if matches!(format, Format::Qdpx | Format::Qdc) {
+        bail!(
+            "cannot import {}: fieldnotes exports {} but does not read it",
+            file.display(),
+            format.name()
+        );
+    }
     let name = file.display().to_string();
-    let input = io::open_input(file)?;
+    let mut input = io::open_input(file)?;
     let file_title = file
         .file_name()
         .map(|n| format!("Imported from {}", n.to_string_lossy()))
         .unwrap_or_else(|| "Imported".into());
+    let started_at = match &more.started_at {
+        Some(s) => Some(time::parse_user(s).map_err(|e| anyhow::anyhow!("--started-at: {e}"))?),
+        None => std::fs::metadata(file)
+            .and_then(|m| m.modified())
+            .ok()
+            .map(chrono::DateTime::<chrono::Utc>::from)
+            .and_then(|t| chrono::DateTime::from_timestamp_millis(t.timestamp_millis())),
+    };
+    let target = || {
+        let mut new = NewSession::new(study.clone(), session_kind);
+        new.started_at = started_at;
+        new.researcher = more.researcher.clone();
+        SessionTarget {
+            label: more.session.clone().unwrap_or_else(|| file_title.clone()),
+            new,
+        }
+    };
+    let columns: Vec<(String, String)> = [
+        ("text", &more.text),
+        ("persona", &more.persona),
+        ("touchpoint", &more.touchpoint),
+        ("emotion", &more.emotion),
+        ("job", &more.job),
+        ("code", &more.code),
+        ("created_at", &more.created_at),
+        ("participant", &more.participant),
+    ]
+    .into_iter()
+    .filter_map(|(field, col)| col.clone().map(|c| (field.to_owned(), c)))
+    .collect();
+    if !columns.is_empty() && format != Format::Csv {
+        bail!(
+            "column options (--text, --persona, …) are for CSV files; {name} is {}",
+            format.name()
+        );
+    }
+    let text = match format {
+        Format::Vtt | Format::Srt | Format::Markdown => Some(io::read_text(&name, &mut input)?),
+        _ => None,
+    };
     let counts = archive.import(
         |sink| match format {
             Format::Jsonl => io::jsonl::import(&name, input, sink),
+            Format::Qdpx | Format::Qdc => unreachable!("refused above"),
             Format::Csv => io::csv::import(
                 &name,
                 input,
                 &CsvDefaults {
-                    study,
+                    study: study.clone(),
                     session_kind,
-                    session_title: file_title,
+                    session_title: file_title.clone(),
                     kind,
+                    session: more.session.clone(),
+                    feedback: more.feedback,
+                    columns,
                 },
+                sink,
+            ),
+            Format::Vtt | Format::Srt => io::transcript::import(
+                &name,
+                text.as_deref().unwrap_or_default(),
+                &TranscriptOptions {
+                    target: target(),
+                    researcher: more.researcher.clone(),
+                    feedback: more.feedback,
+                },
+                sink,
+            ),
+            Format::Markdown => io::markdown::import(
+                &name,
+                text.as_deref().unwrap_or_default(),
+                target(),
+                kind,
+                more.feedback,
                 sink,
             ),
         },
@@ -546,6 +777,7 @@ fn export(
     archive: &Archive,
     output: Option<PathBuf>,
     format: Option<FormatArg>,
+    options: ExportOptions,
     out: &Out,
 ) -> Result<()> {
     let format: Format = match (format, &output) {
@@ -553,26 +785,57 @@ fn export(
         (None, Some(path)) => Format::from_path(path).unwrap_or(Format::Jsonl),
         (None, None) => Format::Jsonl,
     };
-    let write = |w: &mut dyn std::io::Write| match format {
-        Format::Jsonl => io::jsonl::export(archive.store(), w),
-        Format::Csv => io::csv::export(archive.store(), w),
+    let view = ExportView::new(archive.store(), options)?;
+    let write = |w: &mut dyn std::io::Write| -> fieldnotes::Result<ExportSummary> {
+        match format {
+            Format::Jsonl => io::jsonl::export(&view, w),
+            Format::Csv => io::csv::export(&view, w),
+            Format::Qdpx => io::refi::export_project(&view, w),
+            Format::Qdc => io::refi::export_codebook(&view, w).map(|_| ExportSummary::default()),
+            Format::Markdown => io::report::export(&view, w),
+            Format::Vtt | Format::Srt => Err(fieldnotes::Error::Invalid(format!(
+                "fieldnotes reads {} transcripts but does not write them: export jsonl, csv, markdown, qdpx or qdc",
+                format.name()
+            ))),
+        }
     };
-    match output {
+    let summary = match &output {
         Some(path) => {
-            let mut count = 0;
-            io::write_atomically(&path, |w| {
-                count = write(w)?;
+            let mut summary = ExportSummary::default();
+            io::write_atomically(path, |w| {
+                summary = write(w)?;
                 Ok(())
             })?;
-            out.status(&format!("exported {count} notes to {}", path.display()));
-            Ok(())
+            summary
         }
         None => {
+            if format == Format::Qdpx && std::io::stdout().is_terminal() {
+                bail!("a REFI-QDA project is a zip file: give it a name with -o project.qdpx");
+            }
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
-            write(&mut lock)?;
-            Ok(())
+            write(&mut lock)?
         }
+    };
+    let mut message = match (format, &output) {
+        (Format::Qdc, Some(path)) => format!("exported the codebook to {}", path.display()),
+        (_, Some(path)) => format!("exported {} notes to {}", summary.notes, path.display()),
+        (_, None) => format!("exported {} notes", summary.notes),
+    };
+    if summary.withheld > 0 {
+        let _ = std::fmt::Write::write_fmt(
+            &mut message,
+            format_args!(
+                "; left out {} notes of participants without recorded consent",
+                summary.withheld
+            ),
+        );
+    }
+    if output.is_some() && out.json {
+        out.done(&summary, &message)
+    } else {
+        out.status(&message);
+        Ok(())
     }
 }
 

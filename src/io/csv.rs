@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use crate::error::{Error, Result};
-use crate::model::{Facet, NoteKind, SessionKind, Tag, tags_of};
-use crate::store::{ImportSink, NewSession, NoteRecord, Store};
+use crate::model::{Facet, Feedback, NoteKind, SessionKind, Tag, tags_of};
+use crate::store::{ImportSink, NewSession, NoteRecord};
 use crate::time;
 
+use super::export::{ExportSummary, ExportView};
 use super::stable_id::stable_ulid;
 
 /// Where rows without a session of their own go.
@@ -19,6 +20,14 @@ pub struct CsvDefaults {
     /// The title of the session for rows with no `session` cell (usually the file's name).
     pub session_title: String,
     pub kind: NoteKind,
+    /// The session for rows with no `session` cell (an id or a title), instead of
+    /// `session_title`.
+    pub session: Option<String>,
+    /// The feedback type of rows with no `feedback` cell.
+    pub feedback: Option<Feedback>,
+    /// Which header holds which field (`("text", "Comment")`); unnamed fields are read from
+    /// the column of their own name.
+    pub columns: Vec<(String, String)>,
 }
 
 const KNOWN: &[&str] = &[
@@ -32,6 +41,8 @@ const KNOWN: &[&str] = &[
     "code",
     "session",
     "created_at",
+    "participant",
+    "feedback",
 ];
 
 /// Reads CSV rows into the import's transaction; the first bad row stops it, naming its line.
@@ -56,7 +67,28 @@ pub fn import(
         .iter()
         .map(|h| h.trim_start_matches('\u{feff}').to_lowercase())
         .collect();
-    let column = |wanted: &str| headers.iter().position(|h| h == wanted);
+    let mapped = |field: &str| {
+        defaults
+            .columns
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, h)| h.trim().to_lowercase())
+    };
+    for (field, header) in &defaults.columns {
+        if !headers.contains(&header.trim().to_lowercase()) {
+            return Err(fail(
+                1,
+                format!(
+                    "there is no column `{header}` (given for {field}; the columns are: {})",
+                    headers.join(", ")
+                ),
+            ));
+        }
+    }
+    let column = |wanted: &str| {
+        let header = mapped(wanted).unwrap_or_else(|| wanted.to_owned());
+        headers.iter().position(|h| *h == header)
+    };
     let Some(text_col) = column("text") else {
         return Err(fail(
             1,
@@ -77,6 +109,7 @@ pub fn import(
         column("session"),
         column("created_at"),
     );
+    let (participant_col, feedback_col) = (column("participant"), column("feedback"));
     let mut sessions: HashMap<String, String> = HashMap::new();
     let mut seen: HashMap<(String, String, String), u32> = HashMap::new();
     for row in reader.records() {
@@ -112,8 +145,22 @@ pub fn import(
         }
         tags.sort();
         tags.dedup();
+        let feedback = match cell(feedback_col) {
+            "" => defaults.feedback,
+            f => Some(
+                f.parse()
+                    .map_err(|e: String| fail(line, format!("column `feedback`: {e}")))?,
+            ),
+        };
+        let participant = match cell(participant_col) {
+            "" => None,
+            p => Some(p.to_owned()),
+        };
         let session_label = match cell(session_col) {
-            "" => defaults.session_title.clone(),
+            "" => defaults
+                .session
+                .clone()
+                .unwrap_or_else(|| defaults.session_title.clone()),
             s => s.to_owned(),
         };
         let session = match sessions.get(&session_label) {
@@ -151,11 +198,12 @@ pub fn import(
             kind,
             body: body.to_owned(),
             tags,
-            participant: None,
+            participant,
             created_at: at,
             updated_at: at,
             offset_ms: None,
             source: Some(name.to_owned()),
+            feedback,
             deleted_at: None,
             revisions: Vec::new(),
         })
@@ -206,22 +254,16 @@ const EXPORT_HEADER: &[&str] = &[
     "job",
     "code",
     "created_at",
+    "participant",
+    "feedback",
 ];
 
-/// Writes the live notes as CSV with the columns `import` reads; returns how many.
-pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
+/// Writes the view's live notes as CSV with the columns `import` reads.
+pub fn export(view: &ExportView<'_>, out: &mut dyn Write) -> Result<ExportSummary> {
     let mut writer = csv::Writer::from_writer(out);
     let io_err = |e: csv::Error| Error::io("cannot write the export", e.into());
     writer.write_record(EXPORT_HEADER).map_err(io_err)?;
-    let mut studies: HashMap<String, String> = HashMap::new();
-    let mut count = 0;
-    store.for_each_note_record(|rec| {
-        if rec.deleted_at.is_some() {
-            return Ok(());
-        }
-        if !studies.contains_key(&rec.session) {
-            studies.insert(rec.session.clone(), store.session(&rec.session)?.study);
-        }
+    let summary = view.for_each_note(false, |session, rec| {
         let facet_cell = |f: Facet| {
             rec.tags
                 .iter()
@@ -233,7 +275,7 @@ pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
         let row = [
             rec.id.clone(),
             rec.session.clone(),
-            studies[&rec.session].clone(),
+            session.study.clone(),
             rec.kind.to_string(),
             rec.body.clone(),
             facet_cell(Facet::Persona),
@@ -242,13 +284,13 @@ pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
             facet_cell(Facet::Job),
             facet_cell(Facet::Code),
             time::to_db(&rec.created_at),
+            rec.participant.clone().unwrap_or_default(),
+            rec.feedback.map(|f| f.to_string()).unwrap_or_default(),
         ];
-        writer.write_record(&row).map_err(io_err)?;
-        count += 1;
-        Ok(())
+        writer.write_record(&row).map_err(io_err)
     })?;
     writer
         .flush()
         .map_err(|e| Error::io("cannot write the export", e))?;
-    Ok(count)
+    Ok(summary)
 }

@@ -64,6 +64,11 @@ pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
     Ok(count)
 }
 
+/// Whether a JSONL line carries curation (a kept theme or an insight) rather than a note.
+pub fn is_curation_line(text: &str) -> bool {
+    text.starts_with("{\"theme\"") || text.starts_with("{\"insight\"")
+}
+
 /// Reads one JSONL line if it is a curation line: `None` when it is not one (a note).
 pub fn import_line(text: &str, sink: &mut ImportSink<'_>) -> Option<Result<(), String>> {
     if text.starts_with("{\"theme\"") {

@@ -2,15 +2,19 @@
 //! curation (kept and dismissed themes, insights; see `curation`). Lossless: export, import
 //! into an empty archive, export again, and the two files are the same.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{Facet, NoteKind, Participant, Revision, SessionKind, Tag, group_tags};
-use crate::store::{ImportSink, NewSession, NoteRecord, Store};
+use crate::model::{
+    Facet, Feedback, NoteKind, Participant, Revision, SessionKind, Tag, group_tags,
+};
+use crate::store::{ImportSink, NewSession, NoteRecord};
+
+use super::export::{ExportSummary, ExportView};
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +33,9 @@ pub struct NoteLine {
     pub participant: Option<String>,
     #[serde(default)]
     pub source: Option<String>,
+    /// direct, indirect or inferred; absent when not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<Feedback>,
     #[serde(default)]
     pub deleted_at: Option<DateTime<Utc>>,
     pub session: SessionLine,
@@ -79,37 +86,12 @@ fn tags_from_map(map: &BTreeMap<Facet, Vec<String>>) -> std::result::Result<Vec<
     Ok(tags)
 }
 
-/// Writes every note (trash included) as one JSON object per line; returns how many.
-pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
-    let mut sessions: HashMap<String, SessionLine> = HashMap::new();
-    let mut count = 0;
-    store.for_each_note_record(|rec| {
-        if !sessions.contains_key(&rec.session) {
-            let s = store.session(&rec.session)?;
-            let participants = s
-                .participants
-                .iter()
-                .filter_map(|p| store.participant(p).transpose())
-                .collect::<Result<Vec<_>>>()?;
-            sessions.insert(
-                rec.session.clone(),
-                SessionLine {
-                    id: s.id,
-                    study: s.study,
-                    kind: s.kind,
-                    title: s.title,
-                    started_at: s.started_at,
-                    ended_at: s.ended_at,
-                    researcher: s.researcher,
-                    location: s.location,
-                    channel: s.channel,
-                    participants,
-                },
-            );
-        }
+/// Writes every note in the view (trash included) as one JSON object per line.
+pub fn export(view: &ExportView<'_>, out: &mut dyn Write) -> Result<ExportSummary> {
+    view.for_each_note(true, |session, rec| {
         let line = NoteLine {
             tags: group_tags(&rec.tags),
-            session: sessions[&rec.session].clone(),
+            session: session.clone(),
             revisions: rec
                 .revisions
                 .into_iter()
@@ -128,22 +110,62 @@ pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
             offset_ms: rec.offset_ms,
             participant: rec.participant,
             source: rec.source,
+            feedback: rec.feedback,
             deleted_at: rec.deleted_at,
         };
         serde_json::to_writer(&mut *out, &line)
             .map_err(|e| Error::io("cannot write the export", e.into()))?;
         out.write_all(b"\n")
-            .map_err(|e| Error::io("cannot write the export", e))?;
-        count += 1;
-        Ok(())
-    })?;
-    // Kept and dismissed themes and insights follow the notes they cite.
-    super::curation::export(store, out)?;
-    Ok(count)
+            .map_err(|e| Error::io("cannot write the export", e))
+    })
+    .and_then(|summary| {
+        // Kept and dismissed themes and insights follow the notes they cite; a part of the
+        // archive (one session or study) goes without them.
+        if matches!(view.scope(), super::export::Scope::All) {
+            super::curation::export(view.store(), out)?;
+        }
+        Ok(summary)
+    })
 }
 
-/// Reads JSONL notes into the import's transaction; the first bad line stops it, naming the line.
+/// Reads JSONL notes (and curation) into the import's transaction; the first bad line stops
+/// it, naming the line.
 pub fn import(name: &str, input: impl BufRead, sink: &mut ImportSink<'_>) -> Result<()> {
+    for_each_line(name, input, |at, text| {
+        if let Some(curation) = super::curation::import_line(text, sink) {
+            return curation.map_err(at);
+        }
+        let (session, record) = parse_note(text).map_err(at)?;
+        let located = |e: Error| match e {
+            Error::Sqlite(e) => at(e.to_string()),
+            Error::Invalid(reason) => at(reason),
+            other => other,
+        };
+        sink.session(&session).map_err(located)?;
+        sink.note(&record).map_err(located)?;
+        Ok(())
+    })
+}
+
+/// Every note of a JSONL file with its session, as a merge takes them (curation lines are
+/// left to an import).
+pub fn read_records(name: &str, input: impl BufRead) -> Result<Vec<(NewSession, NoteRecord)>> {
+    let mut records = Vec::new();
+    for_each_line(name, input, |at, text| {
+        if !super::curation::is_curation_line(text) {
+            records.push(parse_note(text).map_err(at)?);
+        }
+        Ok(())
+    })?;
+    Ok(records)
+}
+
+/// Calls `f` with each non-empty line and a way to name that line in an error.
+fn for_each_line(
+    name: &str,
+    input: impl BufRead,
+    mut f: impl FnMut(&dyn Fn(String) -> Error, &str) -> Result<()>,
+) -> Result<()> {
     for (i, line) in input.split(b'\n').enumerate() {
         let at = |reason: String| Error::Import {
             file: name.to_owned(),
@@ -154,25 +176,17 @@ pub fn import(name: &str, input: impl BufRead, sink: &mut ImportSink<'_>) -> Res
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| at("the text is not UTF-8".into()))?
             .trim();
-        if text.is_empty() {
-            continue;
+        if !text.is_empty() {
+            f(&at, text)?;
         }
-        if let Some(curation) = super::curation::import_line(text, sink) {
-            curation.map_err(at)?;
-            continue;
-        }
-        let line: NoteLine = serde_json::from_str(text).map_err(|e| at(e.to_string()))?;
-        let session = new_session(&line.session);
-        let record = to_record(line).map_err(at)?;
-        let located = |e: Error| match e {
-            Error::Sqlite(e) => at(e.to_string()),
-            Error::Invalid(reason) => at(reason),
-            other => other,
-        };
-        sink.session(&session).map_err(located)?;
-        sink.note(&record).map_err(located)?;
     }
     Ok(())
+}
+
+fn parse_note(text: &str) -> std::result::Result<(NewSession, NoteRecord), String> {
+    let line: NoteLine = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let session = new_session(&line.session);
+    Ok((session, to_record(line)?))
 }
 
 fn to_record(line: NoteLine) -> std::result::Result<NoteRecord, String> {
@@ -212,6 +226,7 @@ fn to_record(line: NoteLine) -> std::result::Result<NoteRecord, String> {
         updated_at: line.updated_at.unwrap_or(line.created_at),
         offset_ms: line.offset_ms,
         source: line.source,
+        feedback: line.feedback,
         deleted_at: line.deleted_at,
         revisions,
     })

@@ -1,11 +1,19 @@
-//! Moving notes in and out of an archive: JSONL (lossless) and CSV.
+//! Moving notes in and out of an archive: JSONL (lossless), CSV, REFI-QDA (for QDA suites),
+//! with redaction on export.
 
 pub mod csv;
 pub mod curation;
+pub mod export;
 pub mod jsonl;
+pub mod markdown;
+pub mod redact;
+pub mod refi;
+pub mod report;
 mod stable_id;
+pub mod transcript;
 
-pub use stable_id::stable_ulid;
+pub use export::{ExportOptions, ExportSummary, ExportView, Scope};
+pub use stable_id::{stable_guid, stable_ulid};
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -18,15 +26,43 @@ use crate::error::{Error, Result};
 pub enum Format {
     Jsonl,
     Csv,
+    /// WebVTT transcripts, import only.
+    Vtt,
+    /// SRT subtitles/transcripts, import only.
+    Srt,
+    /// Markdown: notes to import, a report to export.
+    Markdown,
+    /// A REFI-QDA project (`.qdpx`), export only.
+    Qdpx,
+    /// A REFI-QDA codebook (`.qdc`), export only.
+    Qdc,
 }
 
 impl Format {
-    /// Guesses from a file name: `.csv` is CSV, `.jsonl`, `.ndjson` and `.json` are JSONL.
+    /// Guesses from a file name: `.csv` is CSV, `.jsonl`, `.ndjson` and `.json` are JSONL,
+    /// `.vtt` and `.srt` transcripts, `.md` Markdown, `.qdpx` and `.qdc` REFI-QDA.
     pub fn from_path(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "csv" => Some(Format::Csv),
             "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+            "vtt" => Some(Format::Vtt),
+            "srt" => Some(Format::Srt),
+            "md" | "markdown" => Some(Format::Markdown),
+            "qdpx" => Some(Format::Qdpx),
+            "qdc" => Some(Format::Qdc),
             _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jsonl => "JSONL",
+            Format::Csv => "CSV",
+            Format::Vtt => "WebVTT",
+            Format::Srt => "SRT",
+            Format::Markdown => "Markdown",
+            Format::Qdpx => "a REFI-QDA project",
+            Format::Qdc => "a REFI-QDA codebook",
         }
     }
 }
@@ -75,7 +111,7 @@ pub fn write_atomically(
 }
 
 /// Reads everything from a reader into a string, naming the input if it is not UTF-8.
-pub(crate) fn read_text(name: &str, mut input: impl Read) -> Result<String> {
+pub fn read_text(name: &str, mut input: impl Read) -> Result<String> {
     let mut bytes = Vec::new();
     input
         .read_to_end(&mut bytes)
@@ -89,4 +125,73 @@ pub(crate) fn read_text(name: &str, mut input: impl Read) -> Result<String> {
             reason: "the text is not UTF-8: save the file as UTF-8 and import it again".into(),
         }
     })
+}
+
+/// Another researcher's notes, to merge: a `.jsonl` export, or an archive (its folder or its
+/// `fieldnotes.db`), which is read from a private copy and never written to.
+pub fn read_for_merge(
+    path: &Path,
+) -> Result<Vec<(crate::store::NewSession, crate::store::NoteRecord)>> {
+    let name = path.display().to_string();
+    let db = if path.is_dir() {
+        path.join(crate::archive::DB_FILE)
+    } else {
+        path.to_path_buf()
+    };
+    let is_jsonl = !path.is_dir() && Format::from_path(path) == Some(Format::Jsonl);
+    if is_jsonl || path.as_os_str() == "-" {
+        return jsonl::read_records(&name, open_input(path)?);
+    }
+    if !db.is_file() {
+        return Err(Error::NotFound(format!(
+            "{name} is neither an archive (a folder with {}) nor a .jsonl export",
+            crate::archive::DB_FILE
+        )));
+    }
+    let (store, _copy) = crate::store::Store::snapshot_of(&db).map_err(|e| match e {
+        Error::Sqlite(e) => Error::Invalid(format!("cannot read the archive {name}: {e}")),
+        other => other,
+    })?;
+    let view = ExportView::new(&store, ExportOptions::default())?;
+    let mut bytes = Vec::new();
+    jsonl::export(&view, &mut bytes)?;
+    jsonl::read_records(&name, bytes.as_slice())
+}
+
+/// The session an import of one file (a transcript, a Markdown page) writes to.
+#[derive(Debug, Clone)]
+pub struct SessionTarget {
+    /// An existing session's id, or a title: the session of that title in `new.study` is
+    /// used when there is one, else `new` is created with this title.
+    pub label: String,
+    pub new: crate::store::NewSession,
+}
+
+/// Finds or creates the target session; returns its id and when it started.
+pub(crate) fn open_session(
+    sink: &mut crate::store::ImportSink<'_>,
+    target: &SessionTarget,
+) -> Result<(String, chrono::DateTime<chrono::Utc>)> {
+    let existing = match sink.session_with_id(&target.label)? {
+        Some(id) => Some(id),
+        None => sink.session_titled(&target.new.study, &target.label)?,
+    };
+    let id = match existing {
+        Some(id) => {
+            for p in &target.new.participants {
+                sink.session_participant(&id, p)?;
+            }
+            id
+        }
+        None => {
+            let mut new = target.new.clone();
+            new.title = Some(target.label.clone());
+            new.started_at = Some(new.started_at.unwrap_or_else(crate::time::now));
+            sink.session(&new)?
+        }
+    };
+    let start = sink
+        .session_start(&id)?
+        .ok_or_else(|| Error::NotFound(format!("no session with id {id}")))?;
+    Ok((id, start))
 }

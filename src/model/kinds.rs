@@ -62,6 +62,17 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// Where a note's evidence comes from: the customer told us (`direct`: interview, survey),
+    /// said it elsewhere (`indirect`: reviews, social media, complaints), or we deduced it
+    /// from what they did (`inferred`).
+    Feedback, "feedback type" {
+        Direct = "direct",
+        Indirect = "indirect",
+        Inferred = "inferred",
+    }
+);
+
 impl NoteKind {
     /// The next kind in the cycle the app's one-key switch walks through.
     pub fn next(self) -> NoteKind {

@@ -3,7 +3,7 @@
 mod kinds;
 mod tags;
 
-pub use kinds::{NoteKind, SessionKind};
+pub use kinds::{Feedback, NoteKind, SessionKind};
 pub use tags::{Facet, Tag, TagSpan, normalize_name, parse_inline, tags_of};
 
 use std::collections::BTreeMap;

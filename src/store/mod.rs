@@ -2,6 +2,7 @@
 
 mod analysis;
 mod drafts;
+mod merge;
 mod notes;
 mod sessions;
 mod tags;
@@ -9,6 +10,7 @@ mod visits;
 
 pub use analysis::{CuratedTheme, Insight};
 pub use drafts::Draft;
+pub use merge::{MergeCounts, merge_note};
 pub use notes::{ImportCounts, ImportSink, IndexRecord, NewNote, NoteRecord};
 pub use sessions::NewSession;
 pub use tags::{JOURNEY_STAGES, TagCount, TagInfo};
@@ -33,6 +35,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../schema/0003_mystery_shop.sql"),
     ),
     ("0004_themes", include_str!("../../schema/0004_themes.sql")),
+    (
+        "0005_note_feedback",
+        include_str!("../../schema/0005_note_feedback.sql"),
+    ),
 ];
 
 /// One connection to an archive's `fieldnotes.db`.
@@ -185,6 +191,52 @@ impl Store {
 
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// A private copy of the database at `path`, read without ever writing to it (another
+    /// researcher's archive, to merge), opened and migrated like any archive. The copy is
+    /// removed when the returned guard is dropped.
+    pub fn snapshot_of(path: &Path) -> Result<(Store, SnapshotFile)> {
+        let source = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        source.busy_timeout(Duration::from_secs(30))?;
+        let version: i64 = source.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(Error::SchemaTooNew {
+                path: path.to_path_buf(),
+                found: version,
+                known,
+            });
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let copy = SnapshotFile(std::env::temp_dir().join(format!(
+            "fieldnotes-snapshot-{}-{nanos}.db",
+            std::process::id()
+        )));
+        // Created empty and private first: VACUUM INTO fills an empty file.
+        create_private_file(&copy.0)?;
+        source.execute("VACUUM INTO ?1", [copy.0.to_string_lossy()])?;
+        drop(source);
+        let store = Store::open(&copy.0)?;
+        Ok((store, copy))
+    }
+}
+
+/// A temporary database file, deleted (with its WAL files) when dropped.
+pub struct SnapshotFile(PathBuf);
+
+impl Drop for SnapshotFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = self.0.clone().into_os_string();
+            name.push(suffix);
+            let _ = std::fs::remove_file(name);
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use super::sessions::{NewSession, insert_session, participant_id, resolve_id};
 use super::tags::tag_id;
 use super::{Store, next_change};
 use crate::error::{Error, Result};
-use crate::model::{Note, NoteKind, Participant, Revision, Tag, tags_of};
+use crate::model::{Feedback, Note, NoteKind, Participant, Revision, Tag, tags_of};
 use crate::time;
 
 /// A note as typed: its tags come from the text plus any given beside it.
@@ -38,6 +38,8 @@ pub struct NoteRecord {
     pub updated_at: DateTime<Utc>,
     pub offset_ms: Option<i64>,
     pub source: Option<String>,
+    /// Direct, indirect or inferred feedback, when the import knew.
+    pub feedback: Option<Feedback>,
     pub deleted_at: Option<DateTime<Utc>>,
     /// Earlier versions, oldest first.
     pub revisions: Vec<Revision>,
@@ -64,6 +66,10 @@ pub struct ImportCounts {
     pub added: u64,
     pub already_present: u64,
 }
+
+const RECORD_SELECT: &str = "SELECT n.id, n.session_id, n.kind, n.body, p.pseudonym, n.created_at, \
+       n.updated_at, n.offset_ms, n.source, n.deleted_at, n.feedback \
+     FROM notes n LEFT JOIN participants p ON p.id = n.participant_id";
 
 const NOTE_COLUMNS: &str =
     "n.id, n.session_id, n.kind, n.body, n.created_at, n.updated_at, n.offset_ms, n.deleted_at";
@@ -105,7 +111,7 @@ fn parse_tag_text(facet: &str, name: String) -> Result<Tag> {
 }
 
 /// Tags written as `@a #b`, the way revisions keep them.
-fn tags_to_text(tags: &[Tag]) -> String {
+pub(super) fn tags_to_text(tags: &[Tag]) -> String {
     tags.iter()
         .map(Tag::to_string)
         .collect::<Vec<_>>()
@@ -152,6 +158,7 @@ impl Store {
             updated_at: now,
             offset_ms,
             source: None,
+            feedback: None,
             deleted_at: None,
             revisions: Vec::new(),
         };
@@ -338,35 +345,50 @@ impl Store {
 
     /// Everything about every note (trash included), in creation order, for exports.
     pub fn for_each_note_record(&self, mut f: impl FnMut(NoteRecord) -> Result<()>) -> Result<()> {
-        let mut stmt = self.conn().prepare(
-            "SELECT n.id, n.session_id, n.kind, n.body, p.pseudonym, n.created_at, n.updated_at, \
-               n.offset_ms, n.source, n.deleted_at \
-             FROM notes n LEFT JOIN participants p ON p.id = n.participant_id \
-             ORDER BY n.created_at, n.id",
-        )?;
+        let sql = format!("{RECORD_SELECT} ORDER BY n.created_at, n.id");
+        let mut stmt = self.conn().prepare(&sql)?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let id: String = r.get(0)?;
-            let kind: String = r.get(2)?;
-            let deleted: Option<String> = r.get(9)?;
-            let mut revisions = self.history(&id)?;
-            revisions.pop();
-            f(NoteRecord {
-                tags: self.note_tags(&id)?,
-                id,
-                session: r.get(1)?,
-                kind: kind.parse().map_err(Error::Invalid)?,
-                body: r.get(3)?,
-                participant: r.get(4)?,
-                created_at: time::from_db(&r.get::<_, String>(5)?)?,
-                updated_at: time::from_db(&r.get::<_, String>(6)?)?,
-                offset_ms: r.get(7)?,
-                source: r.get(8)?,
-                deleted_at: deleted.as_deref().map(time::from_db).transpose()?,
-                revisions,
-            })?;
+            f(self.record_from_row(r)?)?;
         }
         Ok(())
+    }
+
+    /// Everything about one note, trash included; `None` when there is no such note.
+    pub fn note_record(&self, id: &str) -> Result<Option<NoteRecord>> {
+        let sql = format!("{RECORD_SELECT} WHERE n.id = ?1");
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let mut rows = stmt.query([id])?;
+        match rows.next()? {
+            Some(r) => Ok(Some(self.record_from_row(r)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn record_from_row(&self, r: &Row<'_>) -> Result<NoteRecord> {
+        let id: String = r.get(0)?;
+        let kind: String = r.get(2)?;
+        let deleted: Option<String> = r.get(9)?;
+        let feedback: Option<String> = r.get(10)?;
+        let mut revisions = self.history(&id)?;
+        revisions.pop();
+        Ok(NoteRecord {
+            tags: self.note_tags(&id)?,
+            id,
+            session: r.get(1)?,
+            kind: kind.parse().map_err(Error::Invalid)?,
+            body: r.get(3)?,
+            participant: r.get(4)?,
+            created_at: time::from_db(&r.get::<_, String>(5)?)?,
+            updated_at: time::from_db(&r.get::<_, String>(6)?)?,
+            offset_ms: r.get(7)?,
+            source: r.get(8)?,
+            feedback: feedback
+                .map(|f| f.parse().map_err(Error::Invalid))
+                .transpose()?,
+            deleted_at: deleted.as_deref().map(time::from_db).transpose()?,
+            revisions,
+        })
     }
 
     /// Notes changed after `seq`, in change order: what the index must catch up on.
@@ -505,6 +527,27 @@ impl ImportSink<'_> {
         participant_id(self.tx, p).map(|_| ())
     }
 
+    /// Records that a participant (created if new) took part in a session.
+    pub fn session_participant(&mut self, session: &str, p: &Participant) -> Result<()> {
+        let pid = participant_id(self.tx, p)?;
+        self.tx.execute(
+            "INSERT OR IGNORE INTO session_participants (session_id, participant_id) VALUES (?1, ?2)",
+            params![session, pid],
+        )?;
+        Ok(())
+    }
+
+    /// When a session started, if it exists.
+    pub fn session_start(&self, id: &str) -> Result<Option<DateTime<Utc>>> {
+        let started: Option<String> = self
+            .tx
+            .query_row("SELECT started_at FROM sessions WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        started.as_deref().map(time::from_db).transpose()
+    }
+
     /// Adds a note unless one with its id is already in the archive.
     pub fn note(&mut self, record: &NoteRecord) -> Result<bool> {
         let added = insert_note(self.tx, record, &mut self.tag_ids, self.seq + 1)?;
@@ -519,7 +562,7 @@ impl ImportSink<'_> {
 }
 
 /// Inserts a note with its tags and revisions; `false` when its id is already there.
-fn insert_note(
+pub(super) fn insert_note(
     tx: &Connection,
     n: &NoteRecord,
     tag_ids: &mut HashMap<Tag, i64>,
@@ -558,6 +601,11 @@ fn insert_note(
     if added == 0 {
         return Ok(false);
     }
+    // Apart, so a note without it is written the same way on every schema version.
+    if let Some(feedback) = n.feedback {
+        tx.prepare_cached("UPDATE notes SET feedback = ?2 WHERE id = ?1")?
+            .execute(params![n.id, feedback.as_str()])?;
+    }
     let inline = tags_of(&n.body);
     let explicit: Vec<Tag> = n
         .tags
@@ -581,7 +629,7 @@ fn insert_note(
     Ok(true)
 }
 
-fn link_tags(
+pub(super) fn link_tags(
     tx: &Connection,
     note: &str,
     inline: &[Tag],

@@ -170,6 +170,24 @@ impl Store {
         Ok(rows)
     }
 
+    /// Every participant, in the order they were first recorded.
+    pub fn participants(&self) -> Result<Vec<Participant>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT pseudonym, consent, consent_date, contact FROM participants ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Participant {
+                    pseudonym: r.get(0)?,
+                    consent: r.get(1)?,
+                    consent_date: r.get(2)?,
+                    contact: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     pub fn participant(&self, pseudonym: &str) -> Result<Option<Participant>> {
         Ok(self
             .conn()

@@ -1,0 +1,183 @@
+//! What every export sees: the notes in scope (an archive, a study or a session) with their
+//! sessions, redacted when asked. Each format (JSONL, CSV, Markdown, REFI-QDA) only lays out
+//! what this gives it, so scope and redaction work the same everywhere.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::store::{NoteRecord, Store};
+
+use super::jsonl::SessionLine;
+use super::redact::Redactor;
+
+/// Which notes an export takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Scope {
+    #[default]
+    All,
+    /// A session id (already resolved).
+    Session(String),
+    /// A study name.
+    Study(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    pub scope: Scope,
+    /// Pseudonyms for participants, masked details, and no notes without consent.
+    pub redact: bool,
+}
+
+/// How much an export wrote and how much redaction left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ExportSummary {
+    pub notes: u64,
+    /// Notes left out because a participant of theirs has no recorded consent.
+    pub withheld: u64,
+}
+
+/// Reads the archive for an export.
+pub struct ExportView<'a> {
+    store: &'a Store,
+    options: ExportOptions,
+    redactor: Option<Redactor>,
+    study_of_scope: Option<String>,
+}
+
+impl<'a> ExportView<'a> {
+    pub fn new(store: &'a Store, options: ExportOptions) -> Result<ExportView<'a>> {
+        let study_of_scope = match &options.scope {
+            Scope::Study(name) => {
+                if store.study_id(name)?.is_none() {
+                    return Err(Error::NotFound(format!(
+                        "no study named {name:?}: `fieldnotes session list` shows them"
+                    )));
+                }
+                Some(name.clone())
+            }
+            Scope::Session(id) => Some(store.session(id)?.study),
+            Scope::All => None,
+        };
+        let redactor = if options.redact {
+            Some(Redactor::new(store)?)
+        } else {
+            None
+        };
+        Ok(ExportView {
+            store,
+            options,
+            redactor,
+            study_of_scope,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        self.store
+    }
+
+    pub fn redactor(&self) -> Option<&Redactor> {
+        self.redactor.as_ref()
+    }
+
+    /// The study every exported note belongs to, when the scope is one study or session.
+    pub fn study(&self) -> Option<&str> {
+        self.study_of_scope.as_deref()
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.options.scope
+    }
+
+    /// Calls `f` with each note in scope (the trash too when `with_trash`), in creation
+    /// order, and its session; both redacted when asked, notes without consent left out.
+    pub fn for_each_note(
+        &self,
+        with_trash: bool,
+        mut f: impl FnMut(&SessionLine, NoteRecord) -> Result<()>,
+    ) -> Result<ExportSummary> {
+        let mut sessions: HashMap<String, Option<(SessionLine, Vec<String>)>> = HashMap::new();
+        let mut summary = ExportSummary::default();
+        self.store.for_each_note_record(|rec| {
+            if rec.deleted_at.is_some() && !with_trash {
+                return Ok(());
+            }
+            if !sessions.contains_key(&rec.session) {
+                let line = self.session_line(&rec.session)?;
+                sessions.insert(rec.session.clone(), line);
+            }
+            let Some((session, real_participants)) = &sessions[&rec.session] else {
+                return Ok(());
+            };
+            match &self.redactor {
+                None => f(session, rec)?,
+                Some(r) => {
+                    if r.withholds(rec.participant.as_deref(), real_participants) {
+                        summary.withheld += 1;
+                        return Ok(());
+                    }
+                    f(session, redact_note(r, rec))?;
+                }
+            }
+            summary.notes += 1;
+            Ok(())
+        })?;
+        Ok(summary)
+    }
+
+    /// The session as exported (redacted when asked) with its participants' real names, or
+    /// `None` when it is out of scope.
+    fn session_line(&self, id: &str) -> Result<Option<(SessionLine, Vec<String>)>> {
+        if let Scope::Session(wanted) = &self.options.scope
+            && wanted != id
+        {
+            return Ok(None);
+        }
+        let s = self.store.session(id)?;
+        if let Scope::Study(wanted) = &self.options.scope
+            && *wanted != s.study
+        {
+            return Ok(None);
+        }
+        let participants = s
+            .participants
+            .iter()
+            .filter_map(|p| self.store.participant(p).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        let mut line = SessionLine {
+            id: s.id,
+            study: s.study,
+            kind: s.kind,
+            title: s.title,
+            started_at: s.started_at,
+            ended_at: s.ended_at,
+            researcher: s.researcher,
+            location: s.location,
+            channel: s.channel,
+            participants,
+        };
+        let real = s.participants;
+        if let Some(r) = &self.redactor {
+            line.title = line.title.map(|t| r.text(&t));
+            line.location = line.location.map(|t| r.text(&t));
+            for p in &mut line.participants {
+                p.pseudonym = r.participant(&p.pseudonym);
+                p.contact = None;
+            }
+        }
+        Ok(Some((line, real)))
+    }
+}
+
+fn redact_note(r: &Redactor, mut rec: NoteRecord) -> NoteRecord {
+    rec.body = r.text(&rec.body);
+    rec.tags = r.tags(&rec.tags);
+    rec.participant = rec.participant.map(|p| r.participant(&p));
+    rec.source = rec.source.map(|s| r.text(&s));
+    for rev in &mut rec.revisions {
+        rev.body = r.text(&rev.body);
+        rev.tags = r.tags(&rev.tags);
+    }
+    rec
+}

@@ -1,0 +1,346 @@
+//! Team merge: bringing another researcher's notes into this archive.
+//!
+//! The merge is a union that converges: merging twice changes nothing the second time, and
+//! merging A into B gives the same notes as merging B into A.
+//!
+//! - Same id, same note. Every version either side has of it (the current text and each
+//!   revision) is collected; identical versions (same time, kind, text and tags) count once;
+//!   they are ordered by when they were written, the newest is the note's text and the others
+//!   are its revisions. So edits made on both laptops are all kept, the newest winning.
+//! - Trash: the newest event wins. A note is in the trash after the merge when the latest
+//!   `deleted_at` of either side is at or after its newest version; an edit written after the
+//!   delete brings it back. (A restore is not an event with a time: if the other side still
+//!   has the note in the trash from before, restore it again after merging.)
+//! - Sessions, participants and tags are matched by id, pseudonym and name; what is missing is
+//!   added. A participant's consent counts when either side recorded it.
+
+use std::collections::HashMap;
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::notes::{insert_note, link_tags, tags_to_text};
+use super::sessions::{NewSession, insert_session, participant_id};
+use super::{NoteRecord, Store, next_change};
+use crate::error::Result;
+use crate::model::{Participant, Revision, Tag, tags_of};
+use crate::time;
+
+/// What a merge did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MergeCounts {
+    /// Notes this archive did not have.
+    pub added: u64,
+    /// Notes both had, changed by what the other side knew (edits, trash).
+    pub updated: u64,
+    /// Notes both had, already the same.
+    pub unchanged: u64,
+    pub sessions_added: u64,
+}
+
+/// The smaller of two values when both are there, else whichever is: the same answer
+/// whichever side is which.
+fn either<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn version_key(v: &Revision) -> (chrono::DateTime<chrono::Utc>, &str, &str, &[Tag]) {
+    (v.written_at, v.kind.as_str(), &v.body, &v.tags)
+}
+
+/// The note both sides' versions make together (see the module's rules). Pure.
+pub fn merge_note(local: &NoteRecord, other: &NoteRecord) -> NoteRecord {
+    let current = |n: &NoteRecord| Revision {
+        kind: n.kind,
+        body: n.body.clone(),
+        tags: n.tags.clone(),
+        written_at: n.updated_at,
+    };
+    let mut versions: Vec<Revision> = local
+        .revisions
+        .iter()
+        .cloned()
+        .chain([current(local)])
+        .chain(other.revisions.iter().cloned())
+        .chain([current(other)])
+        .map(|mut v| {
+            v.tags.sort();
+            v.tags.dedup();
+            v
+        })
+        .collect();
+    versions.sort_by(|a, b| version_key(a).cmp(&version_key(b)));
+    versions.dedup_by(|a, b| version_key(a) == version_key(b));
+    let newest = versions.pop().expect("each side has a current version");
+    let deleted_at = local
+        .deleted_at
+        .max(other.deleted_at)
+        .filter(|d| *d >= newest.written_at);
+    NoteRecord {
+        id: local.id.clone(),
+        session: local.session.clone().min(other.session.clone()),
+        kind: newest.kind,
+        body: newest.body,
+        tags: newest.tags,
+        participant: either(local.participant.clone(), other.participant.clone()),
+        created_at: local.created_at.min(other.created_at),
+        updated_at: newest.written_at,
+        offset_ms: either(local.offset_ms, other.offset_ms),
+        source: either(local.source.clone(), other.source.clone()),
+        feedback: either(local.feedback, other.feedback),
+        deleted_at,
+        revisions: versions,
+    }
+}
+
+impl Store {
+    /// Merges another archive's notes (with their sessions) in one transaction.
+    pub fn merge(&self, incoming: &[(NewSession, NoteRecord)]) -> Result<MergeCounts> {
+        let tx = self.write()?;
+        let mut counts = MergeCounts::default();
+        let mut tag_ids = HashMap::new();
+        let mut sessions_seen = std::collections::HashSet::new();
+        for (session, other) in incoming {
+            let id = session.id.clone().unwrap_or_default();
+            if sessions_seen.insert(id.clone()) {
+                let existed = self.session_exists(&id)?;
+                insert_session(&tx, session)?;
+                if existed {
+                    unify_session(&tx, &id, session)?;
+                } else {
+                    counts.sessions_added += 1;
+                }
+                for p in &session.participants {
+                    unify_participant(&tx, p)?;
+                }
+            }
+            if let Some(p) = &other.participant {
+                participant_id(
+                    &tx,
+                    &Participant {
+                        pseudonym: p.clone(),
+                        consent: false,
+                        consent_date: None,
+                        contact: None,
+                    },
+                )?;
+            }
+            match self.note_record(&other.id)? {
+                None => {
+                    let seq = next_change(&tx)?;
+                    insert_note(&tx, other, &mut tag_ids, seq)?;
+                    counts.added += 1;
+                }
+                Some(local) => {
+                    let merged = merge_note(&local, other);
+                    if same_note(&merged, &local) {
+                        counts.unchanged += 1;
+                    } else {
+                        let seq = next_change(&tx)?;
+                        rewrite_note(&tx, &merged, &mut tag_ids, seq)?;
+                        counts.updated += 1;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    fn session_exists(&self, id: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row("SELECT 1 FROM sessions WHERE id = ?1", [id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+}
+
+fn same_note(a: &NoteRecord, b: &NoteRecord) -> bool {
+    let sorted = |n: &NoteRecord| {
+        let mut tags = n.tags.clone();
+        tags.sort();
+        tags
+    };
+    a.kind == b.kind
+        && a.body == b.body
+        && sorted(a) == sorted(b)
+        && a.updated_at == b.updated_at
+        && a.created_at == b.created_at
+        && a.deleted_at == b.deleted_at
+        && a.participant == b.participant
+        && a.offset_ms == b.offset_ms
+        && a.source == b.source
+        && a.feedback == b.feedback
+        && a.session == b.session
+        && a.revisions.len() == b.revisions.len()
+        && a.revisions
+            .iter()
+            .zip(&b.revisions)
+            .all(|(x, y)| version_key(x) == version_key(y))
+}
+
+/// Replaces a note's row, tags and revisions with the merged ones.
+fn rewrite_note(
+    tx: &rusqlite::Connection,
+    n: &NoteRecord,
+    tag_ids: &mut HashMap<Tag, i64>,
+    seq: i64,
+) -> Result<()> {
+    let participant: Option<i64> = match &n.participant {
+        Some(p) => tx
+            .query_row(
+                "SELECT id FROM participants WHERE pseudonym = ?1",
+                [p],
+                |r| r.get(0),
+            )
+            .optional()?,
+        None => None,
+    };
+    tx.execute(
+        "UPDATE notes SET session_id = ?2, kind = ?3, body = ?4, participant_id = ?5, \
+           created_at = ?6, updated_at = ?7, offset_ms = ?8, source = ?9, deleted_at = ?10, \
+           feedback = ?11, change_seq = ?12 WHERE id = ?1",
+        params![
+            n.id,
+            n.session,
+            n.kind.as_str(),
+            n.body,
+            participant,
+            time::to_db(&n.created_at),
+            time::to_db(&n.updated_at),
+            n.offset_ms,
+            n.source,
+            n.deleted_at.as_ref().map(time::to_db),
+            n.feedback.map(|f| f.as_str()),
+            seq
+        ],
+    )?;
+    tx.execute("DELETE FROM note_tags WHERE note_id = ?1", [&n.id])?;
+    let inline = tags_of(&n.body);
+    let explicit: Vec<Tag> = n
+        .tags
+        .iter()
+        .filter(|t| !inline.contains(t))
+        .cloned()
+        .collect();
+    link_tags(tx, &n.id, &inline, &explicit, tag_ids)?;
+    tx.execute("DELETE FROM note_revisions WHERE note_id = ?1", [&n.id])?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO note_revisions (note_id, kind, body, tags, written_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for r in &n.revisions {
+        insert.execute(params![
+            n.id,
+            r.kind.as_str(),
+            r.body,
+            tags_to_text(&r.tags),
+            time::to_db(&r.written_at)
+        ])?;
+    }
+    Ok(())
+}
+
+/// An existing session learns what the other side knows: participants, and an end.
+fn unify_session(tx: &rusqlite::Connection, id: &str, s: &NewSession) -> Result<()> {
+    for p in &s.participants {
+        let pid = participant_id(tx, p)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO session_participants (session_id, participant_id) VALUES (?1, ?2)",
+            params![id, pid],
+        )?;
+    }
+    if let Some(end) = &s.ended_at {
+        tx.execute(
+            "UPDATE sessions SET ended_at = max(coalesce(ended_at, ?2), ?2) WHERE id = ?1",
+            params![id, time::to_db(end)],
+        )?;
+    }
+    Ok(())
+}
+
+/// Participants are the same person when their pseudonyms are; consent counts when either
+/// side recorded it (the earliest date), contact details fill in where missing.
+fn unify_participant(tx: &rusqlite::Connection, p: &Participant) -> Result<()> {
+    let id = participant_id(tx, p)?;
+    tx.execute(
+        "UPDATE participants SET consent = max(consent, ?2), \
+           consent_date = CASE WHEN consent_date IS NULL THEN ?3 WHEN ?3 IS NULL THEN consent_date \
+                          ELSE min(consent_date, ?3) END, \
+           contact = CASE WHEN contact IS NULL THEN ?4 WHEN ?4 IS NULL THEN contact \
+                     ELSE min(contact, ?4) END \
+         WHERE id = ?1",
+        params![id, p.consent, p.consent_date, p.contact],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::NoteKind;
+    use chrono::{DateTime, Utc};
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        format!("2026-09-03T10:{minute:02}:00Z").parse().unwrap()
+    }
+
+    fn note(body: &str, updated: u32, revisions: Vec<(&str, u32)>) -> NoteRecord {
+        NoteRecord {
+            id: "01K4A000000000000000NTE001".into(),
+            session: "S".into(),
+            kind: NoteKind::Quote,
+            body: body.into(),
+            tags: tags_of(body),
+            participant: None,
+            created_at: at(0),
+            updated_at: at(updated),
+            offset_ms: None,
+            source: None,
+            feedback: None,
+            deleted_at: None,
+            revisions: revisions
+                .into_iter()
+                .map(|(b, m)| Revision {
+                    kind: NoteKind::Quote,
+                    body: b.into(),
+                    tags: tags_of(b),
+                    written_at: at(m),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn concurrent_edits_keep_both_and_the_newest_wins_either_way() {
+        let a = note("edited on A #checkout", 5, vec![("first", 0)]);
+        let b = note("edited on B", 7, vec![("first", 0)]);
+        let ab = merge_note(&a, &b);
+        let ba = merge_note(&b, &a);
+        assert_eq!(ab, ba);
+        assert_eq!(ab.body, "edited on B");
+        let bodies: Vec<&str> = ab.revisions.iter().map(|r| r.body.as_str()).collect();
+        assert_eq!(bodies, ["first", "edited on A #checkout"]);
+        // Merging the result again changes nothing.
+        assert_eq!(merge_note(&ab, &a), ab);
+        assert_eq!(merge_note(&ab, &ab), ab);
+    }
+
+    #[test]
+    fn the_newest_event_decides_the_trash() {
+        let mut deleted = note("first", 0, vec![]);
+        deleted.deleted_at = Some(at(10));
+        let edited_before = note("edit", 5, vec![("first", 0)]);
+        let edited_after = note("edit", 20, vec![("first", 0)]);
+        let m = merge_note(&deleted, &edited_before);
+        assert_eq!(m.deleted_at, Some(at(10)));
+        assert_eq!(m.body, "edit");
+        assert_eq!(m, merge_note(&edited_before, &deleted));
+        let m = merge_note(&deleted, &edited_after);
+        assert_eq!(m.deleted_at, None);
+        assert_eq!(m, merge_note(&edited_after, &deleted));
+    }
+}

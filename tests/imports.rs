@@ -1,0 +1,176 @@
+//! Transcript, Markdown and mapped-CSV imports, and the Markdown report.
+
+mod common;
+
+use common::{TestArchive, write};
+
+const VTT: &str = "WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\n<v Ana Ruiz>How was the checkout today?</v>\n\n\
+2\n00:00:05.500 --> 00:00:09.000\n<v Maya>Slow. I waited ages at the till #checkout</v>\n\n\
+3\n00:00:09.000 --> 00:00:12.000\n<v Maya>and nobody came !frustrated</v>\n\n\
+4\n00:01:02.000 --> 00:01:05.000\n<v Ana Ruiz>Thanks.</v>\n";
+
+#[test]
+fn a_vtt_transcript_becomes_quotes_by_speaker_turn() {
+    let a = TestArchive::new();
+    let vtt = a.path("call.vtt");
+    write(&vtt, VTT);
+    let args = [
+        "import",
+        vtt.to_str().unwrap(),
+        "--study",
+        "Checkout Q3",
+        "--researcher",
+        "Ana Ruiz",
+        "--started-at",
+        "2026-09-03 10:00",
+    ];
+    assert_eq!(a.json(&args)["added"], 3);
+    assert_eq!(a.json(&args)["added"], 0, "importing again adds nothing");
+    let notes = a.json(&["search", "", "--limit", "10"]);
+    let maya = notes["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["body"].as_str().unwrap().starts_with("Slow"))
+        .unwrap();
+    assert_eq!(
+        maya["body"],
+        "Slow. I waited ages at the till #checkout and nobody came !frustrated"
+    );
+    assert_eq!(maya["kind"], "quote");
+    assert_eq!(maya["created_at"], "2026-09-03T10:00:05.500Z");
+    assert_eq!(maya["tags"]["emotion"], serde_json::json!(["frustrated"]));
+    assert_eq!(
+        a.count("SELECT count(*) FROM notes n JOIN participants p ON p.id = n.participant_id WHERE p.pseudonym = 'Maya' AND n.feedback = 'direct'"),
+        1
+    );
+    assert_eq!(
+        a.count("SELECT count(*) FROM participants"),
+        1,
+        "the researcher is no participant"
+    );
+    assert_eq!(
+        a.count("SELECT count(*) FROM sessions WHERE researcher = 'Ana Ruiz'"),
+        1
+    );
+    a.ok(&["check"]);
+}
+
+#[test]
+fn srt_and_markdown_imports_and_their_errors() {
+    let a = TestArchive::new();
+    let srt = a.path("talk.srt");
+    write(
+        &srt,
+        "1\r\n00:00:01,000 --> 00:00:02,000\r\nJo: Delivery was late #delivery\r\n\r\n2\r\n00:00:03,000 --> 00:00:04,000\r\n[Ana] Why?\r\n",
+    );
+    assert_eq!(
+        a.json(&["import", srt.to_str().unwrap(), "--researcher", "Ana"])["added"],
+        2
+    );
+
+    write(
+        &srt,
+        "1\n00:00:01,000 --> 00:00:02,000\nfine\n\n2\n00:00:0x,000 --> 00:00:03,000\nbad\n",
+    );
+    let err = a.fails(&["import", srt.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&err.stderr);
+    assert!(err.contains("talk.srt: cue 2 (line 6)"), "{err}");
+
+    let md = a.path("visit.md");
+    write(
+        &md,
+        "---\nstudy: Store visits\nsession: Riverside visit\nkind: observation\ndate: 2026-09-04 09:00\nresearcher: Sam\nfeedback: inferred\n---\n\
+         # Entrance\n\nNo map at the door #store-layout\nwalked past twice\n\n- Kettles next to batteries =wayfinding\n- Shelf empty !disappointed\n\n> Where is everything?\n",
+    );
+    assert_eq!(a.json(&["import", md.to_str().unwrap()])["added"], 4);
+    assert_eq!(a.json(&["import", md.to_str().unwrap()])["added"], 0);
+    let quotes = a.json(&["search", "", "--study", "Store visits", "--kind", "quote"]);
+    assert_eq!(quotes["hits"][0]["body"], "Where is everything?");
+    assert_eq!(
+        a.count("SELECT count(*) FROM notes WHERE feedback = 'inferred'"),
+        4
+    );
+
+    write(&md, "---\nstudy: X\nmood: sunny\n---\nA note\n");
+    let err = a.fails(&["import", md.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&err.stderr);
+    assert!(
+        err.contains("visit.md: line 3") && err.contains("mood"),
+        "{err}"
+    );
+}
+
+#[test]
+fn csv_columns_can_be_mapped() {
+    let a = TestArchive::new();
+    let csv = a.path("survey.csv");
+    write(
+        &csv,
+        "Respondent,Comment,Segment,Channel,Submitted\nr1,The app logged me out,Student,App login,2026-09-01\nr2,Great staff,Retiree,Store,2026-09-02\n",
+    );
+    let args = [
+        "import",
+        csv.to_str().unwrap(),
+        "--study",
+        "Survey",
+        "--text",
+        "Comment",
+        "--persona",
+        "Segment",
+        "--touchpoint",
+        "Channel",
+        "--created-at",
+        "Submitted",
+        "--kind",
+        "quote",
+        "--feedback",
+        "direct",
+        "--session",
+        "Autumn survey",
+    ];
+    assert_eq!(a.json(&args)["added"], 2);
+    assert_eq!(a.json(&args)["added"], 0);
+    let hit = &a.json(&["search", "logged"])["hits"][0];
+    assert_eq!(hit["tags"]["persona"], serde_json::json!(["student"]));
+    assert_eq!(hit["tags"]["touchpoint"], serde_json::json!(["app-login"]));
+    assert_eq!(hit["kind"], "quote");
+    assert_eq!(
+        a.count("SELECT count(*) FROM sessions WHERE title = 'Autumn survey'"),
+        1
+    );
+    assert_eq!(
+        a.count("SELECT count(*) FROM notes WHERE feedback = 'direct'"),
+        2
+    );
+
+    let err = a.fails(&["import", csv.to_str().unwrap(), "--text", "Answer"]);
+    let err = String::from_utf8_lossy(&err.stderr);
+    assert!(err.contains("no column `Answer`"), "{err}");
+
+    // CSV out and back in: the same notes, feedback and all.
+    let out = a.path("out.csv");
+    a.ok(&["export", "-o", out.to_str().unwrap()]);
+    let b = TestArchive::new();
+    assert_eq!(b.json(&["import", out.to_str().unwrap()])["added"], 2);
+    assert_eq!(
+        b.count("SELECT count(*) FROM notes WHERE feedback = 'direct'"),
+        2
+    );
+}
+
+#[test]
+fn markdown_report_golden() {
+    let a = TestArchive::new();
+    a.ok(&[
+        "import",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/two_sessions.jsonl"
+        ),
+    ]);
+    let report = a.ok(&["export", "--format", "markdown", "--study", "Checkout Q3"]);
+    insta::assert_snapshot!("report", report);
+    let redacted = a.ok(&["export", "--format", "md", "--redact"]);
+    insta::assert_snapshot!("report_redacted", redacted);
+}
