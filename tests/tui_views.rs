@@ -184,6 +184,49 @@ fn visit_view_and_mystery_shopping_report() {
 }
 
 #[test]
+fn themes_view_with_its_tabs_and_evidence() {
+    let mut h = Harness::new(true);
+    h.press(KeyCode::Char('t'));
+    assert_eq!(h.app.view, View::Themes);
+    let view = h.app.themes.as_ref().expect("analysed");
+    assert!(!view.analysis.themes.themes.is_empty());
+    let first = view.analysis.themes.themes[0].clone();
+    snap("themes", h.screen(120, 34));
+    // Enter opens every note behind the selected theme.
+    h.press(KeyCode::Enter);
+    match &h.app.overlay {
+        Some(fieldnotes::tui::app::Overlay::Evidence { notes, .. }) => {
+            assert_eq!(notes.len(), first.note_count.min(200));
+            assert!(notes.iter().all(|n| first.notes.contains(&n.id)));
+        }
+        other => panic!("no evidence overlay: {:?}", other.is_some()),
+    }
+    h.press(KeyCode::Esc);
+    for tab in ["contrast", "pains", "journey"] {
+        h.press(KeyCode::Tab);
+        let screen = h.screen(120, 34);
+        insta::with_settings!({snapshot_suffix => tab}, {
+            snap("themes_tab", screen);
+        });
+    }
+}
+
+#[test]
+fn themes_from_search_carry_the_query_and_filters() {
+    let mut h = Harness::new(true);
+    h.press(KeyCode::Char('/'));
+    h.type_text("queue ");
+    let total = h.app.search.results.total;
+    h.press(KeyCode::F(3));
+    assert_eq!(h.app.view, View::Themes);
+    let analysis = &h.app.themes.as_ref().unwrap().analysis;
+    assert_eq!(analysis.themes.total_notes, total);
+    assert_eq!(analysis.query, "queue ");
+    h.press(KeyCode::Esc);
+    assert_eq!(h.app.view, View::Search);
+}
+
+#[test]
 fn typing_saving_and_finding_a_note() {
     let mut h = Harness::new(true);
     h.open_oldest_session();

@@ -11,7 +11,7 @@ use ratatui_textarea::{CursorMove, TextArea, WrapMode};
 use super::complete::{self, Partial};
 use super::keymap::{self, Action, Context};
 use super::theme::Theme;
-use super::worker::{Request, Response};
+use super::worker::{Analysis, Request, Response};
 use crate::archive::{SearchResults, VisitState};
 use crate::model::{Facet, Note, NoteKind, Participant, Revision, Session, SessionKind, Tag};
 use crate::mystery_shop::ReportGroup;
@@ -30,11 +30,18 @@ pub enum View {
     Search,
     Visit,
     Report,
+    Themes,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     Help,
+    /// The notes behind a theme.
+    Evidence {
+        title: String,
+        notes: Vec<Note>,
+        scroll: u16,
+    },
     History {
         id: String,
         versions: Vec<Revision>,
@@ -78,6 +85,16 @@ pub struct VisitView {
     pub answer: TextArea<'static>,
     pub focus: VisitFocus,
 }
+
+/// The themes view: the analyses of one selection of notes, in tabs.
+pub struct ThemesView {
+    pub analysis: Analysis,
+    /// 0 themes, 1 contrast, 2 pains, 3 journey.
+    pub tab: usize,
+    pub sel: usize,
+}
+
+pub const THEME_TABS: [&str; 4] = ["Themes", "Contrast by persona", "Pains", "Journey"];
 
 /// The mystery-shopping report view.
 pub struct ReportView {
@@ -155,6 +172,9 @@ pub struct App {
     pub scorecards: Vec<String>,
     pub visit: Option<VisitView>,
     pub report: Option<ReportView>,
+    pub themes: Option<ThemesView>,
+    /// Set while an analysis runs on the worker.
+    pub analysing: bool,
     pub status: Option<Status>,
     pub now: DateTime<Utc>,
     /// The researcher's time zone, for every time shown.
@@ -253,6 +273,8 @@ impl App {
             scorecards: Vec::new(),
             visit: None,
             report: None,
+            themes: None,
+            analysing: false,
             status: None,
             now: Utc::now(),
             tz: *chrono::Local::now().offset(),
@@ -292,6 +314,7 @@ impl App {
             },
             View::Visit => Context::Visit,
             View::Report => Context::Report,
+            View::Themes => Context::Themes,
         }
     }
 
@@ -501,7 +524,9 @@ impl App {
             match action {
                 Action::Back => self.overlay = None,
                 Action::Down | Action::Up => {
-                    if let Overlay::History { scroll, .. } = overlay {
+                    if let Overlay::History { scroll, .. } | Overlay::Evidence { scroll, .. } =
+                        overlay
+                    {
                         *scroll = if action == Action::Down {
                             scroll.saturating_add(1)
                         } else {
@@ -535,6 +560,7 @@ impl App {
                     }
                     Vec::new()
                 }
+                View::Themes => self.themes_action(action),
             },
         }
     }
@@ -590,6 +616,7 @@ impl App {
                 None => Vec::new(),
             },
             Action::Report => vec![Request::VisitReport],
+            Action::Themes => self.analyse(String::new(), Filters::default()),
             Action::Back => Vec::new(),
             nav => {
                 Self::move_sel(&mut self.home_sel, self.sessions.len(), nav);
@@ -787,6 +814,56 @@ impl App {
         vec![request]
     }
 
+    fn analyse(&mut self, query: String, filters: Filters) -> Vec<Request> {
+        if self.view != View::Themes {
+            self.back_to = self.view;
+        }
+        self.view = View::Themes;
+        self.analysing = true;
+        self.say(Level::Info, "Analysing…");
+        vec![Request::Analyse { query, filters }]
+    }
+
+    fn themes_action(&mut self, action: Action) -> Vec<Request> {
+        if action == Action::Back {
+            self.view = if self.back_to == View::Themes {
+                View::Home
+            } else {
+                self.back_to
+            };
+            return Vec::new();
+        }
+        let Some(t) = self.themes.as_mut() else {
+            return Vec::new();
+        };
+        let rows = match t.tab {
+            0 => t.analysis.themes.themes.len(),
+            1 => t.analysis.contrast.groups.len(),
+            2 => t.analysis.pains.touchpoints.len(),
+            _ => t.analysis.journey.points.len(),
+        };
+        match action {
+            Action::NextTab => {
+                t.tab = (t.tab + 1) % THEME_TABS.len();
+                t.sel = 0;
+            }
+            Action::PrevTab => {
+                t.tab = (t.tab + THEME_TABS.len() - 1) % THEME_TABS.len();
+                t.sel = 0;
+            }
+            Action::Open if t.tab == 0 => {
+                if let Some(theme) = t.analysis.themes.themes.get(t.sel) {
+                    return vec![Request::Evidence {
+                        title: theme.label.clone(),
+                        ids: theme.notes.clone(),
+                    }];
+                }
+            }
+            nav => Self::move_sel(&mut t.sel, rows, nav),
+        }
+        Vec::new()
+    }
+
     fn visit_action(&mut self, action: Action) -> Vec<Request> {
         let Some(v) = self.visit.as_mut() else {
             self.view = View::Home;
@@ -862,6 +939,14 @@ impl App {
                 if self.view == View::Home {
                     return vec![Request::Sessions];
                 }
+            }
+            (_, Action::Themes) => {
+                let query = text_of(&s.query);
+                let filters = Filters {
+                    tags: s.filters.clone(),
+                    ..Filters::default()
+                };
+                return self.analyse(query, filters);
             }
             (SearchFocus::Query, Action::FocusNext) => s.focus = SearchFocus::Results,
             (SearchFocus::Results, Action::FocusNext) => s.focus = SearchFocus::Facets,
@@ -1118,6 +1203,31 @@ impl App {
                     visits,
                 });
                 self.view = View::Report;
+            }
+            Response::Analysed(analysis) => {
+                self.analysing = false;
+                let a = *analysis;
+                self.say(
+                    Level::Ok,
+                    format!(
+                        "{} themes over {} notes ({:.0}% of them in a theme)",
+                        a.themes.themes.len(),
+                        a.themes.total_notes,
+                        a.themes.coverage * 100.0
+                    ),
+                );
+                self.themes = Some(ThemesView {
+                    analysis: a,
+                    tab: 0,
+                    sel: 0,
+                });
+            }
+            Response::Evidence { title, notes } => {
+                self.overlay = Some(Overlay::Evidence {
+                    title,
+                    notes,
+                    scroll: 0,
+                });
             }
             Response::Tags(tags) => self.tags = tags,
             Response::DraftSaved => {}

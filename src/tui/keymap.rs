@@ -36,6 +36,9 @@ pub enum Action {
     Cycle,
     /// From a visit to the session's notes and full editor.
     Notes,
+    Themes,
+    NextTab,
+    PrevTab,
     /// From the notes back to the visit's scorecard.
     VisitView,
     Report,
@@ -53,6 +56,7 @@ pub enum Context {
     SearchFacets,
     Visit,
     Report,
+    Themes,
     Overlay,
 }
 
@@ -131,6 +135,13 @@ const HOME: &[Binding] = &[
         false
     ),
     bind!("/", [ch('/')], OpenSearch, "search every note", true),
+    bind!(
+        "t",
+        [ch('t')],
+        Themes,
+        "themes, contrast, pains and journey over every note",
+        true
+    ),
     bind!("v", [ch('v')], Report, "the mystery-shopping report", false),
     bind!("?", [ch('?')], Help, "help: every key of this view", true),
     bind!("q", [ch('q')], Quit, "quit", true),
@@ -178,6 +189,38 @@ const VISIT: &[Binding] = &[
         true
     ),
     bind!("F1", [(KeyCode::F(1), NONE)], Help, "help", true),
+];
+
+const THEMES: &[Binding] = &[
+    bind!(
+        "Tab/→",
+        [(KeyCode::Tab, NONE), (KeyCode::Right, NONE), ch('l')],
+        NextTab,
+        "next tab: themes, contrast, pains, journey",
+        true
+    ),
+    bind!(
+        "Shift+Tab/←",
+        [
+            (KeyCode::BackTab, SHIFT),
+            (KeyCode::BackTab, NONE),
+            (KeyCode::Left, NONE),
+            ch('h')
+        ],
+        PrevTab,
+        "previous tab",
+        false
+    ),
+    bind!(
+        "Enter",
+        [(KeyCode::Enter, NONE)],
+        Open,
+        "read the notes behind the selected theme",
+        true
+    ),
+    bind!("Esc", [(KeyCode::Esc, NONE)], Back, "back", true),
+    bind!("?", [ch('?')], Help, "help", true),
+    bind!("q", [ch('q')], Quit, "quit", false),
 ];
 
 const REPORT: &[Binding] = &[
@@ -335,6 +378,13 @@ const SEARCH_QUERY: &[Binding] = &[
         "go to the results",
         true
     ),
+    bind!(
+        "F3",
+        [(KeyCode::F(3), NONE)],
+        Themes,
+        "themes over these results",
+        true
+    ),
     bind!("Tab", [(KeyCode::Tab, NONE)], FocusNext, "next pane", false),
     bind!("Esc", [(KeyCode::Esc, NONE)], Back, "back", true),
     bind!("F1", [(KeyCode::F(1), NONE)], Help, "help", true),
@@ -346,6 +396,13 @@ const SEARCH_RESULTS: &[Binding] = &[
         [(KeyCode::Enter, NONE)],
         Open,
         "open the note's session",
+        true
+    ),
+    bind!(
+        "F3",
+        [(KeyCode::F(3), NONE)],
+        Themes,
+        "themes over these results",
         true
     ),
     bind!(
@@ -432,6 +489,7 @@ pub fn bindings(ctx: Context) -> Vec<&'static Binding> {
         Context::SearchFacets => (SEARCH_FACETS, true),
         Context::Visit => (VISIT, false),
         Context::Report => (REPORT, false),
+        Context::Themes => (THEMES, true),
         Context::Overlay => (OVERLAY, false),
     };
     let mut all: Vec<&'static Binding> = own.iter().collect();
@@ -499,6 +557,7 @@ mod tests {
             Context::SearchFacets,
             Context::Visit,
             Context::Report,
+            Context::Themes,
             Context::Overlay,
         ] {
             let actions: Vec<Action> = bindings(ctx).iter().map(|b| b.action).collect();

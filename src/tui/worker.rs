@@ -47,6 +47,16 @@ pub enum Request {
         note: Option<String>,
     },
     VisitReport,
+    /// Themes, persona contrast, pains and the journey over the notes a search selects.
+    Analyse {
+        query: String,
+        filters: Filters,
+    },
+    /// The notes behind a theme, for reading.
+    Evidence {
+        title: String,
+        ids: Vec<String>,
+    },
     Search {
         generation: u64,
         query: String,
@@ -73,6 +83,11 @@ pub enum Response {
     Answered {
         visit: Box<VisitState>,
         note: Option<Note>,
+    },
+    Analysed(Box<Analysis>),
+    Evidence {
+        title: String,
+        notes: Vec<Note>,
     },
     VisitReport {
         by_location: Vec<ReportGroup>,
@@ -109,6 +124,16 @@ pub enum Response {
     Failed(String),
     /// The archive could not be opened: the app cannot go on.
     Fatal(String),
+}
+
+/// What the themes view shows: every analysis over the same notes.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub query: String,
+    pub themes: crate::analysis::ThemesReport,
+    pub contrast: crate::analysis::ContrastReport,
+    pub pains: crate::analysis::PainsReport,
+    pub journey: crate::analysis::JourneyReport,
 }
 
 /// The archive with the requests it can serve.
@@ -303,6 +328,29 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
                     visits: visits.len(),
                 })
         }
+        Request::Analyse { query, filters } => (|| {
+            use crate::analysis;
+            let notes = archive.analysis_notes(&query, &filters)?;
+            let codebook = archive.store().codebook()?;
+            let themes = analysis::themes(
+                &notes,
+                &analysis::ThemeSettings::default(),
+                &archive.store().curation()?,
+            );
+            Ok(Response::Analysed(Box::new(Analysis {
+                query,
+                themes,
+                contrast: analysis::contrast(&notes, analysis::ContrastBy::Persona, 8),
+                pains: analysis::pains(&notes, &codebook),
+                journey: analysis::journey(&notes, &codebook),
+            })))
+        })(),
+        Request::Evidence { title, ids } => ids
+            .iter()
+            .take(200)
+            .map(|id| archive.store().note(id))
+            .collect::<crate::Result<Vec<_>>>()
+            .map(|notes| Response::Evidence { title, notes }),
         Request::History(id) => archive
             .store()
             .history(&id)
