@@ -39,9 +39,15 @@ impl Tmux {
 
     /// Starts the app in a fresh 120x40 terminal.
     fn start(&self, archive: &TestArchive) {
+        // exec: the pane's process is the app itself, for `kill -9`.
+        self.run(archive, "exec", "");
+    }
+
+    /// Runs `fieldnotes --archive DIR ARGS` in a fresh 120x40 terminal.
+    fn run(&self, archive: &TestArchive, prefix: &str, args: &str) {
         let bin = assert_cmd::cargo::cargo_bin("fieldnotes");
         let command = format!(
-            "exec env NO_COLOR=1 {} --archive {}",
+            "{prefix} env NO_COLOR=1 {} --archive {} {args}",
             bin.display(),
             archive.dir.display()
         );
@@ -291,4 +297,26 @@ fn a_mystery_shop_visit_left_half_way_and_finished_later() {
     assert!((mean - 70.0).abs() < 1e-6, "{report}");
     assert_eq!(report["groups"][0]["group"], "Old Town");
     assert_eq!(archive.json(&["search", "till"])["total"], 1);
+}
+
+#[test]
+fn a_large_import_shows_its_progress_in_a_terminal() {
+    let archive = TestArchive::new();
+    let csv = archive.path("survey.csv");
+    let mut text = String::from("text,persona\n");
+    for i in 0..80_000 {
+        text.push_str(&format!(
+            "Answer {i}: the queue at the till was long again today,student\n"
+        ));
+    }
+    common::write(&csv, text);
+    let tmux = Tmux::new("progress");
+    // The shell stays so the last screen can be read.
+    tmux.run(&archive, "", &format!("import {}; sleep 30", csv.display()));
+    let screen = tmux.wait_for("imported 80000 notes");
+    assert!(
+        screen.contains("reading… 100% (5.2 of 5.2 MB)\n"),
+        "{screen}"
+    );
+    assert!(screen.contains("indexing… 80000 notes\n"), "{screen}");
 }

@@ -511,6 +511,7 @@ pub fn run() -> Result<()> {
         }
         Command::Reindex => {
             let n = archive.reindex(progress("indexing"))?;
+            end_progress();
             out.done(
                 &serde_json::json!({ "indexed": n }),
                 &format!("indexed {n} notes"),
@@ -533,8 +534,74 @@ pub fn run() -> Result<()> {
 }
 
 fn open(dir: &Path) -> Result<Archive> {
-    Archive::open_with_progress(dir, progress("indexing"))
-        .with_context(|| format!("cannot open the archive {}", dir.display()))
+    let archive = Archive::open_with_progress(dir, progress("indexing"))
+        .with_context(|| format!("cannot open the archive {}", dir.display()));
+    end_progress();
+    archive
+}
+
+/// Shows how much of a large file an import has read, on stderr when a person is watching.
+fn reading_progress(input: Box<dyn std::io::BufRead>, file: &Path) -> Box<dyn std::io::BufRead> {
+    let size = std::fs::metadata(file).map_or(0, |m| m.len());
+    if !std::io::stderr().is_terminal() || size < 4 * 1024 * 1024 {
+        return input;
+    }
+    Box::new(ReadProgress {
+        inner: input,
+        size,
+        read: 0,
+        shown: std::time::Instant::now(),
+        finished: false,
+    })
+}
+
+struct ReadProgress {
+    inner: Box<dyn std::io::BufRead>,
+    size: u64,
+    read: u64,
+    shown: std::time::Instant,
+    finished: bool,
+}
+
+impl ReadProgress {
+    fn advance(&mut self, n: usize) {
+        self.read += n as u64;
+        if self.finished {
+            return;
+        }
+        if self.shown.elapsed() >= std::time::Duration::from_millis(200) || self.read >= self.size {
+            self.shown = std::time::Instant::now();
+            eprint!(
+                "\rreading… {:>3}% ({:.1} of {:.1} MB)",
+                self.read * 100 / self.size.max(1),
+                self.read as f64 / 1e6,
+                self.size as f64 / 1e6
+            );
+            if self.read >= self.size {
+                self.finished = true;
+                eprintln!();
+            }
+        }
+    }
+}
+
+impl Read for ReadProgress {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.advance(n);
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for ReadProgress {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.inner.consume(amount);
+        self.advance(amount);
+    }
 }
 
 /// Reports long work on stderr when a person is watching it.
@@ -544,8 +611,19 @@ fn progress(what: &'static str) -> impl FnMut(u64) {
     move |done| {
         if show && (done >= 10_000 || shown) {
             shown = true;
+            PROGRESS_ON_LINE.store(true, std::sync::atomic::Ordering::Relaxed);
             eprint!("\r{what}… {done} notes");
         }
+    }
+}
+
+/// Whether a progress line is waiting for its end on stderr.
+static PROGRESS_ON_LINE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Ends a progress line, so what follows starts on a line of its own.
+fn end_progress() {
+    if PROGRESS_ON_LINE.swap(false, std::sync::atomic::Ordering::Relaxed) {
+        eprintln!();
     }
 }
 
@@ -680,7 +758,7 @@ fn import(
         );
     }
     let name = file.display().to_string();
-    let mut input = io::open_input(file)?;
+    let mut input = reading_progress(io::open_input(file)?, file);
     let file_title = file
         .file_name()
         .map(|n| format!("Imported from {}", n.to_string_lossy()))
@@ -764,6 +842,7 @@ fn import(
         },
         progress("indexing"),
     )?;
+    end_progress();
     out.done(
         &counts,
         &format!(
