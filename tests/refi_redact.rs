@@ -11,11 +11,11 @@ use common::{TestArchive, write};
 
 const PROJECT_XSD: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/refi-qda/Project.xsd"
+    "/tests/fixtures/refi-qda/Project.xsd"
 );
 const CODEBOOK_XSD: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/refi-qda/Codebook.repaired.xsd"
+    "/tests/fixtures/refi-qda/Codebook.repaired.xsd"
 );
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -26,7 +26,7 @@ const FIXTURE: &str = concat!(
 fn validate(schema: &str, file: &Path) {
     assert!(
         Path::new(schema).is_file(),
-        "the REFI-QDA schema {schema} is missing (it lives in shared/refi-qda beside the repo)"
+        "the REFI-QDA schema {schema} is missing (a copy of shared/refi-qda lives in tests/fixtures)"
     );
     let out = Command::new("xmllint")
         .args(["--noout", "--schema", schema])
