@@ -19,11 +19,11 @@ use std::collections::HashMap;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::notes::{insert_note, link_tags, tags_to_text};
+use super::notes::{insert_note, write_tags_and_revisions};
 use super::sessions::{NewSession, insert_session, participant_id};
 use super::{NoteRecord, Store, next_change};
 use crate::error::Result;
-use crate::model::{Participant, Revision, Tag, tags_of};
+use crate::model::{Participant, Revision, Tag};
 use crate::time;
 
 /// What a merge did.
@@ -220,28 +220,8 @@ fn rewrite_note(
         ],
     )?;
     tx.execute("DELETE FROM note_tags WHERE note_id = ?1", [&n.id])?;
-    let inline = tags_of(&n.body);
-    let explicit: Vec<Tag> = n
-        .tags
-        .iter()
-        .filter(|t| !inline.contains(t))
-        .cloned()
-        .collect();
-    link_tags(tx, &n.id, &inline, &explicit, tag_ids)?;
     tx.execute("DELETE FROM note_revisions WHERE note_id = ?1", [&n.id])?;
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO note_revisions (note_id, kind, body, tags, written_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for r in &n.revisions {
-        insert.execute(params![
-            n.id,
-            r.kind.as_str(),
-            r.body,
-            tags_to_text(&r.tags),
-            time::to_db(&r.written_at)
-        ])?;
-    }
-    Ok(())
+    write_tags_and_revisions(tx, n, tag_ids)
 }
 
 /// An existing session learns what the other side knows: participants, and an end.
@@ -281,7 +261,7 @@ fn unify_participant(tx: &rusqlite::Connection, p: &Participant) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::NoteKind;
+    use crate::model::{NoteKind, tags_of};
     use chrono::{DateTime, Utc};
 
     fn at(minute: u32) -> DateTime<Utc> {

@@ -111,7 +111,7 @@ fn parse_tag_text(facet: &str, name: String) -> Result<Tag> {
 }
 
 /// Tags written as `@a #b`, the way revisions keep them.
-pub(super) fn tags_to_text(tags: &[Tag]) -> String {
+fn tags_to_text(tags: &[Tag]) -> String {
     tags.iter()
         .map(Tag::to_string)
         .collect::<Vec<_>>()
@@ -606,6 +606,17 @@ pub(super) fn insert_note(
         tx.prepare_cached("UPDATE notes SET feedback = ?2 WHERE id = ?1")?
             .execute(params![n.id, feedback.as_str()])?;
     }
+    write_tags_and_revisions(tx, n, tag_ids)?;
+    Ok(true)
+}
+
+/// Links a note's tags (those in its text as inline, the rest as explicit) and stores its
+/// earlier versions: what an insert and a merge both write once the note row is in place.
+pub(super) fn write_tags_and_revisions(
+    tx: &Connection,
+    n: &NoteRecord,
+    tag_ids: &mut HashMap<Tag, i64>,
+) -> Result<()> {
     let inline = tags_of(&n.body);
     let explicit: Vec<Tag> = n
         .tags
@@ -626,10 +637,10 @@ pub(super) fn insert_note(
             time::to_db(&r.written_at)
         ])?;
     }
-    Ok(true)
+    Ok(())
 }
 
-pub(super) fn link_tags(
+fn link_tags(
     tx: &Connection,
     note: &str,
     inline: &[Tag],
