@@ -10,7 +10,9 @@ use crate::error::{Error, Result};
 use crate::index::{CatchUp, NoteIndex};
 use crate::model::{Facet, Note, NoteKind, Tag, group_tags};
 use crate::query::{Filters, Query};
-use crate::store::{ImportCounts, ImportSink, MergeCounts, NewNote, NewSession, NoteRecord, Store};
+use crate::store::{
+    ImportCounts, ImportSink, IndexRecord, MergeCounts, NewNote, NewSession, NoteRecord, Store,
+};
 
 pub const DB_FILE: &str = "fieldnotes.db";
 pub const INDEX_DIR: &str = "index";
@@ -125,14 +127,39 @@ impl Archive {
         Ok(note)
     }
 
-    /// Runs an import in one SQLite transaction, then indexes what it added.
-    pub fn import<F>(&mut self, fill: F, progress: impl FnMut(u64)) -> Result<ImportCounts>
+    /// Runs an import in one SQLite transaction, indexing its notes as they are written (the
+    /// index commits only after SQLite has); `progress` counts the notes indexed.
+    pub fn import<F>(&mut self, fill: F, mut progress: impl FnMut(u64)) -> Result<ImportCounts>
     where
         F: FnOnce(&mut ImportSink<'_>) -> Result<()>,
     {
-        let counts = self.store.import(fill)?;
-        self.index.catch_up(&self.store, progress)?;
-        Ok(counts)
+        if !self.index.is_writer() {
+            // The process holding the index writer catches up on these notes.
+            let counts = self.store.import(fill)?;
+            self.index.catch_up(&self.store, progress)?;
+            return Ok(counts);
+        }
+        let index = &mut self.index;
+        let mut staged = 0u64;
+        let mut stage = |rec: IndexRecord| {
+            index.stage(&rec)?;
+            staged += 1;
+            if staged.is_multiple_of(10_000) {
+                progress(staged);
+            }
+            Ok(())
+        };
+        let done = match self.store.import_observed(fill, Some(&mut stage)) {
+            Ok(done) => done,
+            Err(e) => {
+                self.index.abandon_import();
+                return Err(e);
+            }
+        };
+        progress(staged);
+        self.index.finish_import(&self.store, &done)?;
+        self.index.catch_up(&self.store, |_| {})?;
+        Ok(done.counts)
     }
 
     /// Answers one criterion of a mystery-shop visit from what a person typed (`yes`, `4`,

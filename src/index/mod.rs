@@ -16,7 +16,7 @@ use tantivy::schema::{
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
 use crate::error::{Error, Result};
-use crate::store::{IndexRecord, Store};
+use crate::store::{ImportDone, IndexRecord, Store};
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
 const INDEX_FORMAT: u32 = 1;
@@ -222,10 +222,7 @@ impl NoteIndex {
         let mut done = 0u64;
         let mut last = self.seq;
         store.for_each_change_since(self.seq, |rec| {
-            writer.delete_term(Term::from_field_text(fields.id, &rec.id));
-            if !rec.deleted {
-                writer.add_document(document(&fields, &rec))?;
-            }
+            replace(writer, &fields, &rec)?;
             last = rec.change_seq;
             done += 1;
             if done.is_multiple_of(10_000) {
@@ -239,6 +236,41 @@ impl NoteIndex {
         self.seq = last.max(store_seq);
         self.commit()?;
         Ok(CatchUp::Current { indexed: done })
+    }
+
+    /// Takes a note an import is writing, its transaction still open: the writer holds it and
+    /// no reader sees it until [`NoteIndex::finish_import`] commits, after SQLite has.
+    pub fn stage(&mut self, rec: &IndexRecord) -> Result<()> {
+        let writer = self.writer.as_mut().expect("only writers stage notes");
+        // New notes only: an import never changes a note the index may already hold.
+        if !rec.deleted {
+            writer.add_document(document(&self.fields, rec))?;
+        }
+        Ok(())
+    }
+
+    /// Commits what an import staged once SQLite has its notes, first indexing whatever other
+    /// processes changed between the index's watermark and the import's first change.
+    pub fn finish_import(&mut self, store: &Store, done: &ImportDone) -> Result<()> {
+        let fields = self.fields;
+        let writer = self.writer.as_mut().expect("only writers stage notes");
+        if self.seq < done.seq_before {
+            store.for_each_change_between(self.seq, done.seq_before, |rec| {
+                replace(writer, &fields, &rec)
+            })?;
+        }
+        self.seq = self.seq.max(done.seq_after);
+        self.commit()
+    }
+
+    /// Forgets what a failed import staged.
+    pub fn abandon_import(&mut self) {
+        if let Some(writer) = self.writer.as_mut()
+            && writer.rollback().is_err()
+        {
+            // Dropping the writer drops what it held uncommitted; the next open takes it again.
+            self.writer = None;
+        }
     }
 
     fn commit(&mut self) -> Result<()> {
@@ -292,6 +324,15 @@ impl NoteIndex {
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
+}
+
+/// Puts a note's current state in the index in place of whatever it held for it.
+fn replace(writer: &mut IndexWriter, fields: &Fields, rec: &IndexRecord) -> Result<()> {
+    writer.delete_term(Term::from_field_text(fields.id, &rec.id));
+    if !rec.deleted {
+        writer.add_document(document(fields, rec))?;
+    }
+    Ok(())
 }
 
 fn document(f: &Fields, rec: &IndexRecord) -> TantivyDocument {

@@ -221,7 +221,7 @@ fn rewrite_note(
     )?;
     tx.execute("DELETE FROM note_tags WHERE note_id = ?1", [&n.id])?;
     tx.execute("DELETE FROM note_revisions WHERE note_id = ?1", [&n.id])?;
-    write_tags_and_revisions(tx, n, tag_ids)
+    write_tags_and_revisions(tx, n, tag_ids).map(drop)
 }
 
 /// An existing session learns what the other side knows: participants, and an end.

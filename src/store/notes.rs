@@ -395,6 +395,16 @@ impl Store {
     pub fn for_each_change_since(
         &self,
         seq: i64,
+        f: impl FnMut(IndexRecord) -> Result<()>,
+    ) -> Result<()> {
+        self.for_each_change_between(seq, i64::MAX, f)
+    }
+
+    /// Notes whose last change is after `after` and no later than `up_to`, in change order.
+    pub fn for_each_change_between(
+        &self,
+        after: i64,
+        up_to: i64,
         mut f: impl FnMut(IndexRecord) -> Result<()>,
     ) -> Result<()> {
         let mut stmt = self.conn().prepare(
@@ -404,9 +414,9 @@ impl Store {
                    WHEN 'emotion' THEN '!' WHEN 'job' THEN '+' ELSE '=' END || t.name, ' ') \
                 FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = n.id) \
              FROM notes n JOIN sessions s ON s.id = n.session_id \
-             WHERE n.change_seq > ?1 ORDER BY n.change_seq",
+             WHERE n.change_seq > ?1 AND n.change_seq <= ?2 ORDER BY n.change_seq",
         )?;
-        let mut rows = stmt.query([seq])?;
+        let mut rows = stmt.query([after, up_to])?;
         while let Some(r) = rows.next()? {
             let kind: String = r.get(3)?;
             let tags: Option<String> = r.get(8)?;
@@ -451,19 +461,38 @@ impl Store {
     where
         F: FnOnce(&mut ImportSink<'_>) -> Result<()>,
     {
+        self.import_observed(fill, None).map(|done| done.counts)
+    }
+
+    /// Like [`Store::import`], handing each note it adds to `observe` while the transaction is
+    /// still open, so the index can take the notes as they are written rather than reading
+    /// them back afterwards. When the import fails, whatever `observe` was given is void.
+    pub fn import_observed<F>(
+        &self,
+        fill: F,
+        observe: Option<&mut dyn FnMut(IndexRecord) -> Result<()>>,
+    ) -> Result<ImportDone>
+    where
+        F: FnOnce(&mut ImportSink<'_>) -> Result<()>,
+    {
         let tx = self.write()?;
         // Holding the write lock, the import can number its changes itself and store the
         // counter once, instead of updating it for every note.
         let seq: i64 = tx.query_row("SELECT seq FROM change_counter WHERE id = 1", [], |r| {
             r.get(0)
         })?;
-        tx.execute_batch("PRAGMA cache_size = -65536")?;
+        // A large cache keeps the b-trees' growing edges in memory instead of spilling them
+        // to the log again and again.
+        tx.execute_batch("PRAGMA cache_size = -262144")?;
         let mut sink = ImportSink {
             tx: &tx,
             tag_ids: HashMap::new(),
             known_sessions: BTreeSet::new(),
+            session_study: HashMap::new(),
             counts: ImportCounts::default(),
             seq,
+            // Shortened to the transaction's life (an Option does not coerce by itself).
+            observe: observe.map(|o| o as &mut dyn FnMut(IndexRecord) -> Result<()>),
         };
         let filled = fill(&mut sink);
         let (counts, last_seq) = (sink.counts, sink.seq);
@@ -475,8 +504,21 @@ impl Store {
             Ok(tx.commit()?)
         });
         let _ = self.conn().execute_batch("PRAGMA cache_size = -2000");
-        done.map(|()| counts)
+        done.map(|()| ImportDone {
+            counts,
+            seq_before: seq,
+            seq_after: last_seq,
+        })
     }
+}
+
+/// What an import did, and which change numbers it took: those after `seq_before`, up to and
+/// including `seq_after`.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportDone {
+    pub counts: ImportCounts,
+    pub seq_before: i64,
+    pub seq_after: i64,
 }
 
 /// Where an import writes, inside its one transaction.
@@ -484,9 +526,12 @@ pub struct ImportSink<'a> {
     pub(super) tx: &'a Connection,
     tag_ids: HashMap<Tag, i64>,
     known_sessions: BTreeSet<String>,
+    /// Each session's study, for what the index is handed.
+    session_study: HashMap<String, i64>,
     counts: ImportCounts,
     /// The last change number taken.
     seq: i64,
+    observe: Option<&'a mut dyn FnMut(IndexRecord) -> Result<()>>,
 }
 
 impl ImportSink<'_> {
@@ -550,24 +595,52 @@ impl ImportSink<'_> {
 
     /// Adds a note unless one with its id is already in the archive.
     pub fn note(&mut self, record: &NoteRecord) -> Result<bool> {
-        let added = insert_note(self.tx, record, &mut self.tag_ids, self.seq + 1)?;
-        if added {
-            self.seq += 1;
-            self.counts.added += 1;
-        } else {
+        let Some(tags) = insert_note(self.tx, record, &mut self.tag_ids, self.seq + 1)? else {
             self.counts.already_present += 1;
+            return Ok(false);
+        };
+        self.seq += 1;
+        self.counts.added += 1;
+        if self.observe.is_some() {
+            let study = self.study_of(&record.session)?;
+            let observe = self.observe.as_mut().expect("checked above");
+            observe(IndexRecord {
+                id: record.id.clone(),
+                session: record.session.clone(),
+                study,
+                kind: record.kind,
+                body: record.body.clone(),
+                tags: tags.iter().map(Tag::to_string).collect(),
+                created_at: record.created_at,
+                deleted: record.deleted_at.is_some(),
+                change_seq: self.seq,
+            })?;
         }
-        Ok(added)
+        Ok(true)
+    }
+
+    fn study_of(&mut self, session: &str) -> Result<i64> {
+        if let Some(study) = self.session_study.get(session) {
+            return Ok(*study);
+        }
+        let study: i64 = self.tx.query_row(
+            "SELECT study_id FROM sessions WHERE id = ?1",
+            [session],
+            |r| r.get(0),
+        )?;
+        self.session_study.insert(session.to_owned(), study);
+        Ok(study)
     }
 }
 
-/// Inserts a note with its tags and revisions; `false` when its id is already there.
+/// Inserts a note with its tags and revisions, returning the tags it linked; `None` when its
+/// id is already there.
 pub(super) fn insert_note(
     tx: &Connection,
     n: &NoteRecord,
     tag_ids: &mut HashMap<Tag, i64>,
     seq: i64,
-) -> Result<bool> {
+) -> Result<Option<Vec<Tag>>> {
     let participant = match &n.participant {
         Some(p) => Some(participant_id(
             tx,
@@ -599,15 +672,14 @@ pub(super) fn insert_note(
         seq
     ])?;
     if added == 0 {
-        return Ok(false);
+        return Ok(None);
     }
     // Apart, so a note without it is written the same way on every schema version.
     if let Some(feedback) = n.feedback {
         tx.prepare_cached("UPDATE notes SET feedback = ?2 WHERE id = ?1")?
             .execute(params![n.id, feedback.as_str()])?;
     }
-    write_tags_and_revisions(tx, n, tag_ids)?;
-    Ok(true)
+    write_tags_and_revisions(tx, n, tag_ids).map(Some)
 }
 
 /// Links a note's tags (those in its text as inline, the rest as explicit) and stores its
@@ -616,8 +688,8 @@ pub(super) fn write_tags_and_revisions(
     tx: &Connection,
     n: &NoteRecord,
     tag_ids: &mut HashMap<Tag, i64>,
-) -> Result<()> {
-    let inline = tags_of(&n.body);
+) -> Result<Vec<Tag>> {
+    let mut inline = tags_of(&n.body);
     let explicit: Vec<Tag> = n
         .tags
         .iter()
@@ -637,7 +709,8 @@ pub(super) fn write_tags_and_revisions(
             time::to_db(&r.written_at)
         ])?;
     }
-    Ok(())
+    inline.extend(explicit);
+    Ok(inline)
 }
 
 fn link_tags(
