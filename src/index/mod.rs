@@ -1,6 +1,7 @@
 //! The tantivy index: derived from SQLite, rebuildable at any time, caught up from the
 //! change counter. Only one process holds the writer; the others read and let it catch up.
 
+mod analyzer;
 mod facets;
 mod search;
 
@@ -40,7 +41,7 @@ fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let body_options = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
-            .set_tokenizer("en_stem")
+            .set_tokenizer(analyzer::BODY_TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
     let fields = Fields {
@@ -122,6 +123,10 @@ impl NoteIndex {
             }
             None => Self::recreate(dir, schema.clone())?,
         };
+        // Before the writer exists: its indexing threads take their analysers from here.
+        index
+            .tokenizers()
+            .register(analyzer::BODY_TOKENIZER, analyzer::body_analyzer());
         let threads =
             std::thread::available_parallelism().map_or(1, |n| n.get().min(WRITER_THREADS));
         let writer = match index.writer_with_num_threads(threads, WRITER_MEMORY) {
