@@ -2,8 +2,16 @@
 //! bytes, lowercase, Snowball English stem), with the stems remembered. Field notes repeat a
 //! small vocabulary (Zipf), so most words are stemmed once per segment instead of every time;
 //! stemming was a third of indexing time.
+//!
+//! Beside it, the common-pairs analyser: each two adjacent words that are both among the most
+//! common English words (`of the`, `it was`) as one token. A phrase of such words would make
+//! the phrase query check positions in nearly every note; with the pair as a required term, it
+//! checks only the notes that have the pair.
 
-use rustc_hash::FxHashMap as HashMap;
+use std::sync::{Arc, OnceLock};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use tantivy::tokenizer::BoxTokenStream;
 use tantivy::tokenizer::{
     LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer, Token, TokenFilter, TokenStream,
     Tokenizer,
@@ -17,12 +25,115 @@ pub const BODY_TOKENIZER: &str = "en_stem";
 /// words (names, typos) cannot grow it without bound.
 const MAX_CACHED: usize = 50_000;
 
+/// The tokenizer of the field that holds common-word pairs.
+pub const PAIRS_TOKENIZER: &str = "fieldnotes_common_pairs";
+
+/// English words so frequent that a phrase made only of them matches most notes. Changing the
+/// list changes what the index holds: bump the index format with it.
+const COMMON_WORDS: &[&str] = &[
+    "a", "about", "all", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could",
+    "did", "do", "for", "from", "had", "has", "have", "he", "her", "him", "his", "i", "if", "in",
+    "is", "it", "its", "just", "me", "my", "no", "not", "of", "on", "one", "or", "our", "out",
+    "she", "so", "that", "the", "their", "them", "then", "there", "they", "this", "to", "up",
+    "very", "was", "we", "were", "what", "when", "which", "who", "will", "with", "would", "you",
+    "your",
+];
+
 pub fn body_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(CachedEnglishStemmer)
         .build()
+}
+
+pub fn pairs_analyzer() -> TextAnalyzer {
+    TextAnalyzer::from(CommonPairs {
+        words: body_analyzer(),
+        common: common_stems(),
+    })
+}
+
+/// The common words as the body's analysis leaves them, so pairs match exactly when the
+/// stemmed phrase does.
+fn common_stems() -> Arc<HashSet<String>> {
+    static STEMS: OnceLock<Arc<HashSet<String>>> = OnceLock::new();
+    STEMS
+        .get_or_init(|| {
+            let mut analyzer = body_analyzer();
+            let mut stems = HashSet::default();
+            for word in COMMON_WORDS {
+                let mut stream = analyzer.token_stream(word);
+                while stream.advance() {
+                    stems.insert(stream.token().text.clone());
+                }
+            }
+            Arc::new(stems)
+        })
+        .clone()
+}
+
+/// Emits `first second` for each two adjacent body words that are both common.
+#[derive(Clone)]
+pub struct CommonPairs {
+    words: TextAnalyzer,
+    common: Arc<HashSet<String>>,
+}
+
+impl Tokenizer for CommonPairs {
+    type TokenStream<'a> = PairStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PairStream<'a> {
+        PairStream {
+            words: self.words.token_stream(text),
+            common: &self.common,
+            previous: None,
+            token: Token::default(),
+        }
+    }
+}
+
+pub struct PairStream<'a> {
+    words: BoxTokenStream<'a>,
+    common: &'a HashSet<String>,
+    /// The last word, when it was common: (stem, position, start offset).
+    previous: Option<(String, usize, usize)>,
+    token: Token,
+}
+
+impl TokenStream for PairStream<'_> {
+    fn advance(&mut self) -> bool {
+        while self.words.advance() {
+            let word = self.words.token();
+            if !self.common.contains(&word.text) {
+                self.previous = None;
+                continue;
+            }
+            let current = (word.text.clone(), word.position, word.offset_from);
+            let offset_to = word.offset_to;
+            if let Some((first, position, offset_from)) = self.previous.replace(current)
+                && position + 1 == word.position
+            {
+                self.token.text.clear();
+                self.token.text.push_str(&first);
+                self.token.text.push(' ');
+                self.token.text.push_str(&word.text);
+                self.token.position = position;
+                self.token.offset_from = offset_from;
+                self.token.offset_to = offset_to;
+                return true;
+            }
+        }
+        false
+    }
+
+    fn token(&self) -> &Token {
+        &self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
+    }
 }
 
 /// A stemming filter that remembers the stems it has computed.
@@ -132,6 +243,26 @@ mod tests {
         for _ in 0..2 {
             assert_eq!(tokens(&mut cached, text), tokens(&mut plain, text));
         }
+    }
+
+    #[test]
+    fn pairs_are_adjacent_common_words_only() {
+        let mut pairs = pairs_analyzer();
+        let found: Vec<String> = tokens(
+            &mut pairs,
+            "It was the queue that she hated: of the, THE AND, a supercalifragilisticexpialidociousnessandthensome the",
+        )
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
+        // Punctuation does not part words (a phrase ignores it too); a word too long to index
+        // does, as it keeps its position.
+        assert_eq!(
+            found,
+            [
+                "it was", "was the", "that she", "of the", "the the", "the and", "and a"
+            ]
+        );
     }
 
     #[test]

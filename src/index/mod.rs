@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::store::{ImportDone, IndexRecord, Store};
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
-const INDEX_FORMAT: u32 = 1;
+const INDEX_FORMAT: u32 = 2;
 /// The indexing memory budget, shared by the indexing threads; used only while indexing.
 const WRITER_MEMORY: usize = 128 * 1024 * 1024;
 /// Indexing threads: two keep a bulk import moving without starving the rest of a laptop.
@@ -30,6 +30,8 @@ const WRITER_THREADS: usize = 2;
 pub(crate) struct Fields {
     id: Field,
     body: Field,
+    /// Adjacent common words, for phrases (see `analyzer`).
+    pairs: Field,
     tag: Field,
     kind: Field,
     session: Field,
@@ -44,9 +46,16 @@ fn schema() -> (Schema, Fields) {
             .set_tokenizer(analyzer::BODY_TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    let pairs_options = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(analyzer::PAIRS_TOKENIZER)
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    );
     let fields = Fields {
         id: b.add_text_field("id", STRING | FAST),
         body: b.add_text_field("body", body_options),
+        pairs: b.add_text_field("pairs", pairs_options),
         tag: b.add_text_field("tag", STRING | FAST),
         kind: b.add_text_field("kind", STRING),
         session: b.add_text_field("session", STRING),
@@ -124,9 +133,9 @@ impl NoteIndex {
             None => Self::recreate(dir, schema.clone())?,
         };
         // Before the writer exists: its indexing threads take their analysers from here.
-        index
-            .tokenizers()
-            .register(analyzer::BODY_TOKENIZER, analyzer::body_analyzer());
+        let tokenizers = index.tokenizers();
+        tokenizers.register(analyzer::BODY_TOKENIZER, analyzer::body_analyzer());
+        tokenizers.register(analyzer::PAIRS_TOKENIZER, analyzer::pairs_analyzer());
         let threads =
             std::thread::available_parallelism().map_or(1, |n| n.get().min(WRITER_THREADS));
         let writer = match index.writer_with_num_threads(threads, WRITER_MEMORY) {
@@ -344,6 +353,7 @@ fn document(f: &Fields, rec: &IndexRecord) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
     doc.add_text(f.id, &rec.id);
     doc.add_text(f.body, &rec.body);
+    doc.add_text(f.pairs, &rec.body);
     for t in &rec.tags {
         doc.add_text(f.tag, t);
     }

@@ -287,7 +287,22 @@ impl Builder<'_> {
                 terms.pop().expect("one term").1,
                 IndexRecordOption::WithFreqs,
             )),
-            _ => Box::new(PhraseQuery::new_with_offset(terms)),
+            _ => {
+                let phrase = Box::new(PhraseQuery::new_with_offset(terms));
+                // The phrase's pairs of common words, each required: the phrase then checks
+                // positions only in the notes that have them.
+                let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
+                let mut pairs = self.index.tokenizer_for_field(self.fields.pairs)?;
+                pairs.token_stream(text).process(&mut |pair| {
+                    clauses.push((Occur::Must, exact(self.fields.pairs, &pair.text)));
+                });
+                if clauses.is_empty() {
+                    phrase
+                } else {
+                    clauses.push((Occur::Must, phrase));
+                    Box::new(BooleanQuery::new(clauses))
+                }
+            }
         })
     }
 
