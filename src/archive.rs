@@ -159,6 +159,8 @@ impl Archive {
         progress(staged);
         self.index.finish_import(&self.store, &done)?;
         self.index.catch_up(&self.store, |_| {})?;
+        // A large import leaves a large log: fold it into the database while we are at it.
+        self.store.checkpoint()?;
         Ok(done.counts)
     }
 
@@ -229,6 +231,7 @@ impl Archive {
     pub fn merge(&mut self, incoming: &[(NewSession, NoteRecord)]) -> Result<MergeCounts> {
         let counts = self.store.merge(incoming)?;
         self.sync_index()?;
+        self.store.checkpoint()?;
         Ok(counts)
     }
 

@@ -3,7 +3,7 @@
 //! draft of a session are worth doing when several wait.
 
 use std::path::PathBuf;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Instant;
 
 use crate::archive::{Archive, SearchResults, VisitState};
@@ -189,9 +189,23 @@ pub fn run(dir: PathBuf, requests: Receiver<Request>, respond: impl Fn(Response)
             return;
         }
     };
-    while let Ok(first) = requests.recv() {
+    let mut since_checkpoint = 0usize;
+    loop {
+        let first = match requests.recv_timeout(IDLE) {
+            Ok(request) => request,
+            Err(RecvTimeoutError::Timeout) => {
+                // Nobody is waiting: the time to fold the write-ahead log into the database.
+                if since_checkpoint > 0 {
+                    let _ = worker.archive.store().checkpoint();
+                    since_checkpoint = 0;
+                }
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         let mut batch = vec![first];
         batch.extend(requests.try_iter());
+        since_checkpoint += batch.len();
         for request in coalesce(batch) {
             for response in worker.handle(request) {
                 respond(response);
@@ -199,6 +213,9 @@ pub fn run(dir: PathBuf, requests: Receiver<Request>, respond: impl Fn(Response)
         }
     }
 }
+
+/// How long without a request before the worker does its housekeeping.
+const IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Drops searches and drafts that a newer one in the same batch replaces.
 fn coalesce(batch: Vec<Request>) -> Vec<Request> {
