@@ -157,10 +157,16 @@ impl Archive {
             }
         };
         progress(staged);
-        self.index.finish_import(&self.store, &done)?;
-        self.index.catch_up(&self.store, |_| {})?;
-        // A large import leaves a large log: fold it into the database while we are at it.
-        self.store.checkpoint()?;
+        // A large import leaves a large write-ahead log: it is folded into the database while
+        // the index commits, each on its own core.
+        let checkpoint = std::thread::spawn(self.store.checkpoint_beside());
+        let indexed = self
+            .index
+            .finish_import(&self.store, &done)
+            .and_then(|()| self.index.catch_up(&self.store, |_| {}));
+        // The notes are safe either way: a checkpoint that could not finish is done later.
+        let _ = checkpoint.join();
+        indexed?;
         Ok(done.counts)
     }
 

@@ -69,3 +69,44 @@ fn every_migration_is_applied_once_and_in_order() {
     let store = Store::open(&db).unwrap();
     assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
 }
+
+#[test]
+fn counting_a_sessions_live_notes_reads_only_the_live_index() {
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = Archive::open(&tmp.path().join("a")).unwrap();
+    drop(archive);
+    let conn = rusqlite::Connection::open(tmp.path().join("a").join("fieldnotes.db")).unwrap();
+    let mut plan = conn
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT count(*) FROM notes n \
+             WHERE n.session_id = 'x' AND n.deleted_at IS NULL",
+        )
+        .unwrap();
+    let steps: Vec<String> = plan
+        .query_map([], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("COVERING INDEX notes_by_session_state")),
+        "{steps:?}"
+    );
+    // And a session's live notes come in order from it, without sorting.
+    let mut plan = conn
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT n.id FROM notes n \
+             WHERE n.session_id = 'x' AND n.deleted_at IS NULL ORDER BY n.created_at, n.id",
+        )
+        .unwrap();
+    let steps: Vec<String> = plan
+        .query_map([], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        steps.iter().any(|s| s.contains("notes_by_session_state")),
+        "{steps:?}"
+    );
+}

@@ -167,4 +167,18 @@ fn phrases_find_exactly_what_a_scan_finds() {
     }
     // The phrases must not all have missed: the comparison would then prove nothing.
     assert!(checked > 60, "only {checked} phrases matched anything");
+
+    // A phrase of two common words is answered from its pair, and still marks its words.
+    let found = archive
+        .search("\"it was\"", &Filters::default(), 10)
+        .unwrap();
+    assert!(!found.hits.is_empty());
+    for hit in &found.hits {
+        let marked = hit.snippet.to_lowercase();
+        assert!(
+            marked.contains("**it**") && marked.contains("**was**"),
+            "{}",
+            hit.snippet
+        );
+    }
 }

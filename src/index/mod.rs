@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::store::{ImportDone, IndexRecord, Store};
 
 /// Bumped whenever the schema or the analysis changes: an index of another version is rebuilt.
-const INDEX_FORMAT: u32 = 2;
+const INDEX_FORMAT: u32 = 3;
 /// The indexing memory budget, shared by the indexing threads; used only while indexing.
 const WRITER_MEMORY: usize = 128 * 1024 * 1024;
 /// Indexing threads: two keep a bulk import moving without starving the rest of a laptop.
@@ -49,8 +49,7 @@ fn schema() -> (Schema, Fields) {
     let pairs_options = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(analyzer::PAIRS_TOKENIZER)
-            .set_index_option(IndexRecordOption::Basic)
-            .set_fieldnorms(false),
+            .set_index_option(IndexRecordOption::WithFreqs),
     );
     let fields = Fields {
         id: b.add_text_field("id", STRING | FAST),

@@ -205,6 +205,35 @@ impl NoteIndex {
     }
 }
 
+/// Matches and ranks with one query, and tells the snippet the words of another.
+#[derive(Debug)]
+struct HighlightAs {
+    matcher: Box<dyn TQuery>,
+    highlight: Box<dyn TQuery>,
+}
+
+impl Clone for HighlightAs {
+    fn clone(&self) -> Self {
+        HighlightAs {
+            matcher: self.matcher.box_clone(),
+            highlight: self.highlight.box_clone(),
+        }
+    }
+}
+
+impl TQuery for HighlightAs {
+    fn weight(
+        &self,
+        scoring: tantivy::query::EnableScoring<'_>,
+    ) -> tantivy::Result<Box<dyn tantivy::query::Weight>> {
+        self.matcher.weight(scoring)
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.highlight.query_terms(visitor);
+    }
+}
+
 /// A filter on an untokenised field that does not change the ranking.
 fn exact(field: tantivy::schema::Field, value: &str) -> Box<dyn TQuery> {
     Box::new(ConstScoreQuery::new(
@@ -288,20 +317,33 @@ impl Builder<'_> {
                 IndexRecordOption::WithFreqs,
             )),
             _ => {
+                let words = terms.len();
                 let phrase = Box::new(PhraseQuery::new_with_offset(terms));
-                // The phrase's pairs of common words, each required: the phrase then checks
-                // positions only in the notes that have them.
-                let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
-                let mut pairs = self.index.tokenizer_for_field(self.fields.pairs)?;
-                pairs.token_stream(text).process(&mut |pair| {
-                    clauses.push((Occur::Must, exact(self.fields.pairs, &pair.text)));
-                });
-                if clauses.is_empty() {
-                    phrase
-                } else {
-                    clauses.push((Occur::Must, phrase));
-                    Box::new(BooleanQuery::new(clauses))
+                let mut pairs = Vec::new();
+                let mut analyzer = self.index.tokenizer_for_field(self.fields.pairs)?;
+                analyzer
+                    .token_stream(text)
+                    .process(&mut |pair| pairs.push(pair.text.clone()));
+                if words == 2 && pairs.len() == 1 {
+                    // Two adjacent common words: their pair is the phrase, found and ranked
+                    // without checking a position; the words still mark the snippet.
+                    let term = Term::from_field_text(self.fields.pairs, &pairs[0]);
+                    return Ok(Box::new(HighlightAs {
+                        matcher: Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                        highlight: phrase,
+                    }));
                 }
+                if pairs.is_empty() {
+                    return Ok(phrase);
+                }
+                // Every pair of common words the phrase has is required: the phrase then checks
+                // positions only in the notes that have them.
+                let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = pairs
+                    .iter()
+                    .map(|pair| (Occur::Must, exact(self.fields.pairs, pair)))
+                    .collect();
+                clauses.push((Occur::Must, phrase));
+                Box::new(BooleanQuery::new(clauses))
             }
         })
     }

@@ -39,6 +39,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_note_feedback",
         include_str!("../../schema/0005_note_feedback.sql"),
     ),
+    (
+        "0006_live_notes_by_session",
+        include_str!("../../schema/0006_live_notes_by_session.sql"),
+    ),
 ];
 
 /// One connection to an archive's `fieldnotes.db`.
@@ -167,6 +171,21 @@ impl Store {
         self.conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
+    }
+
+    /// Like [`Store::checkpoint`], on a connection of its own, so another thread can fold the
+    /// log while this one goes on (the index commit after an import).
+    pub fn checkpoint_beside(&self) -> impl FnOnce() -> Result<()> + Send + 'static {
+        let path = self.path.clone();
+        move || {
+            let conn = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(Duration::from_secs(30))?;
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+            Ok(())
+        }
     }
 
     /// `PRAGMA integrity_check`: the problems SQLite finds, none when the file is sound.
