@@ -571,6 +571,7 @@ impl ReadProgress {
         }
         if self.shown.elapsed() >= std::time::Duration::from_millis(200) || self.read >= self.size {
             self.shown = std::time::Instant::now();
+            READING_ON_LINE.store(true, std::sync::atomic::Ordering::Relaxed);
             eprint!(
                 "\rreading… {:>3}% ({:.1} of {:.1} MB)",
                 self.read * 100 / self.size.max(1),
@@ -579,6 +580,7 @@ impl ReadProgress {
             );
             if self.read >= self.size {
                 self.finished = true;
+                READING_ON_LINE.store(false, std::sync::atomic::Ordering::Relaxed);
                 eprintln!();
             }
         }
@@ -609,13 +611,18 @@ fn progress(what: &'static str) -> impl FnMut(u64) {
     let show = std::io::stderr().is_terminal();
     let mut shown = false;
     move |done| {
-        if show && (done >= 10_000 || shown) {
+        // An import indexes while it reads: its reading line says how far it is until then.
+        let reading = READING_ON_LINE.load(std::sync::atomic::Ordering::Relaxed);
+        if show && !reading && (done >= 10_000 || shown) {
             shown = true;
             PROGRESS_ON_LINE.store(true, std::sync::atomic::Ordering::Relaxed);
             eprint!("\r{what}… {done} notes");
         }
     }
 }
+
+/// Whether an import's reading line is on stderr and not finished.
+static READING_ON_LINE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Whether a progress line is waiting for its end on stderr.
 static PROGRESS_ON_LINE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
