@@ -70,23 +70,25 @@ fn every_migration_is_applied_once_and_in_order() {
     assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
 }
 
+/// The steps SQLite plans for `sql`.
+fn plan(conn: &rusqlite::Connection, sql: &str) -> Vec<String> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    stmt.query_map([], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 #[test]
 fn counting_a_sessions_live_notes_reads_only_the_live_index() {
     let tmp = tempfile::tempdir().unwrap();
     let archive = Archive::open(&tmp.path().join("a")).unwrap();
     drop(archive);
     let conn = rusqlite::Connection::open(tmp.path().join("a").join("fieldnotes.db")).unwrap();
-    let mut plan = conn
-        .prepare(
-            "EXPLAIN QUERY PLAN SELECT count(*) FROM notes n \
-             WHERE n.session_id = 'x' AND n.deleted_at IS NULL",
-        )
-        .unwrap();
-    let steps: Vec<String> = plan
-        .query_map([], |r| r.get::<_, String>(3))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let steps = plan(
+        &conn,
+        "SELECT count(*) FROM notes n WHERE n.session_id = 'x' AND n.deleted_at IS NULL",
+    );
     assert!(
         steps
             .iter()
@@ -94,17 +96,11 @@ fn counting_a_sessions_live_notes_reads_only_the_live_index() {
         "{steps:?}"
     );
     // And a session's live notes come in order from it, without sorting.
-    let mut plan = conn
-        .prepare(
-            "EXPLAIN QUERY PLAN SELECT n.id FROM notes n \
-             WHERE n.session_id = 'x' AND n.deleted_at IS NULL ORDER BY n.created_at, n.id",
-        )
-        .unwrap();
-    let steps: Vec<String> = plan
-        .query_map([], |r| r.get::<_, String>(3))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let steps = plan(
+        &conn,
+        "SELECT n.id FROM notes n WHERE n.session_id = 'x' AND n.deleted_at IS NULL \
+         ORDER BY n.created_at, n.id",
+    );
     assert!(
         steps.iter().any(|s| s.contains("notes_by_session_state")),
         "{steps:?}"
