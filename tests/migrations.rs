@@ -95,7 +95,7 @@ fn counting_a_sessions_live_notes_reads_only_the_live_index() {
             .any(|s| s.contains("COVERING INDEX notes_by_session_state")),
         "{steps:?}"
     );
-    // And a session's live notes come in order from it, without sorting.
+    // And a session's live notes are read through it, in the order they were written.
     let steps = plan(
         &conn,
         "SELECT n.id FROM notes n WHERE n.session_id = 'x' AND n.deleted_at IS NULL \
