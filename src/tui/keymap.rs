@@ -118,6 +118,25 @@ const LIST_NAV: [Binding; 6] = [
     ),
 ];
 
+/// Back, help and quit, as most views end.
+const BACK: &[Binding] = &[bind!("Esc", [(KeyCode::Esc, NONE)], Back, "back", true)];
+const HELP_QUIT: &[Binding] = &[
+    bind!("?", [ch('?')], Help, "help", true),
+    bind!("q", [ch('q')], Quit, "quit", false),
+];
+
+/// What the search view's results and tag panes share.
+const SEARCH_PANES: &[Binding] = &[
+    bind!(
+        "Shift+Tab",
+        [(KeyCode::BackTab, SHIFT), (KeyCode::BackTab, NONE)],
+        FocusPrev,
+        "previous pane",
+        false
+    ),
+    bind!("/", [ch('/')], OpenSearch, "edit the query", true),
+];
+
 const HOME: &[Binding] = &[
     bind!(
         "Enter",
@@ -218,9 +237,6 @@ const THEMES: &[Binding] = &[
         "read the notes behind the selected theme",
         true
     ),
-    bind!("Esc", [(KeyCode::Esc, NONE)], Back, "back", true),
-    bind!("?", [ch('?')], Help, "help", true),
-    bind!("q", [ch('q')], Quit, "quit", false),
 ];
 
 const REPORT: &[Binding] = &[
@@ -366,8 +382,6 @@ const NOTE_LIST: &[Binding] = &[
         "back to the sessions",
         true
     ),
-    bind!("?", [ch('?')], Help, "help", true),
-    bind!("q", [ch('q')], Quit, "quit", false),
 ];
 
 const SEARCH_QUERY: &[Binding] = &[
@@ -412,17 +426,6 @@ const SEARCH_RESULTS: &[Binding] = &[
         "next pane (tag counts)",
         true
     ),
-    bind!(
-        "Shift+Tab",
-        [(KeyCode::BackTab, SHIFT), (KeyCode::BackTab, NONE)],
-        FocusPrev,
-        "previous pane",
-        false
-    ),
-    bind!("/", [ch('/')], OpenSearch, "edit the query", true),
-    bind!("Esc", [(KeyCode::Esc, NONE)], Back, "back", true),
-    bind!("?", [ch('?')], Help, "help", true),
-    bind!("q", [ch('q')], Quit, "quit", false),
 ];
 
 const SEARCH_FACETS: &[Binding] = &[
@@ -441,17 +444,6 @@ const SEARCH_FACETS: &[Binding] = &[
         "next pane (query)",
         false
     ),
-    bind!(
-        "Shift+Tab",
-        [(KeyCode::BackTab, SHIFT), (KeyCode::BackTab, NONE)],
-        FocusPrev,
-        "previous pane",
-        false
-    ),
-    bind!("/", [ch('/')], OpenSearch, "edit the query", true),
-    bind!("Esc", [(KeyCode::Esc, NONE)], Back, "back", true),
-    bind!("?", [ch('?')], Help, "help", true),
-    bind!("q", [ch('q')], Quit, "quit", false),
 ];
 
 const OVERLAY: &[Binding] = &[
@@ -477,26 +469,23 @@ const OVERLAY: &[Binding] = &[
     ),
 ];
 
-/// The bindings of a context, own keys first, then list navigation where lists are shown.
+/// The bindings of a context: its own keys first, then those it shares with other views, then
+/// list navigation where lists are shown.
 pub fn bindings(ctx: Context) -> Vec<&'static Binding> {
-    let (own, nav): (&'static [Binding], bool) = match ctx {
-        Context::Home => (HOME, true),
-        Context::SessionForm => (SESSION_FORM, false),
-        Context::Editor => (EDITOR, false),
-        Context::NoteList => (NOTE_LIST, true),
-        Context::SearchQuery => (SEARCH_QUERY, false),
-        Context::SearchResults => (SEARCH_RESULTS, true),
-        Context::SearchFacets => (SEARCH_FACETS, true),
-        Context::Visit => (VISIT, false),
-        Context::Report => (REPORT, false),
-        Context::Themes => (THEMES, true),
-        Context::Overlay => (OVERLAY, false),
+    let parts: &[&'static [Binding]] = match ctx {
+        Context::Home => &[HOME, &LIST_NAV],
+        Context::SessionForm => &[SESSION_FORM],
+        Context::Editor => &[EDITOR],
+        Context::NoteList => &[NOTE_LIST, HELP_QUIT, &LIST_NAV],
+        Context::SearchQuery => &[SEARCH_QUERY],
+        Context::SearchResults => &[SEARCH_RESULTS, SEARCH_PANES, BACK, HELP_QUIT, &LIST_NAV],
+        Context::SearchFacets => &[SEARCH_FACETS, SEARCH_PANES, BACK, HELP_QUIT, &LIST_NAV],
+        Context::Visit => &[VISIT],
+        Context::Report => &[REPORT],
+        Context::Themes => &[THEMES, BACK, HELP_QUIT, &LIST_NAV],
+        Context::Overlay => &[OVERLAY],
     };
-    let mut all: Vec<&'static Binding> = own.iter().collect();
-    if nav {
-        all.extend(LIST_NAV.iter());
-    }
-    all
+    parts.iter().flat_map(|part| part.iter()).collect()
 }
 
 /// The action a key means in `ctx`, if any. Shift is ignored for characters (terminals differ
