@@ -300,35 +300,27 @@ fn the_journey_runs_in_stage_order_with_mean_valence() {
 #[test]
 fn a_theme_only_in_the_later_wave_shows_as_grown() {
     let a = TestArchive::new();
+    let dated = |text: String, touchpoint: &str, session: String, date: &str| {
+        let mut r = row(&text, "", touchpoint, "", &session);
+        r[6] = date.into();
+        r
+    };
     let mut rows = Vec::new();
     for i in 0..8 {
-        let mut r = row(
-            &format!("Friendly staff helped at the till, visit {i}"),
-            "",
+        let staff = format!("Friendly staff helped at the till, visit {i}");
+        rows.push(dated(
+            staff.clone(),
             "checkout",
-            "",
-            &format!("June {i}"),
-        );
-        r[6] = "2026-06-10".into();
-        rows.push(r);
-        let mut r = row(
-            &format!("Friendly staff helped at the till, visit {i}"),
-            "",
-            "checkout",
-            "",
-            &format!("Sept {i}"),
-        );
-        r[6] = "2026-09-10".into();
-        rows.push(r);
-        let mut r = row(
-            &format!("The locker code never arrived, visit {i}"),
-            "",
+            format!("June {i}"),
+            "2026-06-10",
+        ));
+        rows.push(dated(staff, "checkout", format!("Sept {i}"), "2026-09-10"));
+        rows.push(dated(
+            format!("The locker code never arrived, visit {i}"),
             "click-and-collect",
-            "",
-            &format!("Sept {i}"),
-        );
-        r[6] = "2026-09-11".into();
-        rows.push(r);
+            format!("Sept {i}"),
+            "2026-09-11",
+        ));
     }
     import_owned(&a, &rows, "Waves");
     let r = a.json(&[
