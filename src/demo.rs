@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::archive::Archive;
 use crate::error::{Error, Result};
 use crate::io::stable_ulid;
-use crate::model::{Facet, NoteKind, Participant, SessionKind, Tag, tags_of};
+use crate::model::{Facet, NoteKind, Participant, SessionKind, Tag};
 use crate::store::{ImportCounts, NewSession, NoteRecord, TagInfo};
 
 const DEMO_JSON: &str = include_str!("demo/demo.json");
@@ -86,23 +86,21 @@ pub fn seed(archive: &mut Archive) -> Result<ImportCounts> {
                             (Some(p), NoteKind::Quote) => Some(p.pseudonym.clone()),
                             _ => None,
                         };
+                        let id = stable_ulid(
+                            Some(at),
+                            &["demo-note", &session_id, &i.to_string(), &n.text],
+                        );
                         sink.note(&NoteRecord {
-                            id: stable_ulid(
-                                Some(at),
-                                &["demo-note", &session_id, &i.to_string(), &n.text],
-                            ),
-                            session: session_id.clone(),
-                            kind: n.kind,
-                            body: n.text.clone(),
-                            tags: tags_of(&n.text),
                             participant: speaker,
-                            created_at: at,
-                            updated_at: at,
                             offset_ms: Some((at - s.started_at).num_milliseconds()),
                             source: Some("demo".into()),
-                            feedback: None,
-                            deleted_at: None,
-                            revisions: Vec::new(),
+                            ..NoteRecord::written(
+                                id,
+                                session_id.clone(),
+                                n.kind,
+                                n.text.clone(),
+                                at,
+                            )
                         })?;
                     }
                 }

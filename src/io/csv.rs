@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use crate::error::{Error, Result};
-use crate::model::{Facet, Feedback, NoteKind, SessionKind, Tag, tags_of};
+use crate::model::{Facet, Feedback, NoteKind, SessionKind, Tag};
 use crate::store::{ImportSink, NewSession, NoteRecord};
 use crate::time;
 
@@ -135,7 +135,7 @@ pub fn import(
                     .map_err(|e| fail(line, format!("column `created_at`: {e}")))?,
             ),
         };
-        let mut tags = tags_of(body);
+        let mut tags = Vec::new();
         for (facet, c) in &facet_cols {
             for name in cell(Some(*c)).split([';', ',', '|']) {
                 if let Some(tag) = Tag::new(*facet, name.trim_start_matches(facet.sigil())) {
@@ -193,19 +193,11 @@ pub fn import(
         };
         let at = created_at.unwrap_or_else(time::now);
         sink.note(&NoteRecord {
-            id,
-            session,
-            kind,
-            body: body.to_owned(),
             tags,
             participant,
-            created_at: at,
-            updated_at: at,
-            offset_ms: None,
             source: Some(name.to_owned()),
             feedback,
-            deleted_at: None,
-            revisions: Vec::new(),
+            ..NoteRecord::written(id, session, kind, body.to_owned(), at)
         })
         .map_err(|e| fail(line, e.to_string()))?;
     }

@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 use crate::error::{Error, Result};
-use crate::model::{Feedback, NoteKind, Participant, tags_of};
+use crate::model::{Feedback, NoteKind, Participant};
 use crate::store::{ImportSink, NoteRecord};
 use crate::time;
 
@@ -223,20 +223,11 @@ pub fn import(
         // the new paragraphs; the time keeps the page's order.
         let id = stable_ulid(Some(start), &[&target.label, &b.text, &n.to_string()]);
         let at = start + chrono::Duration::milliseconds(i as i64);
+        let kind = if b.quote { NoteKind::Quote } else { kind };
         sink.note(&NoteRecord {
-            id,
-            session: session.clone(),
-            kind: if b.quote { NoteKind::Quote } else { kind },
-            tags: tags_of(&b.text),
-            body: b.text,
-            participant: None,
-            created_at: at,
-            updated_at: at,
-            offset_ms: None,
             source: Some(name.to_owned()),
             feedback,
-            deleted_at: None,
-            revisions: Vec::new(),
+            ..NoteRecord::written(id, session.clone(), kind, b.text, at)
         })
         .map_err(|e| fail(b.line, e.to_string()))?;
     }

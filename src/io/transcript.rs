@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use crate::error::{Error, Result};
-use crate::model::{Feedback, NoteKind, Participant, tags_of};
+use crate::model::{Feedback, NoteKind, Participant};
 use crate::store::{ImportSink, NoteRecord};
 
 use super::stable_id::stable_ulid;
@@ -169,23 +169,16 @@ pub fn import(
         let at = start + chrono::Duration::milliseconds(t.start_ms);
         let speaker = t.speaker.clone().unwrap_or_default();
         let participant = t.speaker.filter(|s| !is_researcher(s));
+        let id = stable_ulid(
+            Some(at),
+            &[&target.label, &t.start_ms.to_string(), &speaker, &t.text],
+        );
         sink.note(&NoteRecord {
-            id: stable_ulid(
-                Some(at),
-                &[&target.label, &t.start_ms.to_string(), &speaker, &t.text],
-            ),
-            session: session.clone(),
-            kind: NoteKind::Quote,
-            tags: tags_of(&t.text),
-            body: t.text,
             participant,
-            created_at: at,
-            updated_at: at,
             offset_ms: Some(t.start_ms),
             source: Some(name.to_owned()),
             feedback: opts.feedback.or(Some(Feedback::Direct)),
-            deleted_at: None,
-            revisions: Vec::new(),
+            ..NoteRecord::written(id, session.clone(), NoteKind::Quote, t.text, at)
         })?;
     }
     Ok(())

@@ -31,7 +31,8 @@ pub struct NoteRecord {
     pub session: String,
     pub kind: NoteKind,
     pub body: String,
-    /// All its tags; those not written in the body are kept as given beside it.
+    /// All its tags; those not written in the body are kept as given beside it. A record on
+    /// its way in may leave out the tags its body carries: storing it reads them from the text.
     pub tags: Vec<Tag>,
     pub participant: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -43,6 +44,34 @@ pub struct NoteRecord {
     pub deleted_at: Option<DateTime<Utc>>,
     /// Earlier versions, oldest first.
     pub revisions: Vec<Revision>,
+}
+
+impl NoteRecord {
+    /// A note as an import or a capture first writes it: written at `at`, never edited or
+    /// trashed, with no tags beyond those in its text and nothing else known yet.
+    pub fn written(
+        id: String,
+        session: String,
+        kind: NoteKind,
+        body: String,
+        at: DateTime<Utc>,
+    ) -> NoteRecord {
+        NoteRecord {
+            id,
+            session,
+            kind,
+            body,
+            tags: Vec::new(),
+            participant: None,
+            created_at: at,
+            updated_at: at,
+            offset_ms: None,
+            source: None,
+            feedback: None,
+            deleted_at: None,
+            revisions: Vec::new(),
+        }
+    }
 }
 
 /// What the search index needs of a note, read in change order.
@@ -145,22 +174,16 @@ impl Store {
         // Notes written after the session (memos, write-ups) have no offset into it.
         let offset_ms = (now >= started && ended.is_none_or(|e| now <= e))
             .then(|| (now - started).num_milliseconds());
-        let mut tags = tags_of(&new.body);
-        tags.extend(new.extra_tags.iter().cloned());
         let record = NoteRecord {
-            id: ulid::Ulid::new().to_string(),
-            session: new.session.clone(),
-            kind: new.kind,
-            body: new.body.clone(),
-            tags,
-            participant: None,
-            created_at: now,
-            updated_at: now,
+            tags: new.extra_tags.clone(),
             offset_ms,
-            source: None,
-            feedback: None,
-            deleted_at: None,
-            revisions: Vec::new(),
+            ..NoteRecord::written(
+                ulid::Ulid::new().to_string(),
+                new.session.clone(),
+                new.kind,
+                new.body.clone(),
+                now,
+            )
         };
         let mut tag_ids = HashMap::new();
         let seq = next_change(&tx)?;
@@ -690,12 +713,14 @@ pub(super) fn write_tags_and_revisions(
     tag_ids: &mut HashMap<Tag, i64>,
 ) -> Result<Vec<Tag>> {
     let mut inline = tags_of(&n.body);
-    let explicit: Vec<Tag> = n
+    let mut explicit: Vec<Tag> = n
         .tags
         .iter()
         .filter(|t| !inline.contains(t))
         .cloned()
         .collect();
+    explicit.sort();
+    explicit.dedup();
     link_tags(tx, &n.id, &inline, &explicit, tag_ids)?;
     let mut revision = tx.prepare_cached(
         "INSERT INTO note_revisions (note_id, kind, body, tags, written_at) VALUES (?1, ?2, ?3, ?4, ?5)",
