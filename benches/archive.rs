@@ -471,15 +471,6 @@ fn main() {
         // Between two notes the app is idle, and folds the write-ahead log then.
         archive.store().checkpoint().unwrap();
     }
-    if std::env::var_os("BENCH_SAMPLES").is_some() {
-        eprintln!(
-            "capture until durable, each in ms: {:?}",
-            durable
-                .iter()
-                .map(|d| d.as_secs_f64() * 1e3)
-                .collect::<Vec<_>>()
-        );
-    }
     println!(
         "{:<44} p50 {:>7} ms  p99 {:>7} ms",
         "capture: until durable",

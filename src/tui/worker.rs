@@ -189,15 +189,16 @@ pub fn run(dir: PathBuf, requests: Receiver<Request>, respond: impl Fn(Response)
             return;
         }
     };
-    let mut since_checkpoint = 0usize;
+    // Whether anything was asked since the last checkpoint (a checkpoint with nothing to
+    // fold is cheap, so reads count too).
+    let mut busy = false;
     loop {
         let first = match requests.recv_timeout(IDLE) {
             Ok(request) => request,
             Err(RecvTimeoutError::Timeout) => {
                 // Nobody is waiting: the time to fold the write-ahead log into the database.
-                if since_checkpoint > 0 {
+                if std::mem::take(&mut busy) {
                     let _ = worker.archive.store().checkpoint();
-                    since_checkpoint = 0;
                 }
                 continue;
             }
@@ -205,7 +206,7 @@ pub fn run(dir: PathBuf, requests: Receiver<Request>, respond: impl Fn(Response)
         };
         let mut batch = vec![first];
         batch.extend(requests.try_iter());
-        since_checkpoint += batch.len();
+        busy = true;
         for request in coalesce(batch) {
             for response in worker.handle(request) {
                 respond(response);
