@@ -270,12 +270,6 @@ fn text_report(groups: &[ReportGroup], label: &str, visits: usize) -> String {
         "{visits} visits\n\n{label:<28} visits  mean  spread   min   max  worst criteria\n"
     );
     for g in groups {
-        let worst: Vec<String> = g
-            .criteria
-            .iter()
-            .take(3)
-            .map(|c| format!("{} {:.0}", c.id, c.mean))
-            .collect();
         text.push_str(&format!(
             "{:<28} {:>6} {:>5} {:>7} {:>5} {:>5}  {}\n",
             g.group,
@@ -284,7 +278,7 @@ fn text_report(groups: &[ReportGroup], label: &str, visits: usize) -> String {
             fmt_score(g.spread),
             fmt_score(g.min),
             fmt_score(g.max),
-            worst.join(", ")
+            g.worst_criteria(3)
         ));
         for c in g.criteria.iter().take(3) {
             for (_, note, score) in c.low_notes.iter().take(2) {

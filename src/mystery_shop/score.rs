@@ -224,6 +224,19 @@ pub struct ReportGroup {
     pub criteria: Vec<CriterionSummary>,
 }
 
+impl ReportGroup {
+    /// The `n` worst criteria with their means (`queue 40, greeted 55`), as reports list them.
+    pub fn worst_criteria(&self, n: usize) -> String {
+        let worst: Vec<String> = self
+            .criteria
+            .iter()
+            .take(n)
+            .map(|c| format!("{} {:.0}", c.id, c.mean))
+            .collect();
+        worst.join(", ")
+    }
+}
+
 fn stats(values: &[f64]) -> (Option<f64>, Option<f64>, Option<f64>, Option<f64>) {
     if values.is_empty() {
         return (None, None, None, None);

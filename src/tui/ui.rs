@@ -1008,19 +1008,13 @@ fn report(frame: &mut Frame, app: &App, area: Rect) {
         t.title(),
     )];
     for g in &r.by_location {
-        let worst: Vec<String> = g
-            .criteria
-            .iter()
-            .take(3)
-            .map(|c| format!("{} {:.0}", c.id, c.mean))
-            .collect();
         lines.push(Line::raw(format!(
             "{:<24} {:>6} {:>5} {:>7}  {}",
             g.group,
             g.visits,
             score_text(g.mean),
             score_text(g.spread),
-            worst.join(", ")
+            g.worst_criteria(3)
         )));
         for c in g.criteria.iter().take(2) {
             for (_, note, sc) in c.low_notes.iter().take(1) {
