@@ -89,6 +89,18 @@ impl Archive {
         &self.dir
     }
 
+    /// A second handle on this archive for long reads on another thread (searches, analyses,
+    /// reports): its own SQLite connection, and this archive's index reader, so it sees every
+    /// note this handle indexes as soon as it is committed. Reads only: writes belong to the
+    /// handle that holds the index writer.
+    pub fn reader(&self) -> Result<Archive> {
+        Ok(Archive {
+            dir: self.dir.clone(),
+            store: Store::open(&self.dir.join(DB_FILE))?,
+            index: self.index.reader_handle(),
+        })
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

@@ -22,19 +22,21 @@ const FIXTURE: &str = concat!(
     "/tests/fixtures/two_sessions.jsonl"
 );
 
-/// `xmllint --schema`; a missing xmllint fails the test, it never passes silently.
+/// `xmllint --schema`; without xmllint the validation says it was skipped (and fails under
+/// `FIELDNOTES_REQUIRE_TOOLS=1`), the rest of the test still runs.
 fn validate(schema: &str, file: &Path) {
     assert!(
         Path::new(schema).is_file(),
         "the REFI-QDA schema {schema} is missing (a copy of shared/refi-qda lives in tests/fixtures)"
     );
+    if !common::tool("xmllint", "--version", "libxml2-utils") {
+        return;
+    }
     let out = Command::new("xmllint")
         .args(["--noout", "--schema", schema])
         .arg(file)
         .output()
-        .unwrap_or_else(|e| {
-            panic!("xmllint is needed to validate REFI-QDA exports (apt-get install libxml2-utils): {e}")
-        });
+        .expect("xmllint runs");
     assert!(
         out.status.success(),
         "{} does not validate against {schema}:\n{}",

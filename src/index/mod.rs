@@ -165,6 +165,20 @@ impl NoteIndex {
         Ok(note_index)
     }
 
+    /// A handle for searching on another thread: the same index and the same reader, so it
+    /// sees each commit of this one at once, but never the writer.
+    pub fn reader_handle(&self) -> NoteIndex {
+        NoteIndex {
+            index: self.index.clone(),
+            reader: self.reader.clone(),
+            writer: None,
+            fields: self.fields,
+            dir: self.dir.clone(),
+            archive_id: self.archive_id.clone(),
+            seq: self.seq,
+        }
+    }
+
     fn recreate(dir: &Path, schema: Schema) -> Result<Index> {
         // A damaged or foreign index holds nothing SQLite does not: start it again.
         for entry in std::fs::read_dir(dir)
@@ -220,6 +234,8 @@ impl NoteIndex {
     /// calling `progress` with the number done so far.
     pub fn catch_up(&mut self, store: &Store, mut progress: impl FnMut(u64)) -> Result<CatchUp> {
         if self.writer.is_none() {
+            // What the process holding the writer committed becomes visible here.
+            self.reader.reload()?;
             return Ok(CatchUp::Behind);
         }
         let store_seq = store.change_seq()?;

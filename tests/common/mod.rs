@@ -122,3 +122,23 @@ impl TestArchive {
 pub fn write(path: &Path, content: impl AsRef<[u8]>) {
     std::fs::write(path, content).expect("write test file");
 }
+
+/// Whether an external tool the test needs is on this machine. Without it the test says
+/// "skipped: install …" and passes, so `cargo test` works with only Rust; under
+/// `FIELDNOTES_REQUIRE_TOOLS=1` (what `.ci/run` sets) a missing tool fails the test instead.
+pub fn tool(name: &str, version_arg: &str, package: &str) -> bool {
+    let found = std::process::Command::new(name)
+        .arg(version_arg)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return true;
+    }
+    let required = std::env::var("FIELDNOTES_REQUIRE_TOOLS").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "{name} is required here (FIELDNOTES_REQUIRE_TOOLS=1): apt-get install {package}"
+    );
+    eprintln!("skipped: install {name} (apt-get install {package}) to run this check");
+    false
+}
