@@ -165,6 +165,16 @@ impl Worker {
         ))
     }
 
+    /// A worker for long reads (searches, analyses, reports) on another thread: its own
+    /// connection to the database and the same index reader, so saves never wait behind it.
+    pub fn reader(&self) -> Result<Worker, String> {
+        let archive = self
+            .archive
+            .reader()
+            .map_err(|e| format!("cannot open a second connection to the archive: {e}"))?;
+        Ok(Worker { archive })
+    }
+
     /// Serves one request; a save is followed by the refreshed tag list.
     pub fn handle(&mut self, request: Request) -> Vec<Response> {
         let response = handle(&mut self.archive, request);
