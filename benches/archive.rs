@@ -4,12 +4,17 @@
 //!     cargo bench --bench archive -- --million    # 1,000,000 notes
 //!     cargo bench --bench archive -- --quick      # 10,000 notes (what CI runs)
 //!
+//! For profiling: `--no-peers` leaves FTS5 and ripgrep out, `--keep DIR` builds the archive in
+//! DIR and leaves it there, and `--typing DIR` / `--during-themes DIR` run only the
+//! search-as-you-type or the capture-during-themes measurement on such an archive.
+//!
 //! With a fixed seed it writes a synthetic archive (sessions of several kinds, personas,
 //! touchpoints along a journey, emotions, jobs, 40–120-word notes with a Zipf-like vocabulary,
-//! rare words and names), imports it through the real JSONL import, then times capture and
-//! every kind of search, the same searches in SQLite FTS5 over the same notes and, when `rg`
-//! is installed, ripgrep over the notes as Markdown files. Figures vary with the machine's
-//! load: compare the ratios, which come from the same run.
+//! rare words and names), imports it through the real JSONL import, then times capture (alone,
+//! and while the themes run over every note on another thread), every kind of search, the
+//! same searches in SQLite FTS5 over the same notes and, when `rg` is installed, ripgrep over
+//! the notes as Markdown files, and the app's search-as-you-type. Figures vary with the
+//! machine's load: compare the ratios, which come from the same run.
 
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
@@ -389,6 +394,23 @@ fn main() {
         search_memory(Path::new(&args[i + 1]));
         return;
     }
+    // For profiling one measurement again on an archive kept with `--keep DIR`.
+    if let Some(i) = args.iter().position(|a| a == "--typing") {
+        let mut typing = search_as_you_type(Path::new(&args[i + 1]));
+        println!(
+            "{:<44} p50 {:>7} ms  p99 {:>7} ms",
+            "app: search-as-you-type, key to results",
+            ms(percentile(&mut typing, 0.5)),
+            ms(percentile(&mut typing, 0.99))
+        );
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--during-themes") {
+        let mut archive = Archive::open(Path::new(&args[i + 1])).unwrap();
+        let session = archive.store().sessions(None).unwrap()[0].id.clone();
+        capture_during_themes(&mut archive, &session, 100).print();
+        return;
+    }
     let n: usize = if args.iter().any(|a| a == "--quick") {
         10_000
     } else if args.iter().any(|a| a == "--million") {
@@ -398,7 +420,12 @@ fn main() {
     };
     let repeats = if n <= 10_000 { 20 } else { 100 };
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("archive");
+    // --keep DIR: build the archive in DIR and leave it there (for --typing, --during-themes).
+    let keep = args
+        .iter()
+        .position(|a| a == "--keep")
+        .map(|i| std::path::PathBuf::from(&args[i + 1]));
+    let dir = keep.unwrap_or_else(|| tmp.path().join("archive"));
     let jsonl_path = tmp.path().join("notes.jsonl");
     // --no-peers: only our own figures, for a quicker look while profiling.
     let peers = !args.iter().any(|a| a == "--no-peers");
@@ -483,6 +510,10 @@ fn main() {
         ms(percentile(&mut searchable, 0.5)),
         ms(percentile(&mut searchable, 0.99))
     );
+
+    // Capture while the themes run over every note on the analysis lane, as in the app.
+    let during = capture_during_themes(&mut archive, &session, repeats);
+    during.print();
 
     // The searches.
     let mut rng = Rng(42);
@@ -862,9 +893,14 @@ fn open_app(dir: &Path, with_sessions: bool) -> Duration {
     t.elapsed()
 }
 
+/// Key to results as the app serves them: on the search lane, a reader worker beside the
+/// capture worker that holds the index writer.
 fn search_as_you_type(dir: &Path) -> Vec<Duration> {
     use fieldnotes::tui::worker::{Request, Response, Worker};
-    let (mut worker, _) = Worker::open(dir).unwrap();
+    let (capture, _) = Worker::open(dir).unwrap();
+    let mut worker = capture.reader().unwrap();
+    // Each query with its time, to see where the tail comes from.
+    let verbose = std::env::var_os("FIELDNOTES_BENCH_VERBOSE").is_some();
     let mut times = Vec::new();
     for phrase in [
         "waiting at the checkout",
@@ -873,14 +909,23 @@ fn search_as_you_type(dir: &Path) -> Vec<Duration> {
         "delivery email",
     ] {
         for end in 1..=phrase.len() {
+            let query = fieldnotes::tui::app::while_typing(&phrase[..end]);
             let t = Instant::now();
             let responses = worker.handle(Request::Search {
                 generation: end as u64,
-                query: fieldnotes::tui::app::while_typing(&phrase[..end]),
+                query: query.clone(),
                 filters: Filters::default(),
+                study: None,
                 limit: 50,
             });
             times.push(t.elapsed());
+            if verbose {
+                let total = match responses.as_slice() {
+                    [Response::Searched { results, .. }] => results.total,
+                    _ => 0,
+                };
+                println!("  {:>8} ms  {total:>8} hits  {query}", ms(t.elapsed()));
+            }
             assert!(
                 matches!(
                     responses.as_slice(),
@@ -891,4 +936,120 @@ fn search_as_you_type(dir: &Path) -> Vec<Duration> {
         }
     }
     times
+}
+
+/// Captures timed while the themes run over every note, as the app runs them: the analysis
+/// on a reader handle of its own (its own connection) on another thread, the captures on the
+/// handle that holds the index writer.
+struct DuringThemes {
+    /// Captures that overlapped a themes run.
+    durable: Vec<Duration>,
+    searchable: Vec<Duration>,
+    /// Every capture made, overlapping a run or not.
+    captures: usize,
+    /// How long each themes run took.
+    runs: Vec<Duration>,
+}
+
+impl DuringThemes {
+    fn print(mut self) {
+        let overlapped = self.durable.len();
+        println!(
+            "{:<44} p50 {:>7} ms  p99 {:>7} ms",
+            "capture during themes: until durable",
+            ms(percentile(&mut self.durable, 0.5)),
+            ms(percentile(&mut self.durable, 0.99))
+        );
+        println!(
+            "{:<44} p50 {:>7} ms  p99 {:>7} ms",
+            "capture during themes: until searchable",
+            ms(percentile(&mut self.searchable, 0.5)),
+            ms(percentile(&mut self.searchable, 0.99))
+        );
+        let longest = self.runs.iter().max().copied().unwrap_or_default();
+        println!(
+            "  ({overlapped} of {} captures overlapped {} themes run(s) over every note, the longest {:.2} s)",
+            self.captures,
+            self.runs.len(),
+            longest.as_secs_f64()
+        );
+    }
+}
+
+/// The themes as the app's analysis lane finds them (the first steps of the worker's
+/// `Request::Analyse`): every live note read on the reader's connection, then clustered.
+fn themes_run(reader: &Archive) -> usize {
+    use fieldnotes::analysis;
+    let notes = reader.analysis_notes("", &Filters::default()).unwrap();
+    let curation = reader.store().curation().unwrap();
+    let report = analysis::themes(&notes, &analysis::ThemeSettings::default(), &curation);
+    report.total_notes
+}
+
+fn capture_during_themes(archive: &mut Archive, session: &str, at_least: usize) -> DuringThemes {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let reader = archive.reader().unwrap();
+    let running = AtomicBool::new(false);
+    let stop = AtomicBool::new(false);
+    // Notes come a few a second at most in an interview; the gap keeps the captures spread
+    // over the whole run, with too little idle time for the app's idle checkpoint.
+    let gap = Duration::from_millis(50);
+    std::thread::scope(|s| {
+        let (running, stop) = (&running, &stop);
+        let themes = s.spawn(move || {
+            let mut runs = Vec::new();
+            // Runs again until enough captures overlapped (a small archive's run is short).
+            while !stop.load(Ordering::SeqCst) {
+                running.store(true, Ordering::SeqCst);
+                let t = Instant::now();
+                assert!(themes_run(&reader) > 0, "the themes read no note");
+                runs.push(t.elapsed());
+                running.store(false, Ordering::SeqCst);
+            }
+            runs
+        });
+        while !running.load(Ordering::SeqCst) && !themes.is_finished() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let mut during = DuringThemes {
+            durable: Vec::new(),
+            searchable: Vec::new(),
+            captures: 0,
+            runs: Vec::new(),
+        };
+        // Until enough captures overlapped, then on until the run in flight ends.
+        while !themes.is_finished() {
+            std::thread::sleep(gap);
+            let before = running.load(Ordering::SeqCst);
+            let t = Instant::now();
+            archive
+                .store()
+                .add_note(&NewNote {
+                    session: session.to_owned(),
+                    kind: NoteKind::Observation,
+                    body: format!(
+                        "captured during themes, note {} about the queue #checkout !annoyed",
+                        during.captures
+                    ),
+                    extra_tags: vec![],
+                    clears_draft: true,
+                })
+                .unwrap();
+            let durable = t.elapsed();
+            archive.sync_index().unwrap();
+            let searchable = t.elapsed();
+            during.captures += 1;
+            if before || running.load(Ordering::SeqCst) {
+                during.durable.push(durable);
+                during.searchable.push(searchable);
+            }
+            if during.durable.len() >= at_least {
+                stop.store(true, Ordering::SeqCst);
+            }
+        }
+        during.runs = themes.join().unwrap();
+        // The app folds the log when it is idle again.
+        archive.store().checkpoint().unwrap();
+        during
+    })
 }
