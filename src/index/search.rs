@@ -1,9 +1,11 @@
 //! From a parsed query and filters to ranked note ids, facet counts and snippets.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::ops::Bound;
 
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::TopDocs;
+use tantivy::columnar::StrColumn;
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, PhraseQuery, Query as TQuery,
     RangeQuery, TermQuery,
@@ -12,7 +14,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{DocAddress, Order, Searcher, Term};
 
-use super::facets::TagCounter;
+use super::facets::Matches;
 use super::{Fields, NoteIndex};
 use crate::error::{Error, Result};
 pub use crate::query::Filters;
@@ -77,25 +79,39 @@ impl NoteIndex {
     ) -> Result<(IndexHits, Highlighter)> {
         let searcher = self.reader.searcher();
         let tquery = self.build(&searcher, query, filters)?;
-        let top = TopDocs::with_limit(limit.max(1));
-        let (addresses, total, tag_counts): (Vec<(f32, DocAddress)>, usize, _) = if query.has_text()
-        {
-            searcher.search(&tquery, &(top.order_by_score(), Count, TagCounter))?
-        } else {
-            let (newest, total, counts) = searcher.search(
-                &tquery,
-                &(
-                    top.order_by_fast_field::<tantivy::DateTime>("created", Order::Desc),
-                    Count,
-                    TagCounter,
-                ),
-            )?;
-            let newest = newest.into_iter().map(|(_, addr)| (0.0, addr)).collect();
-            (newest, total, counts)
+        let matches = Matches {
+            field: self.fields.tag,
         };
+        let top = TopDocs::with_limit(limit.max(1));
+        let (addresses, (total, tag_counts)): (Vec<(f32, DocAddress)>, _) =
+            if query.has_text() && prunes_exactly(&*tquery) {
+                // Two passes: the top notes alone, which lets tantivy skip the blocks of postings
+                // that cannot reach them; then every match, counted without a score.
+                let best = searcher.search(&tquery, &top.order_by_score())?;
+                (best, searcher.search(&tquery, &matches)?)
+            } else if query.has_text() {
+                let (best, counts) = searcher.search(&tquery, &(top.order_by_score(), matches))?;
+                (best, counts)
+            } else {
+                let (newest, counts) = searcher.search(
+                    &tquery,
+                    &(
+                        top.order_by_fast_field::<tantivy::DateTime>("created", Order::Desc),
+                        matches,
+                    ),
+                )?;
+                let newest = newest.into_iter().map(|(_, addr)| (0.0, addr)).collect();
+                (newest, counts)
+            };
         let mut hits = Vec::with_capacity(addresses.len());
+        // Each segment's id column is opened once, not once per hit.
+        let mut columns: HashMap<u32, StrColumn> = HashMap::new();
         for (score, addr) in addresses.into_iter().take(limit) {
-            hits.push((doc_id(&searcher, addr)?, score));
+            let column = match columns.entry(addr.segment_ord) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(id_column(searcher.segment_reader(addr.segment_ord))?),
+            };
+            hits.push((doc_id(column, addr.doc_id)?, score));
         }
         if query.has_text() {
             // Equal scores come back in segment order, which indexing threads make vary: the
@@ -130,10 +146,7 @@ impl NoteIndex {
         }
         let mut ids = Vec::with_capacity(addresses.len());
         for (segment_ord, docs) in by_segment {
-            let segment = searcher.segment_reader(segment_ord);
-            let column = segment.fast_fields().str("id")?.ok_or_else(|| {
-                Error::Invalid("the index has no note ids: run `fieldnotes reindex`".into())
-            })?;
+            let column = id_column(searcher.segment_reader(segment_ord))?;
             let mut ords: Vec<u64> = docs
                 .iter()
                 .filter_map(|&d| column.term_ords(d).next())
@@ -205,6 +218,25 @@ impl NoteIndex {
     }
 }
 
+/// Whether tantivy's pruned top-k (block-max WAND) scores this query exactly as a full walk
+/// does. It adds the scores of three or more terms in another order than the full walk, which
+/// can move a score by its last bit; one term, or two added either way, come out the same.
+fn prunes_exactly(query: &dyn TQuery) -> bool {
+    if query.is::<TermQuery>() {
+        return true;
+    }
+    if let Some(h) = query.downcast_ref::<HighlightAs>() {
+        return prunes_exactly(&*h.matcher);
+    }
+    query.downcast_ref::<BooleanQuery>().is_some_and(|b| {
+        let clauses = b.clauses();
+        clauses.len() <= 2
+            && clauses
+                .iter()
+                .all(|(occur, q)| *occur != Occur::MustNot && q.is::<TermQuery>())
+    })
+}
+
 /// Matches and ranks with one query, and tells the snippet the words of another.
 #[derive(Debug)]
 struct HighlightAs {
@@ -245,13 +277,16 @@ fn exact(field: tantivy::schema::Field, value: &str) -> Box<dyn TQuery> {
     ))
 }
 
-fn doc_id(searcher: &Searcher, addr: DocAddress) -> Result<String> {
-    let segment = searcher.segment_reader(addr.segment_ord);
-    let column = segment.fast_fields().str("id")?.ok_or_else(|| {
-        Error::Invalid("the index has no note ids: run `fieldnotes reindex`".into())
-    })?;
+fn id_column(segment: &tantivy::SegmentReader) -> Result<StrColumn> {
+    segment
+        .fast_fields()
+        .str("id")?
+        .ok_or_else(|| Error::Invalid("the index has no note ids: run `fieldnotes reindex`".into()))
+}
+
+fn doc_id(column: &StrColumn, doc: tantivy::DocId) -> Result<String> {
     let mut id = String::new();
-    if let Some(ord) = column.term_ords(addr.doc_id).next() {
+    if let Some(ord) = column.term_ords(doc).next() {
         column
             .ord_to_str(ord, &mut id)
             .map_err(|e| Error::io("cannot read the index", e))?;
