@@ -274,6 +274,44 @@ impl Archive {
         })
     }
 
+    /// Writes the notes in scope to `w` in `format`.
+    pub fn export(
+        &self,
+        format: crate::io::Format,
+        options: crate::io::ExportOptions,
+        w: &mut dyn std::io::Write,
+    ) -> Result<crate::io::ExportSummary> {
+        use crate::io::{self, ExportSummary, ExportView, Format};
+        let view = ExportView::new(&self.store, options)?;
+        match format {
+            Format::Jsonl => io::jsonl::export(&view, w),
+            Format::Csv => io::csv::export(&view, w),
+            Format::Qdpx => io::refi::export_project(&view, w),
+            Format::Qdc => io::refi::export_codebook(&view, w).map(|_| ExportSummary::default()),
+            Format::Markdown => io::report::export(&view, w),
+            Format::Vtt | Format::Srt => Err(Error::Invalid(format!(
+                "fieldnotes reads {} transcripts but does not write them: export jsonl, csv, markdown, qdpx or qdc",
+                format.name()
+            ))),
+        }
+    }
+
+    /// Writes the notes in scope to the file at `path`, atomically: a failed export leaves
+    /// no half-written file.
+    pub fn export_file(
+        &self,
+        path: &Path,
+        format: crate::io::Format,
+        options: crate::io::ExportOptions,
+    ) -> Result<crate::io::ExportSummary> {
+        let mut summary = crate::io::ExportSummary::default();
+        crate::io::write_atomically(path, |w| {
+            summary = self.export(format, options, w)?;
+            Ok(())
+        })?;
+        Ok(summary)
+    }
+
     /// Full-text search with filters: ranked hits with snippets, and tag counts over all matches.
     pub fn search(&self, query: &str, filters: &Filters, limit: usize) -> Result<SearchResults> {
         let parsed = Query::parse(query)?;

@@ -133,6 +133,7 @@ fn capture_find_crash_and_restore_in_a_real_terminal() {
     // Start a session from the form.
     tmux.keys(&["n"]);
     tmux.wait_for("Start a session");
+    tmux.keys(&["Tab"]);
     tmux.type_text("Checkout Q3");
     tmux.keys(&["Tab"]);
     tmux.type_text("Maya");
@@ -147,11 +148,11 @@ fn capture_find_crash_and_restore_in_a_real_terminal() {
 
     // Find it by a word…
     tmux.escape();
-    tmux.wait_for("e edit the selected note");
-    tmux.keys(&["/"]);
+    tmux.wait_for("Ctrl+E edit the selected note");
+    tmux.keys(&["C-f"]);
     tmux.wait_for("Search");
     tmux.type_text("twelve");
-    tmux.wait_for("1 notes");
+    tmux.wait_for("1 note ");
     let screen = tmux.wait_for("Waited twelve minutes");
     assert!(
         screen.contains("@busy-parent 1"),
@@ -168,7 +169,7 @@ fn capture_find_crash_and_restore_in_a_real_terminal() {
     // Back to the session; a second note, drafted but never saved.
     tmux.escape();
     tmux.wait_for("New observation");
-    tmux.keys(&["i"]);
+    tmux.keys(&["Enter"]);
     tmux.wait_for("New observation");
     tmux.type_text("Second thought, not saved yet #self-checkout");
     std::thread::sleep(Duration::from_millis(1800)); // autosave happens within a second
@@ -186,8 +187,11 @@ fn capture_find_crash_and_restore_in_a_real_terminal() {
         "{screen}"
     );
     tmux.escape();
-    tmux.wait_for("e edit the selected note");
-    tmux.keys(&["q"]);
+    tmux.wait_for("Ctrl+E edit the selected note");
+    // q is text here: quitting takes Ctrl+Q, twice while the editor holds a note.
+    tmux.keys(&["C-q"]);
+    tmux.wait_for("Ctrl+Q again quits");
+    tmux.keys(&["C-q"]);
     tmux.wait_exit();
 
     // Exactly the saved note is in the archive; the draft is still a draft.
@@ -249,7 +253,7 @@ fn a_mystery_shop_visit_left_half_way_and_finished_later() {
     tmux.wait_for("mystery-shop ▶");
     tmux.keys(&["Tab"]);
     tmux.type_text("Store visits");
-    tmux.keys(&["Tab", "Tab"]);
+    tmux.keys(&["Tab", "Tab", "Tab"]);
     tmux.type_text("Old Town");
     tmux.wait_for("Quick visit");
     tmux.keys(&["Enter"]);

@@ -251,7 +251,7 @@ fn typing_saving_and_finding_a_note() {
     assert_eq!(h.app.capture.notes.last().unwrap().body, saved);
     // Search finds it by a word and by a tag filter.
     h.press(KeyCode::Esc);
-    h.press(KeyCode::Char('/'));
+    h.press_with(KeyCode::Char('f'), KeyModifiers::CONTROL);
     h.type_text("pram");
     assert_eq!(h.app.search.results.total, 1);
     assert_eq!(h.app.search.results.hits[0].body, saved);
@@ -332,7 +332,7 @@ fn edit_trash_undo_and_history_from_the_note_list() {
     h.open_oldest_session();
     h.press(KeyCode::Esc); // to the notes, the newest selected
     let id = h.app.capture.notes[h.app.capture.sel].id.clone();
-    h.press(KeyCode::Char('e'));
+    h.press_with(KeyCode::Char('e'), KeyModifiers::CONTROL);
     assert_eq!(h.app.capture.focus, CaptureFocus::Editor);
     h.press_with(KeyCode::Char('e'), KeyModifiers::CONTROL); // to the end of the line
     h.type_text(" =edited");
@@ -347,7 +347,7 @@ fn edit_trash_undo_and_history_from_the_note_list() {
         .unwrap();
     assert_eq!(revisions, 1);
     h.press(KeyCode::Esc);
-    h.press(KeyCode::Char('r'));
+    h.press_with(KeyCode::Char('r'), KeyModifiers::CONTROL);
     let screen = h.screen(110, 32);
     assert!(
         screen.contains("earlier") && screen.contains("current") && screen.contains("=edited"),
@@ -358,7 +358,7 @@ fn edit_trash_undo_and_history_from_the_note_list() {
     });
     h.press(KeyCode::Esc);
     let before = h.app.capture.notes.len();
-    h.press(KeyCode::Char('d'));
+    h.press_with(KeyCode::Char('d'), KeyModifiers::CONTROL);
     assert_eq!(h.app.capture.notes.len(), before - 1);
     let deleted: Option<String> = h
         .db()
@@ -367,7 +367,7 @@ fn edit_trash_undo_and_history_from_the_note_list() {
         })
         .unwrap();
     assert!(deleted.is_some());
-    h.press(KeyCode::Char('u'));
+    h.press_with(KeyCode::Char('z'), KeyModifiers::CONTROL);
     assert_eq!(h.app.capture.notes.len(), before);
     let deleted: Option<String> = h
         .db()
@@ -376,6 +376,25 @@ fn edit_trash_undo_and_history_from_the_note_list() {
         })
         .unwrap();
     assert!(deleted.is_none());
+    // Undo goes on further back: the edit is taken back too (as a new version).
+    let edited = h
+        .app
+        .capture
+        .notes
+        .iter()
+        .find(|n| n.id == id)
+        .unwrap()
+        .body
+        .clone();
+    assert!(edited.ends_with(" =edited"), "{edited}");
+    h.press_with(KeyCode::Char('z'), KeyModifiers::CONTROL);
+    let body: String = h
+        .db()
+        .query_row("SELECT body FROM notes WHERE id = ?1", [&id], |r| r.get(0))
+        .unwrap();
+    assert_eq!(body, edited.trim_end_matches(" =edited"));
+    h.press_with(KeyCode::Char('z'), KeyModifiers::CONTROL);
+    assert_eq!(h.app.status.as_ref().unwrap().text, "Nothing to undo");
 }
 
 #[test]

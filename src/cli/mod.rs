@@ -12,9 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use fieldnotes::Archive;
 use fieldnotes::io::transcript::TranscriptOptions;
-use fieldnotes::io::{
-    self, ExportOptions, ExportSummary, ExportView, Format, Scope, SessionTarget, csv::CsvDefaults,
-};
+use fieldnotes::io::{self, ExportOptions, Format, Scope, SessionTarget, csv::CsvDefaults};
 use fieldnotes::model::{Facet, Feedback, NoteKind, Participant, SessionKind, Tag};
 use fieldnotes::query::Filters;
 use fieldnotes::store::{NewNote, NewSession};
@@ -871,36 +869,15 @@ fn export(
         (None, Some(path)) => Format::from_path(path).unwrap_or(Format::Jsonl),
         (None, None) => Format::Jsonl,
     };
-    let view = ExportView::new(archive.store(), options)?;
-    let write = |w: &mut dyn std::io::Write| -> fieldnotes::Result<ExportSummary> {
-        match format {
-            Format::Jsonl => io::jsonl::export(&view, w),
-            Format::Csv => io::csv::export(&view, w),
-            Format::Qdpx => io::refi::export_project(&view, w),
-            Format::Qdc => io::refi::export_codebook(&view, w).map(|_| ExportSummary::default()),
-            Format::Markdown => io::report::export(&view, w),
-            Format::Vtt | Format::Srt => Err(fieldnotes::Error::Invalid(format!(
-                "fieldnotes reads {} transcripts but does not write them: export jsonl, csv, markdown, qdpx or qdc",
-                format.name()
-            ))),
-        }
-    };
     let summary = match &output {
-        Some(path) => {
-            let mut summary = ExportSummary::default();
-            io::write_atomically(path, |w| {
-                summary = write(w)?;
-                Ok(())
-            })?;
-            summary
-        }
+        Some(path) => archive.export_file(path, format, options)?,
         None => {
             if format == Format::Qdpx && std::io::stdout().is_terminal() {
                 bail!("a REFI-QDA project is a zip file: give it a name with -o project.qdpx");
             }
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
-            write(&mut lock)?
+            archive.export(format, options, &mut lock)?
         }
     };
     let mut message = match (format, &output) {

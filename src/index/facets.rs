@@ -136,89 +136,152 @@ impl SegmentMatches {
         let Some(column) = &self.column else {
             return HashMap::new();
         };
+        let share = Share {
+            start: 0,
+            end: column.ords().num_docs(),
+            matches: &self.matches,
+            count: self.count,
+        };
+        share.tags(column, self.postings.as_deref())
+    }
+}
+
+/// The tags of the matching documents in one run of a segment, `start..end` (`start` a
+/// multiple of 64), counted: what a thread walking that run counts on its own.
+pub(crate) fn run_tags(
+    segment: &SegmentReader,
+    field: Field,
+    start: DocId,
+    end: DocId,
+    matches: &[u64],
+    count: u64,
+) -> tantivy::Result<HashMap<String, u64>> {
+    let Some(column) = segment.fast_fields().str("tag")? else {
+        return Ok(HashMap::new());
+    };
+    let postings = segment.inverted_index(field).ok();
+    let share = Share {
+        start,
+        end,
+        matches,
+        count,
+    };
+    Ok(share.tags(&column, postings.as_deref()))
+}
+
+/// Matching documents of one run of a segment: bit `i` of `matches` is document `start + i`.
+struct Share<'a> {
+    start: DocId,
+    end: DocId,
+    matches: &'a [u64],
+    count: u64,
+}
+
+impl Share<'_> {
+    fn tags(
+        &self,
+        column: &StrColumn,
+        postings: Option<&InvertedIndexReader>,
+    ) -> HashMap<String, u64> {
         if self.count == 0 {
             return HashMap::new();
         }
-        let values = column.ords().values.num_vals() as u64;
+        // The run's share of the segment's tag values.
+        let values = column.ords().values.num_vals() as u64 * u64::from(self.end - self.start)
+            / u64::from(column.ords().num_docs().max(1));
         if self.count * POSTINGS_PER_VALUE >= values
-            && let Some(postings) = &self.postings
-            && let Ok(counts) = by_postings(postings, &self.matches)
+            && let Some(postings) = postings
+            && let Ok(counts) = self.by_postings(postings)
         {
             return counts;
         }
-        by_column(column, &self.matches)
+        self.by_column(column)
     }
-}
 
-/// Reads the tags of each matching document from the fast field.
-fn by_column(column: &StrColumn, matches: &[u64]) -> HashMap<String, u64> {
-    let ords = column.ords();
-    let mut counts = vec![0u32; column.num_terms()];
-    let mut docs: Vec<DocId> = Vec::with_capacity(BATCH);
-    let (mut rows, mut row_docs, mut values) = (Vec::new(), Vec::new(), Vec::new());
-    let mut flush = |docs: &mut Vec<DocId>| {
-        rows.clear();
-        row_docs.clear();
-        ords.row_ids_for_docs(docs, &mut row_docs, &mut rows);
-        values.resize(rows.len(), 0u64);
-        ords.values.get_vals(&rows, &mut values);
-        for &ord in &values {
-            counts[ord as usize] += 1;
-        }
-        docs.clear();
-    };
-    for (i, &word) in matches.iter().enumerate() {
-        let mut bits = word;
-        while bits != 0 {
-            docs.push(i as DocId * 64 + bits.trailing_zeros());
-            bits &= bits - 1;
-            if docs.len() == BATCH {
-                flush(&mut docs);
-            }
-        }
+    fn is_match(&self, doc: DocId) -> bool {
+        let Some(at) = doc.checked_sub(self.start) else {
+            return false;
+        };
+        let at = at as usize;
+        self.matches
+            .get(at / 64)
+            .is_some_and(|word| (word >> (at % 64)) & 1 == 1)
     }
-    flush(&mut docs);
-    let mut out = HashMap::new();
-    let mut name = String::new();
-    for (ord, &n) in counts.iter().enumerate() {
-        if n > 0 {
-            name.clear();
-            if column.ord_to_str(ord as u64, &mut name).unwrap_or(false) {
-                out.insert(name.clone(), n as u64);
-            }
-        }
-    }
-    out
-}
 
-/// Walks every tag's postings, counting the documents that match.
-fn by_postings(
-    postings: &InvertedIndexReader,
-    matches: &[u64],
-) -> std::io::Result<HashMap<String, u64>> {
-    let mut out = HashMap::new();
-    let mut terms = postings.terms().stream()?;
-    while terms.advance() {
-        let mut block =
-            postings.read_block_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
-        let mut n = 0u64;
-        loop {
-            let docs = block.docs();
-            if docs.is_empty() {
-                break;
+    /// Reads the tags of each matching document from the fast field.
+    fn by_column(&self, column: &StrColumn) -> HashMap<String, u64> {
+        let ords = column.ords();
+        let mut counts = vec![0u32; column.num_terms()];
+        let mut docs: Vec<DocId> = Vec::with_capacity(BATCH);
+        let (mut rows, mut row_docs, mut values) = (Vec::new(), Vec::new(), Vec::new());
+        let mut flush = |docs: &mut Vec<DocId>| {
+            rows.clear();
+            row_docs.clear();
+            ords.row_ids_for_docs(docs, &mut row_docs, &mut rows);
+            values.resize(rows.len(), 0u64);
+            ords.values.get_vals(&rows, &mut values);
+            for &ord in &values {
+                counts[ord as usize] += 1;
             }
-            for &doc in docs {
-                n += matches
-                    .get(doc as usize / 64)
-                    .map_or(0, |word| (word >> (doc % 64)) & 1);
+            docs.clear();
+        };
+        for (i, &word) in self.matches.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                docs.push(self.start + i as DocId * 64 + bits.trailing_zeros());
+                bits &= bits - 1;
+                if docs.len() == BATCH {
+                    flush(&mut docs);
+                }
             }
-            block.advance();
         }
-        if n > 0 {
-            out.insert(String::from_utf8_lossy(terms.key()).into_owned(), n);
+        flush(&mut docs);
+        let mut out = HashMap::new();
+        let mut name = String::new();
+        for (ord, &n) in counts.iter().enumerate() {
+            if n > 0 {
+                name.clear();
+                if column.ord_to_str(ord as u64, &mut name).unwrap_or(false) {
+                    out.insert(name.clone(), n as u64);
+                }
+            }
         }
+        out
     }
-    Ok(out)
+
+    /// Walks every tag's postings within the run, counting the documents that match.
+    fn by_postings(&self, postings: &InvertedIndexReader) -> std::io::Result<HashMap<String, u64>> {
+        let mut out = HashMap::new();
+        let mut terms = postings.terms().stream()?;
+        while terms.advance() {
+            let mut block = postings
+                .read_block_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
+            let mut from = if self.start > 0 {
+                block.seek(self.start)
+            } else {
+                0
+            };
+            let mut n = 0u64;
+            'blocks: loop {
+                let docs = block.docs();
+                if docs.is_empty() {
+                    break;
+                }
+                for &doc in &docs[from.min(docs.len())..] {
+                    if doc >= self.end {
+                        break 'blocks;
+                    }
+                    n += u64::from(self.is_match(doc));
+                }
+                from = 0;
+                block.advance();
+            }
+            if n > 0 {
+                out.insert(String::from_utf8_lossy(terms.key()).into_owned(), n);
+            }
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]

@@ -21,9 +21,11 @@ pub enum Scope {
     Session(String),
     /// A study name.
     Study(String),
+    /// These notes only, by id (the app's current search results).
+    Notes(Vec<String>),
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExportOptions {
     pub scope: Scope,
     /// Pseudonyms for participants, masked details, and no notes without consent.
@@ -58,7 +60,7 @@ impl<'a> ExportView<'a> {
                 Some(name.clone())
             }
             Scope::Session(id) => Some(store.session(id)?.study),
-            Scope::All => None,
+            Scope::All | Scope::Notes(_) => None,
         };
         let redactor = if options.redact {
             Some(Redactor::new(store)?)
@@ -99,8 +101,18 @@ impl<'a> ExportView<'a> {
     ) -> Result<ExportSummary> {
         let mut sessions: HashMap<String, Option<(SessionLine, Vec<String>)>> = HashMap::new();
         let mut summary = ExportSummary::default();
+        let wanted: Option<std::collections::HashSet<&str>> = match &self.options.scope {
+            Scope::Notes(ids) => Some(ids.iter().map(String::as_str).collect()),
+            _ => None,
+        };
         self.store.for_each_note_record(|rec| {
             if rec.deleted_at.is_some() && !with_trash {
+                return Ok(());
+            }
+            if wanted
+                .as_ref()
+                .is_some_and(|w| !w.contains(rec.id.as_str()))
+            {
                 return Ok(());
             }
             if !sessions.contains_key(&rec.session) {

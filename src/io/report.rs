@@ -112,6 +112,7 @@ pub fn export(view: &ExportView<'_>, out: &mut dyn Write) -> Result<ExportSummar
             .unwrap_or_else(|| "Session".into()),
         Scope::Study(name) => name.clone(),
         Scope::All => "All studies".into(),
+        Scope::Notes(_) => "Selected notes".into(),
     };
     let _ = writeln!(md, "# {title}\n");
     let _ = writeln!(

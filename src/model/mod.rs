@@ -4,7 +4,7 @@ mod kinds;
 mod tags;
 
 pub use kinds::{Feedback, NoteKind, SessionKind};
-pub use tags::{Facet, Tag, TagSpan, normalize_name, parse_inline, tags_of};
+pub use tags::{Facet, Tag, TagSpan, normalize_name, parse_inline, retag, tags_of};
 
 use std::collections::BTreeMap;
 

@@ -138,6 +138,38 @@ fn is_opening(c: char) -> bool {
     matches!(c, '(' | '[' | '{' | '"' | '\'' | '“' | '‘' | '«')
 }
 
+/// `body` with exactly `tags` as its inline tags: the tokens of tags no longer wanted are
+/// taken out (with the space before them), the tags that are new are added at the end, and
+/// every other character stays as written.
+pub fn retag(body: &str, tags: &[Tag]) -> String {
+    let present = parse_inline(body);
+    let mut out = String::with_capacity(body.len());
+    let mut at = 0;
+    for span in &present {
+        if tags.contains(&span.tag) {
+            continue;
+        }
+        let before = body[at..span.range.start].trim_end_matches([' ', '\t']);
+        out.push_str(before);
+        at = span.range.end;
+        if out.is_empty() && body[at..].starts_with(' ') {
+            at += 1; // a tag that opened the note leaves no space behind
+        }
+    }
+    out.push_str(&body[at..]);
+    let mut kept: Vec<&Tag> = present.iter().map(|s| &s.tag).collect();
+    for tag in tags {
+        if !kept.contains(&tag) {
+            if !out.is_empty() && !out.ends_with(char::is_whitespace) {
+                out.push(' ');
+            }
+            out.push_str(&tag.to_string());
+            kept.push(tag);
+        }
+    }
+    out
+}
+
 /// Finds every inline tag in `text`, in order of appearance. Never fails: anything that is
 /// not a tag is text.
 pub fn parse_inline(text: &str) -> Vec<TagSpan> {
@@ -203,6 +235,27 @@ pub fn tags_of(text: &str) -> Vec<Tag> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn retag_takes_out_and_adds_only_what_changed() {
+        let t = |s: &str| Tag::parse_token(s).unwrap();
+        let body = "#checkout Waited at the till, (@busy-parent) said \"never again\" !angry";
+        assert_eq!(
+            retag(body, &[t("@busy-parent"), t("=wait-time")]),
+            "Waited at the till, (@busy-parent) said \"never again\" =wait-time"
+        );
+        assert_eq!(
+            retag(body, &[t("#checkout"), t("@busy-parent"), t("!angry")]),
+            body
+        );
+        assert_eq!(
+            retag("a@b.com wrote", &[t("#email")]),
+            "a@b.com wrote #email"
+        );
+        let emptied = retag(body, &[]);
+        assert!(parse_inline(&emptied).is_empty(), "{emptied}");
+    }
+
     use super::*;
 
     fn names(text: &str) -> Vec<String> {

@@ -42,6 +42,28 @@ pub enum Scale {
 }
 
 impl Scale {
+    /// An answer as the researcher gave it: `yes`, `4`, `6 min` (not its stored number).
+    pub fn show(&self, value: f64) -> String {
+        let number = if value.fract() == 0.0 {
+            format!("{value:.0}")
+        } else {
+            format!("{value}")
+        };
+        match self {
+            Scale::YesNo if value >= 0.5 => "yes".into(),
+            Scale::YesNo => "no".into(),
+            Scale::OneToFive | Scale::ZeroToTen => number,
+            Scale::Time {
+                unit: TimeUnit::Seconds,
+                ..
+            } => format!("{number} s"),
+            Scale::Time {
+                unit: TimeUnit::Minutes,
+                ..
+            } => format!("{number} min"),
+        }
+    }
+
     /// How to answer, for prompts.
     pub fn hint(&self) -> String {
         match self {

@@ -43,6 +43,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0006_live_notes_by_session",
         include_str!("../../schema/0006_live_notes_by_session.sql"),
     ),
+    (
+        "0007_edit_drafts",
+        include_str!("../../schema/0007_edit_drafts.sql"),
+    ),
 ];
 
 /// One connection to an archive's `fieldnotes.db`.

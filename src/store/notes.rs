@@ -189,7 +189,10 @@ impl Store {
         let seq = next_change(&tx)?;
         insert_note(&tx, &record, &mut tag_ids, seq)?;
         if new.clears_draft {
-            tx.execute("DELETE FROM drafts WHERE session_id = ?1", [&new.session])?;
+            tx.execute(
+                "DELETE FROM drafts WHERE session_id = ?1 AND note_id = ''",
+                [&new.session],
+            )?;
         }
         tx.commit()?;
         self.note(&record.id)
@@ -256,6 +259,8 @@ impl Store {
         }
         let old_tags = note_tags(&tx, id)?;
         let new_kind = kind.unwrap_or(old_kind.parse().map_err(Error::Invalid)?);
+        // The app's draft of this edit is done with, whichever way the edit goes.
+        tx.execute("DELETE FROM drafts WHERE note_id = ?1", [id])?;
         if body == old_body && new_kind.as_str() == old_kind {
             tx.commit()?;
             return self.note(id);

@@ -188,6 +188,48 @@ impl Store {
         Ok(rows)
     }
 
+    /// Records a participant's consent as given on `at`'s date, or withdrawn.
+    pub fn set_consent(
+        &self,
+        pseudonym: &str,
+        consent: bool,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Participant> {
+        let date = consent.then(|| at.format("%Y-%m-%d").to_string());
+        self.update_participant(
+            pseudonym,
+            "UPDATE participants SET consent = ?2, consent_date = ?3 WHERE pseudonym = ?1",
+            params![pseudonym, consent, date],
+        )
+    }
+
+    /// Replaces a participant's private contact details (empty clears them).
+    pub fn set_contact(&self, pseudonym: &str, contact: &str) -> Result<Participant> {
+        let contact = contact.trim();
+        self.update_participant(
+            pseudonym,
+            "UPDATE participants SET contact = ?2 WHERE pseudonym = ?1",
+            params![pseudonym, (!contact.is_empty()).then_some(contact)],
+        )
+    }
+
+    fn update_participant(
+        &self,
+        pseudonym: &str,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Participant> {
+        let tx = self.write()?;
+        if tx.execute(sql, params)? == 0 {
+            return Err(Error::NotFound(format!(
+                "no participant called {pseudonym:?}"
+            )));
+        }
+        tx.commit()?;
+        self.participant(pseudonym)?
+            .ok_or_else(|| Error::NotFound(format!("no participant called {pseudonym:?}")))
+    }
+
     pub fn participant(&self, pseudonym: &str) -> Result<Option<Participant>> {
         Ok(self
             .conn()

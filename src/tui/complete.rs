@@ -39,7 +39,8 @@ pub fn partial_at(line: &str, col: usize) -> Option<Partial> {
     })
 }
 
-/// The tags of the partial's facet that match what was typed, best first.
+/// The tags of the partial's facet that match what was typed, best first; a tag typed in full
+/// is always first, so taking the first suggestion never replaces it with a longer one.
 pub fn suggest(tags: &[Tag], partial: &Partial) -> Vec<Tag> {
     let of_facet = tags.iter().filter(|t| t.facet == partial.facet);
     if partial.typed.is_empty() {
@@ -54,10 +55,12 @@ pub fn suggest(tags: &[Tag], partial: &Partial) -> Vec<Tag> {
                 .score(Utf32Str::new(&t.name, &mut buf), &mut matcher)
                 .map(|s| (s, t))
         })
-        .filter(|(_, t)| t.name != partial.typed)
         .collect();
+    let typed = partial.typed.to_lowercase();
     scored.sort_by(|a, b| {
-        b.0.cmp(&a.0)
+        (b.1.name == typed)
+            .cmp(&(a.1.name == typed))
+            .then(b.0.cmp(&a.0))
             .then(a.1.name.len().cmp(&b.1.name.len()))
             .then(a.1.name.cmp(&b.1.name))
     });
@@ -107,6 +110,10 @@ mod tests {
         assert_eq!(got[0].name, "checkout");
         assert!(got.iter().all(|t| t.facet == Facet::Touchpoint));
         assert!(suggest(&tags(), &partial_at("@zzz", 4).unwrap()).is_empty());
+        // Typed in full: offered first, ahead of the longer tags that contain it.
+        let got = suggest(&tags(), &partial_at("#checkout", 9).unwrap());
+        assert_eq!(got[0].name, "checkout");
+        assert!(got.iter().any(|t| t.name == "self-checkout"));
         assert_eq!(suggest(&tags(), &partial_at("@", 1).unwrap()).len(), 1);
     }
 }

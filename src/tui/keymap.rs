@@ -42,6 +42,25 @@ pub enum Action {
     /// From the notes back to the visit's scorecard.
     VisitView,
     Report,
+    /// Undo the last change to a note (many steps back).
+    Undo,
+    EditTags,
+    CopyNote,
+    ExternalEdit,
+    Export,
+    Trash,
+    Participants,
+    /// Restore what is selected (a version in the history, a note in the trash).
+    RestoreSelected,
+    ToggleConsent,
+    EditContact,
+    FilterKind,
+    FilterStudy,
+    FilterDate,
+    /// Pick the study the themes view analyses.
+    StudyScope,
+    ScrollLeft,
+    ScrollRight,
 }
 
 /// Where keys are read: each has its own table.
@@ -57,7 +76,47 @@ pub enum Context {
     Visit,
     Report,
     Themes,
+    Trash,
+    Participants,
+    /// The help and evidence overlays: read and close.
     Overlay,
+    /// A note's versions, one of which can be restored.
+    History,
+    /// A one-line prompt (a note's tags, a participant's contact, an export's file name).
+    Prompt,
+}
+
+impl Context {
+    pub const ALL: [Context; 15] = [
+        Context::Home,
+        Context::SessionForm,
+        Context::Editor,
+        Context::NoteList,
+        Context::SearchQuery,
+        Context::SearchResults,
+        Context::SearchFacets,
+        Context::Visit,
+        Context::Report,
+        Context::Themes,
+        Context::Trash,
+        Context::Participants,
+        Context::Overlay,
+        Context::History,
+        Context::Prompt,
+    ];
+
+    /// Whether printable keys are text here (typed into a field) rather than commands.
+    pub fn takes_text(self) -> bool {
+        matches!(
+            self,
+            Context::SessionForm
+                | Context::Editor
+                | Context::NoteList
+                | Context::SearchQuery
+                | Context::Visit
+                | Context::Prompt
+        )
+    }
 }
 
 pub struct Binding {
@@ -85,25 +144,24 @@ const fn ch(c: char) -> (KeyCode, KeyModifiers) {
     (KeyCode::Char(c), NONE)
 }
 
-const LIST_NAV: [Binding; 6] = [
-    bind!("↑/k", [(KeyCode::Up, NONE), ch('k')], Up, "move up", false),
+const fn ctrl(c: char) -> (KeyCode, KeyModifiers) {
+    (KeyCode::Char(c), CTRL)
+}
+
+/// Moving in a list with keys that are never text: where letters are typed, this is all.
+const ARROW_NAV: [Binding; 6] = [
+    bind!("↑", [(KeyCode::Up, NONE)], Up, "move up", false),
+    bind!("↓", [(KeyCode::Down, NONE)], Down, "move down", false),
     bind!(
-        "↓/j",
-        [(KeyCode::Down, NONE), ch('j')],
-        Down,
-        "move down",
-        false
-    ),
-    bind!(
-        "g/Home",
-        [ch('g'), (KeyCode::Home, NONE)],
+        "Home",
+        [(KeyCode::Home, NONE)],
         Top,
         "go to the first",
         false
     ),
     bind!(
-        "G/End",
-        [ch('G'), (KeyCode::End, NONE)],
+        "End",
+        [(KeyCode::End, NONE)],
         Bottom,
         "go to the last",
         false
@@ -118,11 +176,91 @@ const LIST_NAV: [Binding; 6] = [
     ),
 ];
 
+/// Where letters are commands, vi's j/k/g/G move too.
+const LETTER_NAV: [Binding; 4] = [
+    bind!("k", [ch('k')], Up, "move up", false),
+    bind!("j", [ch('j')], Down, "move down", false),
+    bind!("g", [ch('g')], Top, "go to the first", false),
+    bind!("G", [ch('G')], Bottom, "go to the last", false),
+];
+
 /// Back, help and quit, as most views end.
 const BACK: &[Binding] = &[bind!("Esc", [(KeyCode::Esc, NONE)], Back, "back", true)];
 const HELP_QUIT: &[Binding] = &[
     bind!("?", [ch('?')], Help, "help", true),
     bind!("q", [ch('q')], Quit, "quit", false),
+];
+
+/// What the capture view's editor and note list share: none of these keys is text.
+const CAPTURE_BOTH: &[Binding] = &[
+    bind!(
+        "Ctrl+F",
+        [ctrl('f')],
+        OpenSearch,
+        "search every note",
+        false
+    ),
+    bind!(
+        "F2",
+        [(KeyCode::F(2), NONE)],
+        VisitView,
+        "the visit's scorecard (mystery-shop sessions)",
+        false
+    ),
+    bind!(
+        "Ctrl+X",
+        [ctrl('x')],
+        EndSession,
+        "end this session (notes can still be added)",
+        false
+    ),
+    bind!("F1", [(KeyCode::F(1), NONE)], Help, "help", true),
+    bind!(
+        "Ctrl+Q",
+        [ctrl('q')],
+        Quit,
+        "quit (asks again while the editor holds text, which stays a draft)",
+        false
+    ),
+];
+
+/// What the search view's panes share.
+const SEARCH_ALL: &[Binding] = &[
+    bind!(
+        "F3",
+        [(KeyCode::F(3), NONE)],
+        Themes,
+        "themes over these results",
+        true
+    ),
+    bind!(
+        "Ctrl+K",
+        [ctrl('k')],
+        FilterKind,
+        "only notes of one kind: observation → quote → interpretation → any",
+        false
+    ),
+    bind!(
+        "Ctrl+P",
+        [ctrl('p')],
+        FilterStudy,
+        "only one study (each press: the next study, then any)",
+        false
+    ),
+    bind!(
+        "Ctrl+T",
+        [ctrl('t')],
+        FilterDate,
+        "only recent notes: today → 7 days → 30 days → a year → any time",
+        false
+    ),
+    bind!(
+        "Ctrl+S",
+        [ctrl('s')],
+        Export,
+        "export these results (Markdown, CSV or REFI-QDA, by the file name)",
+        false
+    ),
 ];
 
 /// What the search view's results and tag panes share.
@@ -147,8 +285,8 @@ const HOME: &[Binding] = &[
     ),
     bind!("n", [ch('n')], NewSession, "start a new session", true),
     bind!(
-        "e",
-        [ch('e')],
+        "Ctrl+X",
+        [ctrl('x')],
         EndSession,
         "end the selected session",
         false
@@ -162,6 +300,20 @@ const HOME: &[Binding] = &[
         true
     ),
     bind!("v", [ch('v')], Report, "the mystery-shopping report", false),
+    bind!(
+        "p",
+        [ch('p')],
+        Participants,
+        "participants: consent and contact details",
+        false
+    ),
+    bind!(
+        "x",
+        [ch('x')],
+        Trash,
+        "the trash: bring deleted notes back",
+        false
+    ),
     bind!("?", [ch('?')], Help, "help: every key of this view", true),
     bind!("q", [ch('q')], Quit, "quit", true),
 ];
@@ -197,7 +349,7 @@ const VISIT: &[Binding] = &[
         "F2",
         [(KeyCode::F(2), NONE)],
         Notes,
-        "the session's notes and the full note editor",
+        "the session's notes and the full note editor (F2 there comes back)",
         true
     ),
     bind!(
@@ -237,12 +389,52 @@ const THEMES: &[Binding] = &[
         "read the notes behind the selected theme",
         true
     ),
+    bind!(
+        "s",
+        [ch('s')],
+        StudyScope,
+        "analyse one study (each press: the next study, then all)",
+        true
+    ),
+    bind!(
+        "]",
+        [ch(']')],
+        ScrollRight,
+        "scroll a wide table right (the journey)",
+        false
+    ),
+    bind!("[", [ch('[')], ScrollLeft, "scroll it back left", false),
 ];
 
 const REPORT: &[Binding] = &[
     bind!("Esc", [(KeyCode::Esc, NONE)], Back, "back", true),
     bind!("?", [ch('?')], Help, "help", true),
     bind!("q", [ch('q')], Quit, "quit", true),
+];
+
+const TRASH: &[Binding] = &[bind!(
+    "Ctrl+Z",
+    [ctrl('z')],
+    RestoreSelected,
+    "bring the selected note back from the trash",
+    true
+)];
+
+const PARTICIPANTS: &[Binding] = &[
+    bind!(
+        "Space",
+        [ch(' ')],
+        ToggleConsent,
+        "record consent given today (again to withdraw it)",
+        true
+    ),
+    bind!(
+        "Enter",
+        [(KeyCode::Enter, NONE)],
+        EditContact,
+        "edit the contact details (kept private, never exported)",
+        true
+    ),
 ];
 
 const SESSION_FORM: &[Binding] = &[
@@ -268,7 +460,7 @@ const SESSION_FORM: &[Binding] = &[
         "←/→",
         [(KeyCode::Left, NONE), (KeyCode::Right, NONE)],
         Cycle,
-        "change the session kind (on the kind field)",
+        "change the session kind, or the consent (on those fields)",
         false
     ),
     bind!(
@@ -279,6 +471,7 @@ const SESSION_FORM: &[Binding] = &[
         true
     ),
     bind!("Esc", [(KeyCode::Esc, NONE)], Back, "cancel", true),
+    bind!("F1", [(KeyCode::F(1), NONE)], Help, "help", false),
 ];
 
 const EDITOR: &[Binding] = &[
@@ -286,7 +479,7 @@ const EDITOR: &[Binding] = &[
         "Enter",
         [(KeyCode::Enter, NONE)],
         SaveNote,
-        "save the note (or take the highlighted tag)",
+        "save the note as typed (or take the tag you moved to with ↑/↓)",
         true
     ),
     bind!(
@@ -302,7 +495,7 @@ const EDITOR: &[Binding] = &[
     ),
     bind!(
         "Ctrl+T",
-        [(KeyCode::Char('t'), CTRL)],
+        [ctrl('t')],
         CycleKind,
         "switch kind: observation → quote → interpretation",
         true
@@ -315,66 +508,85 @@ const EDITOR: &[Binding] = &[
         false
     ),
     bind!(
-        "Ctrl+F",
-        [(KeyCode::Char('f'), CTRL)],
-        OpenSearch,
-        "search every note",
-        false
-    ),
-    bind!(
         "Esc",
         [(KeyCode::Esc, NONE)],
         Back,
         "close the tag list / stop editing / go to the notes",
         true
     ),
-    bind!("F1", [(KeyCode::F(1), NONE)], Help, "help", true),
 ];
 
 const NOTE_LIST: &[Binding] = &[
     bind!(
-        "i/Enter",
-        [ch('i'), (KeyCode::Enter, NONE), (KeyCode::Tab, NONE)],
+        "Enter/Tab",
+        [(KeyCode::Enter, NONE), (KeyCode::Tab, NONE)],
         FocusNext,
-        "write in the editor",
+        "back to the editor (typing goes there too)",
         true
     ),
     bind!(
-        "e",
-        [ch('e')],
+        "Ctrl+E",
+        [ctrl('e')],
         EditNote,
         "edit the selected note (keeps the old version)",
         true
     ),
     bind!(
-        "t",
-        [ch('t')],
+        "Ctrl+K",
+        [ctrl('k')],
         ChangeKind,
         "change the selected note's kind",
         false
     ),
     bind!(
-        "d",
-        [ch('d'), (KeyCode::Delete, NONE)],
+        "Ctrl+G",
+        [ctrl('g')],
+        EditTags,
+        "change the selected note's tags without retyping it",
+        false
+    ),
+    bind!(
+        "Ctrl+D",
+        [ctrl('d'), (KeyCode::Delete, NONE)],
         TrashNote,
         "move the selected note to the trash",
+        false
+    ),
+    bind!(
+        "Ctrl+Z",
+        [ctrl('z')],
+        Undo,
+        "undo the last change to a note (kind, edit, tags, trash); again for earlier ones",
         true
     ),
     bind!(
-        "u",
-        [ch('u')],
-        UndoTrash,
-        "undo: bring the last trashed note back",
+        "Ctrl+R",
+        [ctrl('r')],
+        History,
+        "the selected note's history (restore an old version there)",
         false
     ),
     bind!(
-        "r",
-        [ch('r')],
-        History,
-        "the selected note's history",
+        "Ctrl+Y",
+        [ctrl('y')],
+        CopyNote,
+        "copy the selected note to the clipboard",
         false
     ),
-    bind!("/", [ch('/')], OpenSearch, "search every note", true),
+    bind!(
+        "Ctrl+O",
+        [ctrl('o')],
+        ExternalEdit,
+        "edit the selected note in $EDITOR",
+        false
+    ),
+    bind!(
+        "Ctrl+S",
+        [ctrl('s')],
+        Export,
+        "export this session (Markdown, CSV or REFI-QDA, by the file name)",
+        false
+    ),
     bind!(
         "Esc",
         [(KeyCode::Esc, NONE)],
@@ -392,13 +604,6 @@ const SEARCH_QUERY: &[Binding] = &[
         "go to the results",
         true
     ),
-    bind!(
-        "F3",
-        [(KeyCode::F(3), NONE)],
-        Themes,
-        "themes over these results",
-        true
-    ),
     bind!("Tab", [(KeyCode::Tab, NONE)], FocusNext, "next pane", false),
     bind!("Esc", [(KeyCode::Esc, NONE)], Back, "back", true),
     bind!("F1", [(KeyCode::F(1), NONE)], Help, "help", true),
@@ -410,13 +615,6 @@ const SEARCH_RESULTS: &[Binding] = &[
         [(KeyCode::Enter, NONE)],
         Open,
         "open the note's session",
-        true
-    ),
-    bind!(
-        "F3",
-        [(KeyCode::F(3), NONE)],
-        Themes,
-        "themes over these results",
         true
     ),
     bind!(
@@ -461,29 +659,95 @@ const OVERLAY: &[Binding] = &[
         true
     ),
     bind!(
-        "↑/↓",
-        [(KeyCode::Up, NONE), ch('k'), (KeyCode::Down, NONE), ch('j')],
-        Down,
-        "scroll",
+        "↑/k",
+        [(KeyCode::Up, NONE), ch('k')],
+        Up,
+        "scroll up",
         false
     ),
+    bind!(
+        "↓/j",
+        [(KeyCode::Down, NONE), ch('j')],
+        Down,
+        "scroll down",
+        true
+    ),
+    bind!("PgUp", [(KeyCode::PageUp, NONE)], PageUp, "page up", false),
+    bind!(
+        "PgDn",
+        [(KeyCode::PageDown, NONE)],
+        PageDown,
+        "page down",
+        false
+    ),
+];
+
+const HISTORY: &[Binding] = &[
+    bind!(
+        "Ctrl+R",
+        [ctrl('r')],
+        RestoreSelected,
+        "make the selected version the note's text again (kept as a new version)",
+        true
+    ),
+    bind!(
+        "Esc/q",
+        [(KeyCode::Esc, NONE), ch('q'), (KeyCode::Enter, NONE)],
+        Back,
+        "close",
+        true
+    ),
+];
+
+const PROMPT: &[Binding] = &[
+    bind!("Enter", [(KeyCode::Enter, NONE)], Submit, "save", true),
+    bind!("Esc", [(KeyCode::Esc, NONE)], Back, "cancel", true),
 ];
 
 /// The bindings of a context: its own keys first, then those it shares with other views, then
 /// list navigation where lists are shown.
 pub fn bindings(ctx: Context) -> Vec<&'static Binding> {
     let parts: &[&'static [Binding]] = match ctx {
-        Context::Home => &[HOME, &LIST_NAV],
+        Context::Home => &[HOME, &ARROW_NAV, &LETTER_NAV],
         Context::SessionForm => &[SESSION_FORM],
-        Context::Editor => &[EDITOR],
-        Context::NoteList => &[NOTE_LIST, HELP_QUIT, &LIST_NAV],
-        Context::SearchQuery => &[SEARCH_QUERY],
-        Context::SearchResults => &[SEARCH_RESULTS, SEARCH_PANES, BACK, HELP_QUIT, &LIST_NAV],
-        Context::SearchFacets => &[SEARCH_FACETS, SEARCH_PANES, BACK, HELP_QUIT, &LIST_NAV],
+        Context::Editor => &[EDITOR, CAPTURE_BOTH],
+        Context::NoteList => &[NOTE_LIST, CAPTURE_BOTH, &ARROW_NAV],
+        Context::SearchQuery => &[SEARCH_QUERY, SEARCH_ALL],
+        Context::SearchResults => &[
+            SEARCH_RESULTS,
+            SEARCH_PANES,
+            SEARCH_ALL,
+            BACK,
+            HELP_QUIT,
+            &ARROW_NAV,
+            &LETTER_NAV,
+        ],
+        Context::SearchFacets => &[
+            SEARCH_FACETS,
+            SEARCH_PANES,
+            SEARCH_ALL,
+            BACK,
+            HELP_QUIT,
+            &ARROW_NAV,
+            &LETTER_NAV,
+        ],
         Context::Visit => &[VISIT],
         Context::Report => &[REPORT],
-        Context::Themes => &[THEMES, BACK, HELP_QUIT, &LIST_NAV],
+        Context::Themes => &[THEMES, BACK, HELP_QUIT, &ARROW_NAV, &LETTER_NAV],
+        Context::Trash | Context::Participants => &[
+            if ctx == Context::Trash {
+                TRASH
+            } else {
+                PARTICIPANTS
+            },
+            BACK,
+            HELP_QUIT,
+            &ARROW_NAV,
+            &LETTER_NAV,
+        ],
         Context::Overlay => &[OVERLAY],
+        Context::History => &[HISTORY, &ARROW_NAV],
+        Context::Prompt => &[PROMPT],
     };
     parts.iter().flat_map(|part| part.iter()).collect()
 }
@@ -535,43 +799,53 @@ mod tests {
     }
 
     #[test]
-    fn every_context_has_help_and_a_way_back() {
-        for ctx in [
-            Context::Home,
-            Context::SessionForm,
-            Context::Editor,
-            Context::NoteList,
-            Context::SearchQuery,
-            Context::SearchResults,
-            Context::SearchFacets,
-            Context::Visit,
-            Context::Report,
-            Context::Themes,
-            Context::Overlay,
-        ] {
+    fn every_context_has_hints_and_a_way_out() {
+        for ctx in Context::ALL {
             let actions: Vec<Action> = bindings(ctx).iter().map(|b| b.action).collect();
             assert!(
                 actions.contains(&Action::Back) || actions.contains(&Action::Quit),
                 "{ctx:?} has no way out"
             );
-            assert!(!hints(ctx).is_empty());
+            assert!(!hints(ctx).is_empty(), "{ctx:?} shows no hints");
+        }
+    }
+
+    #[test]
+    fn every_view_has_help() {
+        for ctx in Context::ALL {
+            if matches!(ctx, Context::Overlay | Context::History | Context::Prompt) {
+                continue; // the help and the small overlays say their keys in their hints
+            }
+            let help = bindings(ctx).iter().any(|b| b.action == Action::Help);
+            assert!(help, "{ctx:?} has no help key");
         }
     }
 
     #[test]
     fn no_key_means_two_things_in_one_context() {
-        for ctx in [
-            Context::Home,
-            Context::Editor,
-            Context::NoteList,
-            Context::SearchResults,
-            Context::SearchFacets,
-            Context::Visit,
-        ] {
+        for ctx in Context::ALL {
             let mut seen = std::collections::HashSet::new();
             for b in bindings(ctx) {
                 for k in b.keys {
                     assert!(seen.insert(*k), "{ctx:?}: {k:?} is bound twice");
+                }
+            }
+        }
+    }
+
+    /// Where text is typed, no binding may take a key that ordinary typing produces: a
+    /// stray Esc followed by a word must never act on a note.
+    #[test]
+    fn text_contexts_leave_printable_keys_to_the_text() {
+        for ctx in Context::ALL.into_iter().filter(|c| c.takes_text()) {
+            for b in bindings(ctx) {
+                for &(code, mods) in b.keys {
+                    if let KeyCode::Char(c) = code {
+                        assert!(
+                            mods.intersects(CTRL | ALT),
+                            "{ctx:?}: {c:?} is a command where text is typed"
+                        );
+                    }
                 }
             }
         }
@@ -597,13 +871,15 @@ mod tests {
             ),
             Some(Action::CycleKind)
         );
-        assert_eq!(
-            action_for(
-                Context::Editor,
-                &key(KeyCode::Char('q'), KeyModifiers::NONE)
-            ),
-            None
-        );
+        for ctx in [Context::Editor, Context::NoteList] {
+            for c in ['q', 'e', 't', 'd', 'u', 'r', 'i', 'j'] {
+                assert_eq!(
+                    action_for(ctx, &key(KeyCode::Char(c), KeyModifiers::NONE)),
+                    None,
+                    "{ctx:?} {c}"
+                );
+            }
+        }
         assert_eq!(
             action_for(Context::Home, &key(KeyCode::Char('G'), KeyModifiers::SHIFT)),
             Some(Action::Bottom)
@@ -611,9 +887,13 @@ mod tests {
         assert_eq!(
             action_for(
                 Context::NoteList,
-                &key(KeyCode::Char('q'), KeyModifiers::NONE)
+                &key(KeyCode::Char('e'), KeyModifiers::CONTROL)
             ),
-            Some(Action::Quit)
+            Some(Action::EditNote)
+        );
+        assert_eq!(
+            action_for(Context::Overlay, &key(KeyCode::Up, KeyModifiers::NONE)),
+            Some(Action::Up)
         );
     }
 }

@@ -8,7 +8,10 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, BorderType, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 use unicode_width::UnicodeWidthStr;
 
-use super::app::{App, CaptureFocus, FORM_FIELDS, Level, Overlay, SearchFocus, View, VisitFocus};
+use super::app::{
+    App, CaptureFocus, FORM_FIELDS, FORM_SLOTS, FormSlot, Level, Overlay, SINCE_DAYS, SearchFocus,
+    View, VisitFocus, a_or_an, count,
+};
 use super::keymap::{self, Context};
 use super::theme::{Theme, kind_marker};
 use crate::model::{Note, Tag, parse_inline};
@@ -60,22 +63,30 @@ pub fn render(frame: &mut Frame, app: &mut App) {
             View::Visit => visit(frame, app, body),
             View::Report => report(frame, app, body),
             View::Themes => themes(frame, app, body),
+            View::Trash => trash(frame, app, body),
+            View::Participants => participants(frame, app, body),
         }
     }
     status_bar(frame, app, bottom);
     match &app.overlay {
         Some(Overlay::Help) => help(frame, app, body),
-        Some(Overlay::History {
-            id,
-            versions,
-            scroll,
-        }) => history(frame, app, body, id, versions, *scroll),
+        Some(Overlay::History { id, versions, sel }) => {
+            history(frame, app, body, id, versions, *sel)
+        }
         Some(Overlay::Evidence {
             title,
             notes,
             scroll,
         }) => evidence(frame, app, body, title, notes, *scroll),
         None => {}
+    }
+    if let Some(p) = &app.prompt {
+        let rect = overlay_rect(body, 80, 3);
+        frame.render_widget(Clear, rect);
+        let b = block(app.theme, format!(" {} · Esc cancels ", p.title), true);
+        let inner = b.inner(rect);
+        frame.render_widget(b, rect);
+        frame.render_widget(&p.input, inner);
     }
 }
 
@@ -92,13 +103,20 @@ fn prepare_inputs(app: &mut App) {
         .query
         .set_cursor_style(if ctx == Context::SearchQuery { on } else { off });
     app.search.query.set_cursor_line_style(Style::new());
+    let typing_in = app.form.slot();
     for (i, f) in app.form.fields.iter_mut().enumerate() {
         f.set_cursor_line_style(Style::new());
-        f.set_cursor_style(if ctx == Context::SessionForm && app.form.focus == i + 1 {
-            on
-        } else {
-            off
-        });
+        f.set_cursor_style(
+            if ctx == Context::SessionForm && typing_in == FormSlot::Text(i) {
+                on
+            } else {
+                off
+            },
+        );
+    }
+    if let Some(p) = app.prompt.as_mut() {
+        p.input.set_cursor_line_style(Style::new());
+        p.input.set_cursor_style(on);
     }
 }
 
@@ -111,6 +129,8 @@ fn title_bar(frame: &mut Frame, app: &App, area: Rect) {
         View::Visit => "mystery-shop visit",
         View::Themes => "themes",
         View::Report => "mystery-shopping report",
+        View::Trash => "trash",
+        View::Participants => "participants",
     };
     let line = Line::from(vec![
         Span::styled(
@@ -122,8 +142,16 @@ fn title_bar(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
+/// The status message (until it expires) and the view's main keys. The keys come first in
+/// the space: a long message is cut rather than pushing them off the bar.
 fn status_bar(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.theme;
+    let mut hints = Vec::new();
+    for (key, what) in keymap::hints(app.context()) {
+        hints.push(Span::styled(format!(" {key}"), t.key()));
+        hints.push(Span::raw(format!(" {what} ")));
+    }
+    let hints_width: usize = hints.iter().map(|s| s.content.width()).sum();
     let mut spans = Vec::new();
     if let Some(status) = &app.status {
         let style = match status.level {
@@ -131,14 +159,37 @@ fn status_bar(frame: &mut Frame, app: &App, area: Rect) {
             Level::Ok => t.ok(),
             Level::Error => t.error(),
         };
-        spans.push(Span::styled(format!(" {} ", status.text), style));
+        // At least 30 columns for the message, even if that cuts the last hints.
+        let room = (area.width as usize)
+            .saturating_sub(hints_width + 3)
+            .max(30);
+        spans.push(Span::styled(
+            format!(" {} ", fit(&status.text, room)),
+            style,
+        ));
         spans.push(Span::styled("│", t.dim()));
     }
-    for (key, what) in keymap::hints(app.context()) {
-        spans.push(Span::styled(format!(" {key}"), t.key()));
-        spans.push(Span::raw(format!(" {what} ")));
-    }
+    spans.extend(hints);
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// `text` cut to `width` columns, with `…` where it was cut.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
 }
 
 fn block<'a>(theme: Theme, title: impl Into<Line<'a>>, focused: bool) -> Block<'a> {
@@ -220,28 +271,48 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 
 fn session_form(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.theme;
-    let rect = centered(area, 60, 3 + 3 * FORM_FIELDS.len() as u16 + 2);
+    let rect = centered(area, 60, 3 * FORM_SLOTS.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     let outer = block(t, " Start a session ", true);
     let inner = outer.inner(rect);
     frame.render_widget(outer, rect);
-    let mut constraints = vec![Constraint::Length(3); FORM_FIELDS.len() + 1];
+    let mut constraints = vec![Constraint::Length(3); FORM_SLOTS.len()];
     constraints.push(Constraint::Min(0));
     let rows = Layout::vertical(constraints).split(inner);
-    let kind = Line::from(vec![
-        Span::raw("◀ "),
-        Span::styled(app.form.kind.as_str(), t.title()),
-        Span::raw(" ▶"),
-    ]);
-    frame.render_widget(
-        Paragraph::new(kind).block(block(t, " Kind (←/→) ", app.form.focus == 0)),
-        rows[0],
-    );
-    for (i, label) in FORM_FIELDS.iter().enumerate() {
-        let b = block(t, format!(" {label} "), app.form.focus == i + 1);
-        let inner = b.inner(rows[i + 1]);
-        frame.render_widget(b, rows[i + 1]);
-        frame.render_widget(&app.form.fields[i], inner);
+    let choice = |value: &str| {
+        Line::from(vec![
+            Span::raw("◀ "),
+            Span::styled(value.to_owned(), t.title()),
+            Span::raw(" ▶"),
+        ])
+    };
+    for (row, slot) in FORM_SLOTS.iter().enumerate() {
+        let focused = app.form.focus == row;
+        match *slot {
+            FormSlot::Kind => frame.render_widget(
+                Paragraph::new(choice(app.form.kind.as_str())).block(block(
+                    t,
+                    " Kind (←/→) ",
+                    focused,
+                )),
+                rows[row],
+            ),
+            FormSlot::Consent => frame.render_widget(
+                Paragraph::new(choice(if app.form.consent {
+                    "given today (recorded with the date)"
+                } else {
+                    "not given (left out of redacted exports)"
+                }))
+                .block(block(t, " Participant's consent (←/→) ", focused)),
+                rows[row],
+            ),
+            FormSlot::Text(i) => {
+                let b = block(t, format!(" {} ", FORM_FIELDS[i]), focused);
+                let inner = b.inner(rows[row]);
+                frame.render_widget(b, rows[row]);
+                frame.render_widget(&app.form.fields[i], inner);
+            }
+        }
     }
 }
 
@@ -374,7 +445,10 @@ fn capture(frame: &mut Frame, app: &App, area: Rect) {
     }
 
     let title = match (&c.editing, c.kind) {
-        (Some(_), kind) => format!(" Editing a {kind} · Enter saves a new version · Esc cancels "),
+        (Some(_), kind) => format!(
+            " Editing {} {kind} · Enter saves a new version · Esc cancels ",
+            a_or_an(kind.as_str())
+        ),
         (None, kind) => format!(" New {kind} · Ctrl+T changes kind "),
     };
     let editor_block = block(t, title, c.focus == CaptureFocus::Editor).title_style(t.kind(c.kind));
@@ -423,7 +497,7 @@ fn capture(frame: &mut Frame, app: &App, area: Rect) {
             .iter()
             .enumerate()
             .map(|(i, tag)| {
-                let style = if i == c.suggestion_sel {
+                let style = if Some(i) == c.suggestion_sel {
                     t.selected()
                 } else {
                     t.facet(tag.facet)
@@ -432,7 +506,7 @@ fn capture(frame: &mut Frame, app: &App, area: Rect) {
             })
             .collect();
         frame.render_widget(
-            Paragraph::new(lines).block(Block::bordered().title(" Tab ")),
+            Paragraph::new(lines).block(Block::bordered().title(" Tab takes · ↑↓ ")),
             rect,
         );
     }
@@ -539,24 +613,46 @@ fn search(frame: &mut Frame, app: &App, area: Rect) {
     for f in &s.filters {
         title.push(Span::styled(format!("[{f}] "), t.facet(f.facet)));
     }
+    if let Some(kind) = s.kind {
+        title.push(Span::styled(format!("[{kind}s] "), t.kind(kind)));
+    }
+    if let Some(study) = &s.study {
+        title.push(Span::styled(format!("[{study}] "), t.title()));
+    }
+    if let Some(days) = SINCE_DAYS[s.since] {
+        let when = match days {
+            1 => "today".to_owned(),
+            365 => "the last year".to_owned(),
+            d => format!("the last {d} days"),
+        };
+        title.push(Span::styled(format!("[{when}] "), t.title()));
+    }
     let qb = block(t, Line::from(title), s.focus == SearchFocus::Query);
     let inner = qb.inner(query_area);
     frame.render_widget(qb, query_area);
     frame.render_widget(&s.query, inner);
 
-    let [results_area, preview_area, facets_area] = Layout::horizontal([
-        Constraint::Fill(5),
-        Constraint::Fill(4),
-        Constraint::Length(28),
-    ])
-    .areas(body);
+    // A narrow terminal leaves the preview out: the results need the width more.
+    let (results_area, preview_area, facets_area) = if body.width >= 110 {
+        let [r, p, f] = Layout::horizontal([
+            Constraint::Fill(5),
+            Constraint::Fill(4),
+            Constraint::Length(28),
+        ])
+        .areas(body);
+        (r, Some(p), f)
+    } else {
+        let [r, f] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(24)]).areas(body);
+        (r, None, f)
+    };
 
+    let total = count(s.results.total, "note");
     let count = if s.searching {
         " searching… ".to_owned()
     } else {
         match s.millis {
-            Some(ms) => format!(" {} notes · {ms} ms ", s.results.total),
-            None => format!(" {} notes ", s.results.total),
+            Some(ms) => format!(" {total} · {ms} ms "),
+            None => format!(" {total} "),
         }
     };
     let rb = block(t, " Results ", s.focus == SearchFocus::Results)
@@ -614,9 +710,19 @@ fn search(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(lines), inner);
     }
 
+    if let Some(preview_area) = preview_area {
+        preview(frame, app, preview_area);
+    }
+    facets(frame, app, facets_area);
+}
+
+/// The whole of the selected search hit.
+fn preview(frame: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme;
+    let s = &app.search;
     let pb = block(t, " Note ", false);
-    let inner = pb.inner(preview_area);
-    frame.render_widget(pb, preview_area);
+    let inner = pb.inner(area);
+    frame.render_widget(pb, area);
     if let Some(hit) = s.results.hits.get(s.sel) {
         let session = app.sessions.iter().find(|x| x.id == hit.session);
         let mut lines = vec![Line::from(vec![
@@ -638,10 +744,15 @@ fn search(frame: &mut Frame, app: &App, area: Rect) {
         lines.push(Line::styled("Enter opens its session", t.dim()));
         frame.render_widget(Paragraph::new(lines), inner);
     }
+}
 
+/// The tag counts of every hit, to filter by.
+fn facets(frame: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme;
+    let s = &app.search;
     let fb = block(t, " Tags ", s.focus == SearchFocus::Facets);
-    let inner = fb.inner(facets_area);
-    frame.render_widget(fb, facets_area);
+    let inner = fb.inner(area);
+    frame.render_widget(fb, area);
     let rows = app.facet_rows();
     let visible = inner.height as usize;
     let first = s.facet_sel.saturating_sub(visible.saturating_sub(1));
@@ -719,16 +830,16 @@ fn help(frame: &mut Frame, app: &App, area: Rect) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "Everywhere: / search · ? or F1 help · Esc back · q quit (outside the editor)",
+        "Everywhere: / search · ? or F1 help · Esc back · q quit (Ctrl+F and Ctrl+Q while capturing)",
         t.dim(),
     ));
     if ctx == Context::Editor {
         lines.push(Line::styled(
-            "Typing @ # ! + = opens a list of existing tags: ↑/↓ choose, Tab or Enter take it.",
+            "Typing @ # ! + = opens a list of existing tags: Tab takes the first (or the one chosen with ↑/↓); Enter takes it only after ↑/↓, otherwise it saves what you typed.",
             t.dim(),
         ));
         lines.push(Line::styled(
-            "The draft is saved as you type and comes back after a crash.",
+            "The draft is saved as you type (never more than a second behind) and comes back after a crash, edits of old notes included.",
             t.dim(),
         ));
     }
@@ -754,7 +865,11 @@ fn context_name(ctx: Context) -> &'static str {
         Context::Visit => "the visit's scorecard",
         Context::Report => "the mystery-shopping report",
         Context::Themes => "the themes view",
+        Context::Trash => "the trash",
+        Context::Participants => "the participants",
         Context::Overlay => "this window",
+        Context::History => "the note's history",
+        Context::Prompt => "this prompt",
     }
 }
 
@@ -764,26 +879,47 @@ fn history(
     area: Rect,
     id: &str,
     versions: &[crate::model::Revision],
-    scroll: u16,
+    sel: usize,
 ) {
     let t = app.theme;
-    let mut lines = vec![Line::styled(format!("Note {id}"), t.dim()), Line::raw("")];
+    // The text is wrapped to the window it is drawn in, so no line is cut.
+    let text_width = overlay_rect(area, 90, area.height).width.saturating_sub(6) as usize;
+    let mut lines = vec![
+        Line::styled(
+            format!("Note {id} · ↑/↓ choose a version · Ctrl+R restores it"),
+            t.dim(),
+        ),
+        Line::raw(""),
+    ];
+    let mut selected_line = 0;
     for (i, v) in versions.iter().enumerate() {
         let label = if i + 1 == versions.len() {
             "current"
         } else {
             "earlier"
         };
-        lines.push(Line::from(vec![Span::styled(
-            format!("{label} · {} · {}", when(app.tz, &v.written_at), v.kind),
+        let mut head = Line::from(vec![Span::styled(
+            format!(
+                "{} {label} · {} · {}",
+                if i == sel { "▶" } else { " " },
+                when(app.tz, &v.written_at),
+                v.kind
+            ),
             t.title(),
-        )]));
-        for piece in wrap(&v.body, area.width.saturating_sub(8) as usize) {
+        )]);
+        if i == sel {
+            head = head.style(t.selected());
+            selected_line = lines.len();
+        }
+        lines.push(head);
+        for piece in wrap(&v.body, text_width) {
             lines.push(tagged_line(t, &format!("  {piece}"), Style::new()));
         }
         lines.push(Line::raw(""));
     }
     let rect = overlay_rect(area, 90, lines.len() as u16 + 2);
+    let visible = rect.height.saturating_sub(2) as usize;
+    let scroll = selected_line.saturating_sub(visible.saturating_sub(4)) as u16;
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines)
@@ -791,6 +927,111 @@ fn history(
             .block(block(t, " History · Esc closes ", true)),
         rect,
     );
+}
+
+/// The notes in the trash, newest first, to bring back.
+fn trash(frame: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme;
+    let b = block(
+        t,
+        format!(
+            " Trash ({}) · Ctrl+Z brings the selected note back ",
+            app.trash.len()
+        ),
+        true,
+    );
+    let inner = b.inner(area);
+    frame.render_widget(b, area);
+    if app.trash.is_empty() {
+        frame.render_widget(Paragraph::new("The trash is empty.").style(t.dim()), inner);
+        return;
+    }
+    let width = inner.width.saturating_sub(2) as usize;
+    let mut lines = Vec::new();
+    let mut selected_line = 0;
+    for (i, note) in app.trash.iter().enumerate() {
+        let session = app.sessions.iter().find(|s| s.id == note.session);
+        let mut head = Line::from(vec![
+            Span::styled(format!("[{}] ", kind_marker(note.kind)), t.kind(note.kind)),
+            Span::styled(
+                format!(
+                    "trashed {} · {}",
+                    note.deleted_at
+                        .as_ref()
+                        .map(|d| when(app.tz, d))
+                        .unwrap_or_default(),
+                    session.map_or("", |s| s.study.as_str())
+                ),
+                t.dim(),
+            ),
+        ]);
+        if i == app.trash_sel {
+            head = head.style(t.selected());
+            selected_line = lines.len();
+        }
+        lines.push(head);
+        for piece in wrap(&note.body, width).into_iter().take(3) {
+            lines.push(tagged_line(t, &format!("  {piece}"), Style::new()));
+        }
+    }
+    let skip = selected_line.saturating_sub(inner.height.saturating_sub(4) as usize);
+    frame.render_widget(
+        Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>()),
+        inner,
+    );
+}
+
+/// Every participant with their consent and private contact details.
+fn participants(frame: &mut Frame, app: &App, area: Rect) {
+    let t = app.theme;
+    let b = block(
+        t,
+        format!(
+            " Participants ({}) · Space records consent · Enter edits the contact ",
+            app.participants.len()
+        ),
+        true,
+    );
+    if app.participants.is_empty() {
+        let inner = b.inner(area);
+        frame.render_widget(b, area);
+        frame.render_widget(
+            Paragraph::new("No participants yet: the new-session form records them.")
+                .style(t.dim()),
+            inner,
+        );
+        return;
+    }
+    let rows: Vec<Row> = app
+        .participants
+        .iter()
+        .map(|p| {
+            Row::new(vec![
+                Cell::from(p.pseudonym.clone()),
+                Cell::from(if p.consent { "yes" } else { "no" }).style(if p.consent {
+                    t.ok()
+                } else {
+                    t.error()
+                }),
+                Cell::from(p.consent_date.clone().unwrap_or_default()),
+                Cell::from(p.contact.clone().unwrap_or_default()).style(t.dim()),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(2),
+            Constraint::Length(8),
+            Constraint::Length(12),
+            Constraint::Fill(3),
+        ],
+    )
+    .header(Row::new(vec!["Pseudonym", "Consent", "Since", "Contact (private)"]).style(t.title()))
+    .row_highlight_style(t.selected())
+    .block(b);
+    let mut state = TableState::default().with_selected(Some(app.participants_sel));
+    frame.render_stateful_widget(table, area, &mut state);
 }
 
 fn score_text(s: Option<f64>) -> String {
@@ -912,14 +1153,18 @@ fn visit(frame: &mut Frame, app: &App, area: Rect) {
         q.push(Line::styled(extra.join(" · "), t.dim()));
     }
     if c.answered {
-        let given = if c.na {
-            "N/A".to_owned()
-        } else {
-            c.value.map(|v| v.to_string()).unwrap_or_default()
+        let given = match (c.na, c.value, def) {
+            (true, _, _) => "N/A".to_owned(),
+            (false, Some(value), Some(d)) => d.scale.show(value),
+            (false, Some(value), None) => value.to_string(),
+            (false, None, _) => String::new(),
         };
         q.push(Line::raw(""));
         q.push(Line::styled(
-            format!("Answered {given} → {}", score_text(c.score)),
+            match c.score {
+                Some(points) => format!("Answered: {given} · scores {points:.0} of 100"),
+                None => format!("Answered: {given}"),
+            },
             t.ok(),
         ));
         if let Some((_, note)) = &c.note {
@@ -936,11 +1181,12 @@ fn visit(frame: &mut Frame, app: &App, area: Rect) {
     let inner = ab.inner(answer_area);
     frame.render_widget(ab, answer_area);
     frame.render_widget(&v.answer, inner);
-    let nb = block(
-        t,
-        " Note beside the answer (optional) · Tab ",
-        v.focus == VisitFocus::Note,
-    );
+    let note_title = if def.is_some_and(|d| d.evidence_required) {
+        " Note beside the answer (required for this one) · Tab "
+    } else {
+        " Note beside the answer (optional) · Tab "
+    };
+    let nb = block(t, note_title, v.focus == VisitFocus::Note);
     let inner = nb.inner(note_area);
     frame.render_widget(nb, note_area);
     frame.render_widget(&app.capture.editor, inner);

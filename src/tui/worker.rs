@@ -1,10 +1,15 @@
-//! The worker owns the archive: every disk and index operation runs here, off the keystroke
-//! path. Requests are handled in order, except that only the newest search and the newest
-//! draft of a session are worth doing when several wait.
+//! The workers own the archive: every disk and index operation runs on one of them, off the
+//! keystroke path. Three lanes, each a thread with its own connection: captures (saves,
+//! drafts, edits and the small reads around them) never wait behind a search, and neither
+//! waits behind an analysis that takes seconds. Within a lane requests are handled in order,
+//! except that only the newest search, analysis and draft of a note are worth doing when
+//! several wait.
 
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Instant;
+
+use crate::io::{ExportOptions, Format};
 
 use crate::archive::{Archive, SearchResults, VisitState};
 use crate::model::{Note, NoteKind, Revision, Session, SessionKind, Tag};
@@ -34,10 +39,29 @@ pub enum Request {
     },
     Trash(String),
     Restore(String),
+    /// The text being typed: a new note's (`note` is None) or an edit of `note` in progress.
     SaveDraft {
         session: String,
+        note: Option<String>,
         kind: NoteKind,
         body: String,
+    },
+    /// The notes in the trash, newest first.
+    TrashList,
+    Participants,
+    /// Records consent given (today) or withdrawn.
+    SetConsent {
+        pseudonym: String,
+        consent: bool,
+    },
+    SetContact {
+        pseudonym: String,
+        contact: String,
+    },
+    /// Writes a file of the notes in scope; the format comes from the file's extension.
+    Export {
+        path: PathBuf,
+        options: ExportOptions,
     },
     /// Answers a visit's criterion, with the editor's text as its evidence note.
     Answer {
@@ -51,6 +75,8 @@ pub enum Request {
     Analyse {
         query: String,
         filters: Filters,
+        /// One study's notes only (a name; resolved by the worker).
+        study: Option<String>,
     },
     /// The notes behind a theme, for reading.
     Evidence {
@@ -61,9 +87,44 @@ pub enum Request {
         generation: u64,
         query: String,
         filters: Filters,
+        /// One study's notes only (a name; resolved by the worker).
+        study: Option<String>,
         limit: usize,
     },
     History(String),
+}
+
+/// Which worker serves a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Saves, drafts, edits and the small reads the capture view needs.
+    Capture,
+    /// Searches and reading notes found: quick reads, newest first.
+    Search,
+    /// Analyses, reports and exports: reads that may take seconds.
+    Analysis,
+}
+
+impl Lane {
+    pub fn name(self) -> &'static str {
+        match self {
+            Lane::Capture => "archive",
+            Lane::Search => "search",
+            Lane::Analysis => "analysis",
+        }
+    }
+}
+
+impl Request {
+    pub fn lane(&self) -> Lane {
+        match self {
+            Request::Search { .. } | Request::Evidence { .. } => Lane::Search,
+            Request::Analyse { .. } | Request::VisitReport | Request::Export { .. } => {
+                Lane::Analysis
+            }
+            _ => Lane::Capture,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -77,8 +138,16 @@ pub enum Response {
     SessionLoaded {
         session: Session,
         notes: Vec<Note>,
-        draft: Option<Draft>,
+        /// The new note's draft first, then any edit in progress.
+        drafts: Vec<Draft>,
         visit: Option<Box<VisitState>>,
+    },
+    TrashList(Vec<Note>),
+    Participants(Vec<crate::model::Participant>),
+    ParticipantSaved(crate::model::Participant),
+    Exported {
+        path: PathBuf,
+        summary: crate::io::ExportSummary,
     },
     Answered {
         visit: Box<VisitState>,
@@ -124,6 +193,11 @@ pub enum Response {
     Failed(String),
     /// The archive could not be opened: the app cannot go on.
     Fatal(String),
+    /// A worker thread stopped on a bug (a panic); `message` says what it was.
+    WorkerDied {
+        lane: Lane,
+        message: String,
+    },
 }
 
 /// What the themes view shows: every analysis over the same notes.
@@ -187,9 +261,21 @@ impl Worker {
     }
 }
 
-/// Opens the archive and serves requests until the sending side is dropped.
-pub fn run(dir: PathBuf, requests: Receiver<Request>, respond: impl Fn(Response)) {
-    let mut worker = match Worker::open(&dir) {
+/// Where each lane's requests arrive.
+pub struct Lanes {
+    pub capture: Receiver<Request>,
+    pub search: Receiver<Request>,
+    pub analysis: Receiver<Request>,
+}
+
+/// Opens the archive and serves requests until the sending sides are dropped: the capture
+/// lane on this thread, the search and analysis lanes on threads of their own.
+pub fn run(dir: PathBuf, lanes: Lanes, respond: impl Fn(Response) + Clone + Send + 'static) {
+    let _guard = DeathNotice {
+        lane: Lane::Capture,
+        respond: respond.clone(),
+    };
+    let worker = match Worker::open(&dir) {
         Ok((worker, opened)) => {
             respond(opened);
             worker
@@ -199,6 +285,53 @@ pub fn run(dir: PathBuf, requests: Receiver<Request>, respond: impl Fn(Response)
             return;
         }
     };
+    let mut readers = Vec::new();
+    for (lane, requests) in [
+        (Lane::Search, lanes.search),
+        (Lane::Analysis, lanes.analysis),
+    ] {
+        let reader = match worker.reader() {
+            Ok(reader) => reader,
+            Err(message) => {
+                respond(Response::Fatal(message));
+                return;
+            }
+        };
+        let lane_respond = respond.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("fieldnotes-{}", lane.name()))
+            .spawn(move || {
+                let _guard = DeathNotice {
+                    lane,
+                    respond: lane_respond.clone(),
+                };
+                serve(reader, requests, &lane_respond, false);
+            });
+        match spawned {
+            Ok(handle) => readers.push(handle),
+            Err(e) => {
+                respond(Response::Fatal(format!(
+                    "cannot start a worker thread: {e}"
+                )));
+                return;
+            }
+        }
+    }
+    serve(worker, lanes.capture, &respond, true);
+    for reader in readers {
+        let _ = reader.join();
+    }
+}
+
+/// Serves one lane until its sender is dropped. The capture lane also does the housekeeping
+/// when idle: folding the write-ahead log into the database, and indexing what other
+/// processes wrote (so searches on the other lanes find it).
+fn serve(
+    mut worker: Worker,
+    requests: Receiver<Request>,
+    respond: &impl Fn(Response),
+    writer: bool,
+) {
     // Whether anything was asked since the last checkpoint (a checkpoint with nothing to
     // fold is cheap, so reads count too).
     let mut busy = false;
@@ -206,9 +339,12 @@ pub fn run(dir: PathBuf, requests: Receiver<Request>, respond: impl Fn(Response)
         let first = match requests.recv_timeout(IDLE) {
             Ok(request) => request,
             Err(RecvTimeoutError::Timeout) => {
-                // Nobody is waiting: the time to fold the write-ahead log into the database.
-                if std::mem::take(&mut busy) {
-                    let _ = worker.archive.store().checkpoint();
+                if writer {
+                    let _ = worker.archive.sync_index();
+                    // Nobody is waiting: the time to fold the write-ahead log into the database.
+                    if std::mem::take(&mut busy) {
+                        let _ = worker.archive.store().checkpoint();
+                    }
                 }
                 continue;
             }
@@ -225,21 +361,43 @@ pub fn run(dir: PathBuf, requests: Receiver<Request>, respond: impl Fn(Response)
     }
 }
 
+/// Tells the app when a worker thread ends on a panic, so it never waits on a dead lane.
+struct DeathNotice<F: Fn(Response)> {
+    lane: Lane,
+    respond: F,
+}
+
+impl<F: Fn(Response)> Drop for DeathNotice<F> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let message = super::last_panic().unwrap_or_else(|| "a bug (a panic)".into());
+            (self.respond)(Response::WorkerDied {
+                lane: self.lane,
+                message,
+            });
+        }
+    }
+}
+
 /// How long without a request before the worker does its housekeeping.
 const IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Drops searches and drafts that a newer one in the same batch replaces.
+/// Drops searches, analyses and drafts that a newer one in the same batch replaces.
 fn coalesce(batch: Vec<Request>) -> Vec<Request> {
     let last_search = batch
         .iter()
         .rposition(|r| matches!(r, Request::Search { .. }));
+    let last_analysis = batch
+        .iter()
+        .rposition(|r| matches!(r, Request::Analyse { .. }));
     let mut keep = Vec::with_capacity(batch.len());
     for (i, r) in batch.iter().enumerate() {
         let superseded = match r {
             Request::Search { .. } => Some(i) != last_search,
-            Request::SaveDraft { session, .. } => batch[i + 1..].iter().any(
-                |later| matches!(later, Request::SaveDraft { session: s, .. } if s == session),
-            ),
+            Request::Analyse { .. } => Some(i) != last_analysis,
+            Request::SaveDraft { session, note, .. } => batch[i + 1..].iter().any(|later| {
+                matches!(later, Request::SaveDraft { session: s, note: n, .. } if s == session && n == note)
+            }),
             _ => false,
         };
         if !superseded {
@@ -247,6 +405,14 @@ fn coalesce(batch: Vec<Request>) -> Vec<Request> {
         }
     }
     keep
+}
+
+/// Narrows `filters` to the study named, if any.
+fn with_study(archive: &Archive, filters: &mut Filters, study: Option<&str>) -> crate::Result<()> {
+    if let Some(name) = study {
+        filters.study = Some(archive.study_id(name)?);
+    }
+    Ok(())
 }
 
 fn handle(archive: &mut Archive, request: Request) -> Response {
@@ -261,7 +427,7 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
             Ok(Response::SessionLoaded {
                 session,
                 notes: archive.store().session_notes(&id)?,
-                draft: archive.store().draft(&id)?,
+                drafts: archive.store().session_drafts(&id)?,
                 visit,
             })
         })(),
@@ -306,23 +472,42 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
         Request::Restore(id) => archive.restore_note(&id).map(Response::NoteRestored),
         Request::SaveDraft {
             session,
+            note,
             kind,
             body,
         } => archive
             .store()
-            .save_draft(&session, kind, &body)
+            .save_draft(&session, note.as_deref(), kind, &body)
             .map(|()| Response::DraftSaved),
+        Request::TrashList => archive.store().trashed_notes().map(Response::TrashList),
+        Request::Participants => archive.store().participants().map(Response::Participants),
+        Request::SetConsent { pseudonym, consent } => archive
+            .store()
+            .set_consent(&pseudonym, consent, crate::time::now())
+            .map(Response::ParticipantSaved),
+        Request::SetContact { pseudonym, contact } => archive
+            .store()
+            .set_contact(&pseudonym, &contact)
+            .map(Response::ParticipantSaved),
+        Request::Export { path, options } => Format::from_path(&path)
+            .ok_or_else(|| {
+                crate::Error::Invalid(format!(
+                    "cannot tell the format of {}: end the name with .md, .csv, .jsonl or .qdpx",
+                    path.display()
+                ))
+            })
+            .and_then(|format| archive.export_file(&path, format, options))
+            .map(|summary| Response::Exported { path, summary }),
         Request::Search {
             generation,
             query,
-            filters,
+            mut filters,
+            study,
             limit,
         } => {
             let start = Instant::now();
-            // Notes other processes wrote since the last search become searchable here.
-            let searched = archive
-                .sync_index()
-                .and_then(|_| archive.search(&query, &filters, limit));
+            let searched = with_study(archive, &mut filters, study.as_deref())
+                .and_then(|()| archive.search(&query, &filters, limit));
             Ok(match searched {
                 Ok(results) => Response::Searched {
                     generation,
@@ -356,8 +541,13 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
                     visits: visits.len(),
                 })
         }
-        Request::Analyse { query, filters } => (|| {
+        Request::Analyse {
+            query,
+            mut filters,
+            study,
+        } => (|| {
             use crate::analysis;
+            with_study(archive, &mut filters, study.as_deref())?;
             let notes = archive.analysis_notes(&query, &filters)?;
             let codebook = archive.store().codebook()?;
             let themes = analysis::themes(
@@ -396,6 +586,7 @@ mod tests {
             generation,
             query: format!("q{generation}"),
             filters: Filters::default(),
+            study: None,
             limit: 10,
         }
     }
@@ -403,6 +594,7 @@ mod tests {
     fn draft(session: &str, body: &str) -> Request {
         Request::SaveDraft {
             session: session.into(),
+            note: None,
             kind: NoteKind::Observation,
             body: body.into(),
         }
