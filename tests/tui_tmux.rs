@@ -106,6 +106,15 @@ impl Tmux {
         }
     }
 
+    /// `kill -9` on the app, as a crash or a dead battery would stop it.
+    fn kill_app(&self) {
+        let pid = self.app_pid();
+        assert!(!pid.is_empty());
+        let killed = Command::new("kill").args(["-9", &pid]).status().unwrap();
+        assert!(killed.success());
+        self.tmux(&["kill-server"]);
+    }
+
     fn app_pid(&self) -> String {
         self.tmux(&["display-message", "-p", "-t", "app", "#{pane_pid}"])
             .trim()
@@ -181,7 +190,7 @@ fn capture_find_crash_and_restore_in_a_real_terminal() {
 
     // A new start brings the draft back and says so.
     tmux.start(&archive);
-    let screen = tmux.wait_for("Restored your unsaved draft");
+    let screen = tmux.wait_for("Draft restored");
     assert!(
         screen.contains("Second thought, not saved yet #self-checkout"),
         "{screen}"
@@ -323,4 +332,216 @@ fn a_large_import_shows_its_progress_in_a_terminal() {
         "{screen}"
     );
     assert!(screen.contains("indexing… 80000 notes\n"), "{screen}");
+}
+
+/// An archive with one open interview holding notes tagged `#checkout` and `#self-checkout`.
+fn archive_with_checkout_tags() -> TestArchive {
+    let archive = TestArchive::new();
+    archive.start_session();
+    archive.add(&["Long queue at the staffed tills #checkout"]);
+    archive.add(&["Scanner shouted 'unexpected item' #self-checkout"]);
+    archive
+}
+
+/// Every note the archive holds, by id, as `export` writes it (body, kind, tags, trash).
+fn notes_by_id(archive: &TestArchive) -> std::collections::BTreeMap<String, serde_json::Value> {
+    archive
+        .ok(&["export"])
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["body"].is_string())
+        .map(|v| (v["id"].as_str().unwrap().to_owned(), v))
+        .collect()
+}
+
+/// Finding 1: a tag typed in full is saved as typed, even while the list offers a longer one.
+#[test]
+fn a_tag_typed_in_full_is_saved_as_typed() {
+    let archive = archive_with_checkout_tags();
+    let Some(tmux) = Tmux::new("exact") else {
+        return;
+    };
+    tmux.start(&archive);
+    tmux.wait_for("Sessions, newest first");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("New observation");
+    tmux.type_text("Queued again at #checkout");
+    // The list is open, the exact tag first and the longer one after it.
+    let screen = tmux.wait_for("Tab takes");
+    let list = screen.find("Tab takes").unwrap();
+    let (exact, longer) = (
+        screen[list..].find("#checkout"),
+        screen[list..].find("#self-checkout"),
+    );
+    assert!(exact.is_some() && exact < longer, "{screen}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Saved observation");
+    let found = archive.json(&["search", "again"]);
+    assert_eq!(
+        found["hits"][0]["body"], "Queued again at #checkout",
+        "{found}"
+    );
+    // Tab, by contrast, takes a completion.
+    tmux.type_text("Scanner again #self");
+    tmux.wait_for("Tab takes");
+    tmux.keys(&["Tab"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Scanner again #self-checkout");
+    tmux.keys(&["C-q"]);
+    tmux.wait_exit();
+    let found = archive.json(&["search", "scanner again"]);
+    // The completion leaves a space after the tag, as if it had been typed.
+    assert_eq!(
+        found["hits"][0]["body"], "Scanner again #self-checkout ",
+        "{found}"
+    );
+}
+
+/// Finding 2: after a stray Esc, ordinary typing (including t, e, d, u, r and q) changes no
+/// stored note: the words go on in the editor.
+#[test]
+fn letters_after_a_stray_escape_change_no_stored_note() {
+    let archive = archive_with_checkout_tags();
+    let before = notes_by_id(&archive);
+    let Some(tmux) = Tmux::new("stray") else {
+        return;
+    };
+    tmux.start(&archive);
+    tmux.wait_for("Sessions, newest first");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("New observation");
+    tmux.type_text("She said the ");
+    tmux.escape();
+    tmux.wait_for("Ctrl+E edit the selected note");
+    tmux.type_text("tedious queue drove her out; every time, quietly, she reruns it");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Saved observation");
+    tmux.keys(&["C-q"]);
+    tmux.wait_exit();
+
+    let after = notes_by_id(&archive);
+    for (id, note) in &before {
+        assert_eq!(after.get(id), Some(note), "note {id} changed");
+    }
+    let new: Vec<&serde_json::Value> = after
+        .iter()
+        .filter(|(id, _)| !before.contains_key(*id))
+        .map(|(_, n)| n)
+        .collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(
+        new[0]["body"],
+        "She said the tedious queue drove her out; every time, quietly, she reruns it"
+    );
+}
+
+/// Finding 3: five seconds of steady typing, then `kill -9`: the draft holds all but (at
+/// most) the last second of it.
+#[test]
+fn steady_typing_is_drafted_within_a_second() {
+    let archive = archive_with_checkout_tags();
+    let Some(tmux) = Tmux::new("steady") else {
+        return;
+    };
+    tmux.start(&archive);
+    tmux.wait_for("Sessions, newest first");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("New observation");
+    let start = Instant::now();
+    let mut typed = String::new();
+    // What had been typed a second before the end: the draft must hold at least that.
+    let mut a_second_before_the_end = String::new();
+    let mut word = 0;
+    while start.elapsed() < Duration::from_secs(5) {
+        let w = format!("word{word} ");
+        tmux.type_text(&w);
+        typed.push_str(&w);
+        word += 1;
+        if start.elapsed() <= Duration::from_secs(4) {
+            a_second_before_the_end = typed.clone();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    tmux.kill_app();
+    let draft: String = archive
+        .db()
+        .query_row("SELECT body FROM drafts WHERE note_id = ''", [], |r| {
+            r.get(0)
+        })
+        .expect("a draft was written while typing");
+    assert!(
+        draft.starts_with(a_second_before_the_end.trim_end()),
+        "the draft lost more than a second of typing:\n  typed by then: {a_second_before_the_end}\n  draft: {draft}"
+    );
+    // And the next start brings it back, saying it is a new note's draft.
+    tmux.start(&archive);
+    let screen = tmux.wait_for("Draft restored (a new note");
+    assert!(screen.contains("word0 word1"), "{screen}");
+}
+
+/// Finding 4: Esc leaves search after a trip to the themes and back, and a reopened search
+/// starts from the old query selected, so typing replaces it.
+#[test]
+fn search_after_themes_and_reopened() {
+    let archive = archive_with_checkout_tags();
+    let Some(tmux) = Tmux::new("search") else {
+        return;
+    };
+    tmux.start(&archive);
+    tmux.wait_for("Sessions, newest first");
+    tmux.keys(&["/"]);
+    tmux.wait_for("Search");
+    tmux.type_text("queue");
+    tmux.wait_for("1 note ");
+    tmux.keys(&["F3"]);
+    tmux.wait_for("Contrast by persona");
+    tmux.escape();
+    tmux.wait_for("1 note ");
+    tmux.escape();
+    tmux.wait_for("Sessions, newest first");
+    tmux.keys(&["/"]);
+    tmux.wait_for("Search");
+    tmux.type_text("scanner");
+    let screen = tmux.wait_for("1 note ");
+    assert!(screen.contains("┃scanner"), "{screen}");
+    assert!(!screen.contains("queuescanner"), "{screen}");
+}
+
+/// Finding 5: F2 goes from a visit's scorecard to the session's notes, and F2 there comes back.
+#[test]
+fn f2_goes_to_the_notes_and_back_in_a_visit() {
+    let archive = TestArchive::new();
+    let card = archive.path("card.toml");
+    common::write(&card, VISIT_CARD);
+    archive.ok(&["scorecard", "import", card.to_str().unwrap()]);
+    archive.ok(&[
+        "session",
+        "start",
+        "--kind",
+        "mystery-shop",
+        "--study",
+        "Store visits",
+        "--location",
+        "Old Town",
+        "--scorecard",
+        "Quick visit",
+    ]);
+    let Some(tmux) = Tmux::new("f2") else {
+        return;
+    };
+    tmux.start(&archive);
+    tmux.wait_for("Sessions, newest first");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("0/3 answered");
+    tmux.keys(&["F2"]);
+    tmux.wait_for("New observation");
+    tmux.keys(&["F2"]);
+    tmux.wait_for("0/3 answered");
+    // From the note list too.
+    tmux.keys(&["F2"]);
+    tmux.wait_for("New observation");
+    tmux.escape();
+    tmux.wait_for("Ctrl+E edit the selected note");
+    tmux.keys(&["F2"]);
+    tmux.wait_for("Were you greeted?");
 }

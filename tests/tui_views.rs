@@ -313,10 +313,7 @@ fn a_draft_is_written_after_a_pause_and_restored_on_the_next_start() {
         "Half a thought about the self-checkout"
     );
     let status = again.app.status.as_ref().unwrap().text.clone();
-    assert!(
-        status.starts_with("Restored your unsaved draft"),
-        "{status}"
-    );
+    assert!(status.starts_with("Draft restored (a new note"), "{status}");
     // Saving it clears the draft.
     again.press(KeyCode::Enter);
     let drafts: i64 = h

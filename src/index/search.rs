@@ -79,10 +79,6 @@ impl NoteIndex {
     ) -> Result<(IndexHits, Highlighter)> {
         let searcher = self.reader.searcher();
         let tquery = self.build(&searcher, query, filters)?;
-        let matches = Matches {
-            field: self.fields.tag,
-        };
-        let top = TopDocs::with_limit(limit.max(1));
         let (addresses, total, tag_counts) = if !query.has_text() {
             let top = TopDocs::with_limit(limit.max(1));
             let (newest, (total, counts)) = searcher.search(
@@ -96,15 +92,31 @@ impl NoteIndex {
             )?;
             let newest = newest.into_iter().map(|(_, addr)| (0.0, addr)).collect();
             (newest, total, counts)
+        } else if std::env::var_os("FN_OLD").is_some() {
+            let m = Matches {
+                field: self.fields.tag,
+            };
+            let top = TopDocs::with_limit(limit.max(1));
+            if prunes_exactly(&*tquery) {
+                let best = searcher.search(&tquery, &top.order_by_score())?;
+                let (t, c) = searcher.search(&tquery, &m)?;
+                (best, t, c)
+            } else {
+                let (best, (t, c)) = searcher.search(&tquery, &(top.order_by_score(), m))?;
+                (best, t, c)
+            }
         } else if prunes_exactly(&*tquery) {
             // The top notes alone, which lets tantivy skip the blocks of postings that cannot
             // reach them; then every match, counted without a score.
             let top = TopDocs::with_limit(limit.max(1)).order_by_score();
             let best = searcher.search(&tquery, &top)?;
-            let walked = walk_matches(&searcher, &*tquery, self.fields.tag, None)?;
+            let threads = walk_threads(&searcher);
+            let walked = walk_matches(&searcher, &*tquery, self.fields.tag, None, threads)?;
             (best, walked.total, walked.tags)
         } else {
-            let walked = walk_matches(&searcher, &*tquery, self.fields.tag, Some(limit.max(1)))?;
+            let threads = walk_threads(&searcher);
+            let best_of = Some(limit.max(1));
+            let walked = walk_matches(&searcher, &*tquery, self.fields.tag, best_of, threads)?;
             (walked.best, walked.total, walked.tags)
         };
         let mut hits = Vec::with_capacity(addresses.len());
@@ -225,6 +237,21 @@ impl NoteIndex {
 /// An archive with fewer documents than this is walked on the calling thread alone.
 const SHARE_ABOVE: u64 = 50_000;
 
+/// How many threads walk the matches: two for a large archive (more would only take the
+/// cores from the app's other lanes), one otherwise.
+fn walk_threads(searcher: &Searcher) -> usize {
+    let docs: u64 = searcher
+        .segment_readers()
+        .iter()
+        .map(|r| u64::from(r.max_doc()))
+        .sum();
+    if docs < SHARE_ABOVE {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+    }
+}
+
 /// What walking every match found.
 struct Walked {
     /// The best, highest score first, equal scores in document order (when asked for).
@@ -285,6 +312,7 @@ fn walk_matches(
     query: &dyn TQuery,
     tag_field: tantivy::schema::Field,
     best_of: Option<usize>,
+    threads: usize,
 ) -> Result<Walked> {
     let scoring = if best_of.is_some() {
         EnableScoring::enabled_from_searcher(searcher)
@@ -292,16 +320,6 @@ fn walk_matches(
         EnableScoring::disabled_from_searcher(searcher)
     };
     let weight = query.weight(scoring)?;
-    let docs: u64 = searcher
-        .segment_readers()
-        .iter()
-        .map(|r| u64::from(r.max_doc()))
-        .sum();
-    let threads = if docs < SHARE_ABOVE {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
-    };
     let walk = |runs: Vec<Run>| -> tantivy::Result<Walked> {
         let mut best = Best::new(best_of.unwrap_or(0));
         let mut total = 0;
@@ -659,5 +677,99 @@ impl Builder<'_> {
             })
             .collect();
         Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::collector::{Count, TopDocs};
+    use tantivy::indexer::NoMergePolicy;
+    use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+    use tantivy::schema::{FAST, IndexRecordOption, STRING, Schema, TEXT};
+    use tantivy::{Index, TantivyDocument, Term};
+
+    use super::walk_matches;
+    use crate::index::facets::Matches;
+
+    /// Walking the matches in runs on two threads finds what tantivy's collectors find: the
+    /// same best documents with the same scores (ties in document order), the same count
+    /// and the same tag counts, across segments and with deleted documents.
+    #[test]
+    fn a_shared_walk_finds_what_the_collectors_find() {
+        let mut schema = Schema::builder();
+        let body = schema.add_text_field("body", TEXT);
+        let tag = schema.add_text_field("tag", STRING | FAST);
+        let id = schema.add_text_field("id", STRING);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        writer.set_merge_policy(Box::new(NoMergePolicy));
+        let words = [
+            "the", "queue", "there", "they", "staff", "waited", "at", "till",
+        ];
+        let mut seed = 7u64;
+        let mut next = move |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for i in 0..6_000 {
+            let mut doc = TantivyDocument::default();
+            let text: Vec<&str> = (0..3 + next(8)).map(|_| words[next(words.len())]).collect();
+            doc.add_text(body, text.join(" "));
+            doc.add_text(tag, ["#checkout", "#delivery", "@student"][next(3)]);
+            doc.add_text(id, i.to_string());
+            writer.add_document(doc).unwrap();
+            if i % 1_700 == 0 {
+                writer.commit().unwrap();
+            }
+        }
+        writer.commit().unwrap();
+        for i in (0..6_000).step_by(11) {
+            writer.delete_term(Term::from_field_text(id, &i.to_string()));
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        assert!(searcher.segment_readers().len() > 2);
+        let term = |w: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(body, w),
+                IndexRecordOption::WithFreqs,
+            ))
+        };
+        let any = |ws: &[&str]| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                ws.iter().map(|w| (Occur::Should, term(w))).collect(),
+            ))
+        };
+        let queries: Vec<Box<dyn Query>> = vec![
+            term("queue"),
+            any(&["the", "there", "they"]),
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, term("waited")),
+                (Occur::Must, term("at")),
+                (
+                    Occur::Must,
+                    Box::new(BooleanQuery::new(vec![
+                        (Occur::Should, term("the")),
+                        (Occur::Should, any(&["the", "there", "they"])),
+                    ])),
+                ),
+            ])),
+        ];
+        for query in &queries {
+            let (best, count) = searcher
+                .search(query, &(TopDocs::with_limit(25).order_by_score(), Count))
+                .unwrap();
+            let (_, tags) = searcher.search(query, &Matches { field: tag }).unwrap();
+            for threads in [1, 2, 3] {
+                let walked = walk_matches(&searcher, &**query, tag, Some(25), threads).unwrap();
+                assert_eq!(walked.best, best, "{query:?} on {threads} threads");
+                assert_eq!(walked.total, count);
+                assert_eq!(walked.tags, tags);
+                let counted = walk_matches(&searcher, &**query, tag, None, threads).unwrap();
+                assert_eq!((counted.total, &counted.tags), (count, &tags));
+            }
+        }
     }
 }

@@ -1932,12 +1932,12 @@ impl App {
                 c.kind = d.kind;
                 c.focus = CaptureFocus::Editor;
                 restored = Some(format!(
-                    "Restored your unsaved edit of a note from {}: Enter saves it, Esc cancels it",
+                    "Edit restored (unsaved, from {}): Enter saves it, Esc cancels",
                     d.updated_at.with_timezone(&tz).format("%H:%M")
                 ));
             } else if let Some(d) = new_note {
                 restored = Some(format!(
-                    "Restored your unsaved draft of a new note from {}: Enter saves it",
+                    "Draft restored (a new note, from {}): Enter saves it",
                     d.updated_at.with_timezone(&tz).format("%H:%M")
                 ));
             }
