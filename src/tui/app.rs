@@ -2053,7 +2053,44 @@ pub fn a_or_an(word: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::while_typing;
+    use super::*;
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+
+    #[test]
+    fn a_wide_space_in_the_search_box_is_a_space() {
+        // U+3000 is three bytes, U+00A0 two: the word after them starts after the whole char.
+        assert_eq!(
+            while_typing("queue\u{3000}wai"),
+            "queue\u{3000}(wai OR wai*)"
+        );
+        assert_eq!(while_typing("long\u{a0}wai"), "long\u{a0}(wai OR wai*)");
+        assert_eq!(while_typing("\u{3000}"), "\u{3000}");
+        assert_eq!(while_typing("漢字\u{3000}ab"), "漢字\u{3000}(ab OR ab*)");
+    }
+
+    #[test]
+    fn overlays_scroll_up_with_up_and_down_with_down() {
+        let mut app = App::new(Theme { color: false });
+        app.overlay = Some(Overlay::Evidence {
+            title: "t".into(),
+            notes: Vec::new(),
+            scroll: 5,
+        });
+        let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
+        let scroll = |app: &App| match &app.overlay {
+            Some(Overlay::Evidence { scroll, .. }) => *scroll,
+            _ => unreachable!(),
+        };
+        app.handle_key(key(KeyCode::Up));
+        assert_eq!(scroll(&app), 4);
+        app.handle_key(key(KeyCode::Char('k')));
+        assert_eq!(scroll(&app), 3);
+        app.handle_key(key(KeyCode::Down));
+        app.handle_key(key(KeyCode::Char('j')));
+        assert_eq!(scroll(&app), 5);
+        app.handle_key(key(KeyCode::PageUp));
+        assert_eq!(scroll(&app), 0);
+    }
 
     #[test]
     fn the_word_being_typed_also_matches_as_a_prefix() {
