@@ -181,6 +181,13 @@ fn visit_view_and_mystery_shopping_report() {
     h.press(KeyCode::Char('v'));
     assert_eq!(h.app.view, View::Report);
     snap("report", h.screen(110, 30));
+    // At 80 columns the months still read as months, and the low scores show their notes.
+    let narrow = h.screen(80, 30);
+    assert!(
+        narrow.contains("07/26") || narrow.contains("Jul"),
+        "{narrow}"
+    );
+    assert!(!narrow.contains("2026-0 "), "{narrow}");
 }
 
 #[test]

@@ -92,19 +92,6 @@ impl NoteIndex {
             )?;
             let newest = newest.into_iter().map(|(_, addr)| (0.0, addr)).collect();
             (newest, total, counts)
-        } else if std::env::var_os("FN_OLD").is_some() {
-            let m = Matches {
-                field: self.fields.tag,
-            };
-            let top = TopDocs::with_limit(limit.max(1));
-            if prunes_exactly(&*tquery) {
-                let best = searcher.search(&tquery, &top.order_by_score())?;
-                let (t, c) = searcher.search(&tquery, &m)?;
-                (best, t, c)
-            } else {
-                let (best, (t, c)) = searcher.search(&tquery, &(top.order_by_score(), m))?;
-                (best, t, c)
-            }
         } else if prunes_exactly(&*tquery) {
             // The top notes alone, which lets tantivy skip the blocks of postings that cannot
             // reach them; then every match, counted without a score.
@@ -235,7 +222,7 @@ impl NoteIndex {
 }
 
 /// An archive with fewer documents than this is walked on the calling thread alone.
-const SHARE_ABOVE: u64 = 50_000;
+const SHARE_ABOVE: u64 = 250_000;
 
 /// How many threads walk the matches: two for a large archive (more would only take the
 /// cores from the app's other lanes), one otherwise.

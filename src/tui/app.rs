@@ -137,8 +137,6 @@ pub struct ThemesView {
     /// 0 themes, 1 contrast, 2 pains, 3 journey.
     pub tab: usize,
     pub sel: usize,
-    /// The first column shown of a table wider than the screen (the journey).
-    pub column: usize,
 }
 
 pub const THEME_TABS: [&str; 4] = ["Themes", "Contrast by persona", "Pains", "Journey"];
@@ -1388,15 +1386,11 @@ impl App {
             Action::NextTab => {
                 t.tab = (t.tab + 1) % THEME_TABS.len();
                 t.sel = 0;
-                t.column = 0;
             }
             Action::PrevTab => {
                 t.tab = (t.tab + THEME_TABS.len() - 1) % THEME_TABS.len();
                 t.sel = 0;
-                t.column = 0;
             }
-            Action::ScrollRight => t.column = (t.column + 1).min(rows.saturating_sub(1)),
-            Action::ScrollLeft => t.column = t.column.saturating_sub(1),
             Action::Open if t.tab == 0 => {
                 if let Some(theme) = t.analysis.themes.themes.get(t.sel) {
                     return vec![Request::Evidence {
@@ -1405,13 +1399,7 @@ impl App {
                     }];
                 }
             }
-            nav => {
-                Self::move_sel(&mut t.sel, rows, nav);
-                if t.tab == 3 {
-                    // The journey is drawn across: keep the selected stage in sight.
-                    t.column = t.column.min(t.sel);
-                }
-            }
+            nav => Self::move_sel(&mut t.sel, rows, nav),
         }
         Vec::new()
     }
@@ -1798,7 +1786,6 @@ impl App {
                     analysis: a,
                     tab: 0,
                     sel: 0,
-                    column: 0,
                 });
             }
             Response::Evidence { title, notes } => {

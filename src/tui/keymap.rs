@@ -59,8 +59,6 @@ pub enum Action {
     FilterDate,
     /// Pick the study the themes view analyses.
     StudyScope,
-    ScrollLeft,
-    ScrollRight,
 }
 
 /// Where keys are read: each has its own table.
@@ -396,14 +394,6 @@ const THEMES: &[Binding] = &[
         "analyse one study (each press: the next study, then all)",
         true
     ),
-    bind!(
-        "]",
-        [ch(']')],
-        ScrollRight,
-        "scroll a wide table right (the journey)",
-        false
-    ),
-    bind!("[", [ch('[')], ScrollLeft, "scroll it back left", false),
 ];
 
 const REPORT: &[Binding] = &[

@@ -1211,25 +1211,28 @@ fn report(frame: &mut Frame, app: &App, area: Rect) {
         Layout::vertical([Constraint::Length(12), Constraint::Min(3)]).areas(area);
     let [by_location, by_month] =
         Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(charts);
-    let bars = |groups: &[crate::mystery_shop::ReportGroup]| -> Vec<Bar<'static>> {
+    let width = |n: usize, area: Rect| {
+        ((area.width.saturating_sub(2) as usize / n.max(1)).saturating_sub(1)).clamp(3, 14) as u16
+    };
+    let bars = |groups: &[crate::mystery_shop::ReportGroup], width: u16| -> Vec<Bar<'static>> {
         groups
             .iter()
             .map(|g| {
                 let mean = g.mean.unwrap_or(0.0).round() as u64;
                 Bar::default()
                     .value(mean)
-                    .label(Line::from(g.group.chars().take(12).collect::<String>()))
+                    .label(Line::from(short_label(&g.group, width as usize)))
                     .text_value(format!("{mean}"))
             })
             .collect()
     };
-    let width = |n: usize, area: Rect| {
-        ((area.width.saturating_sub(2) as usize / n.max(1)).saturating_sub(1)).clamp(3, 14) as u16
-    };
     frame.render_widget(
         BarChart::default()
             .block(block(t, " Mean score by location (worst first) ", false))
-            .data(BarGroup::default().bars(&bars(&r.by_location)))
+            .data(BarGroup::default().bars(&bars(
+                &r.by_location,
+                width(r.by_location.len(), by_location),
+            )))
             .bar_width(width(r.by_location.len(), by_location))
             .bar_gap(1)
             .max(100)
@@ -1239,7 +1242,7 @@ fn report(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(
         BarChart::default()
             .block(block(t, " Trend: mean score by month ", false))
-            .data(BarGroup::default().bars(&bars(&r.by_month)))
+            .data(BarGroup::default().bars(&bars(&r.by_month, width(r.by_month.len(), by_month))))
             .bar_width(width(r.by_month.len(), by_month))
             .bar_gap(1)
             .max(100)
@@ -1262,19 +1265,42 @@ fn report(frame: &mut Frame, app: &App, area: Rect) {
             score_text(g.spread),
             g.worst_criteria(3)
         )));
-        for c in g.criteria.iter().take(2) {
-            for (_, note, sc) in c.low_notes.iter().take(1) {
-                lines.push(Line::styled(
-                    format!("    {} {sc:.0}: {}", c.id, note),
-                    t.dim(),
-                ));
-            }
+        // The evidence behind the low scores: the notes beside the worst answers, whichever
+        // criteria they are on.
+        let mut low: Vec<(&str, &str, f64)> = g
+            .criteria
+            .iter()
+            .flat_map(|c| {
+                c.low_notes
+                    .iter()
+                    .map(move |(_, note, sc)| (c.id.as_str(), note.as_str(), *sc))
+            })
+            .collect();
+        low.sort_by(|a, b| a.2.total_cmp(&b.2));
+        for (id, note, sc) in low.into_iter().take(2) {
+            lines.push(Line::styled(format!("    {id} {sc:.0}: {note}"), t.dim()));
         }
     }
     frame.render_widget(
         Paragraph::new(lines).block(block(t, format!(" {} visits ", r.visits), false)),
         table_area,
     );
+}
+
+/// A bar's label in `width` columns: a month `2026-07` becomes `07/26` or `Jul` when the
+/// bars are narrow, anything else is cut.
+fn short_label(group: &str, width: usize) -> String {
+    if group.chars().count() <= width {
+        return group.to_owned();
+    }
+    if let Ok(month) = chrono::NaiveDate::parse_from_str(&format!("{group}-01"), "%Y-%m-%d") {
+        let numeric = month.format("%m/%y").to_string();
+        if numeric.len() <= width {
+            return numeric;
+        }
+        return month.format("%b").to_string();
+    }
+    group.chars().take(width).collect()
 }
 
 fn valence_text(v: Option<f64>) -> String {
@@ -1304,11 +1330,15 @@ fn themes(frame: &mut Frame, app: &App, area: Rect) {
             .divider(" │ "),
         tabs_area,
     );
-    let scope = if a.query.trim().is_empty() {
+    let mut scope = if a.query.trim().is_empty() {
         "every note".to_owned()
     } else {
         format!("\"{}\"", a.query)
     };
+    scope.push_str(&match &app.themes_study {
+        Some(study) => format!(" in {study} (s: next study)"),
+        None => " in every study (s: one study)".to_owned(),
+    });
     let title = format!(
         " {} notes · {scope}{} ",
         a.themes.total_notes,
@@ -1573,7 +1603,9 @@ fn journey_chart(
         ),
         t.title(),
     )];
-    for p in &a.journey.points {
+    let sel = app.themes.as_ref().map_or(0, |v| v.sel);
+    let mut selected_line = 0;
+    for (i, p) in a.journey.points.iter().enumerate() {
         let name = match (&p.stage, &p.touchpoint) {
             (_, Some(tp)) => format!("  #{tp}"),
             (Some(s), None) => s.clone(),
@@ -1584,15 +1616,30 @@ fn journey_chart(
             .iter()
             .map(|(l, v)| format!("{l} {v:+.1}"))
             .collect();
-        lines.push(Line::raw(format!(
+        let mut line = Line::raw(format!(
             "{name:<28} {:>6} {:>7}  {}",
             p.notes,
             valence_text(p.mean_valence),
             lanes.join(" ")
-        )));
+        ));
+        if i == sel {
+            line = line.style(t.selected());
+            selected_line = lines.len();
+        }
+        lines.push(line);
     }
+    // ↑/↓ move through every stage and touchpoint; the table scrolls to keep it in sight.
+    let visible = table_area.height.saturating_sub(2) as usize;
+    let scroll = selected_line.saturating_sub(visible.saturating_sub(1)) as u16;
     frame.render_widget(
-        Paragraph::new(lines).block(block(t, " Stages and touchpoints in journey order ", false)),
+        Paragraph::new(lines).scroll((scroll, 0)).block(block(
+            t,
+            format!(
+                " Stages and touchpoints in journey order ({}) · ↑/↓ ",
+                a.journey.points.len()
+            ),
+            false,
+        )),
         table_area,
     );
 }
