@@ -39,9 +39,14 @@ impl Tmux {
 
     /// Runs `fieldnotes --archive DIR ARGS` in a fresh 120x40 terminal.
     fn run(&self, archive: &TestArchive, prefix: &str, args: &str) {
+        self.run_with(archive, prefix, "", args);
+    }
+
+    /// The same, with more environment (`NAME=value …`) for the app.
+    fn run_with(&self, archive: &TestArchive, prefix: &str, env: &str, args: &str) {
         let bin = assert_cmd::cargo::cargo_bin("fieldnotes");
         let command = format!(
-            "{prefix} env NO_COLOR=1 {} --archive {} {args}",
+            "{prefix} env NO_COLOR=1 {env} {} --archive {} {args}",
             bin.display(),
             archive.dir.display()
         );
@@ -544,4 +549,106 @@ fn f2_goes_to_the_notes_and_back_in_a_visit() {
     tmux.wait_for("Ctrl+E edit the selected note");
     tmux.keys(&["F2"]);
     tmux.wait_for("Were you greeted?");
+}
+
+/// What a researcher reaches for within the first hour: $EDITOR, tags without retyping, the
+/// clipboard, undo, the trash view, consent in the participants view, export of the session.
+#[test]
+fn editor_tags_clipboard_trash_consent_and_export_from_the_app() {
+    let archive = archive_with_checkout_tags();
+    // An "editor" that appends to the file it is given, as a person would.
+    let editor = archive.path("editor.sh");
+    common::write(&editor, "#!/bin/sh\nprintf ' (checked later)' >> \"$1\"\n");
+    Command::new("chmod")
+        .arg("+x")
+        .arg(&editor)
+        .status()
+        .unwrap();
+    let Some(tmux) = Tmux::new("extras") else {
+        return;
+    };
+    tmux.run_with(
+        &archive,
+        "exec",
+        &format!("EDITOR={}", editor.display()),
+        "",
+    );
+    tmux.tmux(&["set", "-g", "set-clipboard", "on"]);
+    tmux.wait_for("Sessions, newest first");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("New observation");
+    tmux.escape();
+    tmux.wait_for("Ctrl+E edit the selected note");
+    // The newest note is selected: the scanner one.
+    tmux.keys(&["C-o"]);
+    tmux.wait_for("(checked later)");
+    tmux.keys(&["C-g"]);
+    tmux.wait_for("The note's tags");
+    tmux.keys(&["End"]);
+    tmux.type_text(" =scanner-error");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("=scanner-error");
+    let found = archive.json(&["search", "=scanner-error"]);
+    assert_eq!(
+        found["hits"][0]["body"],
+        "Scanner shouted 'unexpected item' #self-checkout (checked later) =scanner-error"
+    );
+    // Copy it: tmux keeps what the app sent in its paste buffer.
+    tmux.keys(&["C-y"]);
+    tmux.wait_for("Copied the note");
+    let copied = tmux.tmux(&["show-buffer"]);
+    assert!(
+        copied.contains("(checked later) =scanner-error"),
+        "{copied:?}"
+    );
+    // Undo twice: the tags, then the editor's change.
+    tmux.keys(&["C-z"]);
+    tmux.keys(&["C-z"]);
+    let body = || {
+        archive.json(&["search", "unexpected"])["hits"][0]["body"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while body() != "Scanner shouted 'unexpected item' #self-checkout" {
+        assert!(
+            Instant::now() < deadline,
+            "undo did not go back: {}",
+            body()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Trash it, and bring it back from the trash view.
+    tmux.keys(&["C-d"]);
+    tmux.wait_for("Moved the note to the trash");
+    tmux.escape();
+    tmux.wait_for("Sessions, newest first");
+    tmux.keys(&["x"]);
+    tmux.wait_for("Trash (1)");
+    tmux.keys(&["C-z"]);
+    tmux.wait_for("Trash (0)");
+    assert_eq!(archive.json(&["search", "unexpected"])["total"], 1);
+    // Consent, recorded in the participants view.
+    tmux.escape();
+    tmux.keys(&["p"]);
+    tmux.wait_for("Participants (1)");
+    tmux.keys(&["Space"]);
+    tmux.wait_for("consent recorded");
+    let consent: i64 = archive.count("SELECT consent FROM participants WHERE pseudonym = 'Maya'");
+    assert_eq!(consent, 1);
+    // Export the session from its note list.
+    tmux.escape();
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("New observation");
+    tmux.escape();
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("Export to");
+    let out = archive.path("session.csv");
+    tmux.keys(&["C-a", "C-k"]);
+    tmux.type_text(out.to_str().unwrap());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Exported 2 notes");
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(csv.contains("Long queue at the staffed tills"), "{csv}");
 }
