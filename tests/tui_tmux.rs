@@ -555,18 +555,15 @@ fn f2_goes_to_the_notes_and_back_in_a_visit() {
 /// clipboard, undo, the trash view, consent in the participants view, export of the session.
 #[test]
 fn editor_tags_clipboard_trash_consent_and_export_from_the_app() {
+    let Some(tmux) = Tmux::new("extras") else {
+        return;
+    };
     let archive = archive_with_checkout_tags();
     // An "editor" that appends to the file it is given, as a person would.
     let editor = archive.path("editor.sh");
     common::write(&editor, "#!/bin/sh\nprintf ' (checked later)' >> \"$1\"\n");
-    Command::new("chmod")
-        .arg("+x")
-        .arg(&editor)
-        .status()
-        .unwrap();
-    let Some(tmux) = Tmux::new("extras") else {
-        return;
-    };
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o700)).unwrap();
     tmux.run_with(
         &archive,
         "exec",
