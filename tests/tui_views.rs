@@ -436,3 +436,67 @@ fn starting_a_session_from_the_form_opens_its_capture_view() {
     assert_eq!(session.study, "Checkout Q3");
     assert_eq!(session.participants, ["Maya"]);
 }
+
+#[test]
+fn an_edit_in_progress_is_drafted_and_comes_back_as_an_edit() {
+    let mut h = Harness::new(true);
+    h.open_oldest_session();
+    h.type_text("A new note, half typed");
+    h.press(KeyCode::Esc);
+    let id = h.app.capture.notes[h.app.capture.sel].id.clone();
+    let old_body = h.app.capture.notes[h.app.capture.sel].body.clone();
+    h.press_with(KeyCode::Char('e'), KeyModifiers::CONTROL);
+    h.press_with(KeyCode::Char('e'), KeyModifiers::CONTROL); // end of the line
+    h.type_text(" =edited-later");
+    let later = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let requests = h.app.tick(later);
+    assert!(
+        matches!(requests.as_slice(), [Request::SaveDraft { note: Some(n), .. }] if *n == id),
+        "{requests:?}"
+    );
+    h.serve(requests);
+    // Both drafts are kept: the new note's (written when the edit began) and the edit's.
+    let drafts: i64 = h
+        .db()
+        .query_row("SELECT count(*) FROM drafts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(drafts, 2);
+
+    // A crash, and a new start: the edit comes back as an edit, the new note behind it.
+    let dir = h.tmp.path().join("archive");
+    let (worker, opened) = Worker::open(&dir).unwrap();
+    let mut again = Harness {
+        app: App::new(Theme { color: false }),
+        worker,
+        tmp: tempfile::tempdir().unwrap(),
+    };
+    again.respond(opened);
+    assert_eq!(
+        again.app.capture.editor.lines().join("\n"),
+        format!("{old_body} =edited-later")
+    );
+    assert_eq!(again.app.capture.editing.as_ref().unwrap().id, id);
+    let status = again.app.status.as_ref().unwrap().text.clone();
+    assert!(status.starts_with("Edit restored"), "{status}");
+    // Esc cancels the edit, brings the new note's draft back and forgets the edit's draft.
+    again.press(KeyCode::Esc);
+    assert_eq!(
+        again.app.capture.editor.lines().join("\n"),
+        "A new note, half typed"
+    );
+    let (count, body): (i64, String) = h
+        .db()
+        .query_row("SELECT count(*), body FROM drafts", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((count, body.as_str()), (1, "A new note, half typed"));
+    let stored: String = h
+        .db()
+        .query_row("SELECT body FROM notes WHERE id = ?1", [&id], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        stored, old_body,
+        "a cancelled edit leaves the note as it was"
+    );
+}
