@@ -66,3 +66,79 @@ fn the_named_cases_stay_text() {
         assert!(parse_inline(text).is_empty(), "{text}");
     }
 }
+
+/// Text made of the grammar's own pieces, so tags, near-tags and their edges are common.
+fn tag_soup() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            Just("@"),
+            Just("#"),
+            Just("!"),
+            Just("+"),
+            Just("="),
+            Just("-"),
+            Just("_"),
+            Just("("),
+            Just("\""),
+            Just("«"),
+            Just("'"),
+            Just(" "),
+            Just("\t"),
+            Just("\n"),
+            Just("\u{3000}"),
+            Just("\u{a0}"),
+            Just("a"),
+            Just("Zé"),
+            Just("漢"),
+            Just("7"),
+            Just("٣"),
+            Just("."),
+            Just(","),
+            Just("😀"),
+            Just("checkout"),
+            Just("x1"),
+        ],
+        0..40,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    /// The editor colours by a pattern: it must colour exactly the parser's tags.
+    #[test]
+    fn the_editor_colouring_pattern_finds_the_parsers_tags(text in tag_soup()) {
+        let pattern = regex::Regex::new(&fieldnotes::model::tag_pattern()).unwrap();
+        let coloured: Vec<std::ops::Range<usize>> = pattern
+            .find_iter(&text)
+            .map(|m| {
+                // The match carries what opens the token: the tag starts at its sigil.
+                let sigil = m.as_str().find(|c: char| Facet::from_sigil(c).is_some()).unwrap();
+                m.start() + sigil..m.end()
+            })
+            .collect();
+        let parsed: Vec<std::ops::Range<usize>> =
+            parse_inline(&text).into_iter().map(|s| s.range).collect();
+        prop_assert_eq!(coloured, parsed, "in {:?}", text);
+    }
+
+    /// Completion's finder agrees with the parser about a tag typed up to the cursor.
+    #[test]
+    fn the_completion_finder_agrees_with_the_parser(text in tag_soup()) {
+        let at_end = text.chars().count();
+        let partial = fieldnotes::model::partial_tag_at(&text, at_end);
+        let last = parse_inline(&text).into_iter().last().filter(|s| s.range.end == text.len());
+        match (&partial, &last) {
+            (Some(p), Some(span)) => {
+                prop_assert_eq!(p.facet, span.tag.facet);
+                // What is typed may end on a joiner the parser leaves out (`#wait-`).
+                prop_assert_eq!(normalize_name(&p.typed), span.tag.name.clone());
+            }
+            (Some(p), None) => prop_assert!(
+                p.typed.is_empty() || p.typed.ends_with(['-', '_']),
+                "the finder sees {:?} in {:?} where the parser sees no tag", p, text
+            ),
+            (None, Some(span)) => prop_assert!(false, "the finder misses {:?} in {:?}", span, text),
+            (None, None) => {}
+        }
+    }
+}

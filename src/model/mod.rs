@@ -4,7 +4,10 @@ mod kinds;
 mod tags;
 
 pub use kinds::{Feedback, NoteKind, SessionKind};
-pub use tags::{Facet, Tag, TagSpan, normalize_name, parse_inline, retag, tags_of};
+pub use tags::{
+    Facet, PartialTag, Tag, TagSpan, normalize_name, parse_inline, partial_tag_at, retag,
+    tag_pattern, tags_of,
+};
 
 use std::collections::BTreeMap;
 

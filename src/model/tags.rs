@@ -134,8 +134,66 @@ fn is_name_char(c: char) -> bool {
 }
 
 /// Characters that may open a token before a sigil, as in `(#checkout)` or `"@student"`.
+const OPENINGS: [char; 8] = ['(', '[', '{', '"', '\'', '“', '‘', '«'];
+
 fn is_opening(c: char) -> bool {
-    matches!(c, '(' | '[' | '{' | '"' | '\'' | '“' | '‘' | '«')
+    OPENINGS.contains(&c)
+}
+
+/// The same grammar as [`parse_inline`], as a regular expression, for widgets that can only
+/// colour by pattern (the app's editor). It matches a tag token with what opens it (a space,
+/// brackets, quotes); a test holds it to the parser on the parser's property-test corpus.
+pub fn tag_pattern() -> String {
+    let sigils: String = Facet::ALL.iter().map(|f| regex_escape(f.sigil())).collect();
+    let openings: String = OPENINGS.iter().map(|&c| regex_escape(c)).collect();
+    // Name characters are `char::is_alphanumeric`: Alphabetic or a Number (N*).
+    format!(
+        r"(?:^|\s)[{openings}]*[{sigils}]\p{{Alphabetic}}[\p{{Alphabetic}}\p{{N}}]*(?:[-_][\p{{Alphabetic}}\p{{N}}]+)*"
+    )
+}
+
+fn regex_escape(c: char) -> String {
+    if c.is_ascii_punctuation() {
+        format!("\\{c}")
+    } else {
+        c.to_string()
+    }
+}
+
+/// A tag being typed just before `col` (a char index) in `line`: its facet and the characters
+/// typed after the sigil, by the parser's rules (a token start, then a sigil, then nothing
+/// yet or a letter and name characters).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialTag {
+    pub facet: Facet,
+    pub typed: String,
+}
+
+pub fn partial_tag_at(line: &str, col: usize) -> Option<PartialTag> {
+    let before: Vec<char> = line.chars().take(col).collect();
+    let start = before
+        .iter()
+        .rposition(|c| c.is_whitespace())
+        .map_or(0, |i| i + 1);
+    let mut word = &before[start..];
+    while let Some((&c, rest)) = word.split_first()
+        && is_opening(c)
+    {
+        word = rest;
+    }
+    let (&sigil, rest) = word.split_first()?;
+    let facet = Facet::from_sigil(sigil)?;
+    if rest.first().is_some_and(|c| !c.is_alphabetic())
+        || !rest
+            .iter()
+            .all(|&c| is_name_char(c) || c == '-' || c == '_')
+    {
+        return None;
+    }
+    Some(PartialTag {
+        facet,
+        typed: rest.iter().collect(),
+    })
 }
 
 /// `body` with exactly `tags` as its inline tags: the tokens of tags no longer wanted are

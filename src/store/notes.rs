@@ -9,7 +9,7 @@ use super::sessions::{NewSession, insert_session, participant_id, resolve_id};
 use super::tags::tag_id;
 use super::{Store, next_change};
 use crate::error::{Error, Result};
-use crate::model::{Feedback, Note, NoteKind, Participant, Revision, Tag, tags_of};
+use crate::model::{Facet, Feedback, Note, NoteKind, Participant, Revision, Tag, tags_of};
 use crate::time;
 
 /// A note as typed: its tags come from the text plus any given beside it.
@@ -145,6 +145,13 @@ fn tags_to_text(tags: &[Tag]) -> String {
         .map(Tag::to_string)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `touchpoint:checkout` as the token `#checkout`.
+fn tag_token(stored: &str) -> Option<String> {
+    let (facet, name) = stored.split_once(':')?;
+    let facet: Facet = facet.parse().ok()?;
+    Some(format!("{}{name}", facet.sigil()))
 }
 
 fn tags_from_text(text: &str) -> Vec<Tag> {
@@ -438,8 +445,7 @@ impl Store {
         let mut stmt = self.conn().prepare(
             "SELECT n.id, n.session_id, s.study_id, n.kind, n.body, n.created_at, \
                n.deleted_at IS NOT NULL, n.change_seq, \
-               (SELECT group_concat(CASE t.facet WHEN 'persona' THEN '@' WHEN 'touchpoint' THEN '#' \
-                   WHEN 'emotion' THEN '!' WHEN 'job' THEN '+' ELSE '=' END || t.name, ' ') \
+               (SELECT group_concat(t.facet || ':' || t.name, ' ') \
                 FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = n.id) \
              FROM notes n JOIN sessions s ON s.id = n.session_id \
              WHERE n.change_seq > ?1 AND n.change_seq <= ?2 ORDER BY n.change_seq",
@@ -457,8 +463,9 @@ impl Store {
                 created_at: time::from_db(&r.get::<_, String>(5)?)?,
                 deleted: r.get(6)?,
                 change_seq: r.get(7)?,
+                // Written as the index wants them (`#checkout`), by the tag grammar's sigils.
                 tags: tags
-                    .map(|t| t.split(' ').map(str::to_owned).collect())
+                    .map(|t| t.split(' ').filter_map(tag_token).collect())
                     .unwrap_or_default(),
             })?;
         }

@@ -334,9 +334,8 @@ impl App {
     pub fn new(theme: Theme) -> App {
         let mut capture_editor = editor("Type a note: @persona #touchpoint !emotion +job =code");
         capture_editor.set_search_style(theme.typed_tag());
-        // Colours tags as they are typed; what counts as a tag is still decided by the parser.
-        let _ = capture_editor
-            .set_search_pattern(r"(?:^|\s)[@#!+=]\p{L}[\p{L}\p{N}]*(?:[-_][\p{L}\p{N}]+)*");
+        // Colours tags as they are typed, by the tag grammar's own pattern.
+        let _ = capture_editor.set_search_pattern(crate::model::tag_pattern());
         App {
             theme,
             view: View::Home,

@@ -4,39 +4,17 @@
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
-use crate::model::{Facet, Tag};
+use crate::model::{PartialTag, Tag, partial_tag_at};
 
 /// How many suggestions the list shows.
 pub const MAX_SUGGESTIONS: usize = 6;
 
-/// A partly typed tag at the cursor: its facet and the characters typed after the sigil.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Partial {
-    pub facet: Facet,
-    pub typed: String,
-}
+/// A partly typed tag at the cursor (the tag grammar's own finder).
+pub type Partial = PartialTag;
 
 /// Finds the tag being typed just before `col` (a char index) in `line`.
 pub fn partial_at(line: &str, col: usize) -> Option<Partial> {
-    let before: Vec<char> = line.chars().take(col).collect();
-    let start = before
-        .iter()
-        .rposition(|c| c.is_whitespace())
-        .map_or(0, |i| i + 1);
-    let word = &before[start..];
-    let (&sigil, rest) = word.split_first()?;
-    let facet = Facet::from_sigil(sigil)?;
-    if rest.first().is_some_and(|c| !c.is_alphabetic())
-        || !rest
-            .iter()
-            .all(|&c| c.is_alphanumeric() || c == '-' || c == '_')
-    {
-        return None;
-    }
-    Some(Partial {
-        facet,
-        typed: rest.iter().collect(),
-    })
+    partial_tag_at(line, col)
 }
 
 /// The tags of the partial's facet that match what was typed, best first; a tag typed in full
@@ -74,6 +52,7 @@ pub fn suggest(tags: &[Tag], partial: &Partial) -> Vec<Tag> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Facet;
 
     fn tags() -> Vec<Tag> {
         [
