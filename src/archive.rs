@@ -115,6 +115,15 @@ impl Archive {
         self.index.catch_up(&self.store, |_| {})
     }
 
+    /// Starts a session, with its scorecard for a mystery-shop visit, in one transaction.
+    pub fn start_session(
+        &mut self,
+        new: &NewSession,
+        scorecard: Option<&str>,
+    ) -> Result<crate::model::Session> {
+        self.store.start_session_with(new, scorecard)
+    }
+
     pub fn add_note(&mut self, new: &NewNote) -> Result<Note> {
         let note = self.store.add_note(new)?;
         self.sync_index()?;
@@ -216,18 +225,24 @@ impl Archive {
             )));
         }
         let id = c.id.clone();
-        let saved = match note {
-            Some(text) => Some(self.add_note(&NewNote {
-                session: session.to_owned(),
-                kind: NoteKind::Observation,
-                body: text.to_owned(),
-                extra_tags: Vec::new(),
-                clears_draft,
-            })?),
+        let new_note = note.map(|text| NewNote {
+            session: session.to_owned(),
+            kind: NoteKind::Observation,
+            body: text.to_owned(),
+            extra_tags: Vec::new(),
+            clears_draft,
+        });
+        // The answer and its evidence note in one transaction, then the index.
+        let note_id = self
+            .store
+            .answer_with_note(session, &id, value, new_note.as_ref())?;
+        let saved = match note_id {
+            Some(id) => {
+                self.sync_index()?;
+                Some(self.store.note(&id)?)
+            }
             None => None,
         };
-        self.store
-            .answer(session, &id, value, saved.as_ref().map(|n| n.id.as_str()))?;
         Ok((self.visit_state(session)?, saved))
     }
 

@@ -582,3 +582,36 @@ fn curation_travels_in_the_jsonl_export() {
         std::fs::read_to_string(&again).unwrap()
     );
 }
+
+#[test]
+fn a_merge_that_fails_half_way_leaves_both_themes_as_they_were() {
+    let a = spread_archive();
+    let r = a.json(&["themes"]);
+    let t: Vec<String> = r["themes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    a.ok(&["themes", "keep", &t[0]]);
+    a.ok(&["themes", "keep", &t[1]]);
+    let evidence = |id: &str| {
+        a.count(&format!(
+            "SELECT count(*) FROM theme_notes WHERE theme_id = '{id}'"
+        ))
+    };
+    let before = (evidence(&t[0]), evidence(&t[1]));
+    // The last step of a merge (dismissing the merged-away theme) fails inside SQLite.
+    a.db()
+        .execute_batch(
+            "CREATE TRIGGER injected_failure BEFORE UPDATE ON themes \
+             WHEN NEW.status = 'dismissed' BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+        )
+        .unwrap();
+    a.fails(&["themes", "merge", &t[0], &t[1]]);
+    assert_eq!((evidence(&t[0]), evidence(&t[1])), before);
+    assert_eq!(
+        a.count("SELECT count(*) FROM themes WHERE status = 'kept'"),
+        2
+    );
+}

@@ -283,3 +283,75 @@ fn the_demo_compares_three_stores() {
     assert_eq!(a.json(&["visits"])["visits"], r["visits"]);
     assert_eq!(a.count("SELECT count(*) FROM scorecards"), 1);
 }
+
+/// Makes the next write to `table` fail inside SQLite, as a full disk or a crash mid-way
+/// would: what a multi-step write did before it must not stay.
+fn fail_writes_to(a: &TestArchive, table: &str) {
+    a.db()
+        .execute_batch(&format!(
+            "CREATE TRIGGER injected_failure BEFORE INSERT ON {table} \
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;"
+        ))
+        .unwrap();
+}
+
+#[test]
+fn a_visit_that_fails_to_get_its_scorecard_leaves_no_session() {
+    let a = TestArchive::new();
+    let file = a.path("card.toml");
+    write(&file, CARD_V1);
+    a.ok(&["scorecard", "import", file.to_str().unwrap()]);
+    fail_writes_to(&a, "visits");
+    let out = a.fails(&[
+        "session",
+        "start",
+        "--kind",
+        "mystery-shop",
+        "--study",
+        "Visits",
+        "--scorecard",
+        "Store visit",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("injected failure"),
+        "{out:?}"
+    );
+    assert_eq!(a.count("SELECT count(*) FROM sessions"), 0);
+    assert_eq!(a.count("SELECT count(*) FROM studies"), 0);
+    // A scorecard on a session of another kind is refused before anything is written.
+    a.db()
+        .execute_batch("DROP TRIGGER injected_failure")
+        .unwrap();
+    a.fails(&[
+        "session",
+        "start",
+        "--kind",
+        "interview",
+        "--study",
+        "Visits",
+        "--scorecard",
+        "Store visit",
+    ]);
+    assert_eq!(a.count("SELECT count(*) FROM sessions"), 0);
+}
+
+#[test]
+fn an_answer_that_fails_leaves_no_evidence_note() {
+    let a = TestArchive::new();
+    let file = a.path("card.toml");
+    write(&file, CARD_V1);
+    a.ok(&["scorecard", "import", file.to_str().unwrap()]);
+    let s = visit(&a, "Old Town");
+    fail_writes_to(&a, "visit_answers");
+    a.fails(&[
+        "visit",
+        "answer",
+        &s,
+        "wait-before-greeting",
+        "3m",
+        "--note",
+        "Nobody looked up for three minutes",
+    ]);
+    assert_eq!(a.count("SELECT count(*) FROM notes"), 0);
+    assert_eq!(a.json(&["search", "looked"])["total"], 0);
+}

@@ -678,10 +678,7 @@ fn session(archive: &mut Archive, cmd: SessionCommand, out: &Out) -> Result<()> 
                     contact: None,
                 })
                 .collect();
-            let s = archive.store().start_session(&new)?;
-            if let Some(name) = &scorecard {
-                archive.store().attach_scorecard(&s.id, name)?;
-            }
+            let s = archive.start_session(&new, scorecard.as_deref())?;
             out.session_started(&s)
         }
         SessionCommand::End { id } => {

@@ -254,26 +254,8 @@ impl Store {
 
     /// Keeps a theme with its evidence (again: updates its label, phrases and evidence).
     pub fn keep_theme(&self, theme: &KeptTheme) -> Result<()> {
-        let now = time::to_db(&time::now());
-        let phrases = serde_json::to_string(&theme.phrases)
-            .map_err(|e| Error::Invalid(format!("cannot store the theme's phrases: {e}")))?;
         let tx = self.write()?;
-        tx.execute(
-            "INSERT INTO themes (id, status, label, phrases, created_at, updated_at) \
-             VALUES (?1, 'kept', ?2, ?3, ?4, ?4) \
-             ON CONFLICT (id) DO UPDATE SET status = 'kept', label = ?2, phrases = ?3, updated_at = ?4",
-            params![theme.id, theme.label, phrases, now],
-        )?;
-        tx.execute("DELETE FROM theme_notes WHERE theme_id = ?1", [&theme.id])?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO theme_notes (theme_id, note_id) \
-                 SELECT ?1, id FROM notes WHERE id = ?2",
-            )?;
-            for note in &theme.notes {
-                insert.execute(params![theme.id, note])?;
-            }
-        }
+        keep_theme_in(&tx, theme)?;
         tx.commit()?;
         Ok(())
     }
@@ -319,8 +301,9 @@ impl Store {
         let notes: BTreeSet<String> = target.notes.iter().chain(&source.notes).cloned().collect();
         target.phrases = phrases.into_iter().collect();
         target.notes = notes.into_iter().collect();
-        self.keep_theme(&target)?;
+        // One transaction: a merge that fails half-way leaves both themes as they were.
         let tx = self.write()?;
+        keep_theme_in(&tx, &target)?;
         tx.execute(
             "UPDATE insights SET theme_id = ?1 WHERE theme_id = ?2",
             params![into, from],
@@ -507,4 +490,28 @@ impl ImportSink<'_> {
         }
         Ok(())
     }
+}
+
+/// Keeps a theme inside a write transaction that may hold more (a merge).
+fn keep_theme_in(tx: &rusqlite::Connection, theme: &KeptTheme) -> Result<()> {
+    let now = time::to_db(&time::now());
+    let phrases = serde_json::to_string(&theme.phrases)
+        .map_err(|e| Error::Invalid(format!("cannot store the theme's phrases: {e}")))?;
+    tx.execute(
+            "INSERT INTO themes (id, status, label, phrases, created_at, updated_at) \
+             VALUES (?1, 'kept', ?2, ?3, ?4, ?4) \
+             ON CONFLICT (id) DO UPDATE SET status = 'kept', label = ?2, phrases = ?3, updated_at = ?4",
+            params![theme.id, theme.label, phrases, now],
+        )?;
+    tx.execute("DELETE FROM theme_notes WHERE theme_id = ?1", [&theme.id])?;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO theme_notes (theme_id, note_id) \
+                 SELECT ?1, id FROM notes WHERE id = ?2",
+        )?;
+        for note in &theme.notes {
+            insert.execute(params![theme.id, note])?;
+        }
+    }
+    Ok(())
 }

@@ -163,46 +163,10 @@ fn tags_from_text(text: &str) -> Vec<Tag> {
 impl Store {
     /// Saves a new note in its own transaction; when this returns, the note is durable.
     pub fn add_note(&self, new: &NewNote) -> Result<Note> {
-        if new.body.trim().is_empty() {
-            return Err(Error::Invalid("a note needs some text".into()));
-        }
         let tx = self.write()?;
-        let (started, ended): (String, Option<String>) = tx
-            .query_row(
-                "SELECT started_at, ended_at FROM sessions WHERE id = ?1",
-                [&new.session],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?
-            .ok_or_else(|| Error::NotFound(format!("no session with id {}", new.session)))?;
-        let now = time::now();
-        let started = time::from_db(&started)?;
-        let ended = ended.as_deref().map(time::from_db).transpose()?;
-        // Notes written after the session (memos, write-ups) have no offset into it.
-        let offset_ms = (now >= started && ended.is_none_or(|e| now <= e))
-            .then(|| (now - started).num_milliseconds());
-        let record = NoteRecord {
-            tags: new.extra_tags.clone(),
-            offset_ms,
-            ..NoteRecord::written(
-                ulid::Ulid::new().to_string(),
-                new.session.clone(),
-                new.kind,
-                new.body.clone(),
-                now,
-            )
-        };
-        let mut tag_ids = HashMap::new();
-        let seq = next_change(&tx)?;
-        insert_note(&tx, &record, &mut tag_ids, seq)?;
-        if new.clears_draft {
-            tx.execute(
-                "DELETE FROM drafts WHERE session_id = ?1 AND note_id = ''",
-                [&new.session],
-            )?;
-        }
+        let id = add_note_in(&tx, new)?;
         tx.commit()?;
-        self.note(&record.id)
+        self.note(&id)
     }
 
     pub fn note(&self, id: &str) -> Result<Note> {
@@ -791,4 +755,47 @@ fn note_tags(conn: &Connection, id: &str) -> Result<Vec<Tag>> {
         .collect::<Result<Vec<_>>>()?;
     tags.sort();
     Ok(tags)
+}
+
+/// Writes a new note inside a write transaction that may hold more (a visit's answer);
+/// returns its id.
+pub(crate) fn add_note_in(tx: &Connection, new: &NewNote) -> Result<String> {
+    if new.body.trim().is_empty() {
+        return Err(Error::Invalid("a note needs some text".into()));
+    }
+    let (started, ended): (String, Option<String>) = tx
+        .query_row(
+            "SELECT started_at, ended_at FROM sessions WHERE id = ?1",
+            [&new.session],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("no session with id {}", new.session)))?;
+    let now = time::now();
+    let started = time::from_db(&started)?;
+    let ended = ended.as_deref().map(time::from_db).transpose()?;
+    // Notes written after the session (memos, write-ups) have no offset into it.
+    let offset_ms = (now >= started && ended.is_none_or(|e| now <= e))
+        .then(|| (now - started).num_milliseconds());
+    let record = NoteRecord {
+        tags: new.extra_tags.clone(),
+        offset_ms,
+        ..NoteRecord::written(
+            ulid::Ulid::new().to_string(),
+            new.session.clone(),
+            new.kind,
+            new.body.clone(),
+            now,
+        )
+    };
+    let mut tag_ids = HashMap::new();
+    let seq = next_change(tx)?;
+    insert_note(tx, &record, &mut tag_ids, seq)?;
+    if new.clears_draft {
+        tx.execute(
+            "DELETE FROM drafts WHERE session_id = ?1 AND note_id = ''",
+            [&new.session],
+        )?;
+    }
+    Ok(record.id)
 }

@@ -120,14 +120,62 @@ impl Store {
         }
         let card = self.scorecard(scorecard, None)?;
         let tx = self.write()?;
-        tx.execute(
-            "INSERT INTO visits (session_id, scorecard_id) VALUES (?1, ?2) \
-             ON CONFLICT (session_id) DO UPDATE SET scorecard_id = ?2 \
-             WHERE NOT EXISTS (SELECT 1 FROM visit_answers WHERE session_id = ?1)",
-            params![session, card.id],
-        )?;
+        attach_in(&tx, session, card.id)?;
         tx.commit()?;
         self.visit_scorecard(session)
+    }
+
+    /// Starts a session and, for a mystery-shop visit, attaches its scorecard, in one
+    /// transaction: a failure leaves neither.
+    pub fn start_session_with(
+        &self,
+        new: &crate::store::NewSession,
+        scorecard: Option<&str>,
+    ) -> Result<crate::model::Session> {
+        let card = match scorecard {
+            Some(name) => {
+                if new.kind != SessionKind::MysteryShop {
+                    return Err(Error::Invalid(format!(
+                        "a {} session cannot carry a scorecard: only mystery-shop sessions do",
+                        new.kind
+                    )));
+                }
+                Some(self.scorecard(name, None)?)
+            }
+            None => None,
+        };
+        let tx = self.write()?;
+        let id = super::sessions::insert_session(&tx, new)?;
+        if let Some(card) = &card {
+            attach_in(&tx, &id, card.id)?;
+        }
+        tx.commit()?;
+        self.session(&id)
+    }
+
+    /// Answers a criterion and writes its evidence note, in one transaction: the note never
+    /// exists without its answer, nor the answer without its note. Returns the note's id.
+    pub fn answer_with_note(
+        &self,
+        session: &str,
+        criterion: &str,
+        value: Option<f64>,
+        note: Option<&crate::store::NewNote>,
+    ) -> Result<Option<String>> {
+        let card = self.visit_scorecard(session)?;
+        if card.card.criterion(criterion).is_none() {
+            return Err(Error::NotFound(format!(
+                "the scorecard {:?} has no criterion {criterion:?}",
+                card.card.name
+            )));
+        }
+        let tx = self.write()?;
+        let note_id = note
+            .map(|n| super::notes::add_note_in(&tx, n))
+            .transpose()?;
+        answer_in(&tx, session, criterion, value, note_id.as_deref())?;
+        tx.commit()?;
+        Ok(note_id)
     }
 
     /// The scorecard version a visit uses.
@@ -169,20 +217,7 @@ impl Store {
             )));
         }
         let tx = self.write()?;
-        tx.execute(
-            "INSERT INTO visit_answers (session_id, criterion, value, na, note_id, answered_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-             ON CONFLICT (session_id, criterion) DO UPDATE SET value = ?3, na = ?4, \
-               note_id = coalesce(?5, note_id), answered_at = ?6",
-            params![
-                session,
-                criterion,
-                value,
-                value.is_none(),
-                note,
-                time::to_db(&time::now())
-            ],
-        )?;
+        answer_in(&tx, session, criterion, value, note)?;
         tx.commit()?;
         Ok(())
     }
@@ -231,4 +266,38 @@ impl Store {
             })
             .collect()
     }
+}
+
+fn attach_in(tx: &rusqlite::Connection, session: &str, card_id: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO visits (session_id, scorecard_id) VALUES (?1, ?2) \
+         ON CONFLICT (session_id) DO UPDATE SET scorecard_id = ?2 \
+         WHERE NOT EXISTS (SELECT 1 FROM visit_answers WHERE session_id = ?1)",
+        params![session, card_id],
+    )?;
+    Ok(())
+}
+
+fn answer_in(
+    tx: &rusqlite::Connection,
+    session: &str,
+    criterion: &str,
+    value: Option<f64>,
+    note: Option<&str>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO visit_answers (session_id, criterion, value, na, note_id, answered_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (session_id, criterion) DO UPDATE SET value = ?3, na = ?4, \
+           note_id = coalesce(?5, note_id), answered_at = ?6",
+        params![
+            session,
+            criterion,
+            value,
+            value.is_none(),
+            note,
+            time::to_db(&time::now())
+        ],
+    )?;
+    Ok(())
 }

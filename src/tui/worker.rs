@@ -431,17 +431,9 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
                 visit,
             })
         })(),
-        Request::StartSession { new, scorecard } => (|| {
-            if let Some(name) = &scorecard {
-                // Checked before the session exists, so a wrong name leaves nothing half-made.
-                archive.store().scorecard(name, None)?;
-            }
-            let session = archive.store().start_session(&new)?;
-            if let Some(name) = &scorecard {
-                archive.store().attach_scorecard(&session.id, name)?;
-            }
-            Ok(Response::SessionStarted(session))
-        })(),
+        Request::StartSession { new, scorecard } => archive
+            .start_session(&new, scorecard.as_deref())
+            .map(Response::SessionStarted),
         Request::EndSession(id) => archive
             .store()
             .end_session(&id, crate::time::now())
