@@ -436,16 +436,20 @@ fn kept_themes_survive_new_notes_and_dismissed_ones_stay_away() {
     );
 }
 
-#[test]
-fn merging_kept_themes_joins_their_evidence() {
-    let a = spread_archive();
-    let r = a.json(&["themes"]);
-    let t: Vec<String> = r["themes"]
+/// The suggested themes' ids, in order.
+fn theme_ids(a: &TestArchive) -> Vec<String> {
+    a.json(&["themes"])["themes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|t| t["id"].as_str().unwrap().to_owned())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn merging_kept_themes_joins_their_evidence() {
+    let a = spread_archive();
+    let t = theme_ids(&a);
     let merged = a.json(&["themes", "merge", &t[0], &t[1]]);
     assert_eq!(merged["notes"].as_array().unwrap().len(), 25);
     let r = a.json(&["themes"]);
@@ -586,13 +590,7 @@ fn curation_travels_in_the_jsonl_export() {
 #[test]
 fn a_merge_that_fails_half_way_leaves_both_themes_as_they_were() {
     let a = spread_archive();
-    let r = a.json(&["themes"]);
-    let t: Vec<String> = r["themes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap().to_owned())
-        .collect();
+    let t = theme_ids(&a);
     a.ok(&["themes", "keep", &t[0]]);
     a.ok(&["themes", "keep", &t[1]]);
     let evidence = |id: &str| {

@@ -76,6 +76,19 @@ impl Harness {
         rusqlite::Connection::open(self.tmp.path().join("archive/fieldnotes.db")).unwrap()
     }
 
+    /// A new app on the same archive, as after a crash.
+    fn restarted(&self) -> Harness {
+        let dir = self.tmp.path().join("archive");
+        let (worker, opened) = Worker::open(&dir).unwrap();
+        let mut again = Harness {
+            app: App::new(Theme { color: false }),
+            worker,
+            tmp: tempfile::tempdir().unwrap(),
+        };
+        again.respond(opened);
+        again
+    }
+
     /// Opens the oldest demo session (Maya's interview).
     fn open_oldest_session(&mut self) {
         self.press(KeyCode::Char('G'));
@@ -306,14 +319,7 @@ fn a_draft_is_written_after_a_pause_and_restored_on_the_next_start() {
     assert!(matches!(requests.as_slice(), [Request::SaveDraft { .. }]));
     h.serve(requests);
     // A new app on the same archive, as after a crash.
-    let dir = h.tmp.path().join("archive");
-    let (worker, opened) = Worker::open(&dir).unwrap();
-    let mut again = Harness {
-        app: App::new(Theme { color: false }),
-        worker,
-        tmp: tempfile::tempdir().unwrap(),
-    };
-    again.respond(opened);
+    let mut again = h.restarted();
     assert_eq!(again.app.view, View::Capture);
     assert_eq!(
         again.app.capture.editor.lines().join("\n"),
@@ -463,14 +469,7 @@ fn an_edit_in_progress_is_drafted_and_comes_back_as_an_edit() {
     assert_eq!(drafts, 2);
 
     // A crash, and a new start: the edit comes back as an edit, the new note behind it.
-    let dir = h.tmp.path().join("archive");
-    let (worker, opened) = Worker::open(&dir).unwrap();
-    let mut again = Harness {
-        app: App::new(Theme { color: false }),
-        worker,
-        tmp: tempfile::tempdir().unwrap(),
-    };
-    again.respond(opened);
+    let mut again = h.restarted();
     assert_eq!(
         again.app.capture.editor.lines().join("\n"),
         format!("{old_body} =edited-later")

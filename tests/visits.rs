@@ -37,6 +37,15 @@ scale = "1-5"
 na = true
 "#;
 
+/// A new archive holding the example scorecard.
+fn archive_with_card() -> TestArchive {
+    let a = TestArchive::new();
+    let file = a.path("card.toml");
+    write(&file, CARD_V1);
+    a.ok(&["scorecard", "import", file.to_str().unwrap()]);
+    a
+}
+
 fn visit(a: &TestArchive, location: &str) -> String {
     a.ok(&[
         "session",
@@ -83,10 +92,7 @@ fn template_errors_name_the_line_and_reason() {
 
 #[test]
 fn scores_weigh_criteria_leave_out_na_and_read_times() {
-    let a = TestArchive::new();
-    let file = a.path("card.toml");
-    write(&file, CARD_V1);
-    a.ok(&["scorecard", "import", file.to_str().unwrap()]);
+    let a = archive_with_card();
     let s = visit(&a, "Old Town");
     a.ok(&["visit", "answer", &s, "greeted", "yes"]);
     // A time that needs evidence is refused without a note.
@@ -174,10 +180,7 @@ fn editing_a_template_never_changes_old_visits() {
 
 #[test]
 fn a_scorecard_only_goes_on_a_mystery_shop_session() {
-    let a = TestArchive::new();
-    let file = a.path("card.toml");
-    write(&file, CARD_V1);
-    a.ok(&["scorecard", "import", file.to_str().unwrap()]);
+    let a = archive_with_card();
     let out = a.fails(&[
         "session",
         "start",
@@ -209,10 +212,7 @@ fn a_scorecard_only_goes_on_a_mystery_shop_session() {
 
 #[test]
 fn the_report_groups_orders_worst_first_and_exports() {
-    let a = TestArchive::new();
-    let file = a.path("card.toml");
-    write(&file, CARD_V1);
-    a.ok(&["scorecard", "import", file.to_str().unwrap()]);
+    let a = archive_with_card();
     for (location, greeted, knowledge) in [
         ("Riverside", "yes", "5"),
         ("Old Town", "no", "2"),
@@ -297,10 +297,7 @@ fn fail_writes_to(a: &TestArchive, table: &str) {
 
 #[test]
 fn a_visit_that_fails_to_get_its_scorecard_leaves_no_session() {
-    let a = TestArchive::new();
-    let file = a.path("card.toml");
-    write(&file, CARD_V1);
-    a.ok(&["scorecard", "import", file.to_str().unwrap()]);
+    let a = archive_with_card();
     fail_writes_to(&a, "visits");
     let out = a.fails(&[
         "session",
@@ -337,10 +334,7 @@ fn a_visit_that_fails_to_get_its_scorecard_leaves_no_session() {
 
 #[test]
 fn an_answer_that_fails_leaves_no_evidence_note() {
-    let a = TestArchive::new();
-    let file = a.path("card.toml");
-    write(&file, CARD_V1);
-    a.ok(&["scorecard", "import", file.to_str().unwrap()]);
+    let a = archive_with_card();
     let s = visit(&a, "Old Town");
     fail_writes_to(&a, "visit_answers");
     a.fails(&[

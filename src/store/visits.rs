@@ -153,6 +153,18 @@ impl Store {
         self.session(&id)
     }
 
+    /// Fails unless the visit's scorecard has `criterion`.
+    fn check_criterion(&self, session: &str, criterion: &str) -> Result<()> {
+        let card = self.visit_scorecard(session)?;
+        if card.card.criterion(criterion).is_none() {
+            return Err(Error::NotFound(format!(
+                "the scorecard {:?} has no criterion {criterion:?}",
+                card.card.name
+            )));
+        }
+        Ok(())
+    }
+
     /// Answers a criterion and writes its evidence note, in one transaction: the note never
     /// exists without its answer, nor the answer without its note. Returns the note's id.
     pub fn answer_with_note(
@@ -162,13 +174,7 @@ impl Store {
         value: Option<f64>,
         note: Option<&crate::store::NewNote>,
     ) -> Result<Option<String>> {
-        let card = self.visit_scorecard(session)?;
-        if card.card.criterion(criterion).is_none() {
-            return Err(Error::NotFound(format!(
-                "the scorecard {:?} has no criterion {criterion:?}",
-                card.card.name
-            )));
-        }
+        self.check_criterion(session, criterion)?;
         let tx = self.write()?;
         let note_id = note
             .map(|n| super::notes::add_note_in(&tx, n))
@@ -209,13 +215,7 @@ impl Store {
         value: Option<f64>,
         note: Option<&str>,
     ) -> Result<()> {
-        let card = self.visit_scorecard(session)?;
-        if card.card.criterion(criterion).is_none() {
-            return Err(Error::NotFound(format!(
-                "the scorecard {:?} has no criterion {criterion:?}",
-                card.card.name
-            )));
-        }
+        self.check_criterion(session, criterion)?;
         let tx = self.write()?;
         answer_in(&tx, session, criterion, value, note)?;
         tx.commit()?;

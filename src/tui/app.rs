@@ -487,6 +487,19 @@ impl App {
         names
     }
 
+    /// The study after `now` in the list, then none (every study), then the first again.
+    fn next_study(&self, now: Option<&str>) -> Option<String> {
+        let studies = self.studies();
+        match now {
+            None => studies.first().cloned(),
+            Some(now) => studies
+                .iter()
+                .position(|s| s == now)
+                .and_then(|i| studies.get(i + 1))
+                .cloned(),
+        }
+    }
+
     // ---- events --------------------------------------------------------------------------
 
     pub fn handle_event(&mut self, event: Event) -> Vec<Request> {
@@ -1356,15 +1369,7 @@ impl App {
             return Vec::new();
         }
         if action == Action::StudyScope {
-            let studies = self.studies();
-            self.themes_study = match &self.themes_study {
-                None => studies.first().cloned(),
-                Some(now) => studies
-                    .iter()
-                    .position(|s| s == now)
-                    .and_then(|i| studies.get(i + 1))
-                    .cloned(),
-            };
+            self.themes_study = self.next_study(self.themes_study.as_deref());
             let (query, filters) = match (&self.themes, self.themes_back) {
                 (Some(t), View::Search) => (t.analysis.query.clone(), self.search_filters()),
                 _ => (String::new(), Filters::default()),
@@ -1538,16 +1543,7 @@ impl App {
                 return self.query_changed();
             }
             (_, Action::FilterStudy) => {
-                let studies = self.studies();
-                let s = &mut self.search;
-                s.study = match &s.study {
-                    None => studies.first().cloned(),
-                    Some(now) => studies
-                        .iter()
-                        .position(|x| x == now)
-                        .and_then(|i| studies.get(i + 1))
-                        .cloned(),
-                };
+                self.search.study = self.next_study(self.search.study.as_deref());
                 return self.query_changed();
             }
             (_, Action::FilterDate) => {

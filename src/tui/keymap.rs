@@ -634,43 +634,19 @@ const SEARCH_FACETS: &[Binding] = &[
     ),
 ];
 
-const OVERLAY: &[Binding] = &[
-    bind!(
-        "Esc/q/?",
-        [
-            (KeyCode::Esc, NONE),
-            ch('q'),
-            ch('?'),
-            (KeyCode::F(1), NONE),
-            (KeyCode::Enter, NONE)
-        ],
-        Back,
-        "close",
-        true
-    ),
-    bind!(
-        "↑/k",
-        [(KeyCode::Up, NONE), ch('k')],
-        Up,
-        "scroll up",
-        false
-    ),
-    bind!(
-        "↓/j",
-        [(KeyCode::Down, NONE), ch('j')],
-        Down,
-        "scroll down",
-        true
-    ),
-    bind!("PgUp", [(KeyCode::PageUp, NONE)], PageUp, "page up", false),
-    bind!(
-        "PgDn",
-        [(KeyCode::PageDown, NONE)],
-        PageDown,
-        "page down",
-        false
-    ),
-];
+const OVERLAY: &[Binding] = &[bind!(
+    "Esc/q/?",
+    [
+        (KeyCode::Esc, NONE),
+        ch('q'),
+        ch('?'),
+        (KeyCode::F(1), NONE),
+        (KeyCode::Enter, NONE)
+    ],
+    Back,
+    "close",
+    true
+)];
 
 const HISTORY: &[Binding] = &[
     bind!(
@@ -735,7 +711,7 @@ pub fn bindings(ctx: Context) -> Vec<&'static Binding> {
             &ARROW_NAV,
             &LETTER_NAV,
         ],
-        Context::Overlay => &[OVERLAY],
+        Context::Overlay => &[OVERLAY, &ARROW_NAV, &LETTER_NAV],
         Context::History => &[HISTORY, &ARROW_NAV],
         Context::Prompt => &[PROMPT],
     };
