@@ -30,7 +30,7 @@ fn day(t: &chrono::DateTime<chrono::Utc>) -> String {
 
 impl Out {
     pub fn new(json: bool) -> Out {
-        let bold = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let bold = std::io::stdout().is_terminal() && !no_color_asked();
         Out { json, bold }
     }
 
@@ -315,4 +315,9 @@ fn shell_quote(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
     }
+}
+
+/// `NO_COLOR` set to anything but the empty string (no-color.org), read as the app reads it.
+fn no_color_asked() -> bool {
+    !fieldnotes::tui::theme::Theme::from_env().color
 }

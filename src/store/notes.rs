@@ -567,10 +567,6 @@ impl ImportSink<'_> {
             .optional()?)
     }
 
-    pub fn participant(&mut self, p: &Participant) -> Result<()> {
-        participant_id(self.tx, p).map(|_| ())
-    }
-
     /// Records that a participant (created if new) took part in a session.
     pub fn session_participant(&mut self, session: &str, p: &Participant) -> Result<()> {
         let pid = participant_id(self.tx, p)?;

@@ -147,14 +147,6 @@ impl Store {
         resolve_id(self.conn(), "sessions", "session", prefix)
     }
 
-    pub fn study_exists(&self, name: &str) -> Result<bool> {
-        Ok(self
-            .conn()
-            .query_row("SELECT 1 FROM studies WHERE name = ?1", [name], |_| Ok(()))
-            .optional()?
-            .is_some())
-    }
-
     /// Every study name with its number of sessions and live notes.
     pub fn studies(&self) -> Result<Vec<(String, i64, i64)>> {
         let mut stmt = self.conn().prepare(
