@@ -217,15 +217,13 @@ pub struct Worker {
 
 impl Worker {
     /// Opens the archive and says what the app needs first (drafts to restore, tags).
-    pub fn open(dir: &std::path::Path) -> Result<(Worker, Response), String> {
-        let archive = Archive::open(dir)
-            .map_err(|e| format!("cannot open the archive {}: {e}", dir.display()))?;
-        let drafts = archive.store().drafts().map_err(|e| e.to_string())?;
-        let tags = archive.store().tag_names().map_err(|e| e.to_string())?;
+    pub fn open(dir: &std::path::Path) -> crate::Result<(Worker, Response)> {
+        let archive = Archive::open(dir)?;
+        let drafts = archive.store().drafts()?;
+        let tags = archive.store().tag_names()?;
         let scorecards = archive
             .store()
-            .scorecards()
-            .map_err(|e| e.to_string())?
+            .scorecards()?
             .into_iter()
             .map(|c| c.card.name)
             .collect();
@@ -241,12 +239,10 @@ impl Worker {
 
     /// A worker for long reads (searches, analyses, reports) on another thread: its own
     /// connection to the database and the same index reader, so saves never wait behind it.
-    pub fn reader(&self) -> Result<Worker, String> {
-        let archive = self
-            .archive
-            .reader()
-            .map_err(|e| format!("cannot open a second connection to the archive: {e}"))?;
-        Ok(Worker { archive })
+    pub fn reader(&self) -> crate::Result<Worker> {
+        Ok(Worker {
+            archive: self.archive.reader()?,
+        })
     }
 
     /// Serves one request; a save is followed by the refreshed tag list.
@@ -280,8 +276,11 @@ pub fn run(dir: PathBuf, lanes: Lanes, respond: impl Fn(Response) + Clone + Send
             respond(opened);
             worker
         }
-        Err(message) => {
-            respond(Response::Fatal(message));
+        Err(e) => {
+            respond(Response::Fatal(format!(
+                "cannot open the archive {}: {e}",
+                dir.display()
+            )));
             return;
         }
     };
@@ -292,8 +291,10 @@ pub fn run(dir: PathBuf, lanes: Lanes, respond: impl Fn(Response) + Clone + Send
     ] {
         let reader = match worker.reader() {
             Ok(reader) => reader,
-            Err(message) => {
-                respond(Response::Fatal(message));
+            Err(e) => {
+                respond(Response::Fatal(format!(
+                    "cannot open a second connection to the archive: {e}"
+                )));
                 return;
             }
         };
