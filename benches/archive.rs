@@ -945,7 +945,13 @@ struct DuringThemes {
     /// Captures that overlapped a themes run.
     durable: Vec<Duration>,
     searchable: Vec<Duration>,
-    /// Every capture made, overlapping a run or not.
+    /// Until durable, for the captures that started while the notes were read (SQLite), and
+    /// while they were clustered (CPU).
+    reading: Vec<Duration>,
+    clustering: Vec<Duration>,
+    /// Until durable, for as many captures right after the run, with nothing else running.
+    after: Vec<Duration>,
+    /// Every capture made during the run, overlapping it or not.
     captures: usize,
     /// How long each themes run took.
     runs: Vec<Duration>,
@@ -966,6 +972,24 @@ impl DuringThemes {
             ms(percentile(&mut self.searchable, 0.5)),
             ms(percentile(&mut self.searchable, 0.99))
         );
+        let phase = |name: &str, times: &mut Vec<Duration>| {
+            if times.is_empty() {
+                format!("{name}: none")
+            } else {
+                format!(
+                    "{name}: p50 {} ms, p99 {} ms ({})",
+                    ms(percentile(times, 0.5)),
+                    ms(percentile(times, 0.99)),
+                    times.len()
+                )
+            }
+        };
+        println!(
+            "  (until durable {}; {}; {})",
+            phase("while the notes are read", &mut self.reading),
+            phase("while they are clustered", &mut self.clustering),
+            phase("right after, alone", &mut self.after)
+        );
         let longest = self.runs.iter().max().copied().unwrap_or_default();
         println!(
             "  ({overlapped} of {} captures overlapped {} themes run(s) over every note, the longest {:.2} s)",
@@ -978,31 +1002,61 @@ impl DuringThemes {
 
 /// The themes as the app's analysis lane finds them (the first steps of the worker's
 /// `Request::Analyse`): every live note read on the reader's connection, then clustered.
-fn themes_run(reader: &Archive) -> usize {
+fn themes_run(reader: &Archive, phase: &std::sync::atomic::AtomicU8) -> usize {
     use fieldnotes::analysis;
+    use std::sync::atomic::Ordering;
+    phase.store(READING, Ordering::SeqCst);
     let notes = reader.analysis_notes("", &Filters::default()).unwrap();
     let curation = reader.store().curation().unwrap();
+    phase.store(CLUSTERING, Ordering::SeqCst);
     let report = analysis::themes(&notes, &analysis::ThemeSettings::default(), &curation);
+    phase.store(IDLE, Ordering::SeqCst);
     report.total_notes
 }
 
+/// What the themes run is doing: nothing, reading every note from SQLite, or clustering
+/// them (on every core).
+const IDLE: u8 = 0;
+const READING: u8 = 1;
+const CLUSTERING: u8 = 2;
+
 fn capture_during_themes(archive: &mut Archive, session: &str, at_least: usize) -> DuringThemes {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+    // One capture as the app's capture lane makes it: until durable, and until searchable.
+    let capture = |archive: &mut Archive, i: usize| {
+        let t = Instant::now();
+        archive
+            .store()
+            .add_note(&NewNote {
+                session: session.to_owned(),
+                kind: NoteKind::Observation,
+                body: format!(
+                    "captured during themes, note {i} about the queue #checkout !annoyed"
+                ),
+                extra_tags: vec![],
+                clears_draft: true,
+            })
+            .unwrap();
+        let durable = t.elapsed();
+        archive.sync_index().unwrap();
+        (durable, t.elapsed())
+    };
     let reader = archive.reader().unwrap();
+    let phase = AtomicU8::new(IDLE);
     let running = AtomicBool::new(false);
     let stop = AtomicBool::new(false);
     // Notes come a few a second at most in an interview; the gap keeps the captures spread
     // over the whole run, with too little idle time for the app's idle checkpoint.
     let gap = Duration::from_millis(50);
     std::thread::scope(|s| {
-        let (running, stop) = (&running, &stop);
+        let (running, stop, phase) = (&running, &stop, &phase);
         let themes = s.spawn(move || {
             let mut runs = Vec::new();
             // Runs again until enough captures overlapped (a small archive's run is short).
             while !stop.load(Ordering::SeqCst) {
                 running.store(true, Ordering::SeqCst);
                 let t = Instant::now();
-                assert!(themes_run(&reader) > 0, "the themes read no note");
+                assert!(themes_run(&reader, phase) > 0, "the themes read no note");
                 runs.push(t.elapsed());
                 running.store(false, Ordering::SeqCst);
             }
@@ -1014,6 +1068,9 @@ fn capture_during_themes(archive: &mut Archive, session: &str, at_least: usize) 
         let mut during = DuringThemes {
             durable: Vec::new(),
             searchable: Vec::new(),
+            reading: Vec::new(),
+            clustering: Vec::new(),
+            after: Vec::new(),
             captures: 0,
             runs: Vec::new(),
         };
@@ -1021,33 +1078,29 @@ fn capture_during_themes(archive: &mut Archive, session: &str, at_least: usize) 
         while !themes.is_finished() {
             std::thread::sleep(gap);
             let before = running.load(Ordering::SeqCst);
-            let t = Instant::now();
-            archive
-                .store()
-                .add_note(&NewNote {
-                    session: session.to_owned(),
-                    kind: NoteKind::Observation,
-                    body: format!(
-                        "captured during themes, note {} about the queue #checkout !annoyed",
-                        during.captures
-                    ),
-                    extra_tags: vec![],
-                    clears_draft: true,
-                })
-                .unwrap();
-            let durable = t.elapsed();
-            archive.sync_index().unwrap();
-            let searchable = t.elapsed();
+            let doing = phase.load(Ordering::SeqCst);
+            let (durable, searchable) = capture(archive, during.captures);
             during.captures += 1;
             if before || running.load(Ordering::SeqCst) {
                 during.durable.push(durable);
                 during.searchable.push(searchable);
+                match doing {
+                    READING => during.reading.push(durable),
+                    CLUSTERING => during.clustering.push(durable),
+                    _ => {}
+                }
             }
             if during.durable.len() >= at_least {
                 stop.store(true, Ordering::SeqCst);
             }
         }
         during.runs = themes.join().unwrap();
+        // The same again with nothing else running, for a comparison under the machine's
+        // load of the moment.
+        for i in 0..at_least {
+            std::thread::sleep(gap);
+            during.after.push(capture(archive, during.captures + i).0);
+        }
         // The app folds the log when it is idle again.
         archive.store().checkpoint().unwrap();
         during
