@@ -81,7 +81,8 @@ impl Archive {
             store,
             index,
         };
-        archive.index.catch_up(&archive.store, progress)?;
+        let caught_up = archive.index.catch_up(&archive.store, progress)?;
+        tracing::info!(archive = %dir.display(), index = ?caught_up, "opened");
         Ok(archive)
     }
 

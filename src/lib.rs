@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod index;
 pub mod io;
+pub mod logging;
 pub mod model;
 pub mod mystery_shop;
 pub mod query;

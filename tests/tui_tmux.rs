@@ -46,7 +46,8 @@ impl Tmux {
     fn run_with(&self, archive: &TestArchive, prefix: &str, env: &str, args: &str) {
         let bin = assert_cmd::cargo::cargo_bin("fieldnotes");
         let command = format!(
-            "{prefix} env NO_COLOR=1 {env} {} --archive {} {args}",
+            "{prefix} env NO_COLOR=1 FIELDNOTES_LOG_DIR={} {env} {} --archive {} {args}",
+            archive.log_dir().display(),
             bin.display(),
             archive.dir.display()
         );

@@ -42,6 +42,10 @@ struct Cli {
     #[arg(long, global = true)]
     json: bool,
 
+    /// Also print the log to stderr (it always goes to the log file; FIELDNOTES_LOG=debug for more)
+    #[arg(long, short, global = true)]
+    verbose: bool,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -370,7 +374,23 @@ impl From<FormatArg> for Format {
 }
 
 pub fn run() -> Result<()> {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // The app draws on the terminal: it logs to the file only.
+    let _log = fieldnotes::logging::init(cli.verbose && cli.command.is_some());
+    // The command's name only: its arguments may hold a note's text.
+    let name = matches.subcommand_name().unwrap_or("app");
+    tracing::info!(command = name, version = env!("CARGO_PKG_VERSION"), "start");
+    let result = dispatch(cli);
+    match &result {
+        Ok(()) => tracing::info!(command = name, "done"),
+        Err(e) => tracing::error!(command = name, "{e:#}"),
+    }
+    result
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
     let out = Out::new(cli.json);
     let Some(command) = cli.command else {
         let dir = match cli.archive {

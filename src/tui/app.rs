@@ -408,8 +408,13 @@ impl App {
     }
 
     fn say(&mut self, level: Level, text: impl Into<String>) {
+        let text = text.into();
+        if level == Level::Error {
+            // What the researcher saw go wrong is in the log too, with where it happened.
+            tracing::warn!(view = ?self.view, "{text}");
+        }
         self.status = Some(Status {
-            text: text.into(),
+            text,
             level,
             at: Instant::now(),
         });
@@ -1841,8 +1846,12 @@ impl App {
                 self.analysing = false;
                 self.say(Level::Error, message);
             }
-            Response::Fatal(message) => self.fatal = Some(message),
+            Response::Fatal(message) => {
+                tracing::error!("{message}");
+                self.fatal = Some(message);
+            }
             Response::WorkerDied { lane, message } => {
+                tracing::error!(lane = lane.name(), "a worker stopped: {message}");
                 if lane == super::worker::Lane::Capture {
                     self.fatal = Some(format!(
                         "the archive worker stopped on a bug ({message}). Every saved note is safe; the draft is as of its last save."

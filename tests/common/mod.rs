@@ -25,9 +25,28 @@ impl TestArchive {
         let mut cmd = Command::cargo_bin("fieldnotes").expect("binary builds");
         cmd.env_remove("FIELDNOTES_ARCHIVE")
             .env("NO_COLOR", "1")
+            .env("FIELDNOTES_LOG_DIR", self.log_dir())
             .arg("--archive")
             .arg(&self.dir);
         cmd
+    }
+
+    /// Where the commands run here write their log.
+    pub fn log_dir(&self) -> PathBuf {
+        self.tmp.path().join("logs")
+    }
+
+    /// Everything the log files hold.
+    pub fn log(&self) -> String {
+        let mut text = String::new();
+        for entry in std::fs::read_dir(self.log_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            text.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+        }
+        text
     }
 
     /// The same as a plain `std::process::Command`, for spawning and killing.
@@ -35,6 +54,7 @@ impl TestArchive {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("fieldnotes"));
         cmd.env_remove("FIELDNOTES_ARCHIVE")
             .env("NO_COLOR", "1")
+            .env("FIELDNOTES_LOG_DIR", self.log_dir())
             .arg("--archive")
             .arg(&self.dir);
         cmd
