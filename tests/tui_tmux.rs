@@ -187,7 +187,12 @@ fn capture_find_crash_and_restore_in_a_real_terminal() {
     tmux.keys(&["Enter"]);
     tmux.wait_for("New observation");
     tmux.type_text("Second thought, not saved yet #self-checkout");
-    std::thread::sleep(Duration::from_millis(1800)); // autosave happens within a second
+    // The draft is written within a second: wait for it in the database, not for a fixed time.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while archive.count("SELECT count(*) FROM drafts WHERE body LIKE '%not saved yet%'") == 0 {
+        assert!(Instant::now() < deadline, "no draft was written");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let pid = tmux.app_pid();
     assert!(!pid.is_empty());
     let killed = Command::new("kill").args(["-9", &pid]).status().unwrap();
