@@ -331,9 +331,10 @@ impl Archive {
     /// Full-text search with filters: ranked hits with snippets, and tag counts over all matches.
     pub fn search(&self, query: &str, filters: &Filters, limit: usize) -> Result<SearchResults> {
         let parsed = Query::parse(query)?;
-        let (found, highlighter) = self.index.search(&parsed, filters, limit)?;
-        let mut hits = Vec::with_capacity(found.hits.len());
-        for (id, score) in found.hits {
+        // The notes are read while the matches are still being counted.
+        let (found, highlighter, counting) = self.index.search_top(&parsed, filters, limit)?;
+        let mut hits = Vec::with_capacity(found.len());
+        for (id, score) in found {
             // The index may trail SQLite when another process holds its writer: trust SQLite.
             let note = match self.store.note(&id) {
                 Ok(note) if note.deleted_at.is_none() => note,
@@ -351,14 +352,15 @@ impl Archive {
                 created_at: note.created_at,
             });
         }
+        let (total, tag_counts) = counting.wait()?;
         let mut facets: BTreeMap<Facet, BTreeMap<String, u64>> = BTreeMap::new();
-        for (tag, n) in found.tag_counts {
+        for (tag, n) in tag_counts {
             if let Some(tag) = Tag::parse_token(&tag) {
                 facets.entry(tag.facet).or_default().insert(tag.name, n);
             }
         }
         Ok(SearchResults {
-            total: found.total,
+            total,
             hits,
             facets,
         })

@@ -14,7 +14,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, DocSet, Order, Score, Searcher, Term};
 
-use super::facets::{Matches, run_tags};
+use super::facets::{Counts, Matches, run_tags};
 use super::{Fields, NoteIndex};
 use crate::error::{Error, Result};
 pub use crate::query::Filters;
@@ -31,6 +31,35 @@ pub struct IndexHits {
     pub hits: Vec<(String, f32)>,
     /// Tag (`@busy-parent`) → number of matching notes carrying it.
     pub tag_counts: HashMap<String, u64>,
+}
+
+/// Note ids with their relevance, best first.
+pub type RankedIds = Vec<(String, f32)>;
+
+/// How many notes a search matched and their tags counted (tag → notes), when made.
+pub enum Counting {
+    Ready(usize, HashMap<String, u64>),
+    Pending(std::thread::JoinHandle<Result<Counts>>),
+}
+
+impl Counting {
+    fn start(count: impl FnOnce() -> Result<Counts> + Send + 'static) -> Result<Counting> {
+        std::thread::Builder::new()
+            .name("fieldnotes-counts".into())
+            .spawn(count)
+            .map(Counting::Pending)
+            .map_err(|e| Error::io("cannot start a search thread", e))
+    }
+
+    /// The total and the tag counts (a bug on the counting thread goes on here).
+    pub fn wait(self) -> Result<Counts> {
+        match self {
+            Counting::Ready(total, tags) => Ok((total, tags)),
+            Counting::Pending(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        }
+    }
 }
 
 /// Marks the matched words of a note's text.
@@ -77,34 +106,65 @@ impl NoteIndex {
         filters: &Filters,
         limit: usize,
     ) -> Result<(IndexHits, Highlighter)> {
+        let (hits, highlighter, counting) = self.search_top(query, filters, limit)?;
+        let (total, tag_counts) = counting.wait()?;
+        Ok((
+            IndexHits {
+                total,
+                hits,
+                tag_counts,
+            },
+            highlighter,
+        ))
+    }
+
+    /// Like [`NoteIndex::search`], handing the top notes back while their total and tag
+    /// counts are still being made on other threads: the caller loads the notes meanwhile.
+    pub fn search_top(
+        &self,
+        query: &Query,
+        filters: &Filters,
+        limit: usize,
+    ) -> Result<(RankedIds, Highlighter, Counting)> {
         let searcher = self.reader.searcher();
         let tquery = self.build(&searcher, query, filters)?;
-        let (addresses, total, tag_counts) = if !query.has_text() {
+        let tag_field = self.fields.tag;
+        let threads = walk_threads(&searcher);
+        let (addresses, counting) = if !query.has_text() {
             let top = TopDocs::with_limit(limit.max(1));
             let (newest, (total, counts)) = searcher.search(
                 &tquery,
                 &(
                     top.order_by_fast_field::<tantivy::DateTime>("created", Order::Desc),
-                    Matches {
-                        field: self.fields.tag,
-                    },
+                    Matches { field: tag_field },
                 ),
             )?;
             let newest = newest.into_iter().map(|(_, addr)| (0.0, addr)).collect();
-            (newest, total, counts)
+            (newest, Counting::Ready(total, counts))
         } else if prunes_exactly(&*tquery) {
-            // The top notes alone, which lets tantivy skip the blocks of postings that cannot
-            // reach them; then every match, counted without a score.
+            // Every match is counted, without a score, on other threads, while the top notes
+            // are found alone here, which lets tantivy skip the blocks of postings that cannot
+            // reach them.
+            let counting = {
+                let (searcher, tquery) = (searcher.clone(), tquery.box_clone());
+                Counting::start(move || {
+                    let walked = walk_matches(&searcher, &*tquery, None, threads)?;
+                    let tags = count_tags(&searcher, tag_field, walked.found, threads)?;
+                    Ok((walked.total, tags))
+                })?
+            };
             let top = TopDocs::with_limit(limit.max(1)).order_by_score();
-            let best = searcher.search(&tquery, &top)?;
-            let threads = walk_threads(&searcher);
-            let walked = walk_matches(&searcher, &*tquery, self.fields.tag, None, threads)?;
-            (best, walked.total, walked.tags)
+            (searcher.search(&tquery, &top)?, counting)
         } else {
-            let threads = walk_threads(&searcher);
-            let best_of = Some(limit.max(1));
-            let walked = walk_matches(&searcher, &*tquery, self.fields.tag, best_of, threads)?;
-            (walked.best, walked.total, walked.tags)
+            let walked = walk_matches(&searcher, &*tquery, Some(limit.max(1)), threads)?;
+            let (total, found) = (walked.total, walked.found);
+            let counting = {
+                let searcher = searcher.clone();
+                Counting::start(move || {
+                    Ok((total, count_tags(&searcher, tag_field, found, threads)?))
+                })?
+            };
+            (walked.best, counting)
         };
         let mut hits = Vec::with_capacity(addresses.len());
         // Each segment's id column is opened once, not once per hit.
@@ -123,14 +183,7 @@ impl NoteIndex {
         }
         let mut generator = SnippetGenerator::create(&searcher, &*tquery, self.fields.body)?;
         generator.set_max_num_chars(180);
-        Ok((
-            IndexHits {
-                total,
-                hits,
-                tag_counts,
-            },
-            Highlighter { generator },
-        ))
+        Ok((hits, Highlighter { generator }, counting))
     }
 
     /// The ids of every note that matches, in no particular order: what analysis works on.
@@ -244,8 +297,8 @@ struct Walked {
     /// The best, highest score first, equal scores in document order (when asked for).
     best: Vec<(Score, DocAddress)>,
     total: usize,
-    /// Tag → number of matches carrying it.
-    tags: HashMap<String, u64>,
+    /// The matches of each run walked.
+    found: Vec<Found>,
 }
 
 /// A run of one segment's documents, `start..end`, `start` a multiple of 64.
@@ -254,6 +307,13 @@ struct Run {
     segment_ord: u32,
     start: DocId,
     end: DocId,
+}
+
+/// The matching documents of a run: bit `i` of `matches` is document `run.start + i`.
+struct Found {
+    run: Run,
+    matches: Vec<u64>,
+    count: u64,
 }
 
 /// The index's documents cut into one list of runs per thread, about as many documents in
@@ -288,16 +348,36 @@ fn runs(searcher: &Searcher, threads: usize) -> Vec<Vec<Run>> {
     lists
 }
 
-/// Walks every match, counting them and their tags, and with `best_of`, scoring each and
-/// keeping the best: the same scores as a walk by tantivy's collectors, and equal scores kept
-/// in document order as its top-k keeps them. A large archive's documents are shared
-/// between two threads, each walking its runs with a scorer of its own sought to the run's
-/// first document: a query that matches most notes (`waiting at (the OR the*)`, typed a
-/// letter at a time) then takes about half as long on two idle cores.
+/// Runs `work` on each list, the first on this thread and the others on threads of their
+/// own, and gathers what each gives back.
+fn on_threads<T: Send, R: Send>(
+    lists: Vec<Vec<T>>,
+    work: impl Fn(Vec<T>) -> tantivy::Result<R> + Sync,
+) -> tantivy::Result<Vec<R>> {
+    let mut lists = lists.into_iter();
+    let first = lists.next().unwrap_or_default();
+    std::thread::scope(|s| {
+        let others: Vec<_> = lists.map(|list| s.spawn(|| work(list))).collect();
+        let mut done = vec![work(first)?];
+        for handle in others {
+            let result = handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            done.push(result?);
+        }
+        Ok(done)
+    })
+}
+
+/// Walks every match, counting them, and with `best_of`, scoring each and keeping the best:
+/// the same scores as a walk by tantivy's collectors, and equal scores kept in document
+/// order as its top-k keeps them. A large archive's documents are shared between two
+/// threads, each walking its runs with a scorer of its own sought to the run's first
+/// document: a query that matches most notes (`waiting at (the OR the*)`, typed a letter at
+/// a time) then takes about half as long on two idle cores.
 fn walk_matches(
     searcher: &Searcher,
     query: &dyn TQuery,
-    tag_field: tantivy::schema::Field,
     best_of: Option<usize>,
     threads: usize,
 ) -> Result<Walked> {
@@ -309,8 +389,11 @@ fn walk_matches(
     let weight = query.weight(scoring)?;
     let walk = |runs: Vec<Run>| -> tantivy::Result<Walked> {
         let mut best = Best::new(best_of.unwrap_or(0));
-        let mut total = 0;
-        let mut tags: HashMap<String, u64> = HashMap::new();
+        let mut walked = Walked {
+            best: Vec::new(),
+            total: 0,
+            found: Vec::with_capacity(runs.len()),
+        };
         let mut buffer = [0; COLLECT_BLOCK_BUFFER_LEN];
         for run in runs {
             let reader = searcher.segment_reader(run.segment_ord);
@@ -351,50 +434,71 @@ fn walk_matches(
                     }
                 }
             }
-            total += count as usize;
-            let counted = run_tags(reader, tag_field, run.start, run.end, &matches, count)?;
-            for (tag, n) in counted {
-                *tags.entry(tag).or_default() += n;
-            }
+            walked.total += count as usize;
+            walked.found.push(Found {
+                run,
+                matches,
+                count,
+            });
         }
-        Ok(Walked {
-            best: best.into_sorted(),
-            total,
-            tags,
-        })
+        walked.best = best.into_sorted();
+        Ok(walked)
     };
-    let mut lists = runs(searcher, threads).into_iter();
-    let first = lists.next().unwrap_or_default();
-    let walked = std::thread::scope(|s| {
-        let others: Vec<_> = lists.map(|runs| s.spawn(|| walk(runs))).collect();
-        let mut walked = vec![walk(first)];
-        for handle in others {
-            walked.push(handle.join().unwrap_or_else(|_| {
-                Err(tantivy::TantivyError::InternalError(
-                    "a search thread stopped".into(),
-                ))
-            }));
-        }
-        walked
-    });
     let mut all = Walked {
         best: Vec::new(),
         total: 0,
-        tags: HashMap::new(),
+        found: Vec::new(),
     };
     let mut best = Best::new(best_of.unwrap_or(0));
-    for part in walked {
-        let part = part?;
+    for part in on_threads(runs(searcher, threads), walk)? {
         for (score, addr) in part.best {
             best.offer(score, addr);
         }
         all.total += part.total;
-        for (tag, n) in part.tags {
-            *all.tags.entry(tag).or_default() += n;
-        }
+        all.found.extend(part.found);
     }
     all.best = best.into_sorted();
     Ok(all)
+}
+
+/// The tags of every match walked, counted on up to `threads` threads.
+fn count_tags(
+    searcher: &Searcher,
+    tag_field: tantivy::schema::Field,
+    found: Vec<Found>,
+    threads: usize,
+) -> Result<HashMap<String, u64>> {
+    // About as many documents for each thread.
+    let docs: u64 = found
+        .iter()
+        .map(|f| u64::from(f.run.end - f.run.start))
+        .sum();
+    let per_thread = docs.div_ceil(threads as u64).max(1);
+    let mut lists: Vec<Vec<Found>> = (0..threads).map(|_| Vec::new()).collect();
+    let mut done = 0u64;
+    for f in found {
+        let thread = ((done / per_thread) as usize).min(threads - 1);
+        done += u64::from(f.run.end - f.run.start);
+        lists[thread].push(f);
+    }
+    let count = |list: Vec<Found>| -> tantivy::Result<HashMap<String, u64>> {
+        let mut tags: HashMap<String, u64> = HashMap::new();
+        for f in list {
+            let reader = searcher.segment_reader(f.run.segment_ord);
+            let (start, end) = (f.run.start, f.run.end);
+            for (tag, n) in run_tags(reader, tag_field, start, end, &f.matches, f.count)? {
+                *tags.entry(tag).or_default() += n;
+            }
+        }
+        Ok(tags)
+    };
+    let mut tags: HashMap<String, u64> = HashMap::new();
+    for part in on_threads(lists, count)? {
+        for (tag, n) in part {
+            *tags.entry(tag).or_default() += n;
+        }
+    }
+    Ok(tags)
 }
 
 /// The `limit` best documents seen: higher score first, and between equal scores the
@@ -675,7 +779,7 @@ mod tests {
     use tantivy::schema::{FAST, IndexRecordOption, STRING, Schema, TEXT};
     use tantivy::{Index, TantivyDocument, Term};
 
-    use super::walk_matches;
+    use super::{count_tags, walk_matches};
     use crate::index::facets::Matches;
 
     /// Walking the matches in runs on two threads finds what tantivy's collectors find: the
@@ -750,12 +854,15 @@ mod tests {
                 .unwrap();
             let (_, tags) = searcher.search(query, &Matches { field: tag }).unwrap();
             for threads in [1, 2, 3] {
-                let walked = walk_matches(&searcher, &**query, tag, Some(25), threads).unwrap();
+                let walked = walk_matches(&searcher, &**query, Some(25), threads).unwrap();
                 assert_eq!(walked.best, best, "{query:?} on {threads} threads");
                 assert_eq!(walked.total, count);
-                assert_eq!(walked.tags, tags);
-                let counted = walk_matches(&searcher, &**query, tag, None, threads).unwrap();
-                assert_eq!((counted.total, &counted.tags), (count, &tags));
+                let counted = count_tags(&searcher, tag, walked.found, threads).unwrap();
+                assert_eq!(counted, tags);
+                let walked = walk_matches(&searcher, &**query, None, threads).unwrap();
+                assert_eq!(walked.total, count);
+                let counted = count_tags(&searcher, tag, walked.found, threads).unwrap();
+                assert_eq!(counted, tags);
             }
         }
     }
