@@ -171,7 +171,7 @@ fn editing_a_template_never_changes_old_visits() {
     a.ok(&["visit", "answer", &new, "greeted", "no"]);
     a.ok(&["visit", "answer", &new, "knowledge", "5"]);
     assert!((score(&a, &new) - 10.0).abs() < 1e-6);
-    assert_eq!(a.json(&["visit", "show", &new])["version"], 2);
+    assert_eq!(a.json(&["visit", "show", &new])["scorecard"]["version"], 2);
     assert_eq!(
         a.json(&["scorecard", "show", "Store visit", "--version", "1"])["version"],
         1
@@ -348,4 +348,25 @@ fn an_answer_that_fails_leaves_no_evidence_note() {
     ]);
     assert_eq!(a.count("SELECT count(*) FROM notes"), 0);
     assert_eq!(a.json(&["search", "looked"])["total"], 0);
+}
+
+#[test]
+fn visits_json_goes_to_the_file_asked_for() {
+    let a = archive_with_card();
+    let s = visit(&a, "Old Town");
+    a.ok(&["visit", "answer", &s, "greeted", "yes"]);
+    let file = a.path("visits.json");
+    a.ok(&["visits", "--json", "-o", file.to_str().unwrap()]);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(written["visits"], 1);
+    assert_eq!(written["groups"][0]["group"], "Old Town");
+    // A yes is shown as a yes.
+    let shown = a.ok(&["visit", "show", &s]);
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.contains("greeted") && l.contains("yes")),
+        "{shown}"
+    );
 }

@@ -189,12 +189,10 @@ fn fmt_score(s: Option<f64>) -> String {
 
 fn show(archive: &Archive, session: &str, out: &Out) -> Result<()> {
     let state = archive.visit_state(session)?;
-    let (card, score) = (state.scorecard, state.score);
     if out.json {
-        return out.print_json(&serde_json::json!({
-            "session": session, "scorecard": card.card.name, "version": card.version, "score": score,
-        }));
+        return out.print_json(&state);
     }
+    let (card, score) = (state.scorecard, state.score);
     let mut text = format!(
         "{} v{} · {}/{} answered · score {}\n",
         card.card.name,
@@ -215,7 +213,11 @@ fn show(archive: &Archive, session: &str, out: &Out) -> Result<()> {
             let answer = match (c.answered, c.na, c.value) {
                 (false, _, _) => "·".to_owned(),
                 (_, true, _) => "N/A".to_owned(),
-                (_, _, Some(v)) => format!("{v}"),
+                // As it was given: `yes`, `4`, `3 min`.
+                (_, _, Some(v)) => card
+                    .card
+                    .criterion(&c.id)
+                    .map_or_else(|| v.to_string(), |d| d.scale.show(v)),
                 _ => "?".to_owned(),
             };
             text.push_str(&format!(
@@ -238,18 +240,19 @@ pub fn report(archive: &Archive, args: ReportArgs, out: &Out) -> Result<()> {
         By::Month => GroupBy::Month,
     };
     let groups = group(&visits, by);
-    if out.json {
-        return out.print_json(&serde_json::json!({ "visits": visits.len(), "groups": groups }));
-    }
     let label = match args.by {
         By::Location => "Location",
         By::Criterion => "Criterion",
         By::Month => "Month",
     };
-    let text = match args.format {
-        ReportFormat::Text => text_report(&groups, label, visits.len()),
-        ReportFormat::Markdown => markdown_report(&groups, label, visits.len()),
-        ReportFormat::Csv => csv_report(&groups, label)?,
+    let json = serde_json::json!({ "visits": visits.len(), "groups": groups });
+    let text = match (out.json, args.format) {
+        (true, _) if args.output.is_none() => return out.print_json(&json),
+        // With -o, --json chooses what the file holds.
+        (true, _) => serde_json::to_string_pretty(&json)? + "\n",
+        (false, ReportFormat::Text) => text_report(&groups, label, visits.len()),
+        (false, ReportFormat::Markdown) => markdown_report(&groups, label, visits.len()),
+        (false, ReportFormat::Csv) => csv_report(&groups, label)?,
     };
     match args.output {
         Some(path) => {
