@@ -1009,13 +1009,18 @@ fn themes_run(reader: &Archive, phase: &std::sync::atomic::AtomicU8) -> usize {
     let notes = reader.analysis_notes("", &Filters::default()).unwrap();
     let curation = reader.store().curation().unwrap();
     phase.store(CLUSTERING, Ordering::SeqCst);
-    let report = analysis::themes(&notes, &analysis::ThemeSettings::default(), &curation);
+    // On the app's analysis pool: one core fewer than the machine has, left to captures.
+    let run = || analysis::themes(&notes, &analysis::ThemeSettings::default(), &curation);
+    let report = match fieldnotes::tui::worker::analysis_pool() {
+        Some(pool) => pool.install(run),
+        None => run(),
+    };
     phase.store(IDLE, Ordering::SeqCst);
     report.total_notes
 }
 
 /// What the themes run is doing: nothing, reading every note from SQLite, or clustering
-/// them (on every core).
+/// them (on the analysis pool, as the app does).
 const IDLE: u8 = 0;
 const READING: u8 = 1;
 const CLUSTERING: u8 = 2;

@@ -171,9 +171,11 @@ impl Store {
 
     pub fn note(&self, id: &str) -> Result<Note> {
         let sql = format!("SELECT {NOTE_COLUMNS} FROM notes n WHERE n.id = ?1");
+        // Cached: a search reads up to 50 notes per key typed.
         let raw = self
             .conn()
-            .query_row(&sql, [id], raw_note)
+            .prepare_cached(&sql)?
+            .query_row([id], raw_note)
             .optional()?
             .ok_or_else(|| Error::NotFound(format!("no note with id {id}")))?;
         note_from_raw(raw, self.note_tags(id)?)
