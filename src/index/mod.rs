@@ -349,10 +349,6 @@ impl NoteIndex {
         ids.sort();
         Ok(ids)
     }
-
-    pub fn num_docs(&self) -> u64 {
-        self.reader.searcher().num_docs()
-    }
 }
 
 /// Puts a note's current state in the index in place of whatever it held for it.
