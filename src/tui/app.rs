@@ -438,6 +438,7 @@ impl App {
             View::Home => Context::Home,
             View::NewSession => Context::SessionForm,
             View::Capture => match self.capture.focus {
+                CaptureFocus::Editor if !self.capture.suggestions.is_empty() => Context::TagList,
                 CaptureFocus::Editor => Context::Editor,
                 CaptureFocus::Notes => Context::NoteList,
             },
@@ -526,12 +527,6 @@ impl App {
             return Vec::new();
         }
         let ctx = self.context();
-        if ctx == Context::Editor
-            && !self.capture.suggestions.is_empty()
-            && let Some(reqs) = self.suggestion_key(&key)
-        {
-            return reqs;
-        }
         let mut action = keymap::action_for(ctx, &key);
         if action == Some(Action::Cycle) && matches!(self.form.slot(), FormSlot::Text(_)) {
             action = None; // ← and → move the cursor inside a text field
@@ -540,6 +535,7 @@ impl App {
             self.capture.quit_armed = false;
         }
         match action {
+            Some(action) if ctx == Context::TagList => self.tag_list_action(action),
             Some(action) => self.act(action),
             None => self.type_key(ctx, key),
         }
@@ -547,7 +543,7 @@ impl App {
 
     fn paste(&mut self, text: &str) -> Vec<Request> {
         match self.context() {
-            Context::Editor | Context::NoteList => {
+            Context::Editor | Context::TagList | Context::NoteList => {
                 self.capture.focus = CaptureFocus::Editor;
                 self.capture.editor.insert_str(text);
                 self.editor_changed();
@@ -571,7 +567,7 @@ impl App {
     fn type_key(&mut self, ctx: Context, key: KeyEvent) -> Vec<Request> {
         use ratatui::crossterm::event::{KeyCode, KeyModifiers};
         match ctx {
-            Context::Editor => {
+            Context::Editor | Context::TagList => {
                 if self.capture.editor.input(key) {
                     self.editor_changed();
                 }
@@ -629,35 +625,31 @@ impl App {
         }
     }
 
-    /// Up, Down, Tab, Enter and Esc while the tag list is open. Enter takes a tag only once
-    /// the researcher has moved into the list; otherwise the note is saved as typed.
-    fn suggestion_key(&mut self, key: &KeyEvent) -> Option<Vec<Request>> {
-        use ratatui::crossterm::event::{KeyCode, KeyModifiers};
-        if !key.modifiers.difference(KeyModifiers::SHIFT).is_empty() {
-            return None;
-        }
+    /// The tag list's keys (see `keymap`): Enter takes a tag only once the researcher has
+    /// moved into the list; otherwise the note is saved as typed.
+    fn tag_list_action(&mut self, action: Action) -> Vec<Request> {
         let n = self.capture.suggestions.len();
         let c = &mut self.capture;
-        match key.code {
-            KeyCode::Up => {
-                c.suggestion_sel = Some(c.suggestion_sel.map_or(n - 1, |i| (i + n - 1) % n))
+        match action {
+            Action::Up => {
+                c.suggestion_sel = Some(c.suggestion_sel.map_or(n - 1, |i| (i + n - 1) % n));
             }
-            KeyCode::Down => c.suggestion_sel = Some(c.suggestion_sel.map_or(0, |i| (i + 1) % n)),
-            KeyCode::Tab => {
+            Action::Down => c.suggestion_sel = Some(c.suggestion_sel.map_or(0, |i| (i + 1) % n)),
+            Action::TakeTag => {
                 let pick = c.suggestion_sel.unwrap_or(0);
                 self.accept_suggestion(pick);
             }
-            KeyCode::Enter => match c.suggestion_sel {
+            Action::SaveNote => match c.suggestion_sel {
                 Some(pick) => self.accept_suggestion(pick),
                 None => {
                     c.suggestions.clear();
-                    return None;
+                    return self.act(Action::SaveNote);
                 }
             },
-            KeyCode::Esc => c.suggestions.clear(),
-            _ => return None,
+            Action::Back => c.suggestions.clear(),
+            other => return self.act(other),
         }
-        Some(Vec::new())
+        Vec::new()
     }
 
     fn accept_suggestion(&mut self, pick: usize) {

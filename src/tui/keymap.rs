@@ -59,6 +59,8 @@ pub enum Action {
     FilterDate,
     /// Pick the study the themes view analyses.
     StudyScope,
+    /// Take the highlighted tag from the list.
+    TakeTag,
 }
 
 /// Where keys are read: each has its own table.
@@ -67,6 +69,8 @@ pub enum Context {
     Home,
     SessionForm,
     Editor,
+    /// The editor with the list of matching tags open.
+    TagList,
     NoteList,
     SearchQuery,
     SearchResults,
@@ -85,10 +89,11 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 15] = [
+    pub const ALL: [Context; 16] = [
         Context::Home,
         Context::SessionForm,
         Context::Editor,
+        Context::TagList,
         Context::NoteList,
         Context::SearchQuery,
         Context::SearchResults,
@@ -109,6 +114,7 @@ impl Context {
             self,
             Context::SessionForm
                 | Context::Editor
+                | Context::TagList
                 | Context::NoteList
                 | Context::SearchQuery
                 | Context::Visit
@@ -469,9 +475,66 @@ const EDITOR: &[Binding] = &[
         "Enter",
         [(KeyCode::Enter, NONE)],
         SaveNote,
-        "save the note as typed (or take the tag you moved to with ↑/↓)",
+        "save the note",
         true
     ),
+    bind!(
+        "Tab",
+        [(KeyCode::Tab, NONE)],
+        FocusNext,
+        "go to the notes",
+        false
+    ),
+    bind!(
+        "Esc",
+        [(KeyCode::Esc, NONE)],
+        Back,
+        "stop editing / go to the notes",
+        true
+    ),
+];
+
+/// While the list of matching tags is open over the editor.
+const TAG_LIST: &[Binding] = &[
+    bind!(
+        "Tab",
+        [(KeyCode::Tab, NONE)],
+        TakeTag,
+        "take the highlighted tag (the first until you move)",
+        true
+    ),
+    bind!(
+        "↑",
+        [(KeyCode::Up, NONE)],
+        Up,
+        "move up the tag list",
+        false
+    ),
+    bind!(
+        "↓",
+        [(KeyCode::Down, NONE)],
+        Down,
+        "move down the tag list",
+        true
+    ),
+    bind!(
+        "Enter",
+        [(KeyCode::Enter, NONE)],
+        SaveNote,
+        "save the note as typed (or take the tag you moved to)",
+        true
+    ),
+    bind!(
+        "Esc",
+        [(KeyCode::Esc, NONE)],
+        Back,
+        "close the tag list",
+        true
+    ),
+];
+
+/// What the editor does whether or not the tag list is open.
+const EDITOR_MORE: &[Binding] = &[
     bind!(
         "Alt+Enter",
         [
@@ -488,20 +551,6 @@ const EDITOR: &[Binding] = &[
         [ctrl('t')],
         CycleKind,
         "switch kind: observation → quote → interpretation",
-        true
-    ),
-    bind!(
-        "Tab",
-        [(KeyCode::Tab, NONE)],
-        FocusNext,
-        "take the highlighted tag, or go to the notes",
-        false
-    ),
-    bind!(
-        "Esc",
-        [(KeyCode::Esc, NONE)],
-        Back,
-        "close the tag list / stop editing / go to the notes",
         true
     ),
 ];
@@ -676,7 +725,8 @@ pub fn bindings(ctx: Context) -> Vec<&'static Binding> {
     let parts: &[&'static [Binding]] = match ctx {
         Context::Home => &[HOME, &ARROW_NAV, &LETTER_NAV],
         Context::SessionForm => &[SESSION_FORM],
-        Context::Editor => &[EDITOR, CAPTURE_BOTH],
+        Context::Editor => &[EDITOR, EDITOR_MORE, CAPTURE_BOTH],
+        Context::TagList => &[TAG_LIST, EDITOR_MORE, CAPTURE_BOTH],
         Context::NoteList => &[NOTE_LIST, CAPTURE_BOTH, &ARROW_NAV],
         Context::SearchQuery => &[SEARCH_QUERY, SEARCH_ALL],
         Context::SearchResults => &[

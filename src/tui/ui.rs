@@ -97,7 +97,11 @@ fn prepare_inputs(app: &mut App) {
     let off = Style::new();
     app.capture
         .editor
-        .set_cursor_style(if ctx == Context::Editor { on } else { off });
+        .set_cursor_style(if matches!(ctx, Context::Editor | Context::TagList) {
+            on
+        } else {
+            off
+        });
     app.capture.editor.set_cursor_line_style(Style::new());
     app.search
         .query
@@ -833,7 +837,7 @@ fn help(frame: &mut Frame, app: &App, area: Rect) {
         "Everywhere: / search · ? or F1 help · Esc back · q quit (Ctrl+F and Ctrl+Q while capturing)",
         t.dim(),
     ));
-    if ctx == Context::Editor {
+    if matches!(ctx, Context::Editor | Context::TagList) {
         lines.push(Line::styled(
             "Typing @ # ! + = opens a list of existing tags: Tab takes the first (or the one chosen with ↑/↓); Enter takes it only after ↑/↓, otherwise it saves what you typed.",
             t.dim(),
@@ -858,6 +862,7 @@ fn context_name(ctx: Context) -> &'static str {
         Context::Home => "the session list",
         Context::SessionForm => "the new-session form",
         Context::Editor => "the note editor",
+        Context::TagList => "the note editor, with the tag list open",
         Context::NoteList => "the session's notes",
         Context::SearchQuery => "the search box",
         Context::SearchResults => "the search results",
