@@ -134,12 +134,46 @@ pub struct VisitView {
 /// The themes view: the analyses of one selection of notes, in tabs.
 pub struct ThemesView {
     pub analysis: Analysis,
-    /// 0 themes, 1 contrast, 2 pains, 3 journey.
-    pub tab: usize,
+    pub tab: ThemeTab,
     pub sel: usize,
 }
 
-pub const THEME_TABS: [&str; 4] = ["Themes", "Contrast by persona", "Pains", "Journey"];
+/// The themes view's tabs, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThemeTab {
+    Themes,
+    Contrast,
+    Pains,
+    Journey,
+}
+
+impl ThemeTab {
+    pub const ALL: [ThemeTab; 4] = [
+        ThemeTab::Themes,
+        ThemeTab::Contrast,
+        ThemeTab::Pains,
+        ThemeTab::Journey,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ThemeTab::Themes => "Themes",
+            ThemeTab::Contrast => "Contrast by persona",
+            ThemeTab::Pains => "Pains",
+            ThemeTab::Journey => "Journey",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The next tab (`step` 1) or the previous one (`step` -1), round the ends.
+    fn step(self, step: isize) -> ThemeTab {
+        let n = Self::ALL.len() as isize;
+        Self::ALL[(self.index() as isize + step).rem_euclid(n) as usize]
+    }
+}
 
 /// The mystery-shopping report view.
 pub struct ReportView {
@@ -1378,21 +1412,21 @@ impl App {
             return Vec::new();
         };
         let rows = match t.tab {
-            0 => t.analysis.themes.themes.len(),
-            1 => t.analysis.contrast.groups.len(),
-            2 => t.analysis.pains.touchpoints.len(),
-            _ => t.analysis.journey.points.len(),
+            ThemeTab::Themes => t.analysis.themes.themes.len(),
+            ThemeTab::Contrast => t.analysis.contrast.groups.len(),
+            ThemeTab::Pains => t.analysis.pains.touchpoints.len(),
+            ThemeTab::Journey => t.analysis.journey.points.len(),
         };
         match action {
             Action::NextTab => {
-                t.tab = (t.tab + 1) % THEME_TABS.len();
+                t.tab = t.tab.step(1);
                 t.sel = 0;
             }
             Action::PrevTab => {
-                t.tab = (t.tab + THEME_TABS.len() - 1) % THEME_TABS.len();
+                t.tab = t.tab.step(-1);
                 t.sel = 0;
             }
-            Action::Open if t.tab == 0 => {
+            Action::Open if t.tab == ThemeTab::Themes => {
                 if let Some(theme) = t.analysis.themes.themes.get(t.sel) {
                     return vec![Request::Evidence {
                         title: theme.label.clone(),
@@ -1776,7 +1810,7 @@ impl App {
                 );
                 self.themes = Some(ThemesView {
                     analysis: a,
-                    tab: 0,
+                    tab: ThemeTab::Themes,
                     sel: 0,
                 });
             }

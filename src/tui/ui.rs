@@ -1313,7 +1313,7 @@ fn valence_text(v: Option<f64>) -> String {
 }
 
 fn themes(frame: &mut Frame, app: &App, area: Rect) {
-    use super::app::THEME_TABS;
+    use super::app::ThemeTab;
     use ratatui::widgets::Tabs;
     let t = app.theme;
     let [tabs_area, body] =
@@ -1329,8 +1329,8 @@ fn themes(frame: &mut Frame, app: &App, area: Rect) {
     };
     let a = &view.analysis;
     frame.render_widget(
-        Tabs::new(THEME_TABS.to_vec())
-            .select(view.tab)
+        Tabs::new(ThemeTab::ALL.map(ThemeTab::title).to_vec())
+            .select(view.tab.index())
             .highlight_style(t.selected())
             .divider(" │ "),
         tabs_area,
@@ -1354,7 +1354,7 @@ fn themes(frame: &mut Frame, app: &App, area: Rect) {
         }
     );
     match view.tab {
-        0 => {
+        ThemeTab::Themes => {
             let [list_area, detail_area] =
                 Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(body);
             let mut lines = vec![Line::styled(
@@ -1447,7 +1447,7 @@ fn themes(frame: &mut Frame, app: &App, area: Rect) {
                 );
             }
         }
-        1 => {
+        ThemeTab::Contrast => {
             let mut lines = Vec::new();
             for (i, g) in a.contrast.groups.iter().enumerate() {
                 let style = if i == view.sel {
@@ -1490,7 +1490,7 @@ fn themes(frame: &mut Frame, app: &App, area: Rect) {
                 body,
             );
         }
-        2 => {
+        ThemeTab::Pains => {
             let mut lines = vec![Line::styled(
                 format!(
                     "{:<22} {:>6} {:>9} {:>7}  emotions",
@@ -1539,7 +1539,7 @@ fn themes(frame: &mut Frame, app: &App, area: Rect) {
                 body,
             );
         }
-        _ => journey_chart(frame, app, body, a, &title),
+        ThemeTab::Journey => journey_chart(frame, app, body, a, &title),
     }
 }
 
