@@ -215,6 +215,12 @@ fn usage_errors_exit_2_and_runtime_errors_exit_1() {
         Some(2)
     );
     assert_eq!(a.fails(&["show", "01ABCDEFGH"]).status.code(), Some(1));
+    // Options that do not go together are usage errors too, even when clap cannot tell.
+    let md = a.path("notes.md");
+    common::write(&md, "A paragraph about the queue.\n");
+    let out = a.fails(&["import", md.to_str().unwrap(), "--text", "Answer"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("are for CSV files"));
 }
 
 #[test]

@@ -373,6 +373,27 @@ impl From<FormatArg> for Format {
     }
 }
 
+/// A command given the wrong way (options that do not go together, a missing name): exit 2,
+/// as clap's own usage errors do, where a failure of the work itself exits 1.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// Returns a usage error (exit 2) made like `format!`.
+macro_rules! usage {
+    ($($arg:tt)*) => {
+        return Err(anyhow::Error::new($crate::cli::Usage(format!($($arg)*))))
+    };
+}
+pub(crate) use usage;
+
 pub fn run() -> Result<()> {
     use clap::{CommandFactory, FromArgMatches};
     let matches = Cli::command().get_matches();
@@ -507,7 +528,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             let same = other.canonicalize().ok() == dir.canonicalize().ok()
                 || other.canonicalize().ok() == dir.join("fieldnotes.db").canonicalize().ok();
             if same {
-                bail!(
+                usage!(
                     "{} is this archive: merge another researcher's",
                     other.display()
                 );
@@ -680,7 +701,7 @@ fn session(archive: &mut Archive, cmd: SessionCommand, out: &Out) -> Result<()> 
                 // Checked first, so a wrong name never leaves a session without its scorecard.
                 archive.store().scorecard(name, None)?;
                 if kind != SessionKind::MysteryShop {
-                    bail!("--scorecard is for mystery-shop sessions, not {kind}");
+                    usage!("--scorecard is for mystery-shop sessions, not {kind}");
                 }
             }
             let today = time::now().date_naive().to_string();
@@ -816,7 +837,7 @@ fn import(
     .filter_map(|(field, col)| col.clone().map(|c| (field.to_owned(), c)))
     .collect();
     if !columns.is_empty() && format != Format::Csv {
-        bail!(
+        usage!(
             "column options (--text, --persona, …) are for CSV files; {name} is {}",
             format.name()
         );
@@ -890,7 +911,7 @@ fn export(
         Some(path) => archive.export_file(path, format, options)?,
         None => {
             if format == Format::Qdpx && std::io::stdout().is_terminal() {
-                bail!("a REFI-QDA project is a zip file: give it a name with -o project.qdpx");
+                usage!("a REFI-QDA project is a zip file: give it a name with -o project.qdpx");
             }
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();

@@ -205,7 +205,7 @@ pub(crate) fn run(archive: &mut Archive, args: ThemesArgs, out: &Out) -> Result<
         Some(ThemesCommand::Rename { id, label }) => {
             let label = label.trim().to_owned();
             if label.is_empty() {
-                bail!("a theme needs a name with some text in it");
+                super::usage!("a theme needs a name with some text in it");
             }
             let kept = ensure_kept(archive, &id)?;
             archive.store().rename_theme(&kept.id, &label)?;
@@ -392,7 +392,7 @@ impl Wave {
                 b => Some(time::parse_user_until(b).map_err(anyhow::Error::msg)?),
             };
             if since.is_none() && until.is_none() {
-                bail!("{s:?} leaves both ends of the wave open: give at least one date");
+                super::usage!("{s:?} leaves both ends of the wave open: give at least one date");
             }
             return Ok(Wave::Dates { since, until });
         }
