@@ -1,5 +1,5 @@
 //! The `fieldnotes` binary: a thin edge over the library. Errors become one line on stderr
-//! and exit code 1; usage errors exit 2 (clap).
+//! and exit code 1; usage errors (clap's, and `cli::Usage`) exit 2.
 
 mod cli;
 
