@@ -125,6 +125,70 @@ impl Archive {
         self.store.start_session_with(new, scorecard)
     }
 
+    pub fn end_session(&self, id: &str) -> Result<crate::model::Session> {
+        self.store.end_session(id, crate::time::now())
+    }
+
+    /// Keeps what is being typed in the app (a new note's text, or an edit of `note`).
+    pub fn save_draft(
+        &self,
+        session: &str,
+        note: Option<&str>,
+        kind: NoteKind,
+        body: &str,
+    ) -> Result<()> {
+        self.store.save_draft(session, note, kind, body)
+    }
+
+    /// Records a participant's consent given today, or withdraws it.
+    pub fn set_consent(&self, pseudonym: &str, consent: bool) -> Result<crate::model::Participant> {
+        self.store
+            .set_consent(pseudonym, consent, crate::time::now())
+    }
+
+    pub fn set_contact(&self, pseudonym: &str, contact: &str) -> Result<crate::model::Participant> {
+        self.store.set_contact(pseudonym, contact)
+    }
+
+    pub fn import_scorecard(
+        &self,
+        card: &crate::mystery_shop::Scorecard,
+        source: &str,
+    ) -> Result<crate::store::ScorecardImport> {
+        self.store.import_scorecard(card, source)
+    }
+
+    pub fn keep_theme(&self, theme: &crate::analysis::KeptTheme) -> Result<()> {
+        self.store.keep_theme(theme)
+    }
+
+    pub fn rename_theme(&self, id: &str, label: &str) -> Result<()> {
+        self.store.rename_theme(id, label)
+    }
+
+    /// Folds kept theme `from` into `into`, in one transaction.
+    pub fn merge_themes(&self, into: &str, from: &str) -> Result<crate::analysis::KeptTheme> {
+        self.store.merge_themes(into, from)
+    }
+
+    pub fn dismiss_theme(&self, id: &str, label: &str) -> Result<()> {
+        self.store.dismiss_theme(id, label)
+    }
+
+    pub fn add_insight(
+        &self,
+        statement: &str,
+        notes: &[String],
+        theme: Option<&str>,
+    ) -> Result<crate::store::Insight> {
+        self.store.add_insight(statement, notes, theme)
+    }
+
+    /// Folds the write-ahead log into the database (the app does it when idle).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.store.checkpoint()
+    }
+
     pub fn add_note(&mut self, new: &NewNote) -> Result<Note> {
         let note = self.store.add_note(new)?;
         self.sync_index()?;

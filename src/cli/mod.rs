@@ -730,7 +730,7 @@ fn session(archive: &mut Archive, cmd: SessionCommand, out: &Out) -> Result<()> 
                     .latest_open_session()?
                     .context("there is no open session to end")?,
             };
-            let s = archive.store().end_session(&id, time::now())?;
+            let s = archive.end_session(&id)?;
             out.done(&s, &format!("ended session {id} ({} notes)", s.note_count))
         }
         SessionCommand::List { study } => {

@@ -191,7 +191,7 @@ pub(crate) fn run(archive: &mut Archive, args: ThemesArgs, out: &Out) -> Result<
                 phrases: theme.stems.clone(),
                 notes: theme.notes.clone(),
             };
-            archive.store().keep_theme(&kept)?;
+            archive.keep_theme(&kept)?;
             out.done(
                 &kept,
                 &format!(
@@ -208,7 +208,7 @@ pub(crate) fn run(archive: &mut Archive, args: ThemesArgs, out: &Out) -> Result<
                 super::usage!("a theme needs a name with some text in it");
             }
             let kept = ensure_kept(archive, &id)?;
-            archive.store().rename_theme(&kept.id, &label)?;
+            archive.rename_theme(&kept.id, &label)?;
             let kept = archive
                 .store()
                 .kept_theme(&kept.id)?
@@ -218,7 +218,7 @@ pub(crate) fn run(archive: &mut Archive, args: ThemesArgs, out: &Out) -> Result<
         Some(ThemesCommand::Merge { into, from }) => {
             let a = ensure_kept(archive, &into)?;
             let b = ensure_kept(archive, &from)?;
-            let merged = archive.store().merge_themes(&a.id, &b.id)?;
+            let merged = archive.merge_themes(&a.id, &b.id)?;
             out.done(
                 &merged,
                 &format!(
@@ -235,7 +235,7 @@ pub(crate) fn run(archive: &mut Archive, args: ThemesArgs, out: &Out) -> Result<
                 Some(k) => k.label,
                 None => suggestion(archive, &Scope::default(), &id)?.label,
             };
-            archive.store().dismiss_theme(&id, &label)?;
+            archive.dismiss_theme(&id, &label)?;
             out.done(
                 &serde_json::json!({ "id": id, "label": label, "status": "dismissed" }),
                 &format!("dismissed theme {id} \"{label}\": it will not be suggested again"),
@@ -255,9 +255,7 @@ pub(crate) fn insight(archive: &mut Archive, cmd: InsightCommand, out: &Out) -> 
                 .iter()
                 .map(|n| archive.store().resolve_note(n))
                 .collect::<fieldnotes::Result<Vec<_>>>()?;
-            let insight = archive
-                .store()
-                .add_insight(&statement, &ids, theme.as_deref())?;
+            let insight = archive.add_insight(&statement, &ids, theme.as_deref())?;
             out.done(&insight, &insight.id.to_string())
         }
         InsightCommand::List => {
@@ -367,7 +365,7 @@ fn ensure_kept(archive: &Archive, id: &str) -> Result<KeptTheme> {
         phrases: theme.stems,
         notes: theme.notes,
     };
-    archive.store().keep_theme(&kept)?;
+    archive.keep_theme(&kept)?;
     Ok(kept)
 }
 

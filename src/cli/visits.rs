@@ -87,7 +87,7 @@ pub fn scorecard(archive: &Archive, cmd: ScorecardCommand, out: &Out) -> Result<
                     e.reason
                 )
             })?;
-            let imported = archive.store().import_scorecard(&card, &text)?;
+            let imported = archive.import_scorecard(&card, &text)?;
             let message = if imported.new_version {
                 format!(
                     "imported {:?} as version {}",

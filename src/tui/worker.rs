@@ -372,7 +372,7 @@ fn serve(
                     let _ = worker.archive.sync_index();
                     // Nobody is waiting: the time to fold the write-ahead log into the database.
                     if std::mem::take(&mut busy) {
-                        let _ = worker.archive.store().checkpoint();
+                        let _ = worker.archive.checkpoint();
                     }
                 }
                 continue;
@@ -463,10 +463,7 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
         Request::StartSession { new, scorecard } => archive
             .start_session(&new, scorecard.as_deref())
             .map(Response::SessionStarted),
-        Request::EndSession(id) => archive
-            .store()
-            .end_session(&id, crate::time::now())
-            .map(Response::SessionEnded),
+        Request::EndSession(id) => archive.end_session(&id).map(Response::SessionEnded),
         Request::SaveNote {
             session,
             kind,
@@ -497,17 +494,14 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
             kind,
             body,
         } => archive
-            .store()
             .save_draft(&session, note.as_deref(), kind, &body)
             .map(|()| Response::DraftSaved),
         Request::TrashList => archive.store().trashed_notes().map(Response::TrashList),
         Request::Participants => archive.store().participants().map(Response::Participants),
         Request::SetConsent { pseudonym, consent } => archive
-            .store()
-            .set_consent(&pseudonym, consent, crate::time::now())
+            .set_consent(&pseudonym, consent)
             .map(Response::ParticipantSaved),
         Request::SetContact { pseudonym, contact } => archive
-            .store()
             .set_contact(&pseudonym, &contact)
             .map(Response::ParticipantSaved),
         Request::Export { path, options } => Format::from_path(&path)
