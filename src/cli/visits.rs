@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 
 use fieldnotes::Archive;
-use fieldnotes::mystery_shop::{GroupBy, ReportGroup, report as group, template};
+use fieldnotes::mystery_shop::{GroupBy, ReportGroup, report as group, score_label, template};
 
 use super::output::Out;
 
@@ -183,10 +183,6 @@ pub fn visit(archive: &mut Archive, cmd: VisitCommand, out: &Out) -> Result<()> 
     }
 }
 
-fn fmt_score(s: Option<f64>) -> String {
-    s.map_or("–".into(), |s| format!("{s:.0}"))
-}
-
 fn show(archive: &Archive, session: &str, out: &Out) -> Result<()> {
     let state = archive.visit_state(session)?;
     if out.json {
@@ -199,7 +195,7 @@ fn show(archive: &Archive, session: &str, out: &Out) -> Result<()> {
         card.version,
         score.answered,
         score.total,
-        fmt_score(score.score)
+        score_label(score.score)
     );
     for s in &score.sections {
         text.push_str(&format!(
@@ -207,7 +203,7 @@ fn show(archive: &Archive, session: &str, out: &Out) -> Result<()> {
             s.name,
             s.answered,
             s.total,
-            fmt_score(s.score)
+            score_label(s.score)
         ));
         for c in score.criteria.iter().filter(|c| c.section == s.name) {
             let answer = match (c.answered, c.na, c.value) {
@@ -224,7 +220,7 @@ fn show(archive: &Archive, session: &str, out: &Out) -> Result<()> {
                 "  {:<24} {:<6} {:>4}  {}\n",
                 c.id,
                 answer,
-                fmt_score(c.score),
+                score_label(c.score),
                 c.question
             ));
         }
@@ -277,10 +273,10 @@ fn text_report(groups: &[ReportGroup], label: &str, visits: usize) -> String {
             "{:<28} {:>6} {:>5} {:>7} {:>5} {:>5}  {}\n",
             g.group,
             g.visits,
-            fmt_score(g.mean),
-            fmt_score(g.spread),
-            fmt_score(g.min),
-            fmt_score(g.max),
+            score_label(g.mean),
+            score_label(g.spread),
+            score_label(g.min),
+            score_label(g.max),
             g.worst_criteria(3)
         ));
         for c in g.criteria.iter().take(3) {
@@ -301,10 +297,10 @@ fn markdown_report(groups: &[ReportGroup], label: &str, visits: usize) -> String
             "| {} | {} | {} | {} | {} | {} |\n",
             g.group.replace('|', "\\|"),
             g.visits,
-            fmt_score(g.mean),
-            fmt_score(g.spread),
-            fmt_score(g.min),
-            fmt_score(g.max)
+            score_label(g.mean),
+            score_label(g.spread),
+            score_label(g.min),
+            score_label(g.max)
         ));
     }
     for g in groups {

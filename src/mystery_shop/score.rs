@@ -17,6 +17,11 @@ pub struct Answer {
     pub note: Option<(String, String)>,
 }
 
+/// A score as people read it: whole points, or `–` where there is none yet.
+pub fn score_label(score: Option<f64>) -> String {
+    score.map_or("–".into(), |s| format!("{s:.0}"))
+}
+
 /// Reads an answer typed by a person: `yes`/`no`, a number, `na`, or for times `90`, `90s`,
 /// `2m`, `1:30`. `Ok(None)` means not applicable.
 pub fn parse_value(c: &Criterion, raw: &str) -> Result<Option<f64>, String> {

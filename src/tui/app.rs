@@ -2032,7 +2032,7 @@ impl App {
             answered.unwrap_or_default(),
             state.score.answered,
             state.score.total,
-            state.score.score.map_or("–".into(), |s| format!("{s:.0}"))
+            crate::mystery_shop::score_label(state.score.score)
         );
         v.sel = next.unwrap_or(v.sel);
         v.state = state;

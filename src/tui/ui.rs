@@ -15,6 +15,7 @@ use super::app::{
 use super::keymap::{self, Context};
 use super::theme::{Theme, kind_marker};
 use crate::model::{Note, Tag, parse_inline};
+use crate::mystery_shop::score_label;
 
 /// Below this the app shows a message instead of its views.
 pub const MIN_WIDTH: u16 = 44;
@@ -1039,10 +1040,6 @@ fn participants(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_stateful_widget(table, area, &mut state);
 }
 
-fn score_text(s: Option<f64>) -> String {
-    s.map_or("–".into(), |s| format!("{s:.0}"))
-}
-
 fn visit(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.theme;
     let (Some(v), Some(session)) = (&app.visit, &app.capture.session) else {
@@ -1066,7 +1063,7 @@ fn visit(frame: &mut Frame, app: &App, area: Rect) {
                 format!(" {}/{} answered", score.answered, score.total),
                 t.title(),
             ),
-            Span::raw(format!("  ·  score so far {}", score_text(score.score))),
+            Span::raw(format!("  ·  score so far {}", score_label(score.score))),
             Span::styled(
                 format!("  ·  {} notes (F2)", app.capture.notes.len()),
                 t.dim(),
@@ -1095,7 +1092,7 @@ fn visit(frame: &mut Frame, app: &App, area: Rect) {
                         "({}/{}) {}",
                         s.answered,
                         s.total,
-                        score_text(s.score)
+                        score_label(s.score)
                     ))
                 ),
                 t.title(),
@@ -1104,7 +1101,7 @@ fn visit(frame: &mut Frame, app: &App, area: Rect) {
         let mark = match (c.answered, c.na) {
             (false, _) => "  ·".to_owned(),
             (true, true) => "N/A".to_owned(),
-            (true, false) => format!("{:>3}", score_text(c.score)),
+            (true, false) => format!("{:>3}", score_label(c.score)),
         };
         let mut line = Line::from(vec![
             Span::styled(
@@ -1266,8 +1263,8 @@ fn report(frame: &mut Frame, app: &App, area: Rect) {
             "{:<24} {:>6} {:>5} {:>7}  {}",
             g.group,
             g.visits,
-            score_text(g.mean),
-            score_text(g.spread),
+            score_label(g.mean),
+            score_label(g.spread),
             g.worst_criteria(3)
         )));
         // The evidence behind the low scores: the notes beside the worst answers, whichever
