@@ -112,6 +112,13 @@ impl Tmux {
         }
     }
 
+    /// From the session list the app starts on, into the newest session's editor.
+    fn open_newest_session(&self) {
+        self.wait_for("Sessions, newest first");
+        self.keys(&["Enter"]);
+        self.wait_for("New observation");
+    }
+
     /// `kill -9` on the app, as a crash or a dead battery would stop it.
     fn kill_app(&self) {
         let pid = self.app_pid();
@@ -373,9 +380,7 @@ fn a_tag_typed_in_full_is_saved_as_typed() {
         return;
     };
     tmux.start(&archive);
-    tmux.wait_for("Sessions, newest first");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("New observation");
+    tmux.open_newest_session();
     tmux.type_text("Queued again at #checkout");
     // The list is open, the exact tag first and the longer one after it.
     let screen = tmux.wait_for("Tab takes");
@@ -418,9 +423,7 @@ fn letters_after_a_stray_escape_change_no_stored_note() {
         return;
     };
     tmux.start(&archive);
-    tmux.wait_for("Sessions, newest first");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("New observation");
+    tmux.open_newest_session();
     tmux.type_text("She said the ");
     tmux.escape();
     tmux.wait_for("Ctrl+E edit the selected note");
@@ -455,9 +458,7 @@ fn steady_typing_is_drafted_within_a_second() {
         return;
     };
     tmux.start(&archive);
-    tmux.wait_for("Sessions, newest first");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("New observation");
+    tmux.open_newest_session();
     let start = Instant::now();
     let mut typed = String::new();
     // What had been typed a second before the end: the draft must hold at least that.
@@ -577,9 +578,7 @@ fn editor_tags_clipboard_trash_consent_and_export_from_the_app() {
         "",
     );
     tmux.tmux(&["set", "-g", "set-clipboard", "on"]);
-    tmux.wait_for("Sessions, newest first");
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("New observation");
+    tmux.open_newest_session();
     tmux.escape();
     tmux.wait_for("Ctrl+E edit the selected note");
     // The newest note is selected: the scanner one.

@@ -436,11 +436,111 @@ fn starting_a_session_from_the_form_opens_its_capture_view() {
     h.type_text("Checkout Q3");
     h.press(KeyCode::Tab);
     h.type_text("Maya");
+    // The next field is the participant's consent: → records it as given today.
+    h.press(KeyCode::Tab);
+    h.press(KeyCode::Right);
     h.press(KeyCode::Enter);
     assert_eq!(h.app.view, View::Capture);
     let session = h.app.capture.session.clone().unwrap();
     assert_eq!(session.study, "Checkout Q3");
     assert_eq!(session.participants, ["Maya"]);
+    let (consent, date): (bool, Option<String>) = h
+        .db()
+        .query_row(
+            "SELECT consent, consent_date FROM participants WHERE pseudonym = 'Maya'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(consent);
+    assert_eq!(date.as_deref(), Some("2026-11-23"));
+}
+
+#[test]
+fn search_filters_by_kind_study_and_date_and_exports_its_results() {
+    let mut h = Harness::new(true);
+    h.press(KeyCode::Char('/'));
+    h.type_text("queue ");
+    let all = h.app.search.results.total;
+    assert!(all > 5, "{all}");
+    let ctrl = |h: &mut Harness, c| h.press_with(KeyCode::Char(c), KeyModifiers::CONTROL);
+    // Ctrl+K: observations only, then quotes, interpretations, and any kind again.
+    ctrl(&mut h, 'k');
+    let observations = h.app.search.results.total;
+    assert!(
+        observations > 0 && observations < all,
+        "{observations} of {all}"
+    );
+    assert!(
+        h.app
+            .search
+            .results
+            .hits
+            .iter()
+            .all(|hit| hit.kind == fieldnotes::model::NoteKind::Observation)
+    );
+    for _ in 0..3 {
+        ctrl(&mut h, 'k');
+    }
+    assert_eq!(h.app.search.results.total, all);
+    // Ctrl+P: the first study, in the order the session list shows them.
+    ctrl(&mut h, 'p');
+    let study = h.app.search.study.clone().expect("a study");
+    let in_study = h.app.search.results.total;
+    assert!(in_study > 0 && in_study < all, "{in_study} of {all}");
+    for hit in &h.app.search.results.hits {
+        let s = h.app.sessions.iter().find(|s| s.id == hit.session).unwrap();
+        assert_eq!(s.study, study);
+    }
+    let studies = h.app.studies().len();
+    for _ in 0..studies {
+        ctrl(&mut h, 'p');
+    }
+    assert_eq!(h.app.search.study, None);
+    // Ctrl+T: today, 7 days, 30 days (by the app's clock, 2026-11-23).
+    for _ in 0..3 {
+        ctrl(&mut h, 't');
+    }
+    let recent = h.app.search.results.total;
+    assert!(recent > 0 && recent < all, "{recent} of {all}");
+    let since = Utc.with_ymd_and_hms(2026, 10, 24, 12, 0, 0).unwrap();
+    assert!(
+        h.app
+            .search
+            .results
+            .hits
+            .iter()
+            .all(|hit| hit.created_at >= since)
+    );
+    // Ctrl+S: exactly these results to a file, its format from the name.
+    let hits: std::collections::BTreeSet<String> = h
+        .app
+        .search
+        .results
+        .hits
+        .iter()
+        .map(|hit| hit.id.clone())
+        .collect();
+    let out = h.tmp.path().join("recent-queues.jsonl");
+    ctrl(&mut h, 's');
+    assert!(h.app.prompt.is_some(), "no prompt for the file name");
+    ctrl(&mut h, 'a');
+    ctrl(&mut h, 'k');
+    h.type_text(out.to_str().unwrap());
+    h.press(KeyCode::Enter);
+    let written = std::fs::read_to_string(&out).expect("the export was written");
+    let exported: std::collections::BTreeSet<String> = written
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["body"].is_string())
+        .map(|v| v["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(exported, hits);
+    let status = h.app.status.as_ref().unwrap().text.clone();
+    assert!(
+        status.starts_with(&format!("Exported {} notes", hits.len())),
+        "{status}"
+    );
 }
 
 #[test]

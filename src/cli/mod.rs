@@ -697,12 +697,10 @@ fn session(archive: &mut Archive, cmd: SessionCommand, out: &Out) -> Result<()> 
             title,
             scorecard,
         } => {
-            if let Some(name) = &scorecard {
-                // Checked first, so a wrong name never leaves a session without its scorecard.
-                archive.store().scorecard(name, None)?;
-                if kind != SessionKind::MysteryShop {
-                    usage!("--scorecard is for mystery-shop sessions, not {kind}");
-                }
+            // A usage mistake (exit 2); the library refuses it too, and checks the name
+            // before anything is written.
+            if scorecard.is_some() && kind != SessionKind::MysteryShop {
+                usage!("--scorecard is for mystery-shop sessions, not {kind}");
             }
             let today = time::now().date_naive().to_string();
             let mut new = NewSession::new(study, kind);

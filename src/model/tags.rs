@@ -43,6 +43,12 @@ impl Facet {
         Facet::ALL.into_iter().find(|f| f.sigil() == c)
     }
 
+    /// The facet a stored name (`touchpoint`) stands for, as written by [`Facet::as_str`];
+    /// no allocation, for the index's catch-up over every note.
+    pub fn from_name(name: &str) -> Option<Facet> {
+        Facet::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Facet::Persona => "persona",

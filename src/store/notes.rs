@@ -150,8 +150,11 @@ fn tags_to_text(tags: &[Tag]) -> String {
 /// `touchpoint:checkout` as the token `#checkout`.
 fn tag_token(stored: &str) -> Option<String> {
     let (facet, name) = stored.split_once(':')?;
-    let facet: Facet = facet.parse().ok()?;
-    Some(format!("{}{name}", facet.sigil()))
+    let sigil = Facet::from_name(facet)?.sigil();
+    let mut token = String::with_capacity(name.len() + 1);
+    token.push(sigil);
+    token.push_str(name);
+    Some(token)
 }
 
 fn tags_from_text(text: &str) -> Vec<Tag> {

@@ -79,10 +79,7 @@ fn finish_session(raw: (Session, String, String, Option<String>)) -> Result<Sess
 impl Store {
     /// Starts a session, creating its study and participants when they are new.
     pub fn start_session(&self, new: &NewSession) -> Result<Session> {
-        let tx = self.write()?;
-        let id = insert_session(&tx, new)?;
-        tx.commit()?;
-        self.session(&id)
+        self.start_session_with(new, None)
     }
 
     pub fn end_session(&self, id: &str, at: DateTime<Utc>) -> Result<Session> {

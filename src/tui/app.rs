@@ -8,13 +8,14 @@ use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEventKind};
 use ratatui_textarea::{CursorMove, TextArea, WrapMode};
 
-use super::complete::{self, Partial};
+use super::complete;
 use super::keymap::{self, Action, Context};
 use super::theme::Theme;
 use super::worker::{Analysis, Request, Response};
 use crate::archive::{SearchResults, VisitState};
 use crate::model::{
-    Facet, Note, NoteKind, Participant, Revision, Session, SessionKind, Tag, parse_inline, retag,
+    Facet, Note, NoteKind, Participant, Revision, Session, SessionKind, Tag, parse_inline,
+    partial_tag_at, retag,
 };
 use crate::mystery_shop::ReportGroup;
 use crate::query::Filters;
@@ -323,8 +324,6 @@ pub struct App {
     pub clipboard: Option<String>,
     /// A note for the event loop to open in `$EDITOR`.
     pub external: Option<ExternalEdit>,
-    /// Say so when the session opened on start had a draft to bring back.
-    restoring: bool,
 }
 
 fn editor(placeholder: &str) -> TextArea<'static> {
@@ -437,7 +436,6 @@ impl App {
             quit: false,
             clipboard: None,
             external: None,
-            restoring: false,
         }
     }
 
@@ -691,7 +689,7 @@ impl App {
             return;
         };
         let ratatui_textarea::DataCursor(row, col) = self.capture.editor.cursor();
-        if let Some(partial) = complete::partial_at(&self.capture.editor.lines()[row], col) {
+        if let Some(partial) = partial_tag_at(&self.capture.editor.lines()[row], col) {
             for _ in 0..partial.typed.chars().count() {
                 self.capture.editor.delete_char();
             }
@@ -705,11 +703,11 @@ impl App {
         let c = &mut self.capture;
         c.dirty_since.get_or_insert_with(Instant::now);
         let ratatui_textarea::DataCursor(row, col) = c.editor.cursor();
-        let partial: Option<Partial> = c
+        let partial = c
             .editor
             .lines()
             .get(row)
-            .and_then(|line| complete::partial_at(line, col));
+            .and_then(|line| partial_tag_at(line, col));
         c.suggestions = partial
             .map(|p| complete::suggest(&self.tags, &p))
             .unwrap_or_default();
@@ -722,7 +720,8 @@ impl App {
         Filters {
             tags: s.filters.clone(),
             kind: s.kind,
-            since: SINCE_DAYS[s.since].map(|days| Utc::now() - chrono::Duration::days(days)),
+            // The app's clock (kept by `tick`), so the filter is the one the screen shows.
+            since: SINCE_DAYS[s.since].map(|days| self.now - chrono::Duration::days(days)),
             ..Filters::default()
         }
     }
@@ -1667,8 +1666,8 @@ impl App {
                 self.tags = tags;
                 self.scorecards = scorecards;
                 let mut reqs = vec![Request::Sessions];
+                // The session with the newest unsaved draft reopens, draft and all.
                 if let Some(draft) = drafts.first() {
-                    self.restoring = true;
                     reqs.push(Request::Session(draft.session.clone()));
                 }
                 return reqs;
@@ -1964,7 +1963,6 @@ impl App {
         if let Some(msg) = restored {
             self.say(Level::Ok, msg);
         }
-        self.restoring = false;
         self.view = View::Capture;
         if let Some(state) = visit {
             let state = *state;

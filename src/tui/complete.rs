@@ -4,22 +4,14 @@
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
-use crate::model::{PartialTag, Tag, partial_tag_at};
+use crate::model::{PartialTag, Tag};
 
 /// How many suggestions the list shows.
 pub const MAX_SUGGESTIONS: usize = 6;
 
-/// A partly typed tag at the cursor (the tag grammar's own finder).
-pub type Partial = PartialTag;
-
-/// Finds the tag being typed just before `col` (a char index) in `line`.
-pub fn partial_at(line: &str, col: usize) -> Option<Partial> {
-    partial_tag_at(line, col)
-}
-
 /// The tags of the partial's facet that match what was typed, best first; a tag typed in full
 /// is always first, so taking the first suggestion never replaces it with a longer one.
-pub fn suggest(tags: &[Tag], partial: &Partial) -> Vec<Tag> {
+pub fn suggest(tags: &[Tag], partial: &PartialTag) -> Vec<Tag> {
     let of_facet = tags.iter().filter(|t| t.facet == partial.facet);
     if partial.typed.is_empty() {
         return of_facet.take(MAX_SUGGESTIONS).cloned().collect();
@@ -52,7 +44,7 @@ pub fn suggest(tags: &[Tag], partial: &Partial) -> Vec<Tag> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Facet;
+    use crate::model::{Facet, partial_tag_at as partial_at};
 
     fn tags() -> Vec<Tag> {
         [
@@ -71,7 +63,7 @@ mod tests {
     fn finds_the_word_being_typed() {
         assert_eq!(
             partial_at("queue #chec", 11),
-            Some(Partial {
+            Some(PartialTag {
                 facet: Facet::Touchpoint,
                 typed: "chec".into()
             })
