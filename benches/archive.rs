@@ -482,21 +482,23 @@ fn main() {
     let mut searchable = Vec::new();
     for i in 0..repeats {
         let t = Instant::now();
+        let mut until_durable = Duration::ZERO;
         archive
-            .store()
-            .add_note(&NewNote {
-                session: session.clone(),
-                kind: NoteKind::Observation,
-                body: format!("captured note number {i} about the queue #checkout !annoyed"),
-                extra_tags: vec![],
-                clears_draft: true,
-            })
+            .add_note_observed(
+                &NewNote {
+                    session: session.clone(),
+                    kind: NoteKind::Observation,
+                    body: format!("captured note number {i} about the queue #checkout !annoyed"),
+                    extra_tags: vec![],
+                    clears_draft: true,
+                },
+                |_| until_durable = t.elapsed(),
+            )
             .unwrap();
-        durable.push(t.elapsed());
-        archive.sync_index().unwrap();
+        durable.push(until_durable);
         searchable.push(t.elapsed());
         // Between two notes the app is idle, and folds the write-ahead log then.
-        archive.store().checkpoint().unwrap();
+        archive.checkpoint().unwrap();
     }
     println!(
         "{:<44} p50 {:>7} ms  p99 {:>7} ms",
@@ -1030,20 +1032,21 @@ fn capture_during_themes(archive: &mut Archive, session: &str, at_least: usize) 
     // One capture as the app's capture lane makes it: until durable, and until searchable.
     let capture = |archive: &mut Archive, i: usize| {
         let t = Instant::now();
+        let mut durable = Duration::ZERO;
         archive
-            .store()
-            .add_note(&NewNote {
-                session: session.to_owned(),
-                kind: NoteKind::Observation,
-                body: format!(
-                    "captured during themes, note {i} about the queue #checkout !annoyed"
-                ),
-                extra_tags: vec![],
-                clears_draft: true,
-            })
+            .add_note_observed(
+                &NewNote {
+                    session: session.to_owned(),
+                    kind: NoteKind::Observation,
+                    body: format!(
+                        "captured during themes, note {i} about the queue #checkout !annoyed"
+                    ),
+                    extra_tags: vec![],
+                    clears_draft: true,
+                },
+                |_| durable = t.elapsed(),
+            )
             .unwrap();
-        let durable = t.elapsed();
-        archive.sync_index().unwrap();
         (durable, t.elapsed())
     };
     let reader = archive.reader().unwrap();
@@ -1107,7 +1110,7 @@ fn capture_during_themes(archive: &mut Archive, session: &str, at_least: usize) 
             during.after.push(capture(archive, during.captures + i).0);
         }
         // The app folds the log when it is idle again.
-        archive.store().checkpoint().unwrap();
+        archive.checkpoint().unwrap();
         during
     })
 }

@@ -190,7 +190,18 @@ impl Archive {
     }
 
     pub fn add_note(&mut self, new: &NewNote) -> Result<Note> {
+        self.add_note_observed(new, |_| {})
+    }
+
+    /// Adds a note, calling `durable` once SQLite has committed it and before the index has:
+    /// what the benchmark times as "until durable" against "until searchable".
+    pub fn add_note_observed(
+        &mut self,
+        new: &NewNote,
+        durable: impl FnOnce(&Note),
+    ) -> Result<Note> {
         let note = self.store.add_note(new)?;
+        durable(&note);
         self.sync_index()?;
         Ok(note)
     }

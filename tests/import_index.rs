@@ -42,8 +42,7 @@ fn a_failed_import_leaves_nothing_in_the_index_even_after_later_commits() {
 
     // A later write commits the index again: what the failed import staged must not come back.
     let session = archive
-        .store()
-        .start_session(&NewSession::new("Later", SessionKind::Interview))
+        .start_session(&NewSession::new("Later", SessionKind::Interview), None)
         .unwrap();
     archive
         .add_note(&NewNote {
@@ -72,8 +71,7 @@ fn an_import_also_indexes_what_another_process_wrote_before_it() {
     let mut other = Archive::open(&dir).unwrap();
     assert!(!other.index().is_writer());
     let session = other
-        .store()
-        .start_session(&NewSession::new("Field", SessionKind::Observation))
+        .start_session(&NewSession::new("Field", SessionKind::Observation), None)
         .unwrap();
     other
         .add_note(&NewNote {

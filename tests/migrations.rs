@@ -1,8 +1,7 @@
 //! An archive written by an older fieldnotes opens with every later migration, data intact.
 
 use fieldnotes::Archive;
-use fieldnotes::model::{NoteKind, SessionKind};
-use fieldnotes::store::{MIGRATIONS, NewNote, NewSession, Store};
+use fieldnotes::store::{MIGRATIONS, Store};
 
 #[test]
 fn an_archive_from_the_first_migration_opens_with_all_of_them() {
@@ -10,23 +9,30 @@ fn an_archive_from_the_first_migration_opens_with_all_of_them() {
     let dir = tmp.path().join("old");
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("fieldnotes.db");
-    let note_id = {
+    // What the first fieldnotes left on disk: schema 1, one session, one note with two tags,
+    // written with plain SQL rather than today's store.
+    let note_id = "01J0000000000000000000NOTE".to_owned();
+    {
         let old = Store::open_migrated_to(&db, 1).unwrap();
         assert_eq!(old.schema_version().unwrap(), 1);
-        let session = old
-            .start_session(&NewSession::new("Old study", SessionKind::Interview))
-            .unwrap();
-        let note = old
-            .add_note(&NewNote {
-                session: session.id,
-                kind: NoteKind::Quote,
-                body: "Written before the emotions were seeded !frustrated #checkout".into(),
-                extra_tags: vec![],
-                clears_draft: false,
-            })
-            .unwrap();
-        note.id
-    };
+        drop(old);
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "INSERT INTO studies (id, name, created_at) VALUES (1, 'Old study', '2024-01-01T09:00:00Z');
+             INSERT INTO sessions (id, study_id, kind, started_at)
+                 VALUES ('01J0000000000000000000SESS', 1, 'interview', '2024-01-01T09:00:00Z');
+             UPDATE change_counter SET seq = 1;
+             INSERT INTO notes (id, session_id, kind, body, created_at, updated_at, change_seq)
+                 VALUES ('01J0000000000000000000NOTE', '01J0000000000000000000SESS', 'quote',
+                         'Written before the emotions were seeded !frustrated #checkout',
+                         '2024-01-01T09:05:00Z', '2024-01-01T09:05:00Z', 1);
+             INSERT INTO tags (id, facet, name, valence) VALUES (1, 'emotion', 'frustrated', -1);
+             INSERT INTO tags (id, facet, name) VALUES (2, 'touchpoint', 'checkout');
+             INSERT INTO note_tags (note_id, tag_id) VALUES ('01J0000000000000000000NOTE', 1);
+             INSERT INTO note_tags (note_id, tag_id) VALUES ('01J0000000000000000000NOTE', 2);",
+        )
+        .unwrap();
+    }
     let mut archive = Archive::open(&dir).unwrap();
     assert_eq!(
         archive.store().schema_version().unwrap(),

@@ -21,30 +21,73 @@ fn rust_files(dir: &Path) -> Vec<(String, String)> {
     files
 }
 
-/// Names of the store's public methods whose body opens a write transaction.
-fn store_writes(root: &Path) -> Vec<String> {
+/// Names of the store's methods whose body opens a write transaction, and those of them the
+/// store makes public outside the crate.
+fn store_writes(root: &Path) -> (Vec<String>, Vec<String>) {
     let mut names = Vec::new();
+    let mut public = Vec::new();
     for (_, text) in rust_files(&root.join("src/store")) {
-        for piece in text.split("pub fn ").skip(1) {
-            let name: String = piece
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            // The body runs to the next method; what opens a write is `self.write()`.
-            let body = piece.split("\n    pub fn ").next().unwrap_or(piece);
-            let body = body.split("\n    fn ").next().unwrap_or(body);
-            if body.contains("self.write()") && !names.contains(&name) {
-                names.push(name);
+        // Methods start at four spaces of indentation; a body runs to the next one.
+        let mut current: Option<(String, bool)> = None;
+        let mut body = String::new();
+        let mut finish = |current: &Option<(String, bool)>, body: &str| {
+            if let Some((name, is_pub)) = current
+                && body.contains("self.write()")
+                && !names.contains(name)
+            {
+                names.push(name.clone());
+                if *is_pub {
+                    public.push(name.clone());
+                }
             }
+        };
+        for piece in text.split("\n    ") {
+            let head = methods_head(piece);
+            if let Some(head) = head {
+                finish(&current, &body);
+                current = Some(head);
+                body.clear();
+            }
+            body.push_str(piece);
         }
+        finish(&current, &body);
     }
-    names
+    (names, public)
+}
+
+/// The method a line at method indentation starts, with whether it is `pub` (outside the crate).
+fn methods_head(line: &str) -> Option<(String, bool)> {
+    let (rest, is_pub) = if let Some(r) = line.strip_prefix("pub fn ") {
+        (r, true)
+    } else if let Some(r) = line.strip_prefix("pub(crate) fn ") {
+        (r, false)
+    } else {
+        (line.strip_prefix("fn ")?, false)
+    };
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    Some((name, is_pub))
+}
+
+#[test]
+fn the_store_writes_only_for_the_library() {
+    let (writes, public) = store_writes(Path::new(env!("CARGO_MANIFEST_DIR")));
+    assert!(
+        writes.len() > 10,
+        "the scan found too few writes: {writes:?}"
+    );
+    assert!(
+        public.is_empty(),
+        "store writes must be pub(crate), reached through Archive: {public:?}"
+    );
 }
 
 #[test]
 fn no_front_end_writes_to_the_store_directly() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let writes = store_writes(root);
+    let (writes, _) = store_writes(root);
     assert!(
         writes.iter().any(|w| w == "save_draft") && writes.iter().any(|w| w == "end_session"),
         "the scan of src/store found no writes: {writes:?}"

@@ -92,8 +92,7 @@ fn phrases_find_exactly_what_a_scan_finds() {
     let tmp = tempfile::tempdir().unwrap();
     let mut archive = Archive::open(&tmp.path().join("a")).unwrap();
     let session = archive
-        .store()
-        .start_session(&NewSession::new("Phrases", SessionKind::Observation))
+        .start_session(&NewSession::new("Phrases", SessionKind::Observation), None)
         .unwrap();
     let mut rng = Lcg(7);
     let mut bodies = Vec::new();

@@ -493,7 +493,7 @@ fn analysis_notes_load_in_bulk_with_people_study_and_valence() {
             contact: None,
         })
         .to_vec();
-    let session = archive.store().start_session(&new).unwrap().id;
+    let session = archive.start_session(&new, None).unwrap().id;
     let add = |archive: &mut Archive, body: &str| {
         archive
             .add_note(&NewNote {

@@ -253,7 +253,7 @@ impl Store {
     }
 
     /// Keeps a theme with its evidence (again: updates its label, phrases and evidence).
-    pub fn keep_theme(&self, theme: &KeptTheme) -> Result<()> {
+    pub(crate) fn keep_theme(&self, theme: &KeptTheme) -> Result<()> {
         let tx = self.write()?;
         keep_theme_in(&tx, theme)?;
         tx.commit()?;
@@ -261,7 +261,7 @@ impl Store {
     }
 
     /// Renames a kept theme.
-    pub fn rename_theme(&self, id: &str, label: &str) -> Result<()> {
+    pub(crate) fn rename_theme(&self, id: &str, label: &str) -> Result<()> {
         let tx = self.write()?;
         let changed = tx.execute(
             "UPDATE themes SET label = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'kept'",
@@ -276,7 +276,7 @@ impl Store {
 
     /// Folds kept theme `from` into kept theme `into`: phrases and evidence join; `from` is
     /// no longer kept nor suggested.
-    pub fn merge_themes(&self, into: &str, from: &str) -> Result<KeptTheme> {
+    pub(crate) fn merge_themes(&self, into: &str, from: &str) -> Result<KeptTheme> {
         if into == from {
             return Err(Error::Invalid(format!(
                 "cannot merge theme {into} with itself"
@@ -319,7 +319,7 @@ impl Store {
     }
 
     /// Dismisses a suggestion so it is not suggested again (a kept theme is un-kept).
-    pub fn dismiss_theme(&self, id: &str, label: &str) -> Result<()> {
+    pub(crate) fn dismiss_theme(&self, id: &str, label: &str) -> Result<()> {
         let now = time::to_db(&time::now());
         let tx = self.write()?;
         tx.execute(
@@ -333,7 +333,7 @@ impl Store {
     }
 
     /// Saves an insight linked to its supporting notes (each must exist).
-    pub fn add_insight(
+    pub(crate) fn add_insight(
         &self,
         statement: &str,
         notes: &[String],

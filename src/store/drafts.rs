@@ -22,7 +22,7 @@ pub struct Draft {
 impl Store {
     /// Keeps the text being typed (a new note's, or an edit of `note`'s); an empty text clears
     /// the draft.
-    pub fn save_draft(
+    pub(crate) fn save_draft(
         &self,
         session: &str,
         note: Option<&str>,

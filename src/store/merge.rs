@@ -98,7 +98,7 @@ pub fn merge_note(local: &NoteRecord, other: &NoteRecord) -> NoteRecord {
 
 impl Store {
     /// Merges another archive's notes (with their sessions) in one transaction.
-    pub fn merge(&self, incoming: &[(NewSession, NoteRecord)]) -> Result<MergeCounts> {
+    pub(crate) fn merge(&self, incoming: &[(NewSession, NoteRecord)]) -> Result<MergeCounts> {
         let tx = self.write()?;
         let mut counts = MergeCounts::default();
         let mut tag_ids = HashMap::new();

@@ -171,7 +171,7 @@ impl Store {
 
     /// Copies what the write-ahead log holds into the database file, as far as readers allow,
     /// so the log can start again from its beginning.
-    pub fn checkpoint(&self) -> Result<()> {
+    pub(crate) fn checkpoint(&self) -> Result<()> {
         self.conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
@@ -179,7 +179,7 @@ impl Store {
 
     /// Like [`Store::checkpoint`], on a connection of its own, so another thread can fold the
     /// log while this one goes on (the index commit after an import).
-    pub fn checkpoint_beside(&self) -> impl FnOnce() -> Result<()> + Send + 'static {
+    pub(crate) fn checkpoint_beside(&self) -> impl FnOnce() -> Result<()> + Send + 'static {
         let path = self.path.clone();
         move || {
             let conn = Connection::open_with_flags(

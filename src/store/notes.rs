@@ -165,7 +165,7 @@ fn tags_from_text(text: &str) -> Vec<Tag> {
 
 impl Store {
     /// Saves a new note in its own transaction; when this returns, the note is durable.
-    pub fn add_note(&self, new: &NewNote) -> Result<Note> {
+    pub(crate) fn add_note(&self, new: &NewNote) -> Result<Note> {
         let tx = self.write()?;
         let id = add_note_in(&tx, new)?;
         tx.commit()?;
@@ -213,7 +213,7 @@ impl Store {
 
     /// Replaces a note's text (and kind), keeping the version it replaces as a revision.
     /// Tags typed in the text follow the new text; tags given beside it stay.
-    pub fn edit_note(&self, id: &str, body: &str, kind: Option<NoteKind>) -> Result<Note> {
+    pub(crate) fn edit_note(&self, id: &str, body: &str, kind: Option<NoteKind>) -> Result<Note> {
         if body.trim().is_empty() {
             return Err(Error::Invalid(
                 "a note cannot be emptied: move it to the trash with `rm` instead".into(),
@@ -298,11 +298,11 @@ impl Store {
     }
 
     /// Moves a note to the trash: hidden from search and analysis, restorable.
-    pub fn trash_note(&self, id: &str) -> Result<Note> {
+    pub(crate) fn trash_note(&self, id: &str) -> Result<Note> {
         self.set_deleted(id, Some(time::now()))
     }
 
-    pub fn restore_note(&self, id: &str) -> Result<Note> {
+    pub(crate) fn restore_note(&self, id: &str) -> Result<Note> {
         self.set_deleted(id, None)
     }
 
@@ -461,7 +461,7 @@ impl Store {
     }
 
     /// Runs a whole import in one transaction: if `fill` fails, nothing of it is kept.
-    pub fn import<F>(&self, fill: F) -> Result<ImportCounts>
+    pub(crate) fn import<F>(&self, fill: F) -> Result<ImportCounts>
     where
         F: FnOnce(&mut ImportSink<'_>) -> Result<()>,
     {
@@ -471,7 +471,7 @@ impl Store {
     /// Like [`Store::import`], handing each note it adds to `observe` while the transaction is
     /// still open, so the index can take the notes as they are written rather than reading
     /// them back afterwards. When the import fails, whatever `observe` was given is void.
-    pub fn import_observed<F>(
+    pub(crate) fn import_observed<F>(
         &self,
         fill: F,
         observe: Option<&mut dyn FnMut(IndexRecord) -> Result<()>>,

@@ -77,12 +77,7 @@ fn finish_session(raw: (Session, String, String, Option<String>)) -> Result<Sess
 }
 
 impl Store {
-    /// Starts a session, creating its study and participants when they are new.
-    pub fn start_session(&self, new: &NewSession) -> Result<Session> {
-        self.start_session_with(new, None)
-    }
-
-    pub fn end_session(&self, id: &str, at: DateTime<Utc>) -> Result<Session> {
+    pub(crate) fn end_session(&self, id: &str, at: DateTime<Utc>) -> Result<Session> {
         let tx = self.write()?;
         let changed = tx.execute(
             "UPDATE sessions SET ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL",
@@ -178,7 +173,7 @@ impl Store {
     }
 
     /// Records a participant's consent as given on `at`'s date, or withdrawn.
-    pub fn set_consent(
+    pub(crate) fn set_consent(
         &self,
         pseudonym: &str,
         consent: bool,
@@ -193,7 +188,7 @@ impl Store {
     }
 
     /// Replaces a participant's private contact details (empty clears them).
-    pub fn set_contact(&self, pseudonym: &str, contact: &str) -> Result<Participant> {
+    pub(crate) fn set_contact(&self, pseudonym: &str, contact: &str) -> Result<Participant> {
         let contact = contact.trim();
         self.update_participant(
             pseudonym,

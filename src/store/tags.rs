@@ -90,7 +90,7 @@ impl Store {
     }
 
     /// Records what a tag means (creating it if new); `None` fields stay as they were.
-    pub fn set_tag_info(&self, tag: &Tag, info: &TagInfo) -> Result<()> {
+    pub(crate) fn set_tag_info(&self, tag: &Tag, info: &TagInfo) -> Result<()> {
         if let Some(v) = info.valence
             && !(-2..=2).contains(&v)
         {

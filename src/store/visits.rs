@@ -32,7 +32,11 @@ fn card_from_json(json: &str) -> Result<Scorecard> {
 
 impl Store {
     /// Stores a template as the next version of its name, unless it equals the latest one.
-    pub fn import_scorecard(&self, card: &Scorecard, source: &str) -> Result<ScorecardImport> {
+    pub(crate) fn import_scorecard(
+        &self,
+        card: &Scorecard,
+        source: &str,
+    ) -> Result<ScorecardImport> {
         let definition = serde_json::to_string(card).expect("scorecards serialise");
         let tx = self.write()?;
         let latest: Option<(i64, String)> = tx
@@ -110,7 +114,11 @@ impl Store {
     }
 
     /// Makes a mystery-shop session a visit scored with the latest version of `scorecard`.
-    pub fn attach_scorecard(&self, session: &str, scorecard: &str) -> Result<ScorecardVersion> {
+    pub(crate) fn attach_scorecard(
+        &self,
+        session: &str,
+        scorecard: &str,
+    ) -> Result<ScorecardVersion> {
         let s = self.session(session)?;
         if s.kind != SessionKind::MysteryShop {
             return Err(Error::Invalid(format!(
@@ -127,7 +135,7 @@ impl Store {
 
     /// Starts a session and, for a mystery-shop visit, attaches its scorecard, in one
     /// transaction: a failure leaves neither.
-    pub fn start_session_with(
+    pub(crate) fn start_session_with(
         &self,
         new: &crate::store::NewSession,
         scorecard: Option<&str>,
@@ -167,7 +175,7 @@ impl Store {
 
     /// Answers a criterion and writes its evidence note, in one transaction: the note never
     /// exists without its answer, nor the answer without its note. Returns the note's id.
-    pub fn answer_with_note(
+    pub(crate) fn answer_with_note(
         &self,
         session: &str,
         criterion: &str,
@@ -208,7 +216,7 @@ impl Store {
     }
 
     /// Records (or replaces) the answer to one criterion of a visit.
-    pub fn answer(
+    pub(crate) fn answer(
         &self,
         session: &str,
         criterion: &str,
