@@ -58,12 +58,7 @@ impl Archive {
     pub fn default_dir() -> Result<PathBuf> {
         directories::ProjectDirs::from("", "", "fieldnotes")
             .map(|d| d.data_dir().to_path_buf())
-            .ok_or_else(|| {
-                Error::Invalid(
-                    "cannot find a home folder for the archive: pass --archive DIR or set FIELDNOTES_ARCHIVE"
-                        .into(),
-                )
-            })
+            .ok_or(Error::NoHome)
     }
 
     /// Opens the archive in `dir`, creating it on first use, and brings its index up to date.
@@ -267,6 +262,15 @@ impl Archive {
         Ok(done.counts)
     }
 
+    /// Imports one file in one transaction: its format's reader fills it (see `io::ImportFile`).
+    pub fn import_file(
+        &mut self,
+        file: crate::io::ImportFile,
+        progress: impl FnMut(u64),
+    ) -> Result<ImportCounts> {
+        self.import(|sink| file.fill(sink), progress)
+    }
+
     /// Answers one criterion of a mystery-shop visit from what a person typed (`yes`, `4`,
     /// `2m`, `na`…), saving `note` as an evidence note beside it. Refuses an answer that needs
     /// evidence without one.
@@ -287,7 +291,7 @@ impl Archive {
                 ids.join(", ")
             )));
         };
-        let value = crate::mystery_shop::parse_value(c, raw_value).map_err(Error::Invalid)?;
+        let value = crate::mystery_shop::parse_value(c, raw_value).map_err(Error::BadValue)?;
         let note = note.filter(|n| !n.trim().is_empty());
         let already_noted = self
             .store
@@ -295,10 +299,9 @@ impl Archive {
             .iter()
             .any(|a| a.criterion == c.id && a.note.is_some());
         if c.evidence_required && value.is_some() && note.is_none() && !already_noted {
-            return Err(Error::Invalid(format!(
-                "{} needs an evidence note: write what you saw beside the answer",
-                c.id
-            )));
+            return Err(Error::NeedsEvidence {
+                criterion: c.id.clone(),
+            });
         }
         let id = c.id.clone();
         let new_note = note.map(|text| NewNote {
@@ -349,7 +352,7 @@ impl Archive {
         self.index.clear()?;
         match self.index.catch_up(&self.store, progress)? {
             CatchUp::Current { indexed } => Ok(indexed),
-            CatchUp::Behind => Err(Error::Invalid(
+            CatchUp::Behind => Err(Error::Busy(
                 "another fieldnotes process is writing the index: close it and run reindex again"
                     .into(),
             )),
@@ -380,7 +383,7 @@ impl Archive {
             Format::Qdpx => io::refi::export_project(&view, w),
             Format::Qdc => io::refi::export_codebook(&view, w).map(|_| ExportSummary::default()),
             Format::Markdown => io::report::export(&view, w),
-            Format::Vtt | Format::Srt => Err(Error::Invalid(format!(
+            Format::Vtt | Format::Srt => Err(Error::Unsupported(format!(
                 "fieldnotes reads {} transcripts but does not write them: export jsonl, csv, markdown, qdpx or qdc",
                 format.name()
             ))),

@@ -59,7 +59,7 @@ struct DemoNote {
 /// Writes the demo studies, sessions and notes into `archive` (again without duplicates).
 pub fn seed(archive: &mut Archive) -> Result<ImportCounts> {
     let demo: Demo = serde_json::from_str(DEMO_JSON)
-        .map_err(|e| Error::Invalid(format!("the embedded demo data is broken: {e}")))?;
+        .map_err(|e| Error::Corrupt(format!("the embedded demo data is broken: {e}")))?;
     let counts = archive.import(
         |sink| {
             for study in &demo.studies {
@@ -116,7 +116,7 @@ pub fn seed(archive: &mut Archive) -> Result<ImportCounts> {
     ] {
         for d in list {
             let tag = Tag::new(facet, &d.name)
-                .ok_or_else(|| Error::Invalid(format!("demo {facet} without a name")))?;
+                .ok_or_else(|| Error::Corrupt(format!("demo {facet} without a name")))?;
             archive.store().set_tag_info(
                 &tag,
                 &TagInfo {
@@ -137,7 +137,7 @@ pub fn seed(archive: &mut Archive) -> Result<ImportCounts> {
 fn seed_visits(archive: &mut Archive) -> Result<()> {
     let card =
         crate::mystery_shop::parse(crate::mystery_shop::template::RETAIL_EXAMPLE).map_err(|e| {
-            Error::Invalid(format!(
+            Error::Corrupt(format!(
                 "the demo scorecard is broken: line {}: {}",
                 e.line, e.reason
             ))

@@ -22,8 +22,47 @@ pub enum Error {
     Index(#[from] tantivy::TantivyError),
     #[error("{0}")]
     NotFound(String),
+    /// A value the researcher gave breaks a rule (a valence out of range, an unknown stage,
+    /// a session ending before it starts); the message says which rule.
     #[error("{0}")]
-    Invalid(String),
+    BadValue(String),
+    /// Something needed was left empty: "a study needs a name".
+    #[error("{0}")]
+    Empty(&'static str),
+    /// A combination of options that cannot go together, as a command line gives them.
+    #[error("{0}")]
+    Usage(String),
+    #[error("note {id} is in the trash: `restore` it before editing")]
+    InTrash { id: String },
+    #[error("note {id} is already in the trash")]
+    AlreadyInTrash { id: String },
+    #[error("note {id} is not in the trash")]
+    NotInTrash { id: String },
+    #[error("session {id} already ended at {at}")]
+    SessionEnded { id: String, at: String },
+    #[error("{criterion} needs an evidence note: write what you saw beside the answer")]
+    NeedsEvidence { criterion: String },
+    /// Only mystery-shop sessions are visits with a scorecard.
+    #[error("{0}")]
+    NotAVisit(String),
+    /// Another fieldnotes process holds what this one needs; trying again later can work.
+    #[error("{0}")]
+    Busy(String),
+    #[error(
+        "cannot tell the format of {file} from its name: pass --format jsonl, csv, vtt, srt or markdown"
+    )]
+    UnknownFormat { file: String },
+    /// A format, or a file system feature, fieldnotes does not handle in this direction.
+    #[error("{0}")]
+    Unsupported(String),
+    #[error(
+        "cannot find a home folder for the archive: pass --archive DIR or set FIELDNOTES_ARCHIVE"
+    )]
+    NoHome,
+    /// Stored data that cannot be read back (a broken scorecard, an unparsable time): the
+    /// archive or the build is damaged, not the request.
+    #[error("{0}")]
+    Corrupt(String),
     #[error("cannot search for {query:?}: {reason}")]
     Query { query: String, reason: String },
     #[error("cannot import {file}: {location}: {reason}")]
@@ -42,6 +81,23 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// Whether the request broke a rule (as opposed to the archive or the machine failing):
+    /// an import reports these at the line that caused them.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::BadValue(_)
+                | Error::Empty(_)
+                | Error::Usage(_)
+                | Error::InTrash { .. }
+                | Error::AlreadyInTrash { .. }
+                | Error::NotInTrash { .. }
+                | Error::SessionEnded { .. }
+                | Error::NeedsEvidence { .. }
+                | Error::NotAVisit(_)
+        )
+    }
+
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Error {
         Error::Io {
             context: context.into(),

@@ -10,7 +10,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("fieldnotes: {err:#}");
-            if err.downcast_ref::<cli::Usage>().is_some() {
+            let library_usage = matches!(
+                err.downcast_ref::<fieldnotes::Error>(),
+                Some(fieldnotes::Error::Usage(_))
+            );
+            if library_usage || err.downcast_ref::<cli::Usage>().is_some() {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE

@@ -17,7 +17,7 @@ pub fn to_db(t: &DateTime<Utc>) -> String {
 pub fn from_db(s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| Error::Invalid(format!("stored time {s:?} is not RFC 3339: {e}")))
+        .map_err(|e| Error::Corrupt(format!("stored time {s:?} is not RFC 3339: {e}")))
 }
 
 /// Reads a time a person typed: RFC 3339 (`2026-09-03T10:00:00Z`), `2026-09-03 10:00`, or a

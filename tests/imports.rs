@@ -174,3 +174,56 @@ fn markdown_report_golden() {
     let redacted = a.ok(&["export", "--format", "md", "--redact"]);
     insta::assert_snapshot!("report_redacted", redacted);
 }
+
+/// The library's one import door: a front end gives a path and options, the library picks
+/// the reader and refuses what it cannot read with an error the caller can branch on.
+#[test]
+fn the_library_chooses_the_reader_and_types_its_refusals() {
+    use fieldnotes::io::{ImportFile, ImportOptions, import_format};
+    use fieldnotes::model::{NoteKind, SessionKind};
+    use fieldnotes::{Archive, Error};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut archive = Archive::open(&tmp.path().join("a")).unwrap();
+    let vtt = tmp.path().join("call.vtt");
+    write(&vtt, VTT);
+
+    assert!(matches!(
+        import_format(&tmp.path().join("notes.txt"), None),
+        Err(Error::UnknownFormat { .. })
+    ));
+    assert!(matches!(
+        import_format(&tmp.path().join("p.qdpx"), None),
+        Err(Error::Unsupported(_))
+    ));
+    let format = import_format(&vtt, None).unwrap();
+    let mut options = ImportOptions::new("Checkout Q3", SessionKind::Interview, NoteKind::Quote);
+    options.researcher = Some("Ana Ruiz".into());
+
+    let mut mapped = options.clone();
+    mapped.columns = vec![("text".into(), "Comment".into())];
+    let input = fieldnotes::io::open_input(&vtt).unwrap();
+    assert!(matches!(
+        ImportFile::new(&vtt, format, mapped, input),
+        Err(Error::Usage(_))
+    ));
+
+    let input = fieldnotes::io::open_input(&vtt).unwrap();
+    let file = ImportFile::new(&vtt, format, options, input).unwrap();
+    let counts = archive.import_file(file, |_| {}).unwrap();
+    assert_eq!(counts.added, 3);
+    let found = archive.search("till", &Default::default(), 10).unwrap();
+    assert_eq!(found.total, 1);
+
+    // Editing a note in the trash is refused with a variant, not a sentence to parse.
+    let id = found.hits[0].id.clone();
+    archive.trash_note(&id).unwrap();
+    assert!(matches!(
+        archive.edit_note(&id, "changed", None),
+        Err(Error::InTrash { .. })
+    ));
+    assert!(matches!(
+        archive.trash_note(&id),
+        Err(Error::AlreadyInTrash { .. })
+    ));
+}

@@ -11,8 +11,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use fieldnotes::Archive;
-use fieldnotes::io::transcript::TranscriptOptions;
-use fieldnotes::io::{self, ExportOptions, Format, Scope, SessionTarget, csv::CsvDefaults};
+use fieldnotes::io::{self, ExportOptions, Format, ImportFile, ImportOptions, Scope};
 use fieldnotes::model::{Facet, Feedback, NoteKind, Participant, SessionKind, Tag};
 use fieldnotes::query::Filters;
 use fieldnotes::store::{NewNote, NewSession};
@@ -782,107 +781,32 @@ fn import(
     more: ImportArgs,
     out: &Out,
 ) -> Result<()> {
-    let format = match format {
-        Some(f) => f.into(),
-        None => Format::from_path(file).with_context(|| {
-            format!(
-                "cannot tell the format of {} from its name: pass --format jsonl, csv, vtt, srt or markdown",
-                file.display()
-            )
-        })?,
-    };
-    if matches!(format, Format::Qdpx | Format::Qdc) {
-        bail!(
-            "cannot import {}: fieldnotes exports {} but does not read it",
-            file.display(),
-            format.name()
-        );
-    }
-    let name = file.display().to_string();
-    let mut input = reading_progress(io::open_input(file)?, file);
-    let file_title = file
-        .file_name()
-        .map(|n| format!("Imported from {}", n.to_string_lossy()))
-        .unwrap_or_else(|| "Imported".into());
-    let started_at = match &more.started_at {
-        Some(s) => Some(time::parse_user(s).map_err(|e| anyhow::anyhow!("--started-at: {e}"))?),
-        None => std::fs::metadata(file)
-            .and_then(|m| m.modified())
-            .ok()
-            .map(chrono::DateTime::<chrono::Utc>::from)
-            .and_then(|t| chrono::DateTime::from_timestamp_millis(t.timestamp_millis())),
-    };
-    let target = || {
-        let mut new = NewSession::new(study.clone(), session_kind);
-        new.started_at = started_at;
-        new.researcher = more.researcher.clone();
-        SessionTarget {
-            label: more.session.clone().unwrap_or_else(|| file_title.clone()),
-            new,
-        }
-    };
-    let columns: Vec<(String, String)> = [
-        ("text", &more.text),
-        ("persona", &more.persona),
-        ("touchpoint", &more.touchpoint),
-        ("emotion", &more.emotion),
-        ("job", &more.job),
-        ("code", &more.code),
-        ("created_at", &more.created_at),
-        ("participant", &more.participant),
+    let format = io::import_format(file, format.map(Format::from))?;
+    let mut options = ImportOptions::new(study, session_kind, kind);
+    options.session = more.session;
+    options.researcher = more.researcher;
+    options.feedback = more.feedback;
+    options.started_at = more
+        .started_at
+        .map(|s| time::parse_user(&s).map_err(|e| anyhow::anyhow!("--started-at: {e}")))
+        .transpose()?;
+    options.columns = [
+        ("text", more.text),
+        ("persona", more.persona),
+        ("touchpoint", more.touchpoint),
+        ("emotion", more.emotion),
+        ("job", more.job),
+        ("code", more.code),
+        ("created_at", more.created_at),
+        ("participant", more.participant),
     ]
     .into_iter()
-    .filter_map(|(field, col)| col.clone().map(|c| (field.to_owned(), c)))
+    .filter_map(|(field, col)| col.map(|c| (field.to_owned(), c)))
     .collect();
-    if !columns.is_empty() && format != Format::Csv {
-        usage!(
-            "column options (--text, --persona, …) are for CSV files; {name} is {}",
-            format.name()
-        );
-    }
-    let text = match format {
-        Format::Vtt | Format::Srt | Format::Markdown => Some(io::read_text(&name, &mut input)?),
-        _ => None,
-    };
-    let counts = archive.import(
-        |sink| match format {
-            Format::Jsonl => io::jsonl::import(&name, input, sink),
-            Format::Qdpx | Format::Qdc => unreachable!("refused above"),
-            Format::Csv => io::csv::import(
-                &name,
-                input,
-                &CsvDefaults {
-                    study: study.clone(),
-                    session_kind,
-                    session_title: file_title.clone(),
-                    kind,
-                    session: more.session.clone(),
-                    feedback: more.feedback,
-                    columns,
-                },
-                sink,
-            ),
-            Format::Vtt | Format::Srt => io::transcript::import(
-                &name,
-                text.as_deref().unwrap_or_default(),
-                &TranscriptOptions {
-                    target: target(),
-                    researcher: more.researcher.clone(),
-                    feedback: more.feedback,
-                },
-                sink,
-            ),
-            Format::Markdown => io::markdown::import(
-                &name,
-                text.as_deref().unwrap_or_default(),
-                target(),
-                kind,
-                more.feedback,
-                sink,
-            ),
-        },
-        progress("indexing"),
-    )?;
+    let input = reading_progress(io::open_input(file)?, file);
+    let file = ImportFile::new(file, format, options, input)?;
+    let name = file.name.clone();
+    let counts = archive.import_file(file, progress("indexing"))?;
     end_progress();
     out.done(
         &counts,

@@ -120,7 +120,7 @@ impl NoteIndex {
                 match old.writer_with_num_threads::<TantivyDocument>(1, 15_000_000) {
                     Ok(lock) => drop(lock),
                     Err(TantivyError::LockFailure(..)) => {
-                        return Err(Error::Invalid(format!(
+                        return Err(Error::Busy(format!(
                             "the index in {} is of an older format and another fieldnotes process is using it: close it and try again",
                             dir.display()
                         )));
@@ -220,7 +220,7 @@ impl NoteIndex {
     /// Empties the index so the next catch-up rebuilds it from the first change.
     pub fn clear(&mut self) -> Result<()> {
         let Some(writer) = self.writer.as_mut() else {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Busy(format!(
                 "another fieldnotes process is writing the index in {}: close it and try again",
                 self.dir.display()
             )));

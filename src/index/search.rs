@@ -628,7 +628,7 @@ fn id_column(segment: &tantivy::SegmentReader) -> Result<StrColumn> {
     segment
         .fast_fields()
         .str("id")?
-        .ok_or_else(|| Error::Invalid("the index has no note ids: run `fieldnotes reindex`".into()))
+        .ok_or_else(|| Error::Corrupt("the index has no note ids: run `fieldnotes reindex`".into()))
 }
 
 fn doc_id(column: &StrColumn, doc: tantivy::DocId) -> Result<String> {

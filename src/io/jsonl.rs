@@ -138,7 +138,7 @@ pub fn import(name: &str, input: impl BufRead, sink: &mut ImportSink<'_>) -> Res
         let (session, record) = parse_note(text).map_err(at)?;
         let located = |e: Error| match e {
             Error::Sqlite(e) => at(e.to_string()),
-            Error::Invalid(reason) => at(reason),
+            e if e.is_refusal() => at(e.to_string()),
             other => other,
         };
         sink.session(&session).map_err(located)?;

@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod curation;
 pub mod export;
+pub mod import;
 pub mod jsonl;
 pub mod markdown;
 pub mod redact;
@@ -13,6 +14,7 @@ mod stable_id;
 pub mod transcript;
 
 pub use export::{ExportOptions, ExportSummary, ExportView, Scope};
+pub use import::{ImportFile, ImportOptions, import_format};
 pub use stable_id::{stable_guid, stable_ulid};
 
 use std::fs::File;
@@ -149,7 +151,7 @@ pub fn read_for_merge(
         )));
     }
     let (store, _copy) = crate::store::Store::snapshot_of(&db).map_err(|e| match e {
-        Error::Sqlite(e) => Error::Invalid(format!("cannot read the archive {name}: {e}")),
+        Error::Sqlite(e) => Error::Corrupt(format!("cannot read the archive {name}: {e}")),
         other => other,
     })?;
     let view = ExportView::new(&store, ExportOptions::default())?;

@@ -411,7 +411,7 @@ pub fn export_project(view: &ExportView<'_>, out: &mut dyn Write) -> Result<Expo
     xml.push_str("</Project>\n");
 
     let zip_err =
-        |e: zip::result::ZipError| Error::Invalid(format!("cannot write the project: {e}"));
+        |e: zip::result::ZipError| Error::Corrupt(format!("cannot write the project: {e}"));
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     // A fixed time in the zip, so the same notes always give the same file.
     let options = zip::write::SimpleFileOptions::default()

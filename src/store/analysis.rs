@@ -62,7 +62,7 @@ impl Store {
             .map(|[id, status, label, phrases, created, updated]| {
                 Ok(CuratedTheme {
                     phrases: serde_json::from_str(&phrases).map_err(|e| {
-                        Error::Invalid(format!("theme {id} has broken phrases: {e}"))
+                        Error::Corrupt(format!("theme {id} has broken phrases: {e}"))
                     })?,
                     notes: self.theme_notes(&id)?,
                     id,
@@ -133,7 +133,7 @@ impl Store {
                 notes.push(AnalysisNote {
                     id: r.get(0)?,
                     body: r.get(1)?,
-                    kind: kind.parse().map_err(Error::Invalid)?,
+                    kind: kind.parse().map_err(Error::Corrupt)?,
                     tags: Vec::new(),
                     session,
                     study,
@@ -180,7 +180,7 @@ impl Store {
                 }
                 let facet: String = r.get(1)?;
                 notes[at].tags.push(Tag {
-                    facet: facet.parse().map_err(Error::Invalid)?,
+                    facet: facet.parse().map_err(Error::Corrupt)?,
                     name: r.get(2)?,
                 });
                 if let Some(v) = r.get::<_, Option<i64>>(3)? {
@@ -225,7 +225,7 @@ impl Store {
                 continue;
             }
             let phrases: Vec<String> = serde_json::from_str(&phrases)
-                .map_err(|e| Error::Invalid(format!("theme {id} has broken phrases: {e}")))?;
+                .map_err(|e| Error::Corrupt(format!("theme {id} has broken phrases: {e}")))?;
             let notes = self.theme_notes(&id)?;
             curation.kept.push(KeptTheme {
                 id,
@@ -278,7 +278,7 @@ impl Store {
     /// no longer kept nor suggested.
     pub(crate) fn merge_themes(&self, into: &str, from: &str) -> Result<KeptTheme> {
         if into == from {
-            return Err(Error::Invalid(format!(
+            return Err(Error::BadValue(format!(
                 "cannot merge theme {into} with itself"
             )));
         }
@@ -340,7 +340,7 @@ impl Store {
         theme: Option<&str>,
     ) -> Result<Insight> {
         if statement.trim().is_empty() {
-            return Err(Error::Invalid("an insight needs a statement".into()));
+            return Err(Error::Empty("an insight needs a statement"));
         }
         let tx = self.write()?;
         if let Some(t) = theme {
@@ -423,13 +423,13 @@ impl ImportSink<'_> {
     /// Adds a curated theme unless the archive already has a decision about it.
     pub fn curated_theme(&mut self, t: &CuratedTheme) -> Result<()> {
         if !matches!(t.status.as_str(), "kept" | "dismissed") {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Corrupt(format!(
                 "theme {} has status {:?}: expected kept or dismissed",
                 t.id, t.status
             )));
         }
         let phrases = serde_json::to_string(&t.phrases)
-            .map_err(|e| Error::Invalid(format!("cannot store the theme's phrases: {e}")))?;
+            .map_err(|e| Error::Corrupt(format!("cannot store the theme's phrases: {e}")))?;
         let added = self.tx.execute(
             "INSERT OR IGNORE INTO themes (id, status, label, phrases, created_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -496,7 +496,7 @@ impl ImportSink<'_> {
 fn keep_theme_in(tx: &rusqlite::Connection, theme: &KeptTheme) -> Result<()> {
     let now = time::to_db(&time::now());
     let phrases = serde_json::to_string(&theme.phrases)
-        .map_err(|e| Error::Invalid(format!("cannot store the theme's phrases: {e}")))?;
+        .map_err(|e| Error::Corrupt(format!("cannot store the theme's phrases: {e}")))?;
     tx.execute(
             "INSERT INTO themes (id, status, label, phrases, created_at, updated_at) \
              VALUES (?1, 'kept', ?2, ?3, ?4, ?4) \

@@ -84,7 +84,7 @@ impl Store {
                 Ok(Draft {
                     session,
                     note: (!note.is_empty()).then_some(note),
-                    kind: kind.parse().map_err(Error::Invalid)?,
+                    kind: kind.parse().map_err(Error::Corrupt)?,
                     body,
                     updated_at: time::from_db(&updated)?,
                 })

@@ -73,7 +73,7 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(30))?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Unsupported(format!(
                 "{} cannot use write-ahead logging (journal mode stays {mode})",
                 path.display()
             )));
@@ -146,7 +146,7 @@ impl Store {
     /// archive from one built for another.
     pub fn archive_id(&self) -> Result<String> {
         self.meta("archive_id")?
-            .ok_or_else(|| Error::Invalid("the archive has no id".into()))
+            .ok_or_else(|| Error::Corrupt("the archive has no id".into()))
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>> {

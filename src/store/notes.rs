@@ -122,7 +122,7 @@ fn note_from_raw(raw: [Option<String>; 8], tags: Vec<Tag>) -> Result<Note> {
     Ok(Note {
         id: need(id),
         session: need(session),
-        kind: need(kind).parse().map_err(Error::Invalid)?,
+        kind: need(kind).parse().map_err(Error::Corrupt)?,
         body: need(body),
         tags,
         created_at: time::from_db(&need(created))?,
@@ -134,7 +134,7 @@ fn note_from_raw(raw: [Option<String>; 8], tags: Vec<Tag>) -> Result<Note> {
 
 fn parse_tag_text(facet: &str, name: String) -> Result<Tag> {
     Ok(Tag {
-        facet: facet.parse().map_err(Error::Invalid)?,
+        facet: facet.parse().map_err(Error::Corrupt)?,
         name,
     })
 }
@@ -215,8 +215,8 @@ impl Store {
     /// Tags typed in the text follow the new text; tags given beside it stay.
     pub(crate) fn edit_note(&self, id: &str, body: &str, kind: Option<NoteKind>) -> Result<Note> {
         if body.trim().is_empty() {
-            return Err(Error::Invalid(
-                "a note cannot be emptied: move it to the trash with `rm` instead".into(),
+            return Err(Error::Empty(
+                "a note cannot be emptied: move it to the trash with `rm` instead",
             ));
         }
         let tx = self.write()?;
@@ -229,12 +229,10 @@ impl Store {
             .optional()?
             .ok_or_else(|| Error::NotFound(format!("no note with id {id}")))?;
         if deleted.is_some() {
-            return Err(Error::Invalid(format!(
-                "note {id} is in the trash: `restore` it before editing"
-            )));
+            return Err(Error::InTrash { id: id.to_owned() });
         }
         let old_tags = note_tags(&tx, id)?;
-        let new_kind = kind.unwrap_or(old_kind.parse().map_err(Error::Invalid)?);
+        let new_kind = kind.unwrap_or(old_kind.parse().map_err(Error::Corrupt)?);
         // The app's draft of this edit is done with, whichever way the edit goes.
         tx.execute("DELETE FROM drafts WHERE note_id = ?1", [id])?;
         if body == old_body && new_kind.as_str() == old_kind {
@@ -280,7 +278,7 @@ impl Store {
             .into_iter()
             .map(|(kind, body, tags, written)| {
                 Ok(Revision {
-                    kind: kind.parse().map_err(Error::Invalid)?,
+                    kind: kind.parse().map_err(Error::Corrupt)?,
                     body,
                     tags: tags_from_text(&tags),
                     written_at: time::from_db(&written)?,
@@ -316,9 +314,9 @@ impl Store {
             .ok_or_else(|| Error::NotFound(format!("no note with id {id}")))?;
         match (&deleted, &at) {
             (Some(_), Some(_)) => {
-                return Err(Error::Invalid(format!("note {id} is already in the trash")));
+                return Err(Error::AlreadyInTrash { id: id.to_owned() });
             }
-            (None, None) => return Err(Error::Invalid(format!("note {id} is not in the trash"))),
+            (None, None) => return Err(Error::NotInTrash { id: id.to_owned() }),
             _ => {}
         }
         let seq = next_change(&tx)?;
@@ -380,7 +378,7 @@ impl Store {
             tags: self.note_tags(&id)?,
             id,
             session: r.get(1)?,
-            kind: kind.parse().map_err(Error::Invalid)?,
+            kind: kind.parse().map_err(Error::Corrupt)?,
             body: r.get(3)?,
             participant: r.get(4)?,
             created_at: time::from_db(&r.get::<_, String>(5)?)?,
@@ -388,7 +386,7 @@ impl Store {
             offset_ms: r.get(7)?,
             source: r.get(8)?,
             feedback: feedback
-                .map(|f| f.parse().map_err(Error::Invalid))
+                .map(|f| f.parse().map_err(Error::Corrupt))
                 .transpose()?,
             deleted_at: deleted.as_deref().map(time::from_db).transpose()?,
             revisions,
@@ -427,7 +425,7 @@ impl Store {
                 id: r.get(0)?,
                 session: r.get(1)?,
                 study: r.get(2)?,
-                kind: kind.parse().map_err(Error::Invalid)?,
+                kind: kind.parse().map_err(Error::Corrupt)?,
                 body: r.get(4)?,
                 created_at: time::from_db(&r.get::<_, String>(5)?)?,
                 deleted: r.get(6)?,
@@ -762,7 +760,7 @@ fn note_tags(conn: &Connection, id: &str) -> Result<Vec<Tag>> {
 /// returns its id.
 pub(crate) fn add_note_in(tx: &Connection, new: &NewNote) -> Result<String> {
     if new.body.trim().is_empty() {
-        return Err(Error::Invalid("a note needs some text".into()));
+        return Err(Error::Empty("a note needs some text"));
     }
     let (started, ended): (String, Option<String>) = tx
         .query_row(

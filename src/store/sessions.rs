@@ -70,7 +70,7 @@ fn session_from_row(r: &Row<'_>) -> rusqlite::Result<(Session, String, String, O
 
 fn finish_session(raw: (Session, String, String, Option<String>)) -> Result<Session> {
     let (mut s, kind, started, ended) = raw;
-    s.kind = kind.parse().map_err(Error::Invalid)?;
+    s.kind = kind.parse().map_err(Error::Corrupt)?;
     s.started_at = time::from_db(&started)?;
     s.ended_at = ended.as_deref().map(time::from_db).transpose()?;
     Ok(s)
@@ -86,13 +86,13 @@ impl Store {
         tx.commit()?;
         let session = self.session(id)?;
         if changed == 0 {
-            return Err(Error::Invalid(format!(
-                "session {id} already ended at {}",
-                session
+            return Err(Error::SessionEnded {
+                id: id.to_owned(),
+                at: session
                     .ended_at
                     .map(|t| time::to_db(&t))
-                    .unwrap_or_default()
-            )));
+                    .unwrap_or_default(),
+            });
         }
         Ok(session)
     }
@@ -264,7 +264,7 @@ pub(crate) fn resolve_id(
 pub(crate) fn study_id(tx: &Connection, name: &str) -> Result<i64> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(Error::Invalid("a study needs a name".into()));
+        return Err(Error::Empty("a study needs a name"));
     }
     if let Some(id) = tx
         .query_row("SELECT id FROM studies WHERE name = ?1", [name], |r| {
@@ -285,7 +285,7 @@ pub(crate) fn study_id(tx: &Connection, name: &str) -> Result<i64> {
 pub(crate) fn participant_id(tx: &Connection, p: &Participant) -> Result<i64> {
     let name = p.pseudonym.trim();
     if name.is_empty() {
-        return Err(Error::Invalid("a participant needs a pseudonym".into()));
+        return Err(Error::Empty("a participant needs a pseudonym"));
     }
     if let Some(id) = tx
         .query_row(
@@ -315,7 +315,7 @@ pub(crate) fn insert_session(tx: &Connection, new: &NewSession) -> Result<String
     if let Some(end) = new.ended_at
         && end < started
     {
-        return Err(Error::Invalid(format!(
+        return Err(Error::BadValue(format!(
             "session {id} would end ({}) before it starts ({})",
             time::to_db(&end),
             time::to_db(&started)

@@ -65,7 +65,7 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         rows.into_iter()
             .map(|(facet, mut t)| {
-                t.facet = facet.parse().map_err(Error::Invalid)?;
+                t.facet = facet.parse().map_err(Error::Corrupt)?;
                 Ok(t)
             })
             .collect()
@@ -82,7 +82,7 @@ impl Store {
         rows.into_iter()
             .map(|(facet, name)| {
                 Ok(Tag {
-                    facet: facet.parse().map_err(Error::Invalid)?,
+                    facet: facet.parse().map_err(Error::Corrupt)?,
                     name,
                 })
             })
@@ -94,14 +94,14 @@ impl Store {
         if let Some(v) = info.valence
             && !(-2..=2).contains(&v)
         {
-            return Err(Error::Invalid(format!(
+            return Err(Error::BadValue(format!(
                 "valence {v} for {tag} is out of range: use -2 to 2"
             )));
         }
         if let Some(stage) = &info.stage
             && !JOURNEY_STAGES.contains(&stage.as_str())
         {
-            return Err(Error::Invalid(format!(
+            return Err(Error::BadValue(format!(
                 "unknown journey stage {stage:?} for {tag}: use one of {}",
                 JOURNEY_STAGES.join(", ")
             )));

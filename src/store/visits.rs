@@ -27,7 +27,7 @@ pub struct ScorecardImport {
 
 fn card_from_json(json: &str) -> Result<Scorecard> {
     serde_json::from_str(json)
-        .map_err(|e| Error::Invalid(format!("a stored scorecard is unreadable: {e}")))
+        .map_err(|e| Error::Corrupt(format!("a stored scorecard is unreadable: {e}")))
 }
 
 impl Store {
@@ -121,7 +121,7 @@ impl Store {
     ) -> Result<ScorecardVersion> {
         let s = self.session(session)?;
         if s.kind != SessionKind::MysteryShop {
-            return Err(Error::Invalid(format!(
+            return Err(Error::NotAVisit(format!(
                 "session {session} is a {} session: only mystery-shop sessions carry a scorecard",
                 s.kind
             )));
@@ -143,7 +143,7 @@ impl Store {
         let card = match scorecard {
             Some(name) => {
                 if new.kind != SessionKind::MysteryShop {
-                    return Err(Error::Invalid(format!(
+                    return Err(Error::NotAVisit(format!(
                         "a {} session cannot carry a scorecard: only mystery-shop sessions do",
                         new.kind
                     )));

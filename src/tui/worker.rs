@@ -506,7 +506,7 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
             .map(Response::ParticipantSaved),
         Request::Export { path, options } => Format::from_path(&path)
             .ok_or_else(|| {
-                crate::Error::Invalid(format!(
+                crate::Error::Unsupported(format!(
                     "cannot tell the format of {}: end the name with .md, .csv, .jsonl or .qdpx",
                     path.display()
                 ))

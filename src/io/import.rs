@@ -1,0 +1,176 @@
+//! Importing a file: which format it is, and which reader fills the import's transaction.
+//! The front ends only gather the researcher's options and show progress.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::csv::CsvDefaults;
+use super::transcript::TranscriptOptions;
+use super::{Format, SessionTarget};
+use crate::error::{Error, Result};
+use crate::model::{Feedback, NoteKind, SessionKind};
+use crate::store::{ImportSink, NewSession};
+
+/// What the researcher says about the notes in a file, beyond what the file says itself.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub study: String,
+    pub session_kind: SessionKind,
+    /// The kind of a note the file does not give one for.
+    pub kind: NoteKind,
+    /// The session to add to (an id or a title); otherwise one titled after the file.
+    pub session: Option<String>,
+    /// The researcher's name as a transcript writes it: their turns have no participant.
+    pub researcher: Option<String>,
+    pub feedback: Option<Feedback>,
+    /// When a new session started; otherwise when the file was last changed.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Which CSV header holds which field (`("text", "Comment")`).
+    pub columns: Vec<(String, String)>,
+}
+
+impl ImportOptions {
+    pub fn new(study: impl Into<String>, session_kind: SessionKind, kind: NoteKind) -> Self {
+        ImportOptions {
+            study: study.into(),
+            session_kind,
+            kind,
+            session: None,
+            researcher: None,
+            feedback: None,
+            started_at: None,
+            columns: Vec::new(),
+        }
+    }
+}
+
+/// The format of `path`: the one given, else the one its name says. Refuses formats
+/// fieldnotes only writes.
+pub fn import_format(path: &Path, given: Option<Format>) -> Result<Format> {
+    let format = match given {
+        Some(f) => f,
+        None => Format::from_path(path).ok_or_else(|| Error::UnknownFormat {
+            file: path.display().to_string(),
+        })?,
+    };
+    if matches!(format, Format::Qdpx | Format::Qdc) {
+        return Err(Error::Unsupported(format!(
+            "cannot import {}: fieldnotes exports {} but does not read it",
+            path.display(),
+            format.name()
+        )));
+    }
+    Ok(format)
+}
+
+/// A file read into an import: its name (for messages and a new session's title), its
+/// format and the options; `fill` runs inside the archive's import transaction.
+pub struct ImportFile {
+    pub name: String,
+    pub format: Format,
+    pub options: ImportOptions,
+    input: Box<dyn BufRead>,
+}
+
+impl ImportFile {
+    /// Checks the options against the format before anything is read.
+    pub fn new(
+        path: &Path,
+        format: Format,
+        options: ImportOptions,
+        input: Box<dyn BufRead>,
+    ) -> Result<ImportFile> {
+        if !options.columns.is_empty() && format != Format::Csv {
+            return Err(Error::Usage(format!(
+                "column options (--text, --persona, …) are for CSV files; {} is {}",
+                path.display(),
+                format.name()
+            )));
+        }
+        let mut options = options;
+        if options.started_at.is_none() {
+            options.started_at = std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .ok()
+                .map(DateTime::<Utc>::from)
+                .and_then(|t| DateTime::from_timestamp_millis(t.timestamp_millis()));
+        }
+        Ok(ImportFile {
+            name: path.display().to_string(),
+            format,
+            options,
+            input,
+        })
+    }
+
+    /// The title of a session made for this file.
+    fn title(&self) -> String {
+        Path::new(&self.name)
+            .file_name()
+            .map(|n| format!("Imported from {}", n.to_string_lossy()))
+            .unwrap_or_else(|| "Imported".into())
+    }
+
+    fn target(&self) -> SessionTarget {
+        let o = &self.options;
+        let mut new = NewSession::new(o.study.clone(), o.session_kind);
+        new.started_at = o.started_at;
+        new.researcher = o.researcher.clone();
+        SessionTarget {
+            label: o.session.clone().unwrap_or_else(|| self.title()),
+            new,
+        }
+    }
+
+    /// Reads the whole file into `sink`.
+    pub(crate) fn fill(self, sink: &mut ImportSink<'_>) -> Result<()> {
+        let title = self.title();
+        let target = self.target();
+        let ImportFile {
+            name,
+            format,
+            options: o,
+            mut input,
+        } = self;
+        match format {
+            Format::Jsonl => super::jsonl::import(&name, input, sink),
+            Format::Csv => super::csv::import(
+                &name,
+                input,
+                &CsvDefaults {
+                    study: o.study,
+                    session_kind: o.session_kind,
+                    session_title: title,
+                    kind: o.kind,
+                    session: o.session,
+                    feedback: o.feedback,
+                    columns: o.columns,
+                },
+                sink,
+            ),
+            Format::Vtt | Format::Srt => {
+                let text = super::read_text(&name, &mut input)?;
+                super::transcript::import(
+                    &name,
+                    &text,
+                    &TranscriptOptions {
+                        target,
+                        researcher: o.researcher,
+                        feedback: o.feedback,
+                    },
+                    sink,
+                )
+            }
+            Format::Markdown => {
+                let text = super::read_text(&name, &mut input)?;
+                super::markdown::import(&name, &text, target, o.kind, o.feedback, sink)
+            }
+            Format::Qdpx | Format::Qdc => Err(Error::Unsupported(format!(
+                "cannot import {name}: fieldnotes exports {} but does not read it",
+                format.name()
+            ))),
+        }
+    }
+}
