@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::{AnalysisNote, Codebook, Evidence, mean_valence};
+use super::{AnalysisNote, Evidence, StageMap, mean_valence};
 use crate::model::{Facet, NoteKind};
 use crate::store::JOURNEY_STAGES;
 
@@ -54,8 +54,8 @@ const WORST_SHOWN: usize = 3;
 const QUOTES_SHOWN: usize = 3;
 
 /// Pain points: touchpoints ordered by where negative feeling concentrates.
-pub fn pains(notes: &[AnalysisNote], codebook: &Codebook) -> PainsReport {
-    let touchpoints = pain_rows(notes.iter().collect(), codebook);
+pub fn pains(notes: &[AnalysisNote], stages: &StageMap) -> PainsReport {
+    let touchpoints = pain_rows(notes.iter().collect(), stages);
     let worst = touchpoints
         .iter()
         .filter(|t| t.negative_notes > 0)
@@ -95,7 +95,7 @@ pub fn pains(notes: &[AnalysisNote], codebook: &Codebook) -> PainsReport {
                 .collect();
             (!in_lane.is_empty()).then(|| LanePains {
                 lane: lane.to_owned(),
-                touchpoints: pain_rows(in_lane, codebook),
+                touchpoints: pain_rows(in_lane, stages),
             })
         })
         .collect();
@@ -107,7 +107,7 @@ pub fn pains(notes: &[AnalysisNote], codebook: &Codebook) -> PainsReport {
     }
 }
 
-fn pain_rows(notes: Vec<&AnalysisNote>, codebook: &Codebook) -> Vec<TouchpointPain> {
+fn pain_rows(notes: Vec<&AnalysisNote>, stages: &StageMap) -> Vec<TouchpointPain> {
     let mut by_tp: BTreeMap<&str, Vec<&AnalysisNote>> = BTreeMap::new();
     for n in notes {
         let tps: BTreeSet<&str> = n.tagged(Facet::Touchpoint).collect();
@@ -140,7 +140,7 @@ fn pain_rows(notes: Vec<&AnalysisNote>, codebook: &Codebook) -> Vec<TouchpointPa
                 .count();
             TouchpointPain {
                 touchpoint: tp.to_owned(),
-                stage: codebook.stages.get(tp).cloned(),
+                stage: stages.stages.get(tp).cloned(),
                 notes: ns.len(),
                 negative_notes: negative,
                 positive_notes: positive,
@@ -186,7 +186,7 @@ pub struct JourneyReport {
 }
 
 /// Mean valence per journey stage and touchpoint, in journey order.
-pub fn journey(notes: &[AnalysisNote], codebook: &Codebook) -> JourneyReport {
+pub fn journey(notes: &[AnalysisNote], stages: &StageMap) -> JourneyReport {
     let mut by_tp: BTreeMap<&str, Vec<&AnalysisNote>> = BTreeMap::new();
     for n in notes {
         let tps: BTreeSet<&str> = n.tagged(Facet::Touchpoint).collect();
@@ -194,7 +194,7 @@ pub fn journey(notes: &[AnalysisNote], codebook: &Codebook) -> JourneyReport {
             by_tp.entry(tp).or_default().push(n);
         }
     }
-    let stage_of = |tp: &str| codebook.stages.get(tp).map(String::as_str);
+    let stage_of = |tp: &str| stages.stages.get(tp).map(String::as_str);
     let mut points = Vec::new();
     let stages = JOURNEY_STAGES.iter().map(|s| Some(*s)).chain([None]);
     for stage in stages {
@@ -267,18 +267,18 @@ mod tests {
             felt("e", "nice #delivery !pleased", 1.0),
             felt("f", "fine #shelf !satisfied", 1.0),
         ];
-        let codebook = Codebook {
+        let stages = StageMap {
             stages: [
                 ("checkout".to_owned(), "buy".to_owned()),
                 ("delivery".to_owned(), "receive".to_owned()),
             ]
             .into(),
         };
-        let r = pains(&notes, &codebook);
+        let r = pains(&notes, &stages);
         assert_eq!(r.touchpoints[0].touchpoint, "checkout");
         assert_eq!(r.touchpoints[0].negative_notes, 3);
         assert_eq!(r.worst[0].quotes[0].id, "a");
-        let j = journey(&notes, &codebook);
+        let j = journey(&notes, &stages);
         let order: Vec<_> = j
             .points
             .iter()

@@ -65,9 +65,10 @@ impl AnalysisNote {
     }
 }
 
-/// What the codebook says beyond the notes: journey stages of touchpoints.
+/// The journey stage of each touchpoint that has one (set in the tag registry), for the
+/// pains and journey reports.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Codebook {
+pub struct StageMap {
     /// Touchpoint name → journey stage (aware, consider, buy, receive, use, support).
     pub stages: BTreeMap<String, String>,
 }
@@ -139,13 +140,7 @@ pub(crate) fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-pub(crate) fn excerpt(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &flat[..i]),
-        None => flat,
-    }
-}
+pub(crate) use crate::text::excerpt;
 
 /// A two-sided p-value for a standard normal z (Abramowitz–Stegun erfc approximation).
 pub(crate) fn p_value(z: f64) -> f64 {

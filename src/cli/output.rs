@@ -299,13 +299,7 @@ impl Out {
     }
 }
 
-fn one_line(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &flat[..i]),
-        None => flat,
-    }
-}
+use fieldnotes::text::excerpt as one_line;
 
 fn shell_quote(s: &str) -> String {
     if s.chars()

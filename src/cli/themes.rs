@@ -13,6 +13,7 @@ use fieldnotes::analysis::{
     contrast::ContrastReport, journey::JourneyReport, journey::PainsReport, trend::TrendReport,
 };
 use fieldnotes::store::Insight;
+use fieldnotes::text::excerpt;
 use fieldnotes::time;
 
 use super::output::Out;
@@ -32,12 +33,12 @@ pub(crate) struct ThemesArgs {
     #[command(subcommand)]
     command: Option<ThemesCommand>,
     #[command(flatten)]
-    scope: Scope,
+    scope: NoteSelection,
 }
 
 /// Which notes to analyse: the same query and filters as `search`.
 #[derive(Args, Default)]
-struct Scope {
+struct NoteSelection {
     /// A search query narrowing the notes (see `fieldnotes search --help`); empty: all notes
     query: Vec<String>,
     #[command(flatten)]
@@ -55,17 +56,17 @@ enum ThemesCommand {
         #[arg(long, value_parser = parse_by)]
         by: ContrastBy,
         #[command(flatten)]
-        scope: Scope,
+        scope: NoteSelection,
     },
     /// Touchpoint × emotion: where negative feeling concentrates, with quotes
     Pains {
         #[command(flatten)]
-        scope: Scope,
+        scope: NoteSelection,
     },
     /// Mean valence per journey stage and touchpoint, in journey order
     Journey {
         #[command(flatten)]
-        scope: Scope,
+        scope: NoteSelection,
     },
     /// Themes and tags that grew or shrank between two waves
     #[command(
@@ -80,7 +81,7 @@ enum ThemesCommand {
         #[arg(long, value_name = "WAVE")]
         to: String,
         #[command(flatten)]
-        scope: Scope,
+        scope: NoteSelection,
     },
     /// Keep a suggested theme with its evidence notes (give the filters it was found with)
     Keep {
@@ -90,7 +91,7 @@ enum ThemesCommand {
         #[arg(long)]
         label: Option<String>,
         #[command(flatten)]
-        scope: Scope,
+        scope: NoteSelection,
     },
     /// Rename a theme (a suggestion is kept under the new name)
     Rename { id: String, label: String },
@@ -143,13 +144,13 @@ pub(crate) fn run(archive: &mut Archive, args: ThemesArgs, out: &Out) -> Result<
         }
         Some(ThemesCommand::Pains { scope }) => {
             let (notes, _) = load(archive, &scope)?;
-            let mut report = analysis::pains(&notes, &archive.store().codebook()?);
+            let mut report = analysis::pains(&notes, &archive.store().stage_map()?);
             report.touchpoints.truncate(scope.limit);
             out.done(&report, &pains_text(&report))
         }
         Some(ThemesCommand::Journey { scope }) => {
             let (notes, _) = load(archive, &scope)?;
-            let report = analysis::journey(&notes, &archive.store().codebook()?);
+            let report = analysis::journey(&notes, &archive.store().stage_map()?);
             out.done(&report, &journey_text(&report))
         }
         Some(ThemesCommand::Trend { from, to, scope }) => {
@@ -233,7 +234,7 @@ pub(crate) fn run(archive: &mut Archive, args: ThemesArgs, out: &Out) -> Result<
         Some(ThemesCommand::Dismiss { id }) => {
             let label = match archive.store().kept_theme(&id)? {
                 Some(k) => k.label,
-                None => suggestion(archive, &Scope::default(), &id)?.label,
+                None => suggestion(archive, &NoteSelection::default(), &id)?.label,
             };
             archive.dismiss_theme(&id, &label)?;
             out.done(
@@ -298,13 +299,7 @@ pub(crate) fn insight(archive: &mut Archive, cmd: InsightCommand, out: &Out) -> 
             }
             let _ = writeln!(text, "supported by {} notes:", notes.len());
             for n in &notes {
-                let _ = writeln!(
-                    text,
-                    "  {}  {:<14} {}",
-                    n.id,
-                    n.kind,
-                    analysis_excerpt(&n.body, 100)
-                );
+                let _ = writeln!(text, "  {}  {:<14} {}", n.id, n.kind, excerpt(&n.body, 100));
             }
             #[derive(serde::Serialize)]
             struct Shown<'a> {
@@ -323,7 +318,7 @@ pub(crate) fn insight(archive: &mut Archive, cmd: InsightCommand, out: &Out) -> 
     }
 }
 
-fn load(archive: &Archive, scope: &Scope) -> Result<(Vec<AnalysisNote>, String)> {
+fn load(archive: &Archive, scope: &NoteSelection) -> Result<(Vec<AnalysisNote>, String)> {
     let filters = to_filters(archive, scope.filters.clone())?;
     let query = scope.query.join(" ");
     let notes = archive.analysis_notes(&query, &filters)?;
@@ -331,7 +326,7 @@ fn load(archive: &Archive, scope: &Scope) -> Result<(Vec<AnalysisNote>, String)>
 }
 
 /// The current suggestion with this id (or a unique start of it) among the scope's notes.
-fn suggestion(archive: &Archive, scope: &Scope, id: &str) -> Result<Theme> {
+fn suggestion(archive: &Archive, scope: &NoteSelection, id: &str) -> Result<Theme> {
     let (notes, _) = load(archive, scope)?;
     let curation = Curation {
         kept: Vec::new(),
@@ -358,7 +353,7 @@ fn ensure_kept(archive: &Archive, id: &str) -> Result<KeptTheme> {
     if let Some(k) = archive.store().kept_theme(id)? {
         return Ok(k);
     }
-    let theme = suggestion(archive, &Scope::default(), id)?;
+    let theme = suggestion(archive, &NoteSelection::default(), id)?;
     let kept = KeptTheme {
         id: theme.id,
         label: theme.label,
@@ -405,14 +400,6 @@ impl Wave {
             }
             Wave::Study(s) => &n.study == s,
         }
-    }
-}
-
-fn analysis_excerpt(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &flat[..i]),
-        None => flat,
     }
 }
 
@@ -463,13 +450,7 @@ fn themes_text(r: &ThemesReport) -> String {
             let _ = writeln!(t, "   touchpoints: {}", tags(&th.touchpoints, '#'));
         }
         for e in &th.representative {
-            let _ = writeln!(
-                t,
-                "   “{}”  ({} {})",
-                analysis_excerpt(&e.quote, 110),
-                e.kind,
-                e.id
-            );
+            let _ = writeln!(t, "   “{}”  ({} {})", excerpt(&e.quote, 110), e.kind, e.id);
         }
     }
     if !r.key_phrases.is_empty() {
@@ -553,13 +534,7 @@ fn pains_text(r: &PainsReport) -> String {
     for w in &r.worst {
         let _ = writeln!(t, "\n#{}:", w.touchpoint);
         for q in &w.quotes {
-            let _ = writeln!(
-                t,
-                "  “{}”  ({} {})",
-                analysis_excerpt(&q.quote, 110),
-                q.kind,
-                q.id
-            );
+            let _ = writeln!(t, "  “{}”  ({} {})", excerpt(&q.quote, 110), q.kind, q.id);
         }
     }
     for lane in &r.lanes {
@@ -639,7 +614,7 @@ fn trend_text(r: &TrendReport, from: &str, to: &str) -> String {
                 t,
                 "  {:<7} {:<40} {:>4} → {:<4} ({:>3.0}% → {:>3.0}%)  z {:>5.2}  p {:.3}",
                 format!("{:?}", c.direction).to_lowercase(),
-                analysis_excerpt(&c.name, 40),
+                excerpt(&c.name, 40),
                 c.before,
                 c.after,
                 c.before_share * 100.0,

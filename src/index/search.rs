@@ -74,7 +74,7 @@ impl Highlighter {
         let snippet = self.generator.snippet(body);
         let fragment = snippet.fragment();
         if snippet.highlighted().is_empty() || fragment.is_empty() {
-            return leading(body, 160);
+            return crate::text::cut(body, 160);
         }
         let mut out = String::with_capacity(fragment.len() + 8);
         let mut at = 0;
@@ -87,13 +87,6 @@ impl Highlighter {
         }
         out.push_str(&fragment[at..]);
         out
-    }
-}
-
-fn leading(body: &str, max_chars: usize) -> String {
-    match body.char_indices().nth(max_chars) {
-        Some((i, _)) => format!("{}…", &body[..i]),
-        None => body.to_owned(),
     }
 }
 

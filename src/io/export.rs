@@ -4,13 +4,37 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::model::{Participant, SessionKind};
 use crate::store::{NoteRecord, Store};
 
-use super::jsonl::SessionLine;
 use super::redact::Redactor;
+
+/// A session as every export writes it (a JSONL line's `session`, a REFI-QDA source, a
+/// report's heading).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionLine {
+    pub id: String,
+    pub study: String,
+    pub kind: SessionKind,
+    #[serde(default)]
+    pub title: Option<String>,
+    pub started_at: DateTime<Utc>,
+    #[serde(default)]
+    pub ended_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub researcher: Option<String>,
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub participants: Vec<Participant>,
+}
 
 /// Which notes an export takes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

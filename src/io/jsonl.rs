@@ -9,12 +9,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{
-    Facet, Feedback, NoteKind, Participant, Revision, SessionKind, Tag, group_tags,
-};
+use crate::model::{Facet, Feedback, NoteKind, Revision, Tag, group_tags};
 use crate::store::{ImportSink, NewSession, NoteRecord};
 
-use super::export::{ExportSummary, ExportView};
+use super::export::{ExportSummary, ExportView, SessionLine};
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,27 +39,6 @@ pub struct NoteLine {
     pub session: SessionLine,
     #[serde(default)]
     pub revisions: Vec<RevisionLine>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SessionLine {
-    pub id: String,
-    pub study: String,
-    pub kind: SessionKind,
-    #[serde(default)]
-    pub title: Option<String>,
-    pub started_at: DateTime<Utc>,
-    #[serde(default)]
-    pub ended_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub researcher: Option<String>,
-    #[serde(default)]
-    pub location: Option<String>,
-    #[serde(default)]
-    pub channel: Option<String>,
-    #[serde(default)]
-    pub participants: Vec<Participant>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

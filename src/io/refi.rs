@@ -15,8 +15,8 @@ use crate::model::{Facet, Tag};
 use crate::store::NoteRecord;
 use crate::time;
 
+use super::export::SessionLine;
 use super::export::{ExportSummary, ExportView};
-use super::jsonl::SessionLine;
 use super::stable_guid;
 
 const PROJECT_NS: &str = "urn:QDA-XML:project:1.0";
@@ -189,14 +189,7 @@ struct Source {
     selections: Vec<(NoteRecord, usize, usize)>,
 }
 
-fn offset_label(ms: i64) -> String {
-    let s = ms / 1000;
-    if s >= 3600 {
-        format!("+{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("+{}:{:02}", s / 60, s % 60)
-    }
-}
+use crate::text::offset_label;
 
 fn build_source(session: SessionLine, notes: Vec<NoteRecord>) -> Source {
     let guid = stable_guid(&["session", &session.id]);
@@ -440,11 +433,5 @@ mod tests {
             esc("a<b & \"c\"\u{0}\u{1b}[31m"),
             "a&lt;b &amp; &quot;c&quot;[31m"
         );
-    }
-
-    #[test]
-    fn offsets_read_as_clock_times() {
-        assert_eq!(offset_label(83_000), "+1:23");
-        assert_eq!(offset_label(3_723_000), "+1:02:03");
     }
 }

@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::model::{Facet, NoteKind, Tag};
 use crate::store::NoteRecord;
 
+use super::export::SessionLine;
 use super::export::{ExportSummary, ExportView, Scope};
-use super::jsonl::SessionLine;
 
 /// The themes the report's notes carry, as Markdown, with evidence quotes taken from the
 /// report's own (redacted, when asked) notes; `None` when no theme recurs.

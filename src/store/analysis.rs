@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{ImportSink, Store};
-use crate::analysis::{AnalysisNote, Codebook, Curation, KeptTheme};
+use crate::analysis::{AnalysisNote, Curation, KeptTheme, StageMap};
 use crate::error::{Error, Result};
 use crate::model::Tag;
 use crate::time;
@@ -200,14 +200,14 @@ impl Store {
     }
 
     /// Journey stages of touchpoints, for the journey curve and pain points.
-    pub fn codebook(&self) -> Result<Codebook> {
+    pub fn stage_map(&self) -> Result<StageMap> {
         let mut stmt = self.conn().prepare(
             "SELECT name, stage FROM tags WHERE facet = 'touchpoint' AND stage IS NOT NULL",
         )?;
         let stages = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
-        Ok(Codebook { stages })
+        Ok(StageMap { stages })
     }
 
     /// Kept themes (with their evidence) and dismissed suggestions.

@@ -564,7 +564,7 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
             use crate::analysis;
             with_study(archive, &mut filters, study.as_deref())?;
             let notes = archive.analysis_notes(&query, &filters)?;
-            let codebook = archive.store().codebook()?;
+            let codebook = archive.store().stage_map()?;
             let themes = analysis::themes(
                 &notes,
                 &analysis::ThemeSettings::default(),
