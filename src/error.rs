@@ -59,6 +59,13 @@ pub enum Error {
         "cannot find a home folder for the archive: pass --archive DIR or set FIELDNOTES_ARCHIVE"
     )]
     NoHome,
+    /// A setting in the config file that is unknown or has a wrong value.
+    #[error("{path}:{line}: {message}")]
+    Config {
+        path: String,
+        line: usize,
+        message: String,
+    },
     /// Stored data that cannot be read back (a broken scorecard, an unparsable time): the
     /// archive or the build is damaged, not the request.
     #[error("{0}")]

@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod archive;
+pub mod config;
 pub mod demo;
 pub mod error;
 pub mod index;

@@ -24,6 +24,11 @@ pub fn offset_label(ms: i64) -> String {
     }
 }
 
+/// The line (from 1) that byte `offset` of `text` is on, for errors in files people edit.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,8 +46,9 @@ impl Tmux {
     fn run_with(&self, archive: &TestArchive, prefix: &str, env: &str, args: &str) {
         let bin = assert_cmd::cargo::cargo_bin("fieldnotes");
         let command = format!(
-            "{prefix} env NO_COLOR=1 FIELDNOTES_LOG_DIR={} {env} {} --archive {} {args}",
+            "{prefix} env -u FIELDNOTES_CONFIG NO_COLOR=1 FIELDNOTES_LOG_DIR={} XDG_CONFIG_HOME={} {env} {} --archive {} {args}",
             archive.log_dir().display(),
+            archive.config_dir().display(),
             bin.display(),
             archive.dir.display()
         );
@@ -125,7 +126,27 @@ impl Tmux {
         assert!(!pid.is_empty());
         let killed = Command::new("kill").args(["-9", &pid]).status().unwrap();
         assert!(killed.success());
+        self.stop_server();
+    }
+
+    /// Stops this test's tmux server and waits until it is gone: a server still shutting
+    /// down would take the next session (and the app in it) down with it.
+    fn stop_server(&self) {
         self.tmux(&["kill-server"]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let alive = Command::new("tmux")
+                .args(["-L", &self.socket, "list-sessions"])
+                .output()
+                .expect("tmux runs")
+                .status
+                .success();
+            if !alive {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the tmux server did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn app_pid(&self) -> String {
@@ -200,11 +221,7 @@ fn capture_find_crash_and_restore_in_a_real_terminal() {
         assert!(Instant::now() < deadline, "no draft was written");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let pid = tmux.app_pid();
-    assert!(!pid.is_empty());
-    let killed = Command::new("kill").args(["-9", &pid]).status().unwrap();
-    assert!(killed.success());
-    tmux.tmux(&["kill-server"]);
+    tmux.kill_app();
 
     // A new start brings the draft back and says so.
     tmux.start(&archive);
@@ -653,4 +670,52 @@ fn editor_tags_clipboard_trash_consent_and_export_from_the_app() {
     tmux.wait_for("Exported 2 notes");
     let csv = std::fs::read_to_string(&out).unwrap();
     assert!(csv.contains("Long queue at the staffed tills"), "{csv}");
+}
+
+/// Keys rebound in the config file work in the real app, and its hints say the new keys.
+#[test]
+fn keys_from_the_config_file() {
+    let archive = TestArchive::new();
+    let Some(tmux) = Tmux::new("config-keys") else {
+        return;
+    };
+    let file = archive.config_dir().join("fieldnotes/config.toml");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &file,
+        "[keys.home]\nnew-session = \"a\"\n\n[keys.note-list]\ntrash-note = \"ctrl+w\"\n",
+    )
+    .unwrap();
+    tmux.start(&archive);
+    let screen = tmux.wait_for("No sessions yet");
+    assert!(screen.contains("a start a new session"), "{screen}");
+    tmux.keys(&["n"]);
+    tmux.keys(&["a"]);
+    tmux.wait_for("Start a session");
+    tmux.keys(&["Tab"]);
+    tmux.type_text("Keys");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("New observation");
+    tmux.type_text("A note to throw away");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Saved observation");
+    tmux.escape();
+    tmux.wait_for("Ctrl+E edit the selected note");
+    // The old key does nothing now (the help opening after it shows it was read), and the
+    // help lists the new one.
+    tmux.keys(&["C-d", "F1"]);
+    let help = tmux.wait_for("Ctrl+W");
+    assert!(!help.contains("Ctrl+D "), "{help}");
+    assert_eq!(
+        archive.count("SELECT count(*) FROM notes WHERE deleted_at IS NOT NULL"),
+        0
+    );
+    tmux.escape();
+    tmux.wait_for("Ctrl+E edit the selected note");
+    tmux.keys(&["C-w"]);
+    tmux.wait_for("Moved the note to the trash");
+    assert_eq!(
+        archive.count("SELECT count(*) FROM notes WHERE deleted_at IS NOT NULL"),
+        1
+    );
 }

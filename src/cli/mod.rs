@@ -11,11 +11,13 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use fieldnotes::Archive;
+use fieldnotes::config::Config;
 use fieldnotes::io::{self, ExportOptions, Format, ImportFile, ImportOptions, Scope};
 use fieldnotes::model::{Facet, Feedback, NoteKind, Participant, SessionKind, Tag};
 use fieldnotes::query::Filters;
 use fieldnotes::store::{NewNote, NewSession};
 use fieldnotes::time;
+use fieldnotes::tui::keymap::{self, Keymap};
 
 use output::Out;
 
@@ -36,6 +38,10 @@ struct Cli {
     /// The archive folder [default: the platform's data folder, e.g. ~/.local/share/fieldnotes/archive]
     #[arg(long, global = true, env = "FIELDNOTES_ARCHIVE", value_name = "DIR")]
     archive: Option<PathBuf>,
+
+    /// Settings file [default: config.toml in the platform's config folder, e.g. ~/.config/fieldnotes]
+    #[arg(long, global = true, env = "FIELDNOTES_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
 
     /// Print machine-readable JSON instead of text
     #[arg(long, global = true)]
@@ -224,6 +230,23 @@ enum Command {
     Visit(visits::VisitCommand),
     /// Scores across visits: by location, criterion or month, worst first
     Visits(visits::ReportArgs),
+    /// Show the settings in use and where each comes from, and check the config file
+    #[command(
+        after_help = "Settings are read in layers, each overriding the one before: built-in \
+        defaults, the config file, the environment, then flags.\n\n\
+        The config file (TOML):\n  \
+        archive = \"~/research/archive\"      # the archive to open (FIELDNOTES_ARCHIVE, --archive win)\n  \
+        draft-interval-ms = 500              # how soon the app saves a draft of what you type (50-5000;\n  \
+                                       FIELDNOTES_DRAFT_INTERVAL_MS wins)\n  \
+        colour = true                        # false: no colour (so does NO_COLOR)\n\n  \
+        [colours]                            # persona touchpoint emotion job code observation quote\n  \
+        persona = \"magenta\"                  # interpretation accent selected: a name or \"#rrggbb\"\n\n  \
+        [keys.note-list]                     # a view or pane: home, editor, note-list, search-results…\n  \
+        trash-note = \"ctrl+w\"                # an action shown by `?` in the app, and its new keys\n  \
+        edit-note = [\"ctrl+e\", \"f4\"]\n\n\
+        A key the file does not know is an error naming its line."
+    )]
+    Config,
     /// Open a sample archive of realistic field notes
     Demo {
         /// Only write the demo data into the archive (--archive DIR) and exit
@@ -411,21 +434,18 @@ pub fn run() -> Result<()> {
 }
 
 fn dispatch(cli: Cli) -> Result<()> {
-    let out = Out::new(cli.json);
+    let config = Config::load(cli.config.as_deref())?;
+    let out = Out::new(cli.json, config.colour);
     let Some(command) = cli.command else {
-        let dir = match cli.archive {
-            Some(dir) => dir,
-            None => Archive::default_dir()?.join("archive"),
-        };
-        return open_app(dir);
+        let dir = config.archive_dir(cli.archive.clone())?;
+        return open_app(dir, &config);
     };
-    if let Command::Demo { seed_only } = command {
-        return demo(cli.archive, seed_only, &out);
+    match command {
+        Command::Demo { seed_only } => return demo(cli.archive, seed_only, &config, &out),
+        Command::Config => return show_config(&config, cli.archive, &out),
+        _ => {}
     }
-    let dir = match cli.archive {
-        Some(dir) => dir,
-        None => Archive::default_dir()?.join("archive"),
-    };
+    let dir = config.archive_dir(cli.archive)?;
     let mut archive = open(&dir)?;
     match command {
         Command::Session(cmd) => session(&mut archive, cmd, &out),
@@ -567,7 +587,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Scorecard(cmd) => visits::scorecard(&archive, cmd, &out),
         Command::Visit(cmd) => visits::visit(&mut archive, cmd, &out),
         Command::Visits(args) => visits::report(&archive, args, &out),
-        Command::Demo { .. } => unreachable!("handled above"),
+        Command::Demo { .. } | Command::Config => unreachable!("handled above"),
     }
 }
 
@@ -862,7 +882,7 @@ fn export(
     }
 }
 
-fn demo(archive: Option<PathBuf>, seed_only: bool, out: &Out) -> Result<()> {
+fn demo(archive: Option<PathBuf>, seed_only: bool, config: &Config, out: &Out) -> Result<()> {
     let dir = match archive {
         Some(dir) => dir,
         None => Archive::default_dir()?.join("demo"),
@@ -884,11 +904,78 @@ fn demo(archive: Option<PathBuf>, seed_only: bool, out: &Out) -> Result<()> {
     }
     // The app opens the archive itself (and takes the index writer).
     drop(archive);
-    open_app(dir)
+    open_app(dir, config)
+}
+
+/// The config file's key bindings, checked against the app's key table.
+fn keymap(config: &Config) -> Result<Keymap> {
+    Keymap::with(&config.keys).map_err(|(line, message)| {
+        let path = config
+            .file
+            .as_ref()
+            .map_or_else(|| "config".into(), |p| p.display().to_string());
+        anyhow::Error::new(fieldnotes::Error::Config {
+            path,
+            line,
+            message,
+        })
+    })
+}
+
+fn show_config(config: &Config, archive_flag: Option<PathBuf>, out: &Out) -> Result<()> {
+    keymap(config)?;
+    let file = config.file.clone();
+    let default = fieldnotes::config::default_path();
+    let archive = config.archive_dir(archive_flag)?;
+    if out.json {
+        return out.print_json(&serde_json::json!({
+            "file": file,
+            "default_file": default,
+            "archive": archive,
+            "draft_interval_ms": config.draft_interval.as_millis() as u64,
+            "colour": config.colour,
+            "colours": config.colours.iter().map(|c| (c.name.clone(), c.value.clone())).collect::<std::collections::BTreeMap<_, _>>(),
+            "keys": config.keys.iter().map(|k| serde_json::json!({"view": k.context, "action": k.action, "keys": k.keys})).collect::<Vec<_>>(),
+        }));
+    }
+    let mut text = String::new();
+    match (&file, &default) {
+        (Some(f), _) => text.push_str(&format!(
+            "config file:    {} (checked: no errors)\n",
+            f.display()
+        )),
+        (None, Some(d)) => text.push_str(&format!(
+            "config file:    none (one would be read from {})\n",
+            d.display()
+        )),
+        (None, None) => text.push_str("config file:    none\n"),
+    }
+    text.push_str(&format!("archive:        {}\n", archive.display()));
+    text.push_str(&format!(
+        "draft interval: {} ms\n",
+        config.draft_interval.as_millis()
+    ));
+    text.push_str(&format!(
+        "colour:         {}\n",
+        if config.colour { "on" } else { "off" }
+    ));
+    for c in &config.colours {
+        text.push_str(&format!("colour of {}: {}\n", c.name, c.value));
+    }
+    for k in &config.keys {
+        text.push_str(&format!(
+            "keys of {} in {}: {}\n",
+            k.action,
+            k.context,
+            k.keys.join(", ")
+        ));
+    }
+    out.print(&text)
 }
 
 /// The terminal app; without a terminal to draw on, the help instead.
-fn open_app(dir: PathBuf) -> Result<()> {
+fn open_app(dir: PathBuf, config: &Config) -> Result<()> {
+    keymap::install(keymap(config)?);
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         use clap::CommandFactory;
         Cli::command().print_help()?;

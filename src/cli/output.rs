@@ -29,8 +29,9 @@ fn day(t: &chrono::DateTime<chrono::Utc>) -> String {
 }
 
 impl Out {
-    pub fn new(json: bool) -> Out {
-        let bold = std::io::stdout().is_terminal() && !no_color_asked();
+    /// `colour`: the settings allow it (no `NO_COLOR`, no `colour = false`).
+    pub fn new(json: bool, colour: bool) -> Out {
+        let bold = std::io::stdout().is_terminal() && colour;
         Out { json, bold }
     }
 
@@ -309,9 +310,4 @@ fn shell_quote(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
     }
-}
-
-/// `NO_COLOR` set to anything but the empty string (no-color.org), read as the app reads it.
-fn no_color_asked() -> bool {
-    !fieldnotes::tui::theme::Theme::from_env().color
 }

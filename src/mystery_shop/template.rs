@@ -25,6 +25,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::text::line_of;
+
 /// How a criterion is answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -173,10 +175,6 @@ struct RawCriterion {
 
 fn one() -> f64 {
     1.0
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 /// Parses and checks a template; the error names the line and what to fix.

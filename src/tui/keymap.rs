@@ -1,7 +1,11 @@
 //! Keys are data: each view's bindings live in one table, from which the key handling, the
 //! status-bar hints and the help overlay are all derived.
 
+use std::sync::OnceLock;
+
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::config::KeySetting;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -721,7 +725,7 @@ const PROMPT: &[Binding] = &[
 
 /// The bindings of a context: its own keys first, then those it shares with other views, then
 /// list navigation where lists are shown.
-pub fn bindings(ctx: Context) -> Vec<&'static Binding> {
+fn default_bindings(ctx: Context) -> Vec<&'static Binding> {
     let parts: &[&'static [Binding]] = match ctx {
         Context::Home => &[HOME, &ARROW_NAV, &LETTER_NAV],
         Context::SessionForm => &[SESSION_FORM],
@@ -768,14 +772,243 @@ pub fn bindings(ctx: Context) -> Vec<&'static Binding> {
     parts.iter().flat_map(|part| part.iter()).collect()
 }
 
+/// The key table in use: the built-in one, or the one the config file rebound.
+pub struct Keymap {
+    /// Each context's bindings, in `Context::ALL`'s order.
+    table: Vec<Vec<&'static Binding>>,
+}
+
+static INSTALLED: OnceLock<Keymap> = OnceLock::new();
+
+/// Makes `keymap` the app's key table (the first call wins; the app calls it once at start).
+pub fn install(keymap: Keymap) {
+    let _ = INSTALLED.set(keymap);
+}
+
+fn current() -> &'static Keymap {
+    INSTALLED.get_or_init(Keymap::defaults)
+}
+
+fn slot(ctx: Context) -> usize {
+    Context::ALL
+        .iter()
+        .position(|c| *c == ctx)
+        .expect("every context is in Context::ALL")
+}
+
+impl Keymap {
+    pub fn defaults() -> Keymap {
+        Keymap {
+            table: Context::ALL.iter().map(|&c| default_bindings(c)).collect(),
+        }
+    }
+
+    /// The built-in table with the config file's rebindings; an error is the setting's line
+    /// and what is wrong with it.
+    pub fn with(settings: &[KeySetting]) -> Result<Keymap, (usize, String)> {
+        let mut keymap = Keymap::defaults();
+        for s in settings {
+            keymap.rebind(s).map_err(|e| (s.line, e))?;
+        }
+        Ok(keymap)
+    }
+
+    fn rebind(&mut self, s: &KeySetting) -> Result<(), String> {
+        let ctx = Context::ALL
+            .into_iter()
+            .find(|c| name_of(c) == s.context)
+            .ok_or_else(|| {
+                let names: Vec<String> = Context::ALL.iter().map(name_of).collect();
+                format!(
+                    "no view or pane called {:?}: use one of {}",
+                    s.context,
+                    names.join(", ")
+                )
+            })?;
+        let bindings = &mut self.table[slot(ctx)];
+        let Some(at) = bindings.iter().position(|b| name_of(&b.action) == s.action) else {
+            let mut names: Vec<String> = bindings.iter().map(|b| name_of(&b.action)).collect();
+            names.dedup();
+            return Err(format!(
+                "{} has no action {:?}: its actions are {}",
+                s.context,
+                s.action,
+                names.join(", ")
+            ));
+        };
+        if s.keys.is_empty() {
+            return Err(format!("{} needs at least one key", s.action));
+        }
+        let keys = s
+            .keys
+            .iter()
+            .map(|k| parse_key(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (written, &(code, mods)) in s.keys.iter().zip(&keys) {
+            if ctx.takes_text() && matches!(code, KeyCode::Char(_)) && !mods.intersects(CTRL | ALT)
+            {
+                return Err(format!(
+                    "{written:?} is typed as text in {}: give it Ctrl+ or Alt+, or use a function key",
+                    s.context
+                ));
+            }
+            if let Some(other) = bindings
+                .iter()
+                .find(|b| b.action != bindings[at].action && b.keys.contains(&(code, mods)))
+            {
+                return Err(format!(
+                    "{written:?} already means {} in {}",
+                    name_of(&other.action),
+                    s.context
+                ));
+            }
+        }
+        let label = keys
+            .iter()
+            .map(|&k| key_label(k))
+            .collect::<Vec<_>>()
+            .join("/");
+        let old = bindings[at];
+        let new: &'static Binding = Box::leak(Box::new(Binding {
+            keys: Box::leak(keys.into_boxed_slice()),
+            label: Box::leak(label.into_boxed_str()),
+            action: old.action,
+            help: old.help,
+            hint: old.hint,
+        }));
+        bindings[at] = new;
+        // The action's other bindings here (vi keys beside the arrows) give way too.
+        let mut index = 0;
+        bindings.retain(|b| {
+            index += 1;
+            index - 1 == at || b.action != old.action
+        });
+        Ok(())
+    }
+
+    fn bindings(&self, ctx: Context) -> &[&'static Binding] {
+        &self.table[slot(ctx)]
+    }
+
+    fn action_for(&self, ctx: Context, key: &KeyEvent) -> Option<Action> {
+        let (code, mods) = normalise(key);
+        self.bindings(ctx)
+            .iter()
+            .find(|b| b.keys.iter().any(|&(c, m)| c == code && m == mods))
+            .map(|b| b.action)
+    }
+}
+
+/// The bindings of a context: its own keys first, then those it shares with other views, then
+/// list navigation where lists are shown.
+pub fn bindings(ctx: Context) -> Vec<&'static Binding> {
+    current().bindings(ctx).to_vec()
+}
+
 /// The action a key means in `ctx`, if any. Shift is ignored for characters (terminals differ
 /// in reporting it), never for named keys.
 pub fn action_for(ctx: Context, key: &KeyEvent) -> Option<Action> {
-    let (code, mods) = normalise(key);
-    bindings(ctx)
-        .into_iter()
-        .find(|b| b.keys.iter().any(|&(c, m)| c == code && m == mods))
-        .map(|b| b.action)
+    current().action_for(ctx, key)
+}
+
+/// How a context or action is named in the config file: `NoteList` is `note-list`.
+pub fn name_of(thing: &impl std::fmt::Debug) -> String {
+    let mut out = String::new();
+    for (i, c) in format!("{thing:?}").chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Reads a key as the config file writes it: `ctrl+e`, `alt+enter`, `f4`, `shift+tab`, `?`.
+pub fn parse_key(text: &str) -> Result<(KeyCode, KeyModifiers), String> {
+    let bad =
+        || format!("{text:?} is not a key: write e.g. \"ctrl+e\", \"alt+enter\", \"f4\" or \"?\"");
+    let mut mods = NONE;
+    let mut parts: Vec<&str> = text.split('+').collect();
+    // `ctrl++` is Ctrl and the plus key.
+    if text.ends_with("++") {
+        parts.truncate(parts.len() - 2);
+        parts.push("+");
+    }
+    let (last, modifiers) = parts.split_last().ok_or_else(bad)?;
+    for m in modifiers {
+        mods |= match m.to_ascii_lowercase().as_str() {
+            "ctrl" | "control" | "c" => CTRL,
+            "alt" | "meta" | "option" | "m" => ALT,
+            "shift" | "s" => SHIFT,
+            _ => return Err(bad()),
+        };
+    }
+    let lower = last.to_ascii_lowercase();
+    let code = match lower.as_str() {
+        "enter" | "return" => KeyCode::Enter,
+        "esc" | "escape" => KeyCode::Esc,
+        "tab" if mods.contains(SHIFT) => {
+            mods -= SHIFT;
+            KeyCode::BackTab
+        }
+        "tab" => KeyCode::Tab,
+        "backtab" => KeyCode::BackTab,
+        "backspace" => KeyCode::Backspace,
+        "delete" | "del" => KeyCode::Delete,
+        "insert" | "ins" => KeyCode::Insert,
+        "up" => KeyCode::Up,
+        "down" => KeyCode::Down,
+        "left" => KeyCode::Left,
+        "right" => KeyCode::Right,
+        "home" => KeyCode::Home,
+        "end" => KeyCode::End,
+        "pageup" | "pgup" => KeyCode::PageUp,
+        "pagedown" | "pgdn" => KeyCode::PageDown,
+        "space" => KeyCode::Char(' '),
+        f if f.len() > 1
+            && f.starts_with('f')
+            && f[1..].parse::<u8>().is_ok_and(|n| (1..=24).contains(&n)) =>
+        {
+            KeyCode::F(f[1..].parse().expect("checked"))
+        }
+        _ => {
+            let mut chars = last.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => KeyCode::Char(c),
+                _ => return Err(bad()),
+            }
+        }
+    };
+    // Stored as `normalise` reads keys, so a rebinding matches what the terminal sends.
+    let key = KeyEvent::new(code, mods);
+    Ok(normalise(&key))
+}
+
+/// How a key is written in hints and help: `Ctrl+E`, `F4`, `Esc`.
+pub fn key_label((code, mods): (KeyCode, KeyModifiers)) -> String {
+    let mut out = String::new();
+    for (m, name) in [(CTRL, "Ctrl+"), (ALT, "Alt+"), (SHIFT, "Shift+")] {
+        if mods.contains(m) {
+            out.push_str(name);
+        }
+    }
+    match code {
+        KeyCode::Char(' ') => out.push_str("Space"),
+        KeyCode::Char(c) if mods.intersects(CTRL | ALT) => out.push(c.to_ascii_uppercase()),
+        KeyCode::Char(c) => out.push(c),
+        KeyCode::F(n) => out.push_str(&format!("F{n}")),
+        KeyCode::Up => out.push('↑'),
+        KeyCode::Down => out.push('↓'),
+        KeyCode::PageUp => out.push_str("PgUp"),
+        KeyCode::PageDown => out.push_str("PgDn"),
+        KeyCode::BackTab => out.push_str("Shift+Tab"),
+        other => out.push_str(&format!("{other:?}")),
+    }
+    out
 }
 
 fn normalise(key: &KeyEvent) -> (KeyCode, KeyModifiers) {
@@ -911,5 +1144,102 @@ mod tests {
             action_for(Context::Overlay, &key(KeyCode::Up, KeyModifiers::NONE)),
             Some(Action::Up)
         );
+    }
+
+    fn setting(context: &str, action: &str, keys: &[&str], line: usize) -> KeySetting {
+        KeySetting {
+            context: context.into(),
+            action: action.into(),
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            line,
+        }
+    }
+
+    #[test]
+    fn the_config_file_rebinds_an_action_in_one_context() {
+        let map = Keymap::with(&[setting("note-list", "trash-note", &["ctrl+w"], 3)]).unwrap();
+        let ctrl = |c| key(KeyCode::Char(c), KeyModifiers::CONTROL);
+        assert_eq!(
+            map.action_for(Context::NoteList, &ctrl('w')),
+            Some(Action::TrashNote)
+        );
+        assert_eq!(map.action_for(Context::NoteList, &ctrl('d')), None);
+        let b = map
+            .bindings(Context::NoteList)
+            .iter()
+            .find(|b| b.action == Action::TrashNote)
+            .unwrap();
+        assert_eq!(b.label, "Ctrl+W", "help and hints show the new key");
+        // Other contexts keep their own keys.
+        assert_eq!(
+            map.action_for(Context::Home, &key(KeyCode::Char('q'), KeyModifiers::NONE)),
+            Some(Action::Quit)
+        );
+    }
+
+    #[test]
+    fn a_rebound_action_gives_up_all_its_old_keys() {
+        let map = Keymap::with(&[setting("home", "up", &["ctrl+p", "f5"], 1)]).unwrap();
+        assert_eq!(
+            map.action_for(Context::Home, &key(KeyCode::Up, KeyModifiers::NONE)),
+            None
+        );
+        assert_eq!(
+            map.action_for(Context::Home, &key(KeyCode::Char('k'), KeyModifiers::NONE)),
+            None
+        );
+        assert_eq!(
+            map.action_for(Context::Home, &key(KeyCode::F(5), KeyModifiers::NONE)),
+            Some(Action::Up)
+        );
+    }
+
+    #[test]
+    fn a_bad_rebinding_names_its_line_and_the_fix() {
+        let refused = |s: KeySetting| Keymap::with(&[s]).err().expect("refused");
+        let (line, why) = refused(setting("note-lst", "trash-note", &["ctrl+w"], 7));
+        assert_eq!(line, 7);
+        assert!(why.contains("note-list"), "{why}");
+        let (_, why) = refused(setting("note-list", "trash", &["ctrl+w"], 1));
+        assert!(why.contains("trash-note"), "{why}");
+        let (_, why) = refused(setting("note-list", "trash-note", &["d"], 1));
+        assert!(why.contains("typed as text"), "{why}");
+        let (_, why) = refused(setting("editor", "save-note", &["shift+x"], 1));
+        assert!(why.contains("typed as text"), "{why}");
+        let (_, why) = refused(setting("note-list", "trash-note", &["ctrl+f"], 1));
+        assert!(why.contains("already means open-search"), "{why}");
+        let (_, why) = refused(setting("note-list", "trash-note", &["ctrl+"], 1));
+        assert!(why.contains("is not a key"), "{why}");
+        // Where letters are commands, a letter is fine.
+        assert!(Keymap::with(&[setting("home", "new-session", &["a"], 1)]).is_ok());
+    }
+
+    #[test]
+    fn keys_read_as_written_and_write_back_the_same() {
+        for (text, label) in [
+            ("ctrl+e", "Ctrl+E"),
+            ("Alt+Enter", "Alt+Enter"),
+            ("f4", "F4"),
+            ("shift+tab", "Shift+Tab"),
+            ("?", "?"),
+            ("ctrl+space", "Ctrl+Space"),
+            ("pgdn", "PgDn"),
+        ] {
+            assert_eq!(key_label(parse_key(text).unwrap()), label, "{text}");
+        }
+        assert_eq!(
+            parse_key("G").unwrap(),
+            (KeyCode::Char('G'), KeyModifiers::NONE)
+        );
+        assert!(parse_key("hyper+x").is_err());
+        assert!(parse_key("f99").is_err());
+        assert!(parse_key("").is_err());
+    }
+
+    #[test]
+    fn every_context_and_action_has_a_config_name() {
+        assert_eq!(name_of(&Context::NoteList), "note-list");
+        assert_eq!(name_of(&Action::OpenSearch), "open-search");
+        assert_eq!(name_of(&Context::Home), "home");
     }
 }

@@ -24,11 +24,20 @@ impl TestArchive {
     pub fn cmd(&self) -> Command {
         let mut cmd = Command::cargo_bin("fieldnotes").expect("binary builds");
         cmd.env_remove("FIELDNOTES_ARCHIVE")
+            .env_remove("FIELDNOTES_CONFIG")
+            .env_remove("FIELDNOTES_DRAFT_INTERVAL_MS")
+            .env("XDG_CONFIG_HOME", self.config_dir())
             .env("NO_COLOR", "1")
             .env("FIELDNOTES_LOG_DIR", self.log_dir())
             .arg("--archive")
             .arg(&self.dir);
         cmd
+    }
+
+    /// The platform config folder the commands run here see (empty unless a test writes
+    /// `fieldnotes/config.toml` into it), so a developer's own settings never leak in.
+    pub fn config_dir(&self) -> PathBuf {
+        self.tmp.path().join("config")
     }
 
     /// Where the commands run here write their log.
@@ -53,6 +62,9 @@ impl TestArchive {
     pub fn process(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("fieldnotes"));
         cmd.env_remove("FIELDNOTES_ARCHIVE")
+            .env_remove("FIELDNOTES_CONFIG")
+            .env_remove("FIELDNOTES_DRAFT_INTERVAL_MS")
+            .env("XDG_CONFIG_HOME", self.config_dir())
             .env("NO_COLOR", "1")
             .env("FIELDNOTES_LOG_DIR", self.log_dir())
             .arg("--archive")
