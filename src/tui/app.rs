@@ -10,7 +10,7 @@ use ratatui_textarea::{CursorMove, TextArea, WrapMode};
 
 use super::complete;
 use super::keymap::{self, Action, Context};
-use super::theme::Theme;
+use super::theme::Palette;
 use super::worker::{Analysis, Request, Response};
 use crate::archive::{SearchResults, VisitState};
 use crate::model::{
@@ -289,7 +289,7 @@ pub struct SearchState {
 }
 
 pub struct App {
-    pub theme: Theme,
+    pub palette: Palette,
     pub view: View,
     /// Where Esc from the themes view returns to.
     pub themes_back: View,
@@ -364,13 +364,13 @@ pub fn while_typing(query: &str) -> String {
 }
 
 impl App {
-    pub fn new(theme: Theme) -> App {
+    pub fn new(palette: Palette) -> App {
         let mut capture_editor = editor("Type a note: @persona #touchpoint !emotion +job =code");
-        capture_editor.set_search_style(theme.typed_tag());
+        capture_editor.set_search_style(palette.typed_tag());
         // Colours tags as they are typed, by the tag grammar's own pattern.
         let _ = capture_editor.set_search_pattern(crate::model::tag_pattern());
         App {
-            theme,
+            palette,
             view: View::Home,
             themes_back: View::Home,
             overlay: None,
@@ -2085,7 +2085,7 @@ mod tests {
 
     #[test]
     fn overlays_scroll_up_with_up_and_down_with_down() {
-        let mut app = App::new(Theme { color: false });
+        let mut app = App::new(Palette { color: false });
         app.overlay = Some(Overlay::Evidence {
             title: "t".into(),
             notes: Vec::new(),

@@ -21,7 +21,7 @@ use ratatui::crossterm::event::{
 use ratatui::crossterm::execute;
 
 use app::App;
-use theme::Theme;
+use theme::Palette;
 use worker::{Lane, Lanes, Request, Response};
 
 enum Msg {
@@ -107,7 +107,7 @@ impl LaneSenders {
 }
 
 fn event_loop(terminal: &mut ratatui::DefaultTerminal, dir: PathBuf) -> std::io::Result<()> {
-    let mut app = App::new(Theme::from_env());
+    let mut app = App::new(Palette::from_env());
     // The first frame is drawn before the archive is even open.
     terminal.draw(|f| ui::render(f, &mut app))?;
 

@@ -13,7 +13,7 @@ use super::app::{
     View, VisitFocus, a_or_an, count,
 };
 use super::keymap::{self, Context};
-use super::theme::{Theme, kind_marker};
+use super::theme::{Palette, kind_marker};
 use crate::model::{Note, Tag, parse_inline};
 use crate::mystery_shop::score_label;
 
@@ -41,7 +41,7 @@ pub fn render(frame: &mut Frame, app: &mut App) {
     title_bar(frame, app, top);
     if let Some(message) = &app.fatal {
         let p = Paragraph::new(format!("{message}\n\nPress any key to quit."))
-            .style(app.theme.error())
+            .style(app.palette.error())
             .wrap(Wrap { trim: true })
             .block(Block::bordered().title(" cannot continue "));
         frame.render_widget(p, body);
@@ -84,7 +84,7 @@ pub fn render(frame: &mut Frame, app: &mut App) {
     if let Some(p) = &app.prompt {
         let rect = overlay_rect(body, 80, 3);
         frame.render_widget(Clear, rect);
-        let b = block(app.theme, format!(" {} · Esc cancels ", p.title), true);
+        let b = block(app.palette, format!(" {} · Esc cancels ", p.title), true);
         let inner = b.inner(rect);
         frame.render_widget(b, rect);
         frame.render_widget(&p.input, inner);
@@ -140,7 +140,7 @@ fn title_bar(frame: &mut Frame, app: &App, area: Rect) {
     let line = Line::from(vec![
         Span::styled(
             " fieldnotes ",
-            app.theme.title().add_modifier(Modifier::REVERSED),
+            app.palette.title().add_modifier(Modifier::REVERSED),
         ),
         Span::raw(format!(" {view}")),
     ]);
@@ -150,7 +150,7 @@ fn title_bar(frame: &mut Frame, app: &App, area: Rect) {
 /// The status message (until it expires) and the view's main keys. The keys come first in
 /// the space: a long message is cut rather than pushing them off the bar.
 fn status_bar(frame: &mut Frame, app: &App, area: Rect) {
-    let t = app.theme;
+    let t = app.palette;
     let mut hints = Vec::new();
     for (key, what) in keymap::hints(app.context()) {
         hints.push(Span::styled(format!(" {key}"), t.key()));
@@ -197,13 +197,13 @@ pub fn fit(text: &str, width: usize) -> String {
     out
 }
 
-fn block<'a>(theme: Theme, title: impl Into<Line<'a>>, focused: bool) -> Block<'a> {
+fn block<'a>(palette: Palette, title: impl Into<Line<'a>>, focused: bool) -> Block<'a> {
     let b = Block::bordered().title(title);
     if focused {
-        b.border_style(theme.focused_border())
+        b.border_style(palette.focused_border())
             .border_type(BorderType::Thick)
     } else {
-        b.border_style(theme.dim())
+        b.border_style(palette.dim())
     }
 }
 
@@ -212,7 +212,7 @@ fn when(tz: chrono::FixedOffset, t: &DateTime<Utc>) -> String {
 }
 
 fn home(frame: &mut Frame, app: &App, area: Rect) {
-    let t = app.theme;
+    let t = app.palette;
     let outer = block(t, " Sessions, newest first ", app.view == View::Home);
     if app.sessions.is_empty() {
         let p = Paragraph::new(
@@ -275,7 +275,7 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn session_form(frame: &mut Frame, app: &App, area: Rect) {
-    let t = app.theme;
+    let t = app.palette;
     let rect = centered(area, 60, 3 * FORM_SLOTS.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     let outer = block(t, " Start a session ", true);
@@ -356,7 +356,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// A line of note text with its inline tags coloured by facet (found by the one parser).
-fn tagged_line<'a>(theme: Theme, text: &str, base: Style) -> Line<'a> {
+fn tagged_line<'a>(palette: Palette, text: &str, base: Style) -> Line<'a> {
     let mut spans = Vec::new();
     let mut at = 0;
     for span in parse_inline(text) {
@@ -365,7 +365,7 @@ fn tagged_line<'a>(theme: Theme, text: &str, base: Style) -> Line<'a> {
         }
         spans.push(Span::styled(
             text[span.range.clone()].to_owned(),
-            theme.facet(span.tag.facet),
+            palette.facet(span.tag.facet),
         ));
         at = span.range.end;
     }
@@ -390,7 +390,7 @@ fn offset(ms: Option<i64>) -> String {
 }
 
 fn capture(frame: &mut Frame, app: &App, area: Rect) {
-    let t = app.theme;
+    let t = app.palette;
     let c = &app.capture;
     let Some(session) = &c.session else {
         return;
@@ -520,7 +520,7 @@ fn capture(frame: &mut Frame, app: &App, area: Rect) {
 /// Notes as wrapped entries, scrolled so the selected one shows; the newest is at the bottom.
 fn render_notes(
     frame: &mut Frame,
-    t: Theme,
+    t: Palette,
     area: Rect,
     notes: &[Note],
     sel: usize,
@@ -584,7 +584,7 @@ fn render_notes(
     );
 }
 
-fn snippet_line<'a>(t: Theme, snippet: &str) -> Line<'a> {
+fn snippet_line<'a>(t: Palette, snippet: &str) -> Line<'a> {
     let flat: String = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
     let spans: Vec<Span> = flat
         .split("**")
@@ -600,7 +600,7 @@ fn snippet_line<'a>(t: Theme, snippet: &str) -> Line<'a> {
     Line::from(spans)
 }
 
-fn tag_spans<'a>(t: Theme, tags: impl Iterator<Item = Tag>) -> Vec<Span<'a>> {
+fn tag_spans<'a>(t: Palette, tags: impl Iterator<Item = Tag>) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
     for tag in tags {
         spans.push(Span::styled(tag.to_string(), t.facet(tag.facet)));
@@ -610,7 +610,7 @@ fn tag_spans<'a>(t: Theme, tags: impl Iterator<Item = Tag>) -> Vec<Span<'a>> {
 }
 
 fn search(frame: &mut Frame, app: &App, area: Rect) {
-    let t = app.theme;
+    let t = app.palette;
     let s = &app.search;
     let [query_area, body] =
         Layout::vertical([Constraint::Length(3), Constraint::Min(3)]).areas(area);
@@ -723,7 +723,7 @@ fn search(frame: &mut Frame, app: &App, area: Rect) {
 
 /// The whole of the selected search hit.
 fn preview(frame: &mut Frame, app: &App, area: Rect) {
-    let t = app.theme;
+    let t = app.palette;
     let s = &app.search;
     let pb = block(t, " Note ", false);
     let inner = pb.inner(area);
@@ -753,7 +753,7 @@ fn preview(frame: &mut Frame, app: &App, area: Rect) {
 
 /// The tag counts of every hit, to filter by.
 fn facets(frame: &mut Frame, app: &App, area: Rect) {
-    let t = app.theme;
+    let t = app.palette;
     let s = &app.search;
     let fb = block(t, " Tags ", s.focus == SearchFocus::Facets);
     let inner = fb.inner(area);
@@ -821,7 +821,7 @@ fn overlay_rect(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn help(frame: &mut Frame, app: &App, area: Rect) {
-    let t = app.theme;
+    let t = app.palette;
     let ctx = app.base_context();
     let mut lines = vec![
         Line::styled(format!("Keys in {}", context_name(ctx)), t.title()),
@@ -887,7 +887,7 @@ fn history(
     versions: &[crate::model::Revision],
     sel: usize,
 ) {
-    let t = app.theme;
+    let t = app.palette;
     // The text is wrapped to the window it is drawn in, so no line is cut.
     let text_width = overlay_rect(area, 90, area.height).width.saturating_sub(6) as usize;
     let mut lines = vec![
@@ -937,7 +937,7 @@ fn history(
 
 /// The notes in the trash, newest first, to bring back.
 fn trash(frame: &mut Frame, app: &App, area: Rect) {
-    let t = app.theme;
+    let t = app.palette;
     let b = block(
         t,
         format!(
@@ -989,7 +989,7 @@ fn trash(frame: &mut Frame, app: &App, area: Rect) {
 
 /// Every participant with their consent and private contact details.
 fn participants(frame: &mut Frame, app: &App, area: Rect) {
-    let t = app.theme;
+    let t = app.palette;
     let b = block(
         t,
         format!(
@@ -1041,7 +1041,7 @@ fn participants(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 fn visit(frame: &mut Frame, app: &App, area: Rect) {
-    let t = app.theme;
+    let t = app.palette;
     let (Some(v), Some(session)) = (&app.visit, &app.capture.session) else {
         return;
     };
@@ -1196,7 +1196,7 @@ fn visit(frame: &mut Frame, app: &App, area: Rect) {
 
 fn report(frame: &mut Frame, app: &App, area: Rect) {
     use ratatui::widgets::{Bar, BarChart, BarGroup};
-    let t = app.theme;
+    let t = app.palette;
     let Some(r) = &app.report else {
         return;
     };
@@ -1312,7 +1312,7 @@ fn valence_text(v: Option<f64>) -> String {
 fn themes(frame: &mut Frame, app: &App, area: Rect) {
     use super::app::ThemeTab;
     use ratatui::widgets::Tabs;
-    let t = app.theme;
+    let t = app.palette;
     let [tabs_area, body] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
     let Some(view) = &app.themes else {
@@ -1549,7 +1549,7 @@ fn journey_chart(
 ) {
     use ratatui::symbols::Marker;
     use ratatui::widgets::{Axis, Chart, Dataset, GraphType};
-    let t = app.theme;
+    let t = app.palette;
     let stages: Vec<&crate::analysis::journey::JourneyPoint> = a
         .journey
         .points
@@ -1647,7 +1647,7 @@ fn journey_chart(
 }
 
 fn evidence(frame: &mut Frame, app: &App, area: Rect, title: &str, notes: &[Note], scroll: u16) {
-    let t = app.theme;
+    let t = app.palette;
     let width = area.width.saturating_sub(10) as usize;
     let mut lines = Vec::new();
     for n in notes {
