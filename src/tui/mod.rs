@@ -1,11 +1,13 @@
 //! The terminal app: a thin shell over the library. `app` holds state and turns keys into
-//! requests, `worker` does all disk and index work on threads of its own, `ui` draws.
+//! requests, `worker` does all disk and index work on threads of its own, `ui` draws. Each
+//! view (its state, keys, answers and drawing) is a module of `views`.
 
 pub mod app;
 pub mod complete;
 pub mod keymap;
 pub mod theme;
 pub mod ui;
+pub mod views;
 pub mod worker;
 
 use std::io::Write;
