@@ -8,9 +8,11 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tempfile::TempDir;
 
 use fieldnotes::Archive;
-use fieldnotes::tui::app::{App, CaptureFocus, View};
+use fieldnotes::tui::app::App;
 use fieldnotes::tui::theme::Palette;
 use fieldnotes::tui::ui;
+use fieldnotes::tui::views::View;
+use fieldnotes::tui::views::capture::CaptureFocus;
 use fieldnotes::tui::worker::{Request, Response, Worker};
 
 struct Harness {

@@ -10,10 +10,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
-use super::app::{App, FormSlot, Level, Overlay, View};
+use super::app::{App, Level, Overlay};
 use super::keymap::{self, Context};
 use super::theme::{Palette, kind_marker};
-use super::views;
 use crate::model::{Note, parse_inline};
 
 /// Below this the app shows a message instead of its views.
@@ -52,20 +51,7 @@ pub fn render(frame: &mut Frame, app: &mut App) {
             body,
         );
     } else {
-        match app.view {
-            View::Home => views::home::draw(frame, app, body),
-            View::NewSession => {
-                views::home::draw(frame, app, body);
-                views::form::draw(frame, app, body);
-            }
-            View::Capture => views::capture::draw(frame, app, body),
-            View::Search => views::search::draw(frame, app, body),
-            View::Visit => views::visit::draw(frame, app, body),
-            View::Report => views::report::draw(frame, app, body),
-            View::Themes => views::themes::draw(frame, app, body),
-            View::Trash => views::trash::draw(frame, app, body),
-            View::Participants => views::participants::draw(frame, app, body),
-        }
+        (app.view.spec().draw)(frame, app, body);
     }
     status_bar(frame, app, bottom);
     match &app.overlay {
@@ -96,28 +82,9 @@ fn prepare_inputs(app: &mut App) {
     let on = Style::new().add_modifier(Modifier::REVERSED);
     let off = Style::new();
     app.capture
-        .editor
-        .set_cursor_style(if matches!(ctx, Context::Editor | Context::TagList) {
-            on
-        } else {
-            off
-        });
-    app.capture.editor.set_cursor_line_style(Style::new());
-    app.search
-        .query
-        .set_cursor_style(if ctx == Context::SearchQuery { on } else { off });
-    app.search.query.set_cursor_line_style(Style::new());
-    let typing_in = app.form.slot();
-    for (i, f) in app.form.fields.iter_mut().enumerate() {
-        f.set_cursor_line_style(Style::new());
-        f.set_cursor_style(
-            if ctx == Context::SessionForm && typing_in == FormSlot::Text(i) {
-                on
-            } else {
-                off
-            },
-        );
-    }
+        .show_cursor(matches!(ctx, Context::Editor | Context::TagList), on, off);
+    app.search.show_cursor(ctx == Context::SearchQuery, on, off);
+    app.form.show_cursor(ctx == Context::SessionForm, on, off);
     if let Some(p) = app.prompt.as_mut() {
         p.input.set_cursor_line_style(Style::new());
         p.input.set_cursor_style(on);
@@ -125,17 +92,7 @@ fn prepare_inputs(app: &mut App) {
 }
 
 fn title_bar(frame: &mut Frame, app: &App, area: Rect) {
-    let view = match app.view {
-        View::Home => "sessions",
-        View::NewSession => "new session",
-        View::Capture => "capture",
-        View::Search => "search",
-        View::Visit => "mystery-shop visit",
-        View::Themes => "themes",
-        View::Report => "mystery-shopping report",
-        View::Trash => "trash",
-        View::Participants => "participants",
-    };
+    let view = app.view.spec().title;
     let line = Line::from(vec![
         Span::styled(
             " fieldnotes ",

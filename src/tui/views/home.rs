@@ -5,8 +5,96 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
 
-use crate::tui::app::{App, View};
+use super::common::{count, move_sel};
+use super::{View, ViewSpec, form, no_paste, no_typing, themes};
+use crate::model::Session;
+use crate::query::Filters;
+use crate::tui::app::{App, Level};
+use crate::tui::keymap::{Action, Context};
 use crate::tui::ui::{block, when};
+use crate::tui::worker::Request;
+
+pub static SPEC: ViewSpec = ViewSpec {
+    title: "sessions",
+    context: |_| Context::Home,
+    act,
+    type_key: no_typing,
+    paste: no_paste,
+    draw,
+};
+
+fn act(app: &mut App, action: Action) -> Vec<Request> {
+    match action {
+        Action::Open => match app.sessions.get(app.home_sel) {
+            Some(s) => vec![Request::Session(s.id.clone())],
+            None => {
+                app.say(Level::Info, "No sessions yet: press n to start one");
+                Vec::new()
+            }
+        },
+        Action::NewSession => {
+            form::open(app);
+            Vec::new()
+        }
+        Action::EndSession => match app.sessions.get(app.home_sel) {
+            Some(s) => end_session(app, &s.clone()),
+            None => Vec::new(),
+        },
+        Action::Report => vec![Request::VisitReport],
+        Action::Themes => {
+            let study = app.themes_study.clone();
+            themes::open(app, String::new(), Filters::default(), study)
+        }
+        Action::Trash => {
+            app.view = View::Trash;
+            vec![Request::TrashList]
+        }
+        Action::Participants => {
+            app.view = View::Participants;
+            vec![Request::Participants]
+        }
+        Action::Back => Vec::new(),
+        nav => {
+            move_sel(&mut app.home_sel, app.sessions.len(), nav);
+            Vec::new()
+        }
+    }
+}
+
+/// Ends a session (from this list or from the session itself).
+pub(crate) fn end_session(app: &mut App, session: &Session) -> Vec<Request> {
+    if session.ended_at.is_some() {
+        app.say(Level::Info, "That session has already ended");
+        return Vec::new();
+    }
+    vec![Request::EndSession(session.id.clone())]
+}
+
+// ---- worker responses --------------------------------------------------------------------
+
+pub(crate) fn listed(app: &mut App, sessions: Vec<Session>) -> Vec<Request> {
+    app.sessions = sessions;
+    app.home_sel = app.home_sel.min(app.sessions.len().saturating_sub(1));
+    Vec::new()
+}
+
+pub(crate) fn ended(app: &mut App, s: Session) -> Vec<Request> {
+    if let Some(open) = app.capture.session.as_mut()
+        && open.id == s.id
+    {
+        open.ended_at = s.ended_at;
+    }
+    app.say(
+        Level::Ok,
+        format!(
+            "Ended the session ({})",
+            count(s.note_count as usize, "note")
+        ),
+    );
+    vec![Request::Sessions]
+}
+
+// ---- drawing -----------------------------------------------------------------------------
 
 pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.palette;

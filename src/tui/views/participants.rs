@@ -4,11 +4,89 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use crate::tui::app::App;
+use super::common::{editor, move_sel};
+use super::{View, ViewSpec, no_paste, no_typing};
+use crate::model::Participant;
+use crate::tui::app::{App, Level, Prompt, PromptFor};
+use crate::tui::keymap::{Action, Context};
 use crate::tui::ui::block;
+use crate::tui::worker::Request;
+
+pub static SPEC: ViewSpec = ViewSpec {
+    title: "participants",
+    context: |_| Context::Participants,
+    act,
+    type_key: no_typing,
+    paste: no_paste,
+    draw,
+};
+
+fn act(app: &mut App, action: Action) -> Vec<Request> {
+    let selected = app.participants.get(app.participants_sel).cloned();
+    match action {
+        Action::Back => {
+            app.view = View::Home;
+            vec![Request::Sessions]
+        }
+        Action::ToggleConsent => match selected {
+            Some(p) => vec![Request::SetConsent {
+                pseudonym: p.pseudonym,
+                consent: !p.consent,
+            }],
+            None => Vec::new(),
+        },
+        Action::EditContact => {
+            if let Some(p) = selected {
+                let mut input = editor("e-mail or phone (private: never exported)");
+                input.insert_str(p.contact.unwrap_or_default());
+                app.prompt = Some(Prompt {
+                    title: format!("Contact for {}", p.pseudonym),
+                    purpose: PromptFor::Contact {
+                        pseudonym: p.pseudonym,
+                    },
+                    input,
+                });
+            }
+            Vec::new()
+        }
+        nav => {
+            move_sel(&mut app.participants_sel, app.participants.len(), nav);
+            Vec::new()
+        }
+    }
+}
+
+// ---- worker responses --------------------------------------------------------------------
+
+pub(crate) fn listed(app: &mut App, list: Vec<Participant>) -> Vec<Request> {
+    app.participants = list;
+    app.participants_sel = app
+        .participants_sel
+        .min(app.participants.len().saturating_sub(1));
+    Vec::new()
+}
+
+pub(crate) fn saved(app: &mut App, p: Participant) -> Vec<Request> {
+    let msg = match (&p.consent, &p.consent_date) {
+        (true, Some(date)) => format!("{}: consent recorded ({date})", p.pseudonym),
+        (true, None) => format!("{}: consent recorded", p.pseudonym),
+        (false, _) => format!("{}: no consent recorded", p.pseudonym),
+    };
+    if let Some(old) = app
+        .participants
+        .iter_mut()
+        .find(|o| o.pseudonym == p.pseudonym)
+    {
+        *old = p;
+    }
+    app.say(Level::Ok, msg);
+    Vec::new()
+}
+
+// ---- drawing -----------------------------------------------------------------------------
 
 /// Every participant with their consent and private contact details.
-pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
+fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.palette;
     let b = block(
         t,

@@ -6,11 +6,47 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::mystery_shop::score_label;
+use super::{View, ViewSpec, no_paste, no_typing};
+use crate::mystery_shop::{ReportGroup, score_label};
 use crate::tui::app::App;
+use crate::tui::keymap::{Action, Context};
 use crate::tui::ui::block;
+use crate::tui::worker::Request;
 
-pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
+pub static SPEC: ViewSpec = ViewSpec {
+    title: "mystery-shopping report",
+    context: |_| Context::Report,
+    act,
+    type_key: no_typing,
+    paste: no_paste,
+    draw,
+};
+
+/// The mystery-shopping report view.
+pub struct ReportView {
+    pub by_location: Vec<ReportGroup>,
+    pub by_month: Vec<ReportGroup>,
+    pub visits: usize,
+}
+
+fn act(app: &mut App, action: Action) -> Vec<Request> {
+    if action == Action::Back {
+        app.view = View::Home;
+    }
+    Vec::new()
+}
+
+// ---- worker responses --------------------------------------------------------------------
+
+pub(crate) fn loaded(app: &mut App, report: ReportView) -> Vec<Request> {
+    app.report = Some(report);
+    app.view = View::Report;
+    Vec::new()
+}
+
+// ---- drawing -----------------------------------------------------------------------------
+
+fn draw(frame: &mut Frame, app: &App, area: Rect) {
     use ratatui::widgets::{Bar, BarChart, BarGroup};
     let t = app.palette;
     let Some(r) = &app.report else {
@@ -32,7 +68,7 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let width = |n: usize, area: Rect| {
         ((area.width.saturating_sub(2) as usize / n.max(1)).saturating_sub(1)).clamp(3, 14) as u16
     };
-    let bars = |groups: &[crate::mystery_shop::ReportGroup], width: u16| -> Vec<Bar<'static>> {
+    let bars = |groups: &[ReportGroup], width: u16| -> Vec<Bar<'static>> {
         groups
             .iter()
             .map(|g| {

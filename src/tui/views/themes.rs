@@ -7,16 +7,172 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::tui::app::App;
+use super::common::{count, move_sel};
+use super::{View, ViewSpec, no_paste, no_typing};
+use crate::query::Filters;
+use crate::tui::app::{App, Level};
+use crate::tui::keymap::{Action, Context};
 use crate::tui::theme::kind_marker;
 use crate::tui::ui::{block, tagged_line, wrap};
+use crate::tui::worker::{Analysis, Request};
+
+pub static SPEC: ViewSpec = ViewSpec {
+    title: "themes",
+    context: |_| Context::Themes,
+    act,
+    type_key: no_typing,
+    paste: no_paste,
+    draw,
+};
+
+/// The themes view: the analyses of one selection of notes, in tabs.
+pub struct ThemesView {
+    pub analysis: Analysis,
+    pub tab: ThemeTab,
+    pub sel: usize,
+}
+
+/// The themes view's tabs, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThemeTab {
+    Themes,
+    Contrast,
+    Pains,
+    Journey,
+}
+
+impl ThemeTab {
+    pub const ALL: [ThemeTab; 4] = [
+        ThemeTab::Themes,
+        ThemeTab::Contrast,
+        ThemeTab::Pains,
+        ThemeTab::Journey,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ThemeTab::Themes => "Themes",
+            ThemeTab::Contrast => "Contrast by persona",
+            ThemeTab::Pains => "Pains",
+            ThemeTab::Journey => "Journey",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The next tab (`step` 1) or the previous one (`step` -1), round the ends.
+    fn step(self, step: isize) -> ThemeTab {
+        let n = Self::ALL.len() as isize;
+        Self::ALL[(self.index() as isize + step).rem_euclid(n) as usize]
+    }
+}
+
+/// Opens the view on an analysis of the notes a query and filters select (from the session
+/// list, the search, or the view itself for another study).
+pub(crate) fn open(
+    app: &mut App,
+    query: String,
+    filters: Filters,
+    study: Option<String>,
+) -> Vec<Request> {
+    if app.view != View::Themes {
+        app.themes_back = app.view;
+    }
+    app.view = View::Themes;
+    app.analysing = true;
+    app.say(
+        Level::Info,
+        match &study {
+            Some(s) => format!("Analysing {s}…"),
+            None => "Analysing…".into(),
+        },
+    );
+    vec![Request::Analyse {
+        query,
+        filters,
+        study,
+    }]
+}
+
+fn act(app: &mut App, action: Action) -> Vec<Request> {
+    if action == Action::Back {
+        app.view = app.themes_back;
+        if app.view == View::Home {
+            return vec![Request::Sessions];
+        }
+        return Vec::new();
+    }
+    if action == Action::StudyScope {
+        app.themes_study = app.next_study(app.themes_study.as_deref());
+        let (query, filters) = match (&app.themes, app.themes_back) {
+            (Some(t), View::Search) => (t.analysis.query.clone(), app.search.filters(app.now)),
+            _ => (String::new(), Filters::default()),
+        };
+        let study = app.themes_study.clone();
+        return open(app, query, filters, study);
+    }
+    let Some(t) = app.themes.as_mut() else {
+        return Vec::new();
+    };
+    let rows = match t.tab {
+        ThemeTab::Themes => t.analysis.themes.themes.len(),
+        ThemeTab::Contrast => t.analysis.contrast.groups.len(),
+        ThemeTab::Pains => t.analysis.pains.touchpoints.len(),
+        ThemeTab::Journey => t.analysis.journey.points.len(),
+    };
+    match action {
+        Action::NextTab => {
+            t.tab = t.tab.step(1);
+            t.sel = 0;
+        }
+        Action::PrevTab => {
+            t.tab = t.tab.step(-1);
+            t.sel = 0;
+        }
+        Action::Open if t.tab == ThemeTab::Themes => {
+            if let Some(theme) = t.analysis.themes.themes.get(t.sel) {
+                return vec![Request::Evidence {
+                    title: theme.label.clone(),
+                    ids: theme.notes.clone(),
+                }];
+            }
+        }
+        nav => move_sel(&mut t.sel, rows, nav),
+    }
+    Vec::new()
+}
+
+// ---- worker responses --------------------------------------------------------------------
+
+pub(crate) fn analysed(app: &mut App, analysis: Analysis) -> Vec<Request> {
+    app.analysing = false;
+    let a = analysis;
+    app.say(
+        Level::Ok,
+        format!(
+            "{} over {} ({:.0}% of them in a theme)",
+            count(a.themes.themes.len(), "theme"),
+            count(a.themes.total_notes, "note"),
+            a.themes.coverage * 100.0
+        ),
+    );
+    app.themes = Some(ThemesView {
+        analysis: a,
+        tab: ThemeTab::Themes,
+        sel: 0,
+    });
+    Vec::new()
+}
+
+// ---- drawing -----------------------------------------------------------------------------
 
 fn valence_text(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{v:+.1}"))
 }
 
-pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
-    use crate::tui::app::ThemeTab;
+fn draw(frame: &mut Frame, app: &App, area: Rect) {
     use ratatui::widgets::Tabs;
     let t = app.palette;
     let [tabs_area, body] =
@@ -246,13 +402,7 @@ pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
 }
 
-fn journey_chart(
-    frame: &mut Frame,
-    app: &App,
-    area: Rect,
-    a: &crate::tui::worker::Analysis,
-    title: &str,
-) {
+fn journey_chart(frame: &mut Frame, app: &App, area: Rect, a: &Analysis, title: &str) {
     use ratatui::symbols::Marker;
     use ratatui::widgets::{Axis, Chart, Dataset, GraphType};
     let t = app.palette;

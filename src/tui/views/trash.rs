@@ -6,12 +6,65 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::tui::app::App;
+use super::common::move_sel;
+use super::{View, ViewSpec, no_paste, no_typing};
+use crate::model::Note;
+use crate::tui::app::{App, Level};
+use crate::tui::keymap::{Action, Context};
 use crate::tui::theme::kind_marker;
 use crate::tui::ui::{block, tagged_line, when, wrap};
+use crate::tui::worker::Request;
+
+pub static SPEC: ViewSpec = ViewSpec {
+    title: "trash",
+    context: |_| Context::Trash,
+    act,
+    type_key: no_typing,
+    paste: no_paste,
+    draw,
+};
+
+fn act(app: &mut App, action: Action) -> Vec<Request> {
+    match action {
+        Action::Back => {
+            app.view = View::Home;
+            vec![Request::Sessions]
+        }
+        Action::RestoreSelected => match app.trash.get(app.trash_sel) {
+            Some(note) => vec![Request::Restore(note.id.clone())],
+            None => {
+                app.say(Level::Info, "The trash is empty");
+                Vec::new()
+            }
+        },
+        nav => {
+            move_sel(&mut app.trash_sel, app.trash.len(), nav);
+            Vec::new()
+        }
+    }
+}
+
+// ---- worker responses --------------------------------------------------------------------
+
+pub(crate) fn listed(app: &mut App, notes: Vec<Note>) -> Vec<Request> {
+    app.trash = notes;
+    app.trash_sel = app.trash_sel.min(app.trash.len().saturating_sub(1));
+    Vec::new()
+}
+
+/// A note is back from the trash (from this list, or by undo in its session).
+pub(crate) fn restored(app: &mut App, note: Note) -> Vec<Request> {
+    app.trash.retain(|n| n.id != note.id);
+    app.trash_sel = app.trash_sel.min(app.trash.len().saturating_sub(1));
+    app.capture.place_note(note);
+    app.say(Level::Ok, "Brought the note back from the trash");
+    Vec::new()
+}
+
+// ---- drawing -----------------------------------------------------------------------------
 
 /// The notes in the trash, newest first, to bring back.
-pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
+fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.palette;
     let b = block(
         t,
