@@ -17,15 +17,15 @@ use super::theme::Palette;
 use super::views::capture::{self, Capture};
 use super::views::common::{count, editor, move_sel, text_of};
 use super::views::form::{self, FormSlot, SessionForm};
-use super::views::participants;
+use super::views::participants::{self, Participants};
 use super::views::report::{self, ReportView};
 use super::views::search::{self, SearchState};
-use super::views::themes::{self, ThemesView};
-use super::views::trash;
+use super::views::themes::{self, ThemesScope, ThemesView};
+use super::views::trash::{self, Trash};
 use super::views::visit::{self, VisitView};
 use super::views::{View, home};
 use super::worker::{Request, Response};
-use crate::model::{Note, Participant, Revision, Session, Tag, retag};
+use crate::model::{Note, Revision, Session, Tag, retag};
 
 /// Search-as-you-type lives with the search view; `benches/archive.rs` still calls it here.
 pub use super::views::search::while_typing;
@@ -121,16 +121,9 @@ pub struct App {
     pub visit: Option<VisitView>,
     pub report: Option<ReportView>,
     pub themes: Option<ThemesView>,
-    /// Where Esc from the themes view returns to.
-    pub themes_back: View,
-    /// The study the themes view analyses (None: every study).
-    pub themes_study: Option<String>,
-    /// Set while an analysis runs on the worker.
-    pub analysing: bool,
-    pub trash: Vec<Note>,
-    pub trash_sel: usize,
-    pub participants: Vec<Participant>,
-    pub participants_sel: usize,
+    pub themes_scope: ThemesScope,
+    pub trash: Trash,
+    pub participants: Participants,
 }
 
 impl App {
@@ -158,13 +151,9 @@ impl App {
             visit: None,
             report: None,
             themes: None,
-            themes_back: View::Home,
-            themes_study: None,
-            analysing: false,
-            trash: Vec::new(),
-            trash_sel: 0,
-            participants: Vec::new(),
-            participants_sel: 0,
+            themes_scope: ThemesScope::new(),
+            trash: Trash::default(),
+            participants: Participants::default(),
         }
     }
 
@@ -547,7 +536,7 @@ impl App {
             }
             Response::DraftSaved => Vec::new(),
             Response::Failed(message) => {
-                self.analysing = false;
+                self.themes_scope.analysing = false;
                 self.say(Level::Error, message);
                 Vec::new()
             }
@@ -563,7 +552,7 @@ impl App {
                         "the archive worker stopped on a bug ({message}). Every saved note is safe; the draft is as of its last save."
                     ));
                 } else {
-                    self.analysing = false;
+                    self.themes_scope.analysing = false;
                     self.say(
                         Level::Error,
                         format!(

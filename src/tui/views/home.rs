@@ -42,7 +42,7 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
         },
         Action::Report => vec![Request::VisitReport],
         Action::Themes => {
-            let study = app.themes_study.clone();
+            let study = app.themes_scope.study.clone();
             themes::open(app, String::new(), Filters::default(), study)
         }
         Action::Trash => {

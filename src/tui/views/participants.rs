@@ -21,8 +21,15 @@ pub static SPEC: ViewSpec = ViewSpec {
     draw,
 };
 
+/// Every participant, and the one selected.
+#[derive(Default)]
+pub struct Participants {
+    pub list: Vec<Participant>,
+    pub sel: usize,
+}
+
 fn act(app: &mut App, action: Action) -> Vec<Request> {
-    let selected = app.participants.get(app.participants_sel).cloned();
+    let selected = app.participants.list.get(app.participants.sel).cloned();
     match action {
         Action::Back => {
             app.view = View::Home;
@@ -50,7 +57,8 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
             Vec::new()
         }
         nav => {
-            move_sel(&mut app.participants_sel, app.participants.len(), nav);
+            let ps = &mut app.participants;
+            move_sel(&mut ps.sel, ps.list.len(), nav);
             Vec::new()
         }
     }
@@ -59,10 +67,9 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
 // ---- worker responses --------------------------------------------------------------------
 
 pub(crate) fn listed(app: &mut App, list: Vec<Participant>) -> Vec<Request> {
-    app.participants = list;
-    app.participants_sel = app
-        .participants_sel
-        .min(app.participants.len().saturating_sub(1));
+    let ps = &mut app.participants;
+    ps.list = list;
+    ps.sel = ps.sel.min(ps.list.len().saturating_sub(1));
     Vec::new()
 }
 
@@ -74,6 +81,7 @@ pub(crate) fn saved(app: &mut App, p: Participant) -> Vec<Request> {
     };
     if let Some(old) = app
         .participants
+        .list
         .iter_mut()
         .find(|o| o.pseudonym == p.pseudonym)
     {
@@ -88,15 +96,16 @@ pub(crate) fn saved(app: &mut App, p: Participant) -> Vec<Request> {
 /// Every participant with their consent and private contact details.
 fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.palette;
+    let ps = &app.participants;
     let b = block(
         t,
         format!(
             " Participants ({}) · Space records consent · Enter edits the contact ",
-            app.participants.len()
+            ps.list.len()
         ),
         true,
     );
-    if app.participants.is_empty() {
+    if ps.list.is_empty() {
         let inner = b.inner(area);
         frame.render_widget(b, area);
         frame.render_widget(
@@ -106,8 +115,8 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
         );
         return;
     }
-    let rows: Vec<Row> = app
-        .participants
+    let rows: Vec<Row> = ps
+        .list
         .iter()
         .map(|p| {
             Row::new(vec![
@@ -134,6 +143,6 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
     .header(Row::new(vec!["Pseudonym", "Consent", "Since", "Contact (private)"]).style(t.title()))
     .row_highlight_style(t.selected())
     .block(b);
-    let mut state = TableState::default().with_selected(Some(app.participants_sel));
+    let mut state = TableState::default().with_selected(Some(ps.sel));
     frame.render_stateful_widget(table, area, &mut state);
 }

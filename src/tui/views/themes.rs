@@ -32,6 +32,32 @@ pub struct ThemesView {
     pub sel: usize,
 }
 
+/// What the themes view keeps across analyses, and before the first arrives.
+pub struct ThemesScope {
+    /// Where Esc returns to.
+    pub back: View,
+    /// The study analysed (None: every study).
+    pub study: Option<String>,
+    /// Set while an analysis runs on the worker.
+    pub analysing: bool,
+}
+
+impl ThemesScope {
+    pub fn new() -> ThemesScope {
+        ThemesScope {
+            back: View::Home,
+            study: None,
+            analysing: false,
+        }
+    }
+}
+
+impl Default for ThemesScope {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// The themes view's tabs, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ThemeTab {
@@ -78,10 +104,10 @@ pub(crate) fn open(
     study: Option<String>,
 ) -> Vec<Request> {
     if app.view != View::Themes {
-        app.themes_back = app.view;
+        app.themes_scope.back = app.view;
     }
     app.view = View::Themes;
-    app.analysing = true;
+    app.themes_scope.analysing = true;
     app.say(
         Level::Info,
         match &study {
@@ -98,19 +124,19 @@ pub(crate) fn open(
 
 fn act(app: &mut App, action: Action) -> Vec<Request> {
     if action == Action::Back {
-        app.view = app.themes_back;
+        app.view = app.themes_scope.back;
         if app.view == View::Home {
             return vec![Request::Sessions];
         }
         return Vec::new();
     }
     if action == Action::StudyScope {
-        app.themes_study = app.next_study(app.themes_study.as_deref());
-        let (query, filters) = match (&app.themes, app.themes_back) {
+        app.themes_scope.study = app.next_study(app.themes_scope.study.as_deref());
+        let (query, filters) = match (&app.themes, app.themes_scope.back) {
             (Some(t), View::Search) => (t.analysis.query.clone(), app.search.filters(app.now)),
             _ => (String::new(), Filters::default()),
         };
-        let study = app.themes_study.clone();
+        let study = app.themes_scope.study.clone();
         return open(app, query, filters, study);
     }
     let Some(t) = app.themes.as_mut() else {
@@ -147,7 +173,7 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
 // ---- worker responses --------------------------------------------------------------------
 
 pub(crate) fn analysed(app: &mut App, analysis: Analysis) -> Vec<Request> {
-    app.analysing = false;
+    app.themes_scope.analysing = false;
     let a = analysis;
     app.say(
         Level::Ok,
@@ -178,7 +204,7 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let [tabs_area, body] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
     let Some(view) = &app.themes else {
-        let msg = if app.analysing {
+        let msg = if app.themes_scope.analysing {
             "Analysing the notes…"
         } else {
             "No analysis yet."
@@ -199,14 +225,14 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
     } else {
         format!("\"{}\"", a.query)
     };
-    scope.push_str(&match &app.themes_study {
+    scope.push_str(&match &app.themes_scope.study {
         Some(study) => format!(" in {study} (s: next study)"),
         None => " in every study (s: one study)".to_owned(),
     });
     let title = format!(
         " {} notes · {scope}{} ",
         a.themes.total_notes,
-        if app.analysing {
+        if app.themes_scope.analysing {
             " · analysing…"
         } else {
             ""

@@ -24,13 +24,20 @@ pub static SPEC: ViewSpec = ViewSpec {
     draw,
 };
 
+/// The notes in the trash, newest first, and the one selected.
+#[derive(Default)]
+pub struct Trash {
+    pub notes: Vec<Note>,
+    pub sel: usize,
+}
+
 fn act(app: &mut App, action: Action) -> Vec<Request> {
     match action {
         Action::Back => {
             app.view = View::Home;
             vec![Request::Sessions]
         }
-        Action::RestoreSelected => match app.trash.get(app.trash_sel) {
+        Action::RestoreSelected => match app.trash.notes.get(app.trash.sel) {
             Some(note) => vec![Request::Restore(note.id.clone())],
             None => {
                 app.say(Level::Info, "The trash is empty");
@@ -38,7 +45,8 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
             }
         },
         nav => {
-            move_sel(&mut app.trash_sel, app.trash.len(), nav);
+            let t = &mut app.trash;
+            move_sel(&mut t.sel, t.notes.len(), nav);
             Vec::new()
         }
     }
@@ -47,15 +55,17 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
 // ---- worker responses --------------------------------------------------------------------
 
 pub(crate) fn listed(app: &mut App, notes: Vec<Note>) -> Vec<Request> {
-    app.trash = notes;
-    app.trash_sel = app.trash_sel.min(app.trash.len().saturating_sub(1));
+    let t = &mut app.trash;
+    t.notes = notes;
+    t.sel = t.sel.min(t.notes.len().saturating_sub(1));
     Vec::new()
 }
 
 /// A note is back from the trash (from this list, or by undo in its session).
 pub(crate) fn restored(app: &mut App, note: Note) -> Vec<Request> {
-    app.trash.retain(|n| n.id != note.id);
-    app.trash_sel = app.trash_sel.min(app.trash.len().saturating_sub(1));
+    let t = &mut app.trash;
+    t.notes.retain(|n| n.id != note.id);
+    t.sel = t.sel.min(t.notes.len().saturating_sub(1));
     app.capture.place_note(note);
     app.say(Level::Ok, "Brought the note back from the trash");
     Vec::new()
@@ -63,27 +73,27 @@ pub(crate) fn restored(app: &mut App, note: Note) -> Vec<Request> {
 
 // ---- drawing -----------------------------------------------------------------------------
 
-/// The notes in the trash, newest first, to bring back.
 fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.palette;
+    let trash = &app.trash;
     let b = block(
         t,
         format!(
             " Trash ({}) · Ctrl+Z brings the selected note back ",
-            app.trash.len()
+            trash.notes.len()
         ),
         true,
     );
     let inner = b.inner(area);
     frame.render_widget(b, area);
-    if app.trash.is_empty() {
+    if trash.notes.is_empty() {
         frame.render_widget(Paragraph::new("The trash is empty.").style(t.dim()), inner);
         return;
     }
     let width = inner.width.saturating_sub(2) as usize;
     let mut lines = Vec::new();
     let mut selected_line = 0;
-    for (i, note) in app.trash.iter().enumerate() {
+    for (i, note) in trash.notes.iter().enumerate() {
         let session = app.sessions.iter().find(|s| s.id == note.session);
         let mut head = Line::from(vec![
             Span::styled(format!("[{}] ", kind_marker(note.kind)), t.kind(note.kind)),
@@ -99,7 +109,7 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 t.dim(),
             ),
         ]);
-        if i == app.trash_sel {
+        if i == trash.sel {
             head = head.style(t.selected());
             selected_line = lines.len();
         }
