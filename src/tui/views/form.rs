@@ -9,7 +9,7 @@ use ratatui::widgets::{Clear, Paragraph};
 use ratatui_textarea::TextArea;
 
 use super::common::{editor, set_text, text_of};
-use super::{View, ViewSpec, home};
+use super::{View, ViewSpec, home, no_paste};
 use crate::model::{Participant, Session, SessionKind};
 use crate::store::NewSession;
 use crate::tui::app::{App, Level};
@@ -22,7 +22,7 @@ pub static SPEC: ViewSpec = ViewSpec {
     context: |_| Context::SessionForm,
     act,
     type_key,
-    paste: super::no_paste,
+    paste: no_paste,
     draw,
 };
 
