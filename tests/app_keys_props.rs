@@ -12,7 +12,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use fieldnotes::archive::SearchResults;
 use fieldnotes::model::{Facet, Note, NoteKind, Session, SessionKind, Tag};
 use fieldnotes::tui::app::App;
-use fieldnotes::tui::theme::Theme;
+use fieldnotes::tui::theme::Palette;
 use fieldnotes::tui::ui;
 use fieldnotes::tui::worker::{Request, Response};
 
@@ -49,7 +49,7 @@ fn note(i: usize, body: &str) -> Note {
 
 /// An app with a session open on three notes, as after the worker answered.
 fn app_in_a_session() -> App {
-    let mut app = App::new(Theme { color: false });
+    let mut app = App::new(Palette { color: false });
     let tags = ["checkout", "self-checkout"]
         .iter()
         .map(|n| Tag::new(Facet::Touchpoint, n).unwrap())

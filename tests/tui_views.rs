@@ -8,9 +8,11 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tempfile::TempDir;
 
 use fieldnotes::Archive;
-use fieldnotes::tui::app::{App, CaptureFocus, View};
-use fieldnotes::tui::theme::Theme;
+use fieldnotes::tui::app::App;
+use fieldnotes::tui::theme::Palette;
 use fieldnotes::tui::ui;
+use fieldnotes::tui::views::View;
+use fieldnotes::tui::views::capture::CaptureFocus;
 use fieldnotes::tui::worker::{Request, Response, Worker};
 
 struct Harness {
@@ -28,7 +30,7 @@ impl Harness {
             fieldnotes::demo::seed(&mut archive).unwrap();
         }
         let (worker, opened) = Worker::open(&dir).unwrap();
-        let mut app = App::new(Theme { color: false });
+        let mut app = App::new(Palette { color: false });
         app.tz = chrono::FixedOffset::east_opt(0).unwrap();
         app.now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
         let mut h = Harness { app, worker, tmp };
@@ -81,7 +83,7 @@ impl Harness {
         let dir = self.tmp.path().join("archive");
         let (worker, opened) = Worker::open(&dir).unwrap();
         let mut again = Harness {
-            app: App::new(Theme { color: false }),
+            app: App::new(Palette { color: false }),
             worker,
             tmp: tempfile::tempdir().unwrap(),
         };

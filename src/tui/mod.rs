@@ -1,11 +1,13 @@
 //! The terminal app: a thin shell over the library. `app` holds state and turns keys into
-//! requests, `worker` does all disk and index work on threads of its own, `ui` draws.
+//! requests, `worker` does all disk and index work on threads of its own, `ui` draws. Each
+//! view (its state, keys, answers and drawing) is a module of `views`.
 
 pub mod app;
 pub mod complete;
 pub mod keymap;
 pub mod theme;
 pub mod ui;
+pub mod views;
 pub mod worker;
 
 use std::io::Write;
@@ -21,7 +23,7 @@ use ratatui::crossterm::event::{
 use ratatui::crossterm::execute;
 
 use app::App;
-use theme::Theme;
+use theme::Palette;
 use worker::{Lane, Lanes, Request, Response};
 
 enum Msg {
@@ -107,7 +109,7 @@ impl LaneSenders {
 }
 
 fn event_loop(terminal: &mut ratatui::DefaultTerminal, dir: PathBuf) -> std::io::Result<()> {
-    let mut app = App::new(Theme::from_env());
+    let mut app = App::new(Palette::from_env());
     // The first frame is drawn before the archive is even open.
     terminal.draw(|f| ui::render(f, &mut app))?;
 

@@ -1,17 +1,22 @@
 //! Colours and emphasis. With `NO_COLOR` set, only bold, reverse and underline remain.
+//! The type is `Palette`: a `Theme` is a research theme (`src/analysis`).
 
 use ratatui::style::{Color, Modifier, Style};
 
 use crate::model::{Facet, NoteKind};
 
+/// The old name of `Palette`, kept only for `src/cli/output.rs` and `src/logging.rs`, which
+/// ask `from_env().color` whether to colour their output; it goes when they say `Palette`.
+pub type Theme = Palette;
+
 #[derive(Debug, Clone, Copy)]
-pub struct Theme {
+pub struct Palette {
     pub color: bool,
 }
 
-impl Theme {
-    pub fn from_env() -> Theme {
-        Theme {
+impl Palette {
+    pub fn from_env() -> Palette {
+        Palette {
             color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         }
     }
