@@ -874,13 +874,13 @@ fn rg_search(dir: &Path, args: &[String]) {
 fn open_app(dir: &Path, with_sessions: bool) -> Duration {
     use fieldnotes::tui::{
         app::App,
-        theme::Theme,
+        theme::Palette,
         ui,
         worker::{Request, Worker},
     };
     use ratatui::{Terminal, backend::TestBackend};
     let t = Instant::now();
-    let mut app = App::new(Theme { color: true });
+    let mut app = App::new(Palette::coloured());
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     if with_sessions {
         let (mut worker, opened) = Worker::open(dir).unwrap();
@@ -911,7 +911,7 @@ fn search_as_you_type(dir: &Path) -> Vec<Duration> {
         "delivery email",
     ] {
         for end in 1..=phrase.len() {
-            let query = fieldnotes::tui::app::while_typing(&phrase[..end]);
+            let query = fieldnotes::tui::views::search::while_typing(&phrase[..end]);
             let t = Instant::now();
             let responses = worker.handle(Request::Search {
                 generation: end as u64,

@@ -184,7 +184,7 @@ impl Config {
             })?;
             self.draft_interval = draft_interval(ms).map_err(Error::BadValue)?;
         }
-        if var("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        if no_color_asked(var("NO_COLOR")) {
             self.colour = false;
         }
         Ok(())
@@ -198,6 +198,11 @@ impl Config {
             None => Ok(crate::Archive::default_dir()?.join("archive")),
         }
     }
+}
+
+/// `NO_COLOR`'s value asks for no colour when it is set and not empty (no-color.org).
+pub fn no_color_asked(value: Option<String>) -> bool {
+    value.is_some_and(|v| !v.is_empty())
 }
 
 /// Drafts are written at least every 5 s, and not more often than every 50 ms.

@@ -76,5 +76,6 @@ pub fn init(stderr: bool) -> Option<WorkerGuard> {
 
 fn color_on_stderr() -> bool {
     use std::io::IsTerminal;
-    std::io::stderr().is_terminal() && crate::tui::theme::Theme::from_env().color
+    std::io::stderr().is_terminal()
+        && !crate::config::no_color_asked(std::env::var("NO_COLOR").ok())
 }

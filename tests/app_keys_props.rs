@@ -49,7 +49,7 @@ fn note(i: usize, body: &str) -> Note {
 
 /// An app with a session open on three notes, as after the worker answered.
 fn app_in_a_session() -> App {
-    let mut app = App::new(Palette { color: false });
+    let mut app = App::new(Palette::plain());
     let tags = ["checkout", "self-checkout"]
         .iter()
         .map(|n| Tag::new(Facet::Touchpoint, n).unwrap())

@@ -128,3 +128,19 @@ fn a_bad_key_binding_is_an_error_naming_its_line() {
         "{text}"
     );
 }
+
+#[test]
+fn a_bad_colour_is_an_error_naming_its_line() {
+    let a = TestArchive::new();
+    let file = config_file(
+        &a,
+        "[colours]\npersona = \"#ff8800\"\nquote = \"blurple\"\n",
+    );
+    let out = a.cmd().args(["config"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:3:", file.display())) && err.contains("not a colour"),
+        "{err}"
+    );
+}

@@ -30,7 +30,7 @@ impl Harness {
             fieldnotes::demo::seed(&mut archive).unwrap();
         }
         let (worker, opened) = Worker::open(&dir).unwrap();
-        let mut app = App::new(Palette { color: false });
+        let mut app = App::new(Palette::plain());
         app.tz = chrono::FixedOffset::east_opt(0).unwrap();
         app.now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
         let mut h = Harness { app, worker, tmp };
@@ -83,7 +83,7 @@ impl Harness {
         let dir = self.tmp.path().join("archive");
         let (worker, opened) = Worker::open(&dir).unwrap();
         let mut again = Harness {
-            app: App::new(Palette { color: false }),
+            app: App::new(Palette::plain()),
             worker,
             tmp: tempfile::tempdir().unwrap(),
         };
@@ -600,4 +600,21 @@ fn an_edit_in_progress_is_drafted_and_comes_back_as_an_edit() {
         stored, old_body,
         "a cancelled edit leaves the note as it was"
     );
+}
+
+#[test]
+fn the_draft_interval_comes_from_the_settings() {
+    let mut h = Harness::new(true);
+    h.app.draft_interval = std::time::Duration::from_secs(3);
+    h.open_oldest_session();
+    h.type_text("Slower drafts, as the config file asked");
+    let start = std::time::Instant::now();
+    assert!(
+        h.app
+            .tick(start + std::time::Duration::from_secs(2))
+            .is_empty(),
+        "no draft before the interval"
+    );
+    let requests = h.app.tick(start + std::time::Duration::from_secs(4));
+    assert!(matches!(requests.as_slice(), [Request::SaveDraft { .. }]));
 }

@@ -17,7 +17,7 @@ use fieldnotes::model::{Facet, Feedback, NoteKind, Participant, SessionKind, Tag
 use fieldnotes::query::Filters;
 use fieldnotes::store::{NewNote, NewSession};
 use fieldnotes::time;
-use fieldnotes::tui::keymap::{self, Keymap};
+use fieldnotes::tui::Settings;
 
 use output::Out;
 
@@ -907,9 +907,10 @@ fn demo(archive: Option<PathBuf>, seed_only: bool, config: &Config, out: &Out) -
     open_app(dir, config)
 }
 
-/// The config file's key bindings, checked against the app's key table.
-fn keymap(config: &Config) -> Result<Keymap> {
-    Keymap::with(&config.keys).map_err(|(line, message)| {
+/// The app's settings from the config file (key bindings, colours), checked; installs the
+/// key table.
+fn app_settings(config: &Config) -> Result<Settings> {
+    Settings::from_config(config).map_err(|(line, message)| {
         let path = config
             .file
             .as_ref()
@@ -923,7 +924,7 @@ fn keymap(config: &Config) -> Result<Keymap> {
 }
 
 fn show_config(config: &Config, archive_flag: Option<PathBuf>, out: &Out) -> Result<()> {
-    keymap(config)?;
+    app_settings(config)?;
     let file = config.file.clone();
     let default = fieldnotes::config::default_path();
     let archive = config.archive_dir(archive_flag)?;
@@ -975,12 +976,12 @@ fn show_config(config: &Config, archive_flag: Option<PathBuf>, out: &Out) -> Res
 
 /// The terminal app; without a terminal to draw on, the help instead.
 fn open_app(dir: PathBuf, config: &Config) -> Result<()> {
-    keymap::install(keymap(config)?);
+    let settings = app_settings(config)?;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         use clap::CommandFactory;
         Cli::command().print_help()?;
         bail!("the app needs a terminal: run `fieldnotes` in one, or use the commands above");
     }
-    fieldnotes::tui::run(dir.clone())
+    fieldnotes::tui::run(dir.clone(), settings)
         .with_context(|| format!("the app stopped on the archive {}", dir.display()))
 }

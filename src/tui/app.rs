@@ -27,13 +27,6 @@ use super::views::{View, home};
 use super::worker::{Request, Response};
 use crate::model::{Note, Revision, Session, Tag, retag};
 
-/// Search-as-you-type lives with the search view; `benches/archive.rs` still calls it here.
-pub use super::views::search::while_typing;
-
-/// How old the draft may get while the researcher keeps typing: it is written this long after
-/// the first unsaved change (not after a pause), checked at every tick of the loop (250 ms),
-/// so what a crash can take is under a second of typing.
-pub const DRAFT_INTERVAL: Duration = Duration::from_millis(500);
 /// How long a status message stays before the bar shows only the keys again.
 pub const STATUS_LIFETIME: Duration = Duration::from_secs(6);
 
@@ -94,6 +87,10 @@ pub struct ExternalEdit {
 
 pub struct App {
     pub palette: Palette,
+    /// How old the draft may get while the researcher keeps typing: it is written this long
+    /// after the first unsaved change (not after a pause), checked at every tick of the loop
+    /// (250 ms), so what a crash can take is under a second of typing (config: draft-interval-ms).
+    pub draft_interval: Duration,
     pub view: View,
     pub overlay: Option<Overlay>,
     pub prompt: Option<Prompt>,
@@ -130,6 +127,7 @@ impl App {
     pub fn new(palette: Palette) -> App {
         App {
             palette,
+            draft_interval: crate::config::DEFAULT_DRAFT_INTERVAL,
             view: View::Home,
             overlay: None,
             prompt: None,
@@ -274,7 +272,7 @@ impl App {
         }
     }
 
-    /// Called every few hundred milliseconds: keeps the draft at most `DRAFT_INTERVAL` (plus
+    /// Called every few hundred milliseconds: keeps the draft at most `draft_interval` (plus
     /// a tick) behind the typing, and lets old status messages go.
     pub fn tick(&mut self, now: Instant) -> Vec<Request> {
         self.now = Utc::now();
@@ -286,7 +284,9 @@ impl App {
             self.status = None;
         }
         match self.capture.dirty_since {
-            Some(at) if now.duration_since(at) >= DRAFT_INTERVAL => self.capture.draft_request(),
+            Some(at) if now.duration_since(at) >= self.draft_interval => {
+                self.capture.draft_request()
+            }
             _ => Vec::new(),
         }
     }
@@ -574,7 +574,7 @@ mod tests {
 
     #[test]
     fn overlays_scroll_up_with_up_and_down_with_down() {
-        let mut app = App::new(Palette { color: false });
+        let mut app = App::new(Palette::plain());
         app.overlay = Some(Overlay::Evidence {
             title: "t".into(),
             notes: Vec::new(),

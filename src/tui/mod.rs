@@ -41,12 +41,31 @@ pub(crate) fn last_panic() -> Option<String> {
     LAST_PANIC.lock().ok().and_then(|mut p| p.take())
 }
 
+/// What the app takes from the settings (see `crate::config`), checked before it starts.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub palette: Palette,
+    pub draft_interval: Duration,
+}
+
+impl Settings {
+    /// The app's settings from the config, and the key table installed; an error is the
+    /// config file's line and what is wrong there.
+    pub fn from_config(config: &crate::config::Config) -> Result<Settings, (usize, String)> {
+        keymap::install(keymap::Keymap::with(&config.keys)?);
+        Ok(Settings {
+            palette: Palette::with(config.colour, &config.colours)?,
+            draft_interval: config.draft_interval,
+        })
+    }
+}
+
 /// Runs the app on the archive in `dir` until the researcher quits.
-pub fn run(dir: PathBuf) -> std::io::Result<()> {
+pub fn run(dir: PathBuf, settings: Settings) -> std::io::Result<()> {
     let mut terminal = ratatui::try_init()?;
     install_panic_hook();
     let _ = execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste);
-    let result = event_loop(&mut terminal, dir);
+    let result = event_loop(&mut terminal, dir, settings);
     leave_terminal();
     result
 }
@@ -108,8 +127,13 @@ impl LaneSenders {
     }
 }
 
-fn event_loop(terminal: &mut ratatui::DefaultTerminal, dir: PathBuf) -> std::io::Result<()> {
-    let mut app = App::new(Palette::from_env());
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    dir: PathBuf,
+    settings: Settings,
+) -> std::io::Result<()> {
+    let mut app = App::new(settings.palette);
+    app.draft_interval = settings.draft_interval;
     // The first frame is drawn before the archive is even open.
     terminal.draw(|f| ui::render(f, &mut app))?;
 

@@ -812,17 +812,7 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
 
 /// How far into the session a note was taken, or that it is a memo.
 fn offset(ms: Option<i64>) -> String {
-    match ms {
-        Some(ms) => {
-            let s = ms / 1000;
-            if s >= 3600 {
-                format!("+{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
-            } else {
-                format!("+{:02}:{:02}", s / 60, s % 60)
-            }
-        }
-        None => "  memo".into(),
-    }
+    ms.map_or_else(|| "  memo".into(), crate::text::offset_label)
 }
 
 /// Notes as wrapped entries, scrolled so the selected one shows; the newest is at the bottom.
