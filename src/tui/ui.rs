@@ -243,13 +243,18 @@ fn overlay_rect(area: Rect, width: u16, height: u16) -> Rect {
 fn help(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.palette;
     let ctx = app.base_context();
+    // The names in brackets are the config file's, for rebinding a key (see the README).
     let mut lines = vec![
-        Line::styled(format!("Keys in {}", context_name(ctx)), t.title()),
+        Line::from(vec![
+            Span::styled(format!("Keys in {}", context_name(ctx)), t.title()),
+            Span::styled(format!("  [keys.{}]", keymap::name_of(&ctx)), t.dim()),
+        ]),
         Line::raw(""),
     ];
     for b in keymap::bindings(ctx) {
         lines.push(Line::from(vec![
             Span::styled(format!("{:<14}", b.label), t.key()),
+            Span::styled(format!("{:<17}", keymap::name_of(&b.action)), t.dim()),
             Span::raw(b.help),
         ]));
     }
