@@ -24,6 +24,28 @@ fn two_laptops() -> (TestArchive, TestArchive, Vec<String>) {
     (a, b, ids)
 }
 
+/// Waits until the clock has passed the last change to note `id` in `t`, so the next event
+/// (in either archive) is newer than it whatever the machine's speed and clock resolution.
+fn after_last_change(t: &TestArchive, id: &str) {
+    let at: String = t
+        .db()
+        .query_row(
+            "SELECT max(coalesce(deleted_at, ''), updated_at) FROM notes WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339(&at).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while chrono::Utc::now() <= at + chrono::Duration::milliseconds(1) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the clock stands still"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 fn dir(t: &TestArchive) -> &str {
     t.dir.to_str().unwrap()
 }
@@ -39,7 +61,7 @@ fn notes_of(t: &TestArchive) -> Vec<String> {
 fn concurrent_edits_are_all_kept_and_both_directions_agree() {
     let (a, b, ids) = two_laptops();
     a.ok(&["edit", &ids[0], "A's edit #checkout !angry"]);
-    std::thread::sleep(std::time::Duration::from_millis(20));
+    after_last_change(&a, &ids[0]);
     b.ok(&["edit", &ids[0], "B's later edit #checkout !furious"]);
     b.start_session();
     let b_only = b.add(&["Only on B's laptop @student"]);
@@ -96,11 +118,11 @@ fn a_delete_on_one_side_follows_the_newest_event() {
     let (a, b, ids) = two_laptops();
     // A deletes note 0; B edited note 0 before that: the delete is newer and wins.
     b.ok(&["edit", &ids[0], "B's edit, before A's delete"]);
-    std::thread::sleep(std::time::Duration::from_millis(20));
+    after_last_change(&b, &ids[0]);
     a.ok(&["rm", &ids[0]]);
     // A deletes note 1; B edits it afterwards: the edit is newer and brings it back.
     a.ok(&["rm", &ids[1]]);
-    std::thread::sleep(std::time::Duration::from_millis(20));
+    after_last_change(&a, &ids[1]);
     b.ok(&["edit", &ids[1], "B's edit, after A's delete"]);
 
     b.ok(&["merge", dir(&a)]);
