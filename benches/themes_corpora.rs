@@ -95,6 +95,7 @@ fn corpus(name: &str, path: &Path, opts: &Options) {
         session: None,
         feedback: None,
         columns: Vec::new(),
+        encoding: None,
     };
     archive
         .import(
@@ -545,6 +546,7 @@ fn synthetic(n: usize) {
         session: None,
         feedback: None,
         columns: Vec::new(),
+        encoding: None,
     };
     archive
         .import(

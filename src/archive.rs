@@ -271,6 +271,12 @@ impl Archive {
         self.import(|sink| file.fill(sink), progress)
     }
 
+    /// What importing the file would do (notes, participants, warnings, the first notes),
+    /// with nothing written: the import runs and is rolled back.
+    pub fn import_dry_run(&self, file: crate::io::ImportFile) -> Result<ImportCounts> {
+        self.store.import_dry_run(|sink| file.fill(sink))
+    }
+
     /// Answers one criterion of a mystery-shop visit from what a person typed (`yes`, `4`,
     /// `2m`, `na`…), saving `note` as an evidence note beside it. Refuses an answer that needs
     /// evidence without one.

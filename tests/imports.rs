@@ -227,3 +227,67 @@ fn the_library_chooses_the_reader_and_types_its_refusals() {
         Err(Error::AlreadyInTrash { .. })
     ));
 }
+
+#[test]
+fn a_dry_run_shows_what_would_come_in_and_writes_nothing() {
+    let a = TestArchive::new();
+    let vtt = a.path("call.vtt");
+    write(&vtt, VTT);
+    let args = [
+        "import",
+        vtt.to_str().unwrap(),
+        "--researcher",
+        "Ana Ruiz",
+        "--dry-run",
+    ];
+    let shown = a.json(&args);
+    assert_eq!(shown["added"], 3);
+    assert_eq!(shown["participants"], serde_json::json!(["Maya"]));
+    assert_eq!(shown["preview"][0]["body"], "How was the checkout today?");
+    assert_eq!(shown["preview"][1]["participant"], "Maya");
+    let text = a.ok(&args[..args.len()]);
+    assert!(text.contains("nothing was written"), "{text}");
+    assert!(text.contains("+00:05 Maya: Slow."), "{text}");
+    assert_eq!(a.count("SELECT count(*) FROM notes"), 0);
+    assert_eq!(a.count("SELECT count(*) FROM sessions"), 0);
+    assert_eq!(a.count("SELECT count(*) FROM participants"), 0);
+    // Then for real: the same notes.
+    let done = a.json(&["import", vtt.to_str().unwrap(), "--researcher", "Ana Ruiz"]);
+    assert_eq!(done["added"], 3);
+}
+
+#[test]
+fn legacy_encodings_import_when_named_and_the_error_says_how() {
+    let a = TestArchive::new();
+    let csv = a.path("menu.csv");
+    // Windows-1252, as Excel on Windows saves "CSV".
+    write(
+        &csv,
+        b"text\nCr\xe8me br\xfbl\xe9e was \x8020 #dessert\n".as_slice(),
+    );
+    let err = a.fails(&["import", csv.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&err.stderr);
+    assert!(
+        err.contains("line 2") && err.contains("--encoding windows-1252"),
+        "{err}"
+    );
+    let done = a.json(&[
+        "import",
+        csv.to_str().unwrap(),
+        "--encoding",
+        "windows-1252",
+    ]);
+    assert_eq!(done["added"], 1);
+    let hits = a.json(&["search", "brûlée"]);
+    assert_eq!(hits["hits"][0]["body"], "Crème brûlée was €20 #dessert");
+    // UTF-16 with a byte-order mark (Excel's "Unicode text") needs no flag.
+    let md = a.path("notes.md");
+    let mut bytes = vec![0xFF, 0xFE];
+    for u in "Waited at the kiosk 漢字 #kiosk\n".encode_utf16() {
+        bytes.extend(u.to_le_bytes());
+    }
+    write(&md, bytes);
+    assert_eq!(a.json(&["import", md.to_str().unwrap()])["added"], 1);
+    let unknown = a.fails(&["import", md.to_str().unwrap(), "--encoding", "klingon"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}

@@ -257,6 +257,14 @@ enum Command {
 
 #[derive(Args, Default)]
 struct ImportArgs {
+    /// Show what would be imported (notes, participants, warnings, the first notes) and
+    /// write nothing
+    #[arg(long)]
+    dry_run: bool,
+    /// The file's encoding when it is not UTF-8 and has no byte-order mark: windows-1252,
+    /// iso-8859-1, gb2312, shift_jis, utf-16le…
+    #[arg(long, value_name = "NAME")]
+    encoding: Option<String>,
     /// The session notes go to when the file names none: an id, or a title (created in
     /// --study if new) [default: "Imported from FILE"]
     #[arg(long, value_name = "ID_OR_TITLE")]
@@ -823,15 +831,31 @@ fn import(
     .into_iter()
     .filter_map(|(field, col)| col.map(|c| (field.to_owned(), c)))
     .collect();
+    options.encoding = more
+        .encoding
+        .as_deref()
+        .map(io::encoding::TextEncoding::from_label)
+        .transpose()?;
     let input = reading_progress(io::open_input(file)?, file);
     let file = ImportFile::new(file, format, options, input)?;
     let name = file.name.clone();
+    if more.dry_run {
+        let counts = archive.import_dry_run(file)?;
+        return out.import_preview(&counts, &name);
+    }
     let counts = archive.import_file(file, progress("indexing"))?;
     end_progress();
+    for w in &counts.warnings {
+        eprintln!("fieldnotes: warning: {w}");
+    }
+    let skipped = match counts.skipped {
+        0 => String::new(),
+        n => format!(", {n} left out"),
+    };
     out.done(
         &counts,
         &format!(
-            "imported {} notes from {name} ({} already in the archive)",
+            "imported {} notes from {name} ({} already in the archive{skipped})",
             counts.added, counts.already_present
         ),
     )

@@ -35,6 +35,48 @@ impl Out {
         Out { json, bold }
     }
 
+    /// What an import would do, written nowhere.
+    pub fn import_preview(&self, c: &fieldnotes::store::ImportCounts, name: &str) -> Result<()> {
+        if self.json {
+            return self.print_json(c);
+        }
+        let noun = if c.added == 1 { "note" } else { "notes" };
+        let mut text = format!(
+            "dry run: {name} would add {} {noun} ({} already in the archive",
+            c.added, c.already_present
+        );
+        if c.skipped > 0 {
+            text.push_str(&format!(", {} left out", c.skipped));
+        }
+        text.push_str("); nothing was written\n");
+        if !c.participants.is_empty() {
+            text.push_str(&format!("participants: {}\n", c.participants.join(", ")));
+        }
+        for w in &c.warnings {
+            text.push_str(&format!("warning: {w}\n"));
+        }
+        if !c.preview.is_empty() {
+            text.push_str("first notes:\n");
+        }
+        for n in &c.preview {
+            let offset = n
+                .offset_ms
+                .map(|ms| format!("{} ", fieldnotes::text::offset_label(ms)))
+                .unwrap_or_default();
+            let who = n
+                .participant
+                .as_deref()
+                .map(|p| format!("{p}: "))
+                .unwrap_or_default();
+            text.push_str(&format!(
+                "  [{}] {offset}{who}{}\n",
+                n.kind,
+                one_line(&n.body, 100)
+            ));
+        }
+        self.print(&text)
+    }
+
     pub fn print_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         let mut text = serde_json::to_string(value)?;
         text.push('\n');

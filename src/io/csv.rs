@@ -28,6 +28,8 @@ pub struct CsvDefaults {
     /// Which header holds which field (`("text", "Comment")`); unnamed fields are read from
     /// the column of their own name.
     pub columns: Vec<(String, String)>,
+    /// The file's encoding when it has no byte-order mark and is not UTF-8.
+    pub encoding: Option<super::encoding::TextEncoding>,
 }
 
 const KNOWN: &[&str] = &[
@@ -52,7 +54,7 @@ pub fn import(
     defaults: &CsvDefaults,
     sink: &mut ImportSink<'_>,
 ) -> Result<()> {
-    let text = super::read_text(name, input)?;
+    let text = super::read_text(name, input, defaults.encoding)?;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::Headers)
         .from_reader(text.as_bytes());

@@ -7,6 +7,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::csv::CsvDefaults;
+use super::encoding::TextEncoding;
 use super::transcript::TranscriptOptions;
 use super::{Format, SessionTarget};
 use crate::error::{Error, Result};
@@ -29,6 +30,8 @@ pub struct ImportOptions {
     pub started_at: Option<DateTime<Utc>>,
     /// Which CSV header holds which field (`("text", "Comment")`).
     pub columns: Vec<(String, String)>,
+    /// The file's encoding when it has no byte-order mark and is not UTF-8.
+    pub encoding: Option<TextEncoding>,
 }
 
 impl ImportOptions {
@@ -42,6 +45,7 @@ impl ImportOptions {
             feedback: None,
             started_at: None,
             columns: Vec::new(),
+            encoding: None,
         }
     }
 }
@@ -135,7 +139,10 @@ impl ImportFile {
             mut input,
         } = self;
         match format {
-            Format::Jsonl => super::jsonl::import(&name, input, sink),
+            Format::Jsonl => {
+                let input = super::encoding::utf8_reader(&name, input, o.encoding)?;
+                super::jsonl::import(&name, input, sink)
+            }
             Format::Csv => super::csv::import(
                 &name,
                 input,
@@ -147,11 +154,12 @@ impl ImportFile {
                     session: o.session,
                     feedback: o.feedback,
                     columns: o.columns,
+                    encoding: o.encoding,
                 },
                 sink,
             ),
             Format::Vtt | Format::Srt => {
-                let text = super::read_text(&name, &mut input)?;
+                let text = super::read_text(&name, &mut input, o.encoding)?;
                 super::transcript::import(
                     &name,
                     &text,
@@ -164,7 +172,7 @@ impl ImportFile {
                 )
             }
             Format::Markdown => {
-                let text = super::read_text(&name, &mut input)?;
+                let text = super::read_text(&name, &mut input, o.encoding)?;
                 super::markdown::import(&name, &text, target, o.kind, o.feedback, sink)
             }
             Format::Qdpx | Format::Qdc => Err(Error::Unsupported(format!(

@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod curation;
+pub mod encoding;
 pub mod export;
 pub mod import;
 pub mod jsonl;
@@ -113,20 +114,16 @@ pub fn write_atomically(
 }
 
 /// Reads everything from a reader into a string, naming the input if it is not UTF-8.
-pub fn read_text(name: &str, mut input: impl Read) -> Result<String> {
+pub fn read_text(
+    name: &str,
+    mut input: impl Read,
+    encoding: Option<encoding::TextEncoding>,
+) -> Result<String> {
     let mut bytes = Vec::new();
     input
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-        Error::Import {
-            file: name.to_owned(),
-            location: format!("line {line}"),
-            reason: "the text is not UTF-8: save the file as UTF-8 and import it again".into(),
-        }
-    })
+    encoding::decode(name, bytes, encoding)
 }
 
 /// Another researcher's notes, to merge: a `.jsonl` export, or an archive (its folder or its

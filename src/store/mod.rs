@@ -11,7 +11,9 @@ mod visits;
 pub use analysis::{CuratedTheme, Insight};
 pub use drafts::Draft;
 pub use merge::{MergeCounts, merge_note};
-pub use notes::{ImportCounts, ImportDone, ImportSink, IndexRecord, NewNote, NoteRecord};
+pub use notes::{
+    ImportCounts, ImportDone, ImportSink, IndexRecord, NewNote, NoteRecord, PreviewNote,
+};
 pub use sessions::NewSession;
 pub use tags::{JOURNEY_STAGES, TagCount, TagInfo};
 pub use visits::{ScorecardImport, ScorecardVersion};

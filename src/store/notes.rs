@@ -89,12 +89,44 @@ pub struct IndexRecord {
     pub change_seq: i64,
 }
 
-/// How much an import added and how much it already had.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+/// How much an import added and how much it already had, what it left out and why, and (for
+/// a dry run) what the first notes would look like.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ImportCounts {
     pub added: u64,
     pub already_present: u64,
+    /// Rows, cues or paragraphs the format's own rules leave out (blank rows, broken cues).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped: u64,
+    /// What the researcher should know: each skipped part with its line, a guessed encoding…
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// Participants the notes are credited to (speakers found in a transcript, people in a
+    /// survey), in the order first seen.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub participants: Vec<String>,
+    /// The first notes, as they would be written.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub preview: Vec<PreviewNote>,
 }
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A note as an import would write it, for `import --dry-run`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PreviewNote {
+    pub kind: NoteKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset_ms: Option<i64>,
+    pub body: String,
+}
+
+/// How many notes a dry run shows.
+const PREVIEW_NOTES: usize = 5;
 
 const RECORD_SELECT: &str = "SELECT n.id, n.session_id, n.kind, n.body, p.pseudonym, n.created_at, \
        n.updated_at, n.offset_ms, n.source, n.deleted_at, n.feedback \
@@ -466,6 +498,24 @@ impl Store {
         self.import_observed(fill, None).map(|done| done.counts)
     }
 
+    /// Runs an import and rolls it back: what it would add, skip and warn about, and its
+    /// first notes, with nothing written.
+    pub(crate) fn import_dry_run<F>(&self, fill: F) -> Result<ImportCounts>
+    where
+        F: FnOnce(&mut ImportSink<'_>) -> Result<()>,
+    {
+        let tx = self.write()?;
+        let seq: i64 = tx.query_row("SELECT seq FROM change_counter WHERE id = 1", [], |r| {
+            r.get(0)
+        })?;
+        let mut sink = ImportSink::new(&tx, seq, None);
+        sink.preview = true;
+        fill(&mut sink)?;
+        let counts = sink.counts;
+        tx.rollback()?;
+        Ok(counts)
+    }
+
     /// Like [`Store::import`], handing each note it adds to `observe` while the transaction is
     /// still open, so the index can take the notes as they are written rather than reading
     /// them back afterwards. When the import fails, whatever `observe` was given is void.
@@ -486,16 +536,12 @@ impl Store {
         // A large cache keeps the b-trees' growing edges in memory instead of spilling them
         // to the log again and again.
         tx.execute_batch("PRAGMA cache_size = -262144")?;
-        let mut sink = ImportSink {
-            tx: &tx,
-            tag_ids: HashMap::new(),
-            known_sessions: BTreeSet::new(),
-            session_study: HashMap::new(),
-            counts: ImportCounts::default(),
+        // Shortened to the transaction's life (an Option does not coerce by itself).
+        let mut sink = ImportSink::new(
+            &tx,
             seq,
-            // Shortened to the transaction's life (an Option does not coerce by itself).
-            observe: observe.map(|o| o as &mut dyn FnMut(IndexRecord) -> Result<()>),
-        };
+            observe.map(|o| o as &mut dyn FnMut(IndexRecord) -> Result<()>),
+        );
         let filled = fill(&mut sink);
         let (counts, last_seq) = (sink.counts, sink.seq);
         let done = filled.and_then(|()| {
@@ -516,7 +562,7 @@ impl Store {
 
 /// What an import did, and which change numbers it took: those after `seq_before`, up to and
 /// including `seq_after`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ImportDone {
     pub counts: ImportCounts,
     pub seq_before: i64,
@@ -534,9 +580,44 @@ pub struct ImportSink<'a> {
     /// The last change number taken.
     seq: i64,
     observe: Option<&'a mut dyn FnMut(IndexRecord) -> Result<()>>,
+    /// A dry run: keep the first notes to show.
+    preview: bool,
 }
 
-impl ImportSink<'_> {
+impl<'a> ImportSink<'a> {
+    fn new(
+        tx: &'a Connection,
+        seq: i64,
+        observe: Option<&'a mut dyn FnMut(IndexRecord) -> Result<()>>,
+    ) -> ImportSink<'a> {
+        ImportSink {
+            tx,
+            tag_ids: HashMap::new(),
+            known_sessions: BTreeSet::new(),
+            session_study: HashMap::new(),
+            counts: ImportCounts::default(),
+            seq,
+            observe,
+            preview: false,
+        }
+    }
+
+    /// Something the researcher should know about the import (a part left out, with its line).
+    pub fn warn(&mut self, warning: impl Into<String>) {
+        self.counts.warnings.push(warning.into());
+    }
+
+    /// A row, cue or paragraph the format's rules leave out, with why (and where).
+    pub fn skip(&mut self, why: impl Into<String>) {
+        self.counts.skipped += 1;
+        self.warn(why);
+    }
+
+    /// A part left out that needs no line of its own (a blank row): only counted.
+    pub fn skip_quietly(&mut self) {
+        self.counts.skipped += 1;
+    }
+
     /// Makes sure a session exists (an existing one with the same id is kept as it is).
     pub fn session(&mut self, session: &NewSession) -> Result<String> {
         if let Some(id) = &session.id
@@ -599,6 +680,19 @@ impl ImportSink<'_> {
         };
         self.seq += 1;
         self.counts.added += 1;
+        if let Some(p) = &record.participant
+            && !self.counts.participants.contains(p)
+        {
+            self.counts.participants.push(p.clone());
+        }
+        if self.preview && self.counts.preview.len() < PREVIEW_NOTES {
+            self.counts.preview.push(PreviewNote {
+                kind: record.kind,
+                participant: record.participant.clone(),
+                offset_ms: record.offset_ms,
+                body: record.body.clone(),
+            });
+        }
         if self.observe.is_some() {
             let study = self.study_of(&record.session)?;
             let observe = self.observe.as_mut().expect("checked above");
