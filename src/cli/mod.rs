@@ -276,6 +276,13 @@ struct ImportArgs {
     /// Transcripts: the researcher's name as the transcript writes it
     #[arg(long, value_name = "NAME")]
     researcher: Option<String>,
+    /// Transcripts: who is who, e.g. "Ana=researcher,Ben,Speaker 1=Maya": only these labels
+    /// are taken as speakers (after `=`: the name to credit, or `researcher`)
+    #[arg(long, value_name = "LIST", conflicts_with = "no_speakers")]
+    speakers: Option<String>,
+    /// Transcripts: take no speaker names (every quote without a participant)
+    #[arg(long)]
+    no_speakers: bool,
     /// Transcripts and Markdown: when a new session started [default: the file's time]
     #[arg(long, value_name = "DATE")]
     started_at: Option<String>,
@@ -831,6 +838,11 @@ fn import(
     .into_iter()
     .filter_map(|(field, col)| col.map(|c| (field.to_owned(), c)))
     .collect();
+    options.speakers = match (&more.speakers, more.no_speakers) {
+        (Some(list), _) => io::transcript::Speakers::parse_list(list)?,
+        (None, true) => io::transcript::Speakers::None,
+        (None, false) => io::transcript::Speakers::Detect,
+    };
     options.encoding = more
         .encoding
         .as_deref()

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::csv::CsvDefaults;
 use super::encoding::TextEncoding;
-use super::transcript::TranscriptOptions;
+use super::transcript::{Speakers, TranscriptOptions};
 use super::{Format, SessionTarget};
 use crate::error::{Error, Result};
 use crate::model::{Feedback, NoteKind, SessionKind};
@@ -32,6 +32,8 @@ pub struct ImportOptions {
     pub columns: Vec<(String, String)>,
     /// The file's encoding when it has no byte-order mark and is not UTF-8.
     pub encoding: Option<TextEncoding>,
+    /// Transcripts: who is who (`--speakers`, `--no-speakers`).
+    pub speakers: Speakers,
 }
 
 impl ImportOptions {
@@ -46,6 +48,7 @@ impl ImportOptions {
             started_at: None,
             columns: Vec::new(),
             encoding: None,
+            speakers: Speakers::Detect,
         }
     }
 }
@@ -167,6 +170,8 @@ impl ImportFile {
                         target,
                         researcher: o.researcher,
                         feedback: o.feedback,
+                        speakers: o.speakers,
+                        srt: format == Format::Srt,
                     },
                     sink,
                 )
