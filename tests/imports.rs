@@ -99,13 +99,24 @@ fn srt_and_markdown_imports_and_their_errors() {
         4
     );
 
+    // A key fieldnotes does not use is left out with a warning naming its line.
     write(&md, "---\nstudy: X\nmood: sunny\n---\nA note\n");
-    let err = a.fails(&["import", md.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&err.stderr);
+    let out = a
+        .cmd()
+        .args(["import", md.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("visit.md: line 3") && err.contains("mood"),
         "{err}"
     );
+    // Front matter that is not YAML is an error naming its line.
+    write(&md, "---\nstudy: [unclosed\n---\nA note\n");
+    let err = a.fails(&["import", md.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&err.stderr);
+    assert!(err.contains("not YAML"), "{err}");
 }
 
 #[test]
@@ -297,4 +308,98 @@ fn legacy_encodings_import_when_named_and_the_error_says_how() {
     assert_eq!(a.json(&["import", md.to_str().unwrap()])["added"], 1);
     let unknown = a.fails(&["import", md.to_str().unwrap(), "--encoding", "klingon"]);
     assert_eq!(unknown.status.code(), Some(2));
+}
+
+fn markdown_fixture(name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/markdown")
+        .join(name)
+}
+
+fn bodies_in(a: &TestArchive, study: &str) -> Vec<String> {
+    let db = a.db();
+    let mut stmt = db
+        .prepare(
+            "SELECT n.body FROM notes n JOIN sessions s ON s.id = n.session_id \
+             JOIN studies st ON st.id = s.study_id WHERE st.name = ?1 ORDER BY n.created_at",
+        )
+        .unwrap();
+    stmt.query_map([study], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn obsidian_front_matter_is_yaml_and_tables_html_and_comments_are_not_notes() {
+    let a = TestArchive::new();
+    let page = markdown_fixture("obsidian-visit.md");
+    let out = a
+        .cmd()
+        .args(["import", page.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(counts["added"], 4);
+    assert_eq!(counts["skipped"], 2, "{counts}");
+    let warnings = counts["warnings"].to_string();
+    for expected in [
+        "line 10: front matter `aliases`",
+        "`mood`",
+        "a table left out",
+        "an HTML block left out",
+    ] {
+        assert!(warnings.contains(expected), "{expected}: {warnings}");
+    }
+    assert_eq!(
+        bodies_in(&a, "Store visits"),
+        [
+            "No map at the door #store-layout walked past twice",
+            "Kettles next to batteries =wayfinding",
+            "Shelf empty !disappointed",
+            "Where is everything?",
+        ]
+    );
+    // Quoted values lose their quotes; lists are lists; tags: go on every note.
+    assert_eq!(
+        a.count("SELECT count(*) FROM sessions WHERE title = 'Riverside visit, Saturday' AND researcher = 'Sam O''Neill'"),
+        1
+    );
+    assert_eq!(
+        a.count("SELECT count(*) FROM participants WHERE pseudonym IN ('Maya', 'Jo')"),
+        2
+    );
+    for tag in ["code:checkout", "touchpoint:queue", "persona:busy-parent"] {
+        let (facet, name) = tag.split_once(':').unwrap();
+        assert_eq!(
+            a.count(&format!(
+                "SELECT count(*) FROM note_tags nt JOIN tags t ON t.id = nt.tag_id \
+                 WHERE t.facet = '{facet}' AND t.name = '{name}'"
+            )),
+            4,
+            "{tag}"
+        );
+    }
+}
+
+#[test]
+fn a_notion_page_without_front_matter_skips_its_table_and_html() {
+    let a = TestArchive::new();
+    let page = markdown_fixture("notion-export.md");
+    let counts = a.json(&["import", page.to_str().unwrap(), "--study", "Notion"]);
+    assert_eq!(counts["skipped"], 2, "{counts}");
+    let bodies = bodies_in(&a, "Notion");
+    assert!(
+        bodies.iter().all(|b| !b.contains('|') && !b.contains('<')),
+        "{bodies:?}"
+    );
+    assert!(
+        bodies.contains(&"Jo said the courier never rang the bell !annoyed #delivery".to_owned())
+    );
+    assert!(bodies.contains(&"She tracks every parcel in the app now +track-parcel".to_owned()));
 }

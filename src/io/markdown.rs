@@ -1,6 +1,8 @@
 //! Markdown notes: one note per paragraph or list item, inline tags parsed as everywhere.
-//! Block quotes (`> …`) are quotes; headings, rules and code fences are structure, not notes.
-//! Optional front matter between `---` lines sets the session:
+//! Block quotes (`> …`) are quotes; headings, rules and code fences are structure, not notes;
+//! HTML comments, HTML blocks and tables are left out (tables and HTML are reported).
+//! Optional YAML front matter between `---` lines sets the session; `tags` are given to every
+//! note; a key fieldnotes does not use is left out with a warning naming its line:
 //!
 //! ```text
 //! ---
@@ -13,13 +15,16 @@
 //! location: Riverside store
 //! channel: store
 //! feedback: direct
+//! tags: ["#checkout", "@busy-parent", signage]   # a word without a sigil is a =code
 //! ---
 //! ```
 
 use std::collections::HashMap;
 
+use yaml_rust2::{Yaml, YamlLoader};
+
 use crate::error::{Error, Result};
-use crate::model::{Feedback, NoteKind, Participant};
+use crate::model::{Feedback, NoteKind, Participant, Tag, tags_of};
 use crate::store::{ImportSink, NoteRecord};
 use crate::time;
 
@@ -39,6 +44,7 @@ const FIELDS: &[&str] = &[
     "location",
     "channel",
     "feedback",
+    "tags",
 ];
 
 /// A note found in the page, with the line it starts on.
@@ -81,51 +87,237 @@ fn is_rule(line: &str) -> bool {
             || t.chars().all(|c| c == '_'))
 }
 
-/// A front-matter field: its line, key (lowercase) and value.
-pub type Field = (usize, String, String);
+/// A front-matter field: its line, key (lowercase) and values (one for a scalar, each item
+/// of a list).
+pub type Field = (usize, String, Vec<String>);
 
-/// Splits front matter (`key: value` lines, each with its line number) from the body, and
-/// says on which line the body starts.
-pub fn split_front_matter(text: &str) -> (Vec<Field>, usize, Vec<&str>) {
+/// The page split: its front matter's fields, the line the body starts after, and the body.
+pub type Page<'a> = (Vec<Field>, usize, Vec<&'a str>);
+
+/// Splits YAML front matter (between `---` lines at the top) from the body; an error is the
+/// line and what is wrong.
+pub fn split_front_matter(text: &str) -> std::result::Result<Page<'_>, (usize, String)> {
     let lines: Vec<&str> = text.lines().collect();
-    let mut fields = Vec::new();
-    if lines
+    let opens = lines
         .first()
         .map(|l| l.trim_start_matches('\u{feff}').trim())
-        == Some("---")
-        && let Some(end) = lines.iter().skip(1).position(|l| l.trim() == "---")
-    {
-        for (i, l) in lines[1..=end].iter().enumerate() {
-            let l = l.split(" #").next().unwrap_or_default().trim();
-            if l.is_empty() {
-                continue;
+        == Some("---");
+    let Some(end) = opens
+        .then(|| {
+            lines
+                .iter()
+                .skip(1)
+                .position(|l| matches!(l.trim(), "---" | "..."))
+        })
+        .flatten()
+    else {
+        return Ok((Vec::new(), 0, lines));
+    };
+    let yaml = lines[1..=end].join("\n");
+    let docs = YamlLoader::load_from_str(&yaml).map_err(|e| {
+        (
+            e.marker().line() + 1,
+            format!("the front matter is not YAML: {}", e.info()),
+        )
+    })?;
+    let mut fields = Vec::new();
+    match docs.into_iter().next() {
+        None | Some(Yaml::Null) => {}
+        Some(Yaml::Hash(map)) => {
+            for (k, v) in map {
+                let key = scalar(&k).unwrap_or_default().trim().to_lowercase();
+                // The line of a top-level key, for messages.
+                let line = lines[1..=end]
+                    .iter()
+                    .position(|l| {
+                        l.trim_start_matches(['"', '\''])
+                            .to_lowercase()
+                            .starts_with(&key)
+                    })
+                    .map_or(2, |i| i + 2);
+                let values = match v {
+                    Yaml::Array(items) => items.iter().filter_map(scalar).collect(),
+                    Yaml::Null => Vec::new(),
+                    other => match scalar(&other) {
+                        Some(s) => vec![s],
+                        None => return Err((line, format!("`{key}` needs a value or a list"))),
+                    },
+                };
+                fields.push((line, key, values));
             }
-            let (k, v) = l.split_once(':').unwrap_or((l, ""));
-            fields.push((
-                i + 2,
-                k.trim().to_lowercase(),
-                v.trim().trim_matches('"').to_owned(),
-            ));
         }
-        return (fields, end + 2, lines[end + 2..].to_vec());
+        Some(_) => {
+            return Err((2, "the front matter must be `key: value` lines".into()));
+        }
     }
-    (fields, 0, lines)
+    Ok((fields, end + 2, lines[end + 2..].to_vec()))
 }
 
-/// The notes of a Markdown body, in order.
-pub fn blocks(lines: &[&str], first_line: usize) -> Vec<Block> {
+fn scalar(y: &Yaml) -> Option<String> {
+    match y {
+        Yaml::String(s) | Yaml::Real(s) => Some(s.trim().to_owned()),
+        Yaml::Integer(i) => Some(i.to_string()),
+        Yaml::Boolean(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A line that opens an HTML block (as CommonMark starts one): `<div`, `</table>`, `<!--`,
+/// `<?`, `<!DOCTYPE`.
+fn opens_html(line: &str) -> bool {
+    let t = line.trim_start();
+    let Some(rest) = t.strip_prefix('<') else {
+        return false;
+    };
+    if rest.starts_with(['!', '?']) {
+        return true;
+    }
+    let name: String = rest
+        .trim_start_matches('/')
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    const BLOCK: &[&str] = &[
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "center",
+        "details",
+        "dialog",
+        "div",
+        "dl",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "head",
+        "header",
+        "hr",
+        "html",
+        "iframe",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "script",
+        "section",
+        "style",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+        "img",
+        "br",
+        "span",
+        "a",
+        "b",
+        "i",
+        "em",
+        "strong",
+        "font",
+        "sup",
+        "sub",
+    ];
+    BLOCK.contains(&name.as_str())
+}
+
+/// A table's delimiter row: `|---|:---:|`, `--- | ---`.
+fn is_table_delimiter(line: &str) -> bool {
+    let t = line.trim().trim_matches('|');
+    t.contains('-')
+        && t.split('|').count() >= 1
+        && t.split('|').all(|cell| {
+            let c = cell.trim().trim_matches(':');
+            c.len() >= 3 && c.chars().all(|ch| ch == '-')
+        })
+        && (line.contains('|'))
+}
+
+/// What the body holds besides notes, for the report: (line, what).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeftOut {
+    pub line: usize,
+    pub what: &'static str,
+}
+
+/// The notes of a Markdown body, in order, and the tables and HTML left out.
+pub fn blocks(lines: &[&str], first_line: usize) -> (Vec<Block>, Vec<LeftOut>) {
     let mut out: Vec<Block> = Vec::new();
+    let mut left_out = Vec::new();
     let mut open = false;
     let mut in_fence = false;
+    let mut in_comment = false;
+    let mut in_html = false;
+    let mut in_table = false;
     for (i, raw) in lines.iter().enumerate() {
         let line_no = first_line + i + 1;
         let trimmed = raw.trim();
+        if in_comment {
+            in_comment = !trimmed.contains("-->");
+            continue;
+        }
+        if trimmed.starts_with("<!--") {
+            // A comment is the writer's aside: left out without a word.
+            in_comment = !trimmed.contains("-->");
+            open = false;
+            continue;
+        }
+        if in_html {
+            in_html = !trimmed.is_empty();
+            continue;
+        }
         if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
             in_fence = !in_fence;
             open = false;
             continue;
         }
         if in_fence || trimmed.is_empty() || is_heading(raw) || is_rule(raw) {
+            open = false;
+            in_table = false;
+            continue;
+        }
+        if opens_html(raw) && !open {
+            left_out.push(LeftOut {
+                line: line_no,
+                what: "an HTML block",
+            });
+            in_html = true;
+            continue;
+        }
+        if in_table {
+            continue;
+        }
+        // A table: its delimiter row comes second; the header row before it was taken for a
+        // paragraph, and goes.
+        if let Some(next) = lines.get(i + 1)
+            && raw.contains('|')
+            && is_table_delimiter(next)
+        {
+            if open && out.last().is_some_and(|b| b.line == line_no) {
+                out.pop();
+            }
+            left_out.push(LeftOut {
+                line: line_no,
+                what: "a table",
+            });
+            in_table = true;
             open = false;
             continue;
         }
@@ -152,7 +344,7 @@ pub fn blocks(lines: &[&str], first_line: usize) -> Vec<Block> {
         open = true;
     }
     out.retain(|b| !b.text.is_empty());
-    out
+    (out, left_out)
 }
 
 /// Reads a Markdown page into the import's transaction.
@@ -169,9 +361,12 @@ pub fn import(
         location: format!("line {line}"),
         reason,
     };
-    let (fields, body_start, body) = split_front_matter(text);
-    for (line, key, value) in fields {
+    let (fields, body_start, body) =
+        split_front_matter(text).map_err(|(line, why)| fail(line, why))?;
+    let mut tags: Vec<Tag> = Vec::new();
+    for (line, key, values) in fields {
         let bad = |e: String| fail(line, format!("front matter `{key}`: {e}"));
+        let value = values.join(", ");
         match key.as_str() {
             "study" => target.new.study = value,
             "session" | "title" => target.label = value,
@@ -183,9 +378,25 @@ pub fn import(
             "location" => target.new.location = Some(value),
             "channel" => target.new.channel = Some(value),
             "feedback" => feedback = Some(value.parse().map_err(bad)?),
+            "tags" => {
+                for v in values.iter().flat_map(|v| v.split([',', ' '])) {
+                    let v = v.trim();
+                    let written = if v.starts_with(['@', '#', '!', '+', '=']) {
+                        v.to_owned()
+                    } else {
+                        format!("={v}")
+                    };
+                    match tags_of(&written).as_slice() {
+                        [tag] => tags.push(tag.clone()),
+                        [] if v.is_empty() => {}
+                        _ => return Err(bad(format!("{v:?} is not a tag"))),
+                    }
+                }
+            }
             "participant" | "participants" => {
-                target.new.participants = value
-                    .split(',')
+                target.new.participants = values
+                    .iter()
+                    .flat_map(|v| v.split(','))
                     .map(str::trim)
                     .filter(|p| !p.is_empty())
                     .map(|p| Participant {
@@ -196,18 +407,20 @@ pub fn import(
                     })
                     .collect();
             }
-            other => {
-                return Err(fail(
-                    line,
-                    format!(
-                        "unknown front-matter field `{other}` (fieldnotes reads {})",
-                        FIELDS.join(", ")
-                    ),
-                ));
-            }
+            other => sink.warn(format!(
+                "{name}: line {line}: front matter `{other}` is not a field fieldnotes uses \
+                 ({}): left out",
+                FIELDS.join(", ")
+            )),
         }
     }
-    let notes = blocks(&body, body_start);
+    let (notes, left_out) = blocks(&body, body_start);
+    for l in left_out {
+        sink.skip(format!(
+            "{name}: line {}: {} left out (tables and HTML are not notes)",
+            l.line, l.what
+        ));
+    }
     if notes.is_empty() {
         return Err(fail(
             1,
@@ -224,10 +437,16 @@ pub fn import(
         let id = stable_ulid(Some(start), &[&target.label, &b.text, &n.to_string()]);
         let at = start + chrono::Duration::milliseconds(i as i64);
         let kind = if b.quote { NoteKind::Quote } else { kind };
+        let mut record = NoteRecord::written(id, session.clone(), kind, b.text, at);
+        for tag in &tags {
+            if !record.tags.contains(tag) {
+                record.tags.push(tag.clone());
+            }
+        }
         sink.note(&NoteRecord {
             source: Some(name.to_owned()),
             feedback,
-            ..NoteRecord::written(id, session.clone(), kind, b.text, at)
+            ..record
         })
         .map_err(|e| fail(b.line, e.to_string()))?;
     }
@@ -241,9 +460,9 @@ mod tests {
     #[test]
     fn paragraphs_items_and_quotes_are_notes() {
         let text = "---\nstudy: S\n---\n# Visit\n\nFirst para\ncontinues #checkout\n\n- item one @student\n- item two\n  wraps\n+quick-pickup is a tag, not a list\n\n> I just want it quick\n\n---\n```\ncode\n```\n";
-        let (fields, start, body) = split_front_matter(text);
-        assert_eq!(fields, [(2, "study".to_owned(), "S".to_owned())]);
-        let b = blocks(&body, start);
+        let (fields, start, body) = split_front_matter(text).unwrap();
+        assert_eq!(fields, [(2, "study".to_owned(), vec!["S".to_owned()])]);
+        let (b, _) = blocks(&body, start);
         let texts: Vec<&str> = b.iter().map(|b| b.text.as_str()).collect();
         assert_eq!(
             texts,
