@@ -137,12 +137,16 @@ enum Command {
         code (several tags separated by ; or ,), session, created_at, participant,\n             \
         feedback. Other headers are mapped with --text COL, --persona COL, …\n  \
         .vtt .srt  each speaker turn becomes a quote at its time offset; speakers (<v Name>,\n             \
-        `Name:` or `[Name]`) become participants, except --researcher NAME\n  \
-        .md        one note per paragraph or list item (> quotes are quotes), front matter\n             \
+        `Name:` or `[Name]`, names only: not [laughs]) become participants, except\n             \
+        --researcher NAME; --speakers \"Ana=researcher,Speaker 1=Maya\" says who is who,\n             \
+        --no-speakers takes none. A cue that cannot be read is left out and reported\n  \
+        .md        one note per paragraph or list item (> quotes are quotes), YAML front matter\n             \
         (study, session, kind, date, researcher, participants, location, channel,\n             \
-        feedback) for the session\n\n\
-        An import is one transaction: a bad row or cue imports nothing and the error names\n\
-        its line. Importing the same file again adds nothing.\n\n\
+        feedback, tags) for the session; tables and HTML are left out and reported\n\n\
+        An import is one transaction: an error imports nothing and names the file, line and\n\
+        reason. Importing the same file again adds nothing. --dry-run shows what would come\n\
+        in and writes nothing. Files that are not UTF-8: --encoding windows-1252 (a byte-order\n\
+        mark is followed without it).\n\n\
         Examples:\n  fieldnotes import survey.csv --study \"Survey 2026\" --text Comment --persona Segment \\\n      \
         --touchpoint Channel --kind quote --feedback direct\n  \
         fieldnotes import reviews.csv --text review --feedback indirect --session \"App store reviews\"\n  \
