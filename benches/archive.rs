@@ -464,6 +464,41 @@ fn main() {
         peak_rss_mb()
     );
 
+    // A CSV of the same notes through the library's one import door (`io::ImportFile`, as
+    // `fieldnotes import notes.csv` runs it), into an archive of its own.
+    let csv_path = tmp.path().join("notes.csv");
+    archive
+        .export_file(
+            &csv_path,
+            fieldnotes::io::Format::Csv,
+            fieldnotes::io::ExportOptions::default(),
+        )
+        .unwrap();
+    let t = Instant::now();
+    let mut csv_archive = Archive::open(&tmp.path().join("csv-archive")).unwrap();
+    let input = fieldnotes::io::open_input(&csv_path).unwrap();
+    let file = fieldnotes::io::ImportFile::new(
+        &csv_path,
+        fieldnotes::io::Format::Csv,
+        fieldnotes::io::ImportOptions::new(
+            "Bench",
+            fieldnotes::model::SessionKind::Interview,
+            NoteKind::Observation,
+        ),
+        input,
+    )
+    .unwrap();
+    let counts = csv_archive.import_file(file, |_| {}).unwrap();
+    let csv_import = t.elapsed();
+    assert_eq!(counts.added as usize, n);
+    println!(
+        "{:<44} {:>12.0} rows/s   ({:.1} s)",
+        format!("bulk import ({n}-row CSV, durable + indexed)"),
+        n as f64 / csv_import.as_secs_f64(),
+        csv_import.as_secs_f64(),
+    );
+    drop(csv_archive);
+
     // Fold the write-ahead log into the file first, or its pages would count twice.
     rusqlite::Connection::open(dir.join("fieldnotes.db"))
         .unwrap()
