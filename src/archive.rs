@@ -389,8 +389,8 @@ impl Archive {
             Format::Qdpx => io::refi::export_project(&view, w),
             Format::Qdc => io::refi::export_codebook(&view, w).map(|_| ExportSummary::default()),
             Format::Markdown => io::report::export(&view, w),
-            Format::Vtt | Format::Srt => Err(Error::Unsupported(format!(
-                "fieldnotes reads {} transcripts but does not write them: export jsonl, csv, markdown, qdpx or qdc",
+            Format::Vtt | Format::Srt | Format::Text => Err(Error::Unsupported(format!(
+                "fieldnotes reads {} files but does not write them: export jsonl, csv, markdown, qdpx or qdc",
                 format.name()
             ))),
         }

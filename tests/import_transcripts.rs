@@ -278,3 +278,46 @@ fn every_transcript_fixture_imports_clean() {
         }
     }
 }
+
+#[test]
+fn meet_and_otter_text_transcripts_are_transcripts_and_plain_text_is_notes() {
+    let a = TestArchive::new();
+    let (_, got) = notes(&a, "meet.txt", &["--researcher", "Ana Ruiz"]);
+    let maya: Vec<&str> = got
+        .iter()
+        .filter(|(s, _)| s == "Maya Okafor")
+        .map(|(_, b)| b.as_str())
+        .collect();
+    assert_eq!(
+        maya,
+        [
+            "Happy to help.",
+            "The app said the order was ready but it was not, so I waited.",
+            "Twenty minutes. [laughs] I timed it."
+        ]
+    );
+    assert_eq!(
+        a.count("SELECT count(*) FROM notes WHERE offset_ms = 125000"),
+        1
+    );
+    let (counts, got) = notes(
+        &a,
+        "otter.txt",
+        &["--speakers", "Speaker 1=researcher,Speaker 2=P03"],
+    );
+    assert_eq!(counts["participants"], serde_json::json!(["P03"]));
+    assert!(got.contains(&(
+        "P03".to_string(),
+        "It came a day late and nobody called. I had to chase it twice.".to_string()
+    )));
+
+    // Text without times is notes, a paragraph each.
+    let plain = a.path("notes.txt");
+    common::write(
+        &plain,
+        "Queue at the door #entrance\n\nShe asked twice for help !annoyed\n",
+    );
+    let counts = a.json(&["import", plain.to_str().unwrap(), "--study", "Plain"]);
+    assert_eq!(counts["added"], 2);
+    assert_eq!(a.count("SELECT count(*) FROM notes WHERE kind = 'observation' AND participant_id IS NULL AND body = 'Queue at the door #entrance'"), 1);
+}

@@ -207,7 +207,7 @@ fn the_library_chooses_the_reader_and_types_its_refusals() {
     write(&vtt, VTT);
 
     assert!(matches!(
-        import_format(&tmp.path().join("notes.txt"), None),
+        import_format(&tmp.path().join("notes.rtf"), None),
         Err(Error::UnknownFormat { .. })
     ));
     assert!(matches!(

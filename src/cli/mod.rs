@@ -140,6 +140,7 @@ enum Command {
         `Name:` or `[Name]`, names only: not [laughs]) become participants, except\n             \
         --researcher NAME; --speakers \"Ana=researcher,Speaker 1=Maya\" says who is who,\n             \
         --no-speakers takes none. A cue that cannot be read is left out and reported\n  \
+        .txt       a transcript when it has times (Meet, Otter, Rev), else a note per paragraph\n  \
         .md        one note per paragraph or list item (> quotes are quotes), YAML front matter\n             \
         (study, session, kind, date, researcher, participants, location, channel,\n             \
         feedback, tags) for the session; tables and HTML are left out and reported\n\n\
@@ -155,7 +156,7 @@ enum Command {
     Import {
         /// The file to read; `-` reads standard input (give --format)
         file: PathBuf,
-        /// jsonl, csv, vtt, srt or markdown [default: from the file's extension]
+        /// jsonl, csv, vtt, srt, text or markdown [default: from the file's extension]
         #[arg(long)]
         format: Option<FormatArg>,
         /// The study new sessions go to
@@ -394,6 +395,8 @@ enum FormatArg {
     Csv,
     Vtt,
     Srt,
+    #[value(alias = "txt")]
+    Text,
     #[value(alias = "md")]
     Markdown,
     Qdpx,
@@ -407,6 +410,7 @@ impl From<FormatArg> for Format {
             FormatArg::Csv => Format::Csv,
             FormatArg::Vtt => Format::Vtt,
             FormatArg::Srt => Format::Srt,
+            FormatArg::Text => Format::Text,
             FormatArg::Markdown => Format::Markdown,
             FormatArg::Qdpx => Format::Qdpx,
             FormatArg::Qdc => Format::Qdc,

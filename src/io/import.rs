@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::csv::CsvDefaults;
 use super::encoding::TextEncoding;
-use super::transcript::{Speakers, TranscriptOptions};
+use super::transcript::{Speakers, TranscriptFormat, TranscriptOptions};
 use super::{Format, SessionTarget};
 use crate::error::{Error, Result};
 use crate::model::{Feedback, NoteKind, SessionKind};
@@ -161,8 +161,21 @@ impl ImportFile {
                 },
                 sink,
             ),
-            Format::Vtt | Format::Srt => {
+            Format::Vtt | Format::Srt | Format::Text => {
                 let text = super::read_text(&name, &mut input, o.encoding)?;
+                let transcript = match format {
+                    Format::Vtt => TranscriptFormat::Vtt,
+                    Format::Srt => TranscriptFormat::Srt,
+                    // A text file is a transcript when it has times, else notes in paragraphs.
+                    _ if super::transcript::parse_timed_text(&text).is_some() => {
+                        TranscriptFormat::Text
+                    }
+                    _ => {
+                        return super::markdown::import(
+                            &name, &text, target, o.kind, o.feedback, sink,
+                        );
+                    }
+                };
                 super::transcript::import(
                     &name,
                     &text,
@@ -171,7 +184,7 @@ impl ImportFile {
                         researcher: o.researcher,
                         feedback: o.feedback,
                         speakers: o.speakers,
-                        srt: format == Format::Srt,
+                        format: transcript,
                     },
                     sink,
                 )

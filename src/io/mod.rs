@@ -33,6 +33,9 @@ pub enum Format {
     Vtt,
     /// SRT subtitles/transcripts, import only.
     Srt,
+    /// Plain text, import only: a transcript when it has times (Meet, Otter, Rev), else notes
+    /// in paragraphs.
+    Text,
     /// Markdown: notes to import, a report to export.
     Markdown,
     /// A REFI-QDA project (`.qdpx`), export only.
@@ -50,6 +53,7 @@ impl Format {
             "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
             "vtt" => Some(Format::Vtt),
             "srt" => Some(Format::Srt),
+            "txt" | "text" => Some(Format::Text),
             "md" | "markdown" => Some(Format::Markdown),
             "qdpx" => Some(Format::Qdpx),
             "qdc" => Some(Format::Qdc),
@@ -63,6 +67,7 @@ impl Format {
             Format::Csv => "CSV",
             Format::Vtt => "WebVTT",
             Format::Srt => "SRT",
+            Format::Text => "plain text",
             Format::Markdown => "Markdown",
             Format::Qdpx => "a REFI-QDA project",
             Format::Qdc => "a REFI-QDA codebook",

@@ -324,6 +324,93 @@ pub fn parse_srt(text: &str) -> Cues {
     out
 }
 
+/// A time written on its own in a text transcript: `00:01:02`, `1:02`, `[00:01:02]`, `(1:02)`.
+fn clock_time(s: &str) -> Option<i64> {
+    let s = s
+        .trim()
+        .trim_start_matches(['[', '('])
+        .trim_end_matches([']', ')']);
+    if s.is_empty() || !s.contains(':') || !s.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+        return None;
+    }
+    parse_time(s)
+}
+
+/// Plain-text transcripts as meeting tools write them, when the text is one: Meet's (a time on
+/// a line of its own, then `Name: words` lines), Otter's (`Name  0:05` above each turn) and
+/// Rev's or Descript's (`[00:01:02] Name: words`, `Name (00:01:02): words`). None when fewer
+/// than two times are found: the text is notes, not a transcript.
+pub fn parse_timed_text(text: &str) -> Option<Cues> {
+    let lines = split_lines(text);
+    let mut cues = Cues::default();
+    let mut now: Option<i64> = None;
+    let mut times = 0;
+    for (i, raw) in lines.iter().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() {
+            continue;
+        }
+        // A time alone on its line (Meet).
+        if let Some(t) = clock_time(line) {
+            now = Some(t);
+            times += 1;
+            continue;
+        }
+        // `Name  0:05` above a turn (Otter): two spaces or a tab, then a time.
+        if let Some((name, time)) = line.rsplit_once(['\t', ' '])
+            && (raw.contains("  ") || raw.contains('\t'))
+            && let Some(t) = clock_time(time)
+            && looks_like_name(name.trim())
+        {
+            now = Some(t);
+            times += 1;
+            cues.cues.push(Cue {
+                line: i + 1,
+                start_ms: t,
+                end_ms: t,
+                parts: vec![(Some(name.trim().to_owned()), String::new())],
+            });
+            continue;
+        }
+        // `[00:01:02] Name: words` or `00:01:02 Name: words` (Rev, Descript).
+        let mut text = line.to_owned();
+        if let Some((head, rest)) = line.split_once(char::is_whitespace)
+            && let Some(t) = clock_time(head)
+        {
+            now = Some(t);
+            times += 1;
+            text = rest.trim().to_owned();
+        }
+        // `Name (00:01:02): words`.
+        if let Some((head, rest)) = text.split_once("):")
+            && let Some((name, time)) = head.rsplit_once('(')
+            && let Some(t) = clock_time(time)
+        {
+            now = Some(t);
+            times += 1;
+            text = format!("{}: {}", name.trim(), rest.trim());
+        }
+        let at = now.unwrap_or(0);
+        // Words under an Otter heading belong to it.
+        if let Some(last) = cues.cues.last_mut()
+            && last.parts.len() == 1
+            && last.parts[0].1.is_empty()
+        {
+            last.parts[0].1 = flatten(&text);
+            continue;
+        }
+        cues.cues.push(Cue {
+            line: i + 1,
+            start_ms: at,
+            end_ms: at,
+            parts: vec![(None, flatten(&text))],
+        });
+    }
+    cues.cues
+        .retain(|c| c.parts.iter().any(|(_, t)| !t.is_empty()));
+    (times >= 2).then_some(cues)
+}
+
 /// Joins a cue's lines with spaces and squeezes white space.
 fn flatten(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -702,8 +789,15 @@ pub struct TranscriptOptions {
     pub researcher: Option<String>,
     pub feedback: Option<Feedback>,
     pub speakers: Speakers,
-    /// SRT rather than WebVTT.
-    pub srt: bool,
+    pub format: TranscriptFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TranscriptFormat {
+    Vtt,
+    Srt,
+    /// Plain text with times (Meet, Otter, Rev): see [`parse_timed_text`].
+    Text,
 }
 
 /// Reads a transcript into the import's transaction; cue blocks its rules leave out are
@@ -714,10 +808,14 @@ pub fn import(
     opts: &TranscriptOptions,
     sink: &mut ImportSink<'_>,
 ) -> Result<()> {
-    let cues = if opts.srt {
-        parse_srt(text)
-    } else {
-        parse_vtt(name, text)?
+    let cues = match opts.format {
+        TranscriptFormat::Vtt => parse_vtt(name, text)?,
+        TranscriptFormat::Srt => parse_srt(text),
+        TranscriptFormat::Text => parse_timed_text(text).ok_or_else(|| Error::Import {
+            file: name.to_owned(),
+            location: "the whole file".into(),
+            reason: "no times in the text: it is not a transcript".into(),
+        })?,
     };
     for (line, why) in &cues.skipped {
         sink.skip(format!("{name}: line {line}: {why}"));
@@ -850,6 +948,36 @@ mod tests {
             srt_markup_removed("2<3,5>1 <i>yes</i> {\\an8}top <font color=\"red\">r</font>"),
             "2<3,5>1 yes top r"
         );
+    }
+
+    #[test]
+    fn meet_otter_and_rev_text_transcripts() {
+        let meet = "Checkout interview - Transcript\n\n00:00:00\n\nAna Ruiz: Thanks for joining.\nMaya: Happy to.\n\n00:01:10\n\nMaya: The queue was long.\n";
+        let t = turns(&parse_timed_text(meet).unwrap().cues, &Speakers::Detect);
+        let got: Vec<(Option<&str>, &str, i64)> = t
+            .iter()
+            .map(|t| (t.speaker.as_deref(), t.text.as_str(), t.start_ms))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (None, "Checkout interview - Transcript", 0),
+                (Some("Ana Ruiz"), "Thanks for joining.", 0),
+                (Some("Maya"), "Happy to.", 0),
+                (Some("Maya"), "The queue was long.", 70_000),
+            ]
+        );
+        let otter = "Speaker 1  0:00\nHow was it?\n\nSpeaker 2  0:04\nSlow, honestly.\n";
+        let t = turns(&parse_timed_text(otter).unwrap().cues, &Speakers::Detect);
+        assert_eq!(t[1].speaker.as_deref(), Some("Speaker 2"));
+        assert_eq!(t[1].start_ms, 4_000);
+        assert_eq!(t[1].text, "Slow, honestly.");
+        let rev =
+            "[00:00:05] Ana: Why?\n[00:00:09] Maya: The scanner.\nMaya (00:01:00): And the sign.\n";
+        let t = turns(&parse_timed_text(rev).unwrap().cues, &Speakers::Detect);
+        assert_eq!(t.last().unwrap().start_ms, 60_000);
+        assert_eq!(t.last().unwrap().text, "And the sign.");
+        assert!(parse_timed_text("Just notes.\nMet at 10:30 by the door.\n").is_none());
     }
 
     #[test]
