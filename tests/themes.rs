@@ -23,6 +23,16 @@ fn import(a: &TestArchive, rows: &[[&str; 7]], study: &str) {
     a.ok(&["import", path.to_str().unwrap(), "--study", study]);
 }
 
+/// Whether a theme's label or one of the phrases shown beside it holds `word`.
+fn names(theme: &Value, word: &str) -> bool {
+    theme["label"].as_str().unwrap().contains(word)
+        || theme["phrases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p.as_str().unwrap().contains(word))
+}
+
 fn ids(v: &Value) -> Vec<String> {
     v.as_array()
         .expect("an array")
@@ -93,10 +103,7 @@ fn a_phrase_in_five_sessions_outranks_one_repeated_in_one() {
     assert_eq!(queue["notes"], 5);
     // The themes follow the same order: the queue theme, spread widest, comes first.
     let first = &r["themes"][0];
-    assert!(
-        first["label"].as_str().unwrap().contains("queue"),
-        "{first}"
-    );
+    assert!(names(first, "queue"), "{first}");
     assert_eq!(first["sessions"], 5);
 }
 
@@ -109,7 +116,7 @@ fn each_theme_reports_its_evidence_in_full() {
     assert_eq!(themes.len(), 2, "{r:#}");
     let loyalty = themes
         .iter()
-        .find(|t| t["label"].as_str().unwrap().contains("loyalty"))
+        .find(|t| names(t, "loyalty"))
         .expect("a loyalty theme");
     assert_eq!(loyalty["note_count"], 20);
     assert_eq!(ids(&loyalty["notes"]).len(), 20);
@@ -125,10 +132,7 @@ fn each_theme_reports_its_evidence_in_full() {
         let stem = k["stem"].as_str().unwrap();
         assert!(!["checkout", "the", "at"].contains(&stem), "{stem}");
     }
-    let queue = themes
-        .iter()
-        .find(|t| t["label"].as_str().unwrap().contains("queue"))
-        .unwrap();
+    let queue = themes.iter().find(|t| names(t, "queue")).unwrap();
     assert_eq!(queue["personas"][0]["name"], "busy-parent");
     // Every note is in the theme its words belong to.
     let text = a.ok(&["themes"]);
@@ -370,14 +374,14 @@ fn kept_themes_survive_new_notes_and_dismissed_ones_stay_away() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|t| t["label"].as_str().unwrap().contains("queue"))
+        .find(|t| names(t, "queue"))
         .unwrap()
         .clone();
     let loyalty = r["themes"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|t| t["label"].as_str().unwrap().contains("loyalty"))
+        .find(|t| names(t, "loyalty"))
         .unwrap()
         .clone();
     let qid = queue["id"].as_str().unwrap();

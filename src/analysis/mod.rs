@@ -7,6 +7,7 @@
 
 pub mod contrast;
 pub mod journey;
+pub mod lexicon;
 pub mod text;
 pub mod themes;
 pub mod trend;

@@ -286,6 +286,8 @@ pub(crate) enum Token {
 /// Turns text into stem ids, remembering every word it has seen (most words recur).
 pub(crate) struct Vocabulary {
     stemmer: Stemmer,
+    /// More words to treat as breaks: names and fillers the archive's notes hold.
+    extra_stops: Option<std::sync::Arc<std::collections::HashSet<String>>>,
     by_word: FxMap<String, Token>,
     stem_ids: FxMap<String, u32>,
     /// Stem text by id; id 0 is unused (it marks an empty place in a `Gram`).
@@ -303,6 +305,7 @@ impl Vocabulary {
     pub fn new() -> Vocabulary {
         Vocabulary {
             stemmer: Stemmer::new(Algorithm::English),
+            extra_stops: None,
             by_word: FxMap::default(),
             stem_ids: FxMap::default(),
             stems: vec![String::new()],
@@ -312,7 +315,10 @@ impl Vocabulary {
 
     /// Takes in what another vocabulary learnt; returns, for each of its stem ids, the id
     /// the same stem has here.
-    pub fn absorb(&mut self, other: Vocabulary) -> Vec<u32> {
+    pub fn absorb(&mut self, mut other: Vocabulary) -> Vec<u32> {
+        if self.extra_stops.is_none() {
+            self.extra_stops = other.extra_stops.take();
+        }
         let mut map = vec![0u32; other.stems.len()];
         for (local, stem) in other.stems.into_iter().enumerate().skip(1) {
             let next = self.stems.len() as u32;
@@ -333,6 +339,23 @@ impl Vocabulary {
         map
     }
 
+    /// A vocabulary that also breaks at these words (lowercase).
+    pub fn with_stops(stops: std::sync::Arc<std::collections::HashSet<String>>) -> Vocabulary {
+        Vocabulary {
+            extra_stops: Some(stops),
+            ..Vocabulary::new()
+        }
+    }
+
+    /// Every word seen (lowercase) with the stem id it has, for deciding which stems may
+    /// name a finding.
+    pub fn words(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.by_word.iter().filter_map(|(w, t)| match t {
+            Token::Word(id) | Token::Particle(id) => Some((w.as_str(), *id)),
+            Token::Break => None,
+        })
+    }
+
     /// The stem id of a word, if the vocabulary knows it.
     pub fn stem_id(&self, stem: &str) -> Option<u32> {
         self.stem_ids.get(stem).copied()
@@ -342,7 +365,8 @@ impl Vocabulary {
         if let Some(t) = self.by_word.get(word) {
             return *t;
         }
-        let token = if STOP_WORDS.binary_search(&word).is_ok() || !useful(word) {
+        let extra = self.extra_stops.as_ref().is_some_and(|s| s.contains(word));
+        let token = if STOP_WORDS.binary_search(&word).is_ok() || !useful(word) || extra {
             Token::Break
         } else {
             let stem = self.stemmer.stem(word).into_owned();

@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::lexicon::{ArchiveWords, is_general};
 use super::text::{FxMap, Gram, Token, Vocabulary, grams, surface_forms};
 use super::{AnalysisNote, Evidence, TagShare, mean_valence, round2, tag_shares};
 use crate::model::{Facet, NoteKind};
@@ -148,7 +149,8 @@ pub fn themes(
     order.sort_by(|&a, &b| notes[a].id.cmp(&notes[b].id));
     let notes: Vec<&AnalysisNote> = order.iter().map(|&i| &notes[i]).collect();
     let n = notes.len();
-    let mut corpus = Corpus::build(&notes);
+    let words = ArchiveWords::learn(&notes, settings.fit_sample);
+    let mut corpus = Corpus::build(&notes, &words);
     let mut phrases = corpus.key_phrases(&notes);
     let vectors = corpus.vectors(&phrases);
     corpus.recurrence(&mut phrases, &vectors);
@@ -161,15 +163,40 @@ pub fn themes(
     for kept in &curation.kept {
         themes.push(kept_theme(kept, &notes, &mut corpus));
     }
-    for (cluster_notes, similarity) in assignment.groups() {
-        let theme = suggested_theme(
-            &cluster_notes,
-            &similarity,
+    let groups = assignment.groups();
+    let average_theme = if groups.is_empty() {
+        1.0
+    } else {
+        groups.iter().map(|(g, _)| g.len()).sum::<usize>() as f64 / groups.len() as f64
+    };
+    let label_of =
+        |g: &[usize], corpus: &Corpus| label_phrases(g, &vectors, &phrases, corpus, average_theme);
+    let candidates: Vec<Vec<usize>> = groups.iter().map(|(g, _)| label_of(g, &corpus)).collect();
+    let groups = merge_duplicates(groups, &candidates, &vectors, &phrases);
+    let mut suggested = Vec::new();
+    for (cluster_notes, _) in &groups {
+        let top = label_of(cluster_notes, &corpus);
+        suggested.push(suggested_theme(
+            cluster_notes,
+            &top,
             &notes,
             &phrases,
-            &vectors,
             &mut corpus,
-        );
+        ));
+    }
+    suggested.sort_by(|a, b| {
+        b.recurrence
+            .total_cmp(&a.recurrence)
+            .then_with(|| b.note_count.cmp(&a.note_count))
+            .then_with(|| a.label.cmp(&b.label))
+    });
+    let mut used: BTreeSet<String> = curation
+        .kept
+        .iter()
+        .map(|k| k.label.to_lowercase())
+        .collect();
+    for mut theme in suggested {
+        distinct_label(&mut theme, &mut used);
         if kept_ids.contains(theme.id.as_str()) || curation.dismissed.contains(&theme.id) {
             continue;
         }
@@ -271,29 +298,34 @@ struct Corpus {
     df: FxMap<Gram, u32>,
     /// Phrases never shown: the researcher's own tag names.
     excluded: BTreeSet<Gram>,
+    /// Stems no label may hold (by stem id): general words, fillers, numbers, names.
+    label_banned: Vec<bool>,
 }
 
 impl Corpus {
-    fn build(notes: &[&AnalysisNote]) -> Corpus {
+    fn build(notes: &[&AnalysisNote], words: &ArchiveWords) -> Corpus {
+        let stops = std::sync::Arc::new(words.feature_stops());
         // Words to stem ids, in parallel chunks that each learn their own vocabulary, then
         // merged in chunk order (so the result never depends on the number of threads).
         const CHUNK: usize = 8192;
         let chunks: Vec<(Vocabulary, Vec<u32>, Vec<usize>)> = notes
             .par_chunks(CHUNK)
             .map(|chunk| {
-                let mut vocab = Vocabulary::new();
+                let mut vocab = Vocabulary::with_stops(stops.clone());
                 let mut tokens = Vec::new();
                 let mut data = Vec::new();
                 let mut ends = Vec::with_capacity(chunk.len());
                 for note in chunk {
-                    vocab.tokens(&note.body, &mut tokens);
+                    // A researcher's line prefix (`Memo:`) is a convention, not content.
+                    let body = &note.body[words.prefix_len(&note.body)..];
+                    vocab.tokens(body, &mut tokens);
                     data.extend(tokens.iter().map(|&t| pack(t)));
                     ends.push(data.len());
                 }
                 (vocab, data, ends)
             })
             .collect();
-        let mut vocab = Vocabulary::new();
+        let mut vocab = Vocabulary::with_stops(stops.clone());
         let mut token_offsets = Vec::with_capacity(notes.len() + 1);
         token_offsets.push(0);
         let mut token_data = Vec::new();
@@ -391,8 +423,15 @@ impl Corpus {
                 excluded.insert(g);
             }
         }
+        let mut label_banned = vec![false; vocab.stems.len()];
+        for (word, id) in vocab.words() {
+            if is_general(word) {
+                label_banned[id as usize] = true;
+            }
+        }
         Corpus {
             vocab,
+            label_banned,
             token_offsets,
             token_data,
             source,
@@ -883,10 +922,19 @@ fn merge_similar(v: &Vectors, mut members: Vec<Vec<usize>>, threshold: f32) -> V
     members.into_iter().filter(|m| !m.is_empty()).collect()
 }
 
-/// Label phrases for a group of notes: common in it and more common than elsewhere
-/// (`p_in · (ln(p_in / p_all) + 0.01)`, the small term ranking phrases as common inside as
-/// outside by frequency), no phrase that repeats a chosen one's words.
-fn label_phrases(group: &[usize], v: &Vectors, phrases: &Phrases, total: usize) -> Vec<usize> {
+/// Label phrases for a group of notes by class-based TF-IDF (as BERTopic ranks a topic's
+/// terms): the share of the group's notes that hold a phrase, times `ln(1 + A / df)` with `A`
+/// the average theme size, so a phrase common in the theme and rare elsewhere ranks first.
+/// A phrase with a general word, a filler, a number or a name never names a theme. A longer
+/// phrase the notes use at least half as often as a shorter one inside it says it better
+/// (`top up` rather than `top`); no phrase repeats a chosen one's words.
+fn label_phrases(
+    group: &[usize],
+    v: &Vectors,
+    phrases: &Phrases,
+    corpus: &Corpus,
+    average_theme: f64,
+) -> Vec<usize> {
     let mut inside: FxMap<usize, u32> = FxMap::default();
     for &i in group {
         for (f, _) in v.row(i) {
@@ -894,14 +942,28 @@ fn label_phrases(group: &[usize], v: &Vectors, phrases: &Phrases, total: usize) 
         }
     }
     let size = group.len() as f64;
+    let nameable = |f: usize| {
+        phrases.grams[f].iter().all(|&w| {
+            w == 0
+                || !corpus
+                    .label_banned
+                    .get(w as usize)
+                    .copied()
+                    .unwrap_or(false)
+        })
+    };
     let mut scored: Vec<(f64, usize)> = inside
         .iter()
         .map(|(&f, &c)| (f, c))
-        .filter(|&(_, c)| c >= 2 || group.len() < 2)
+        .filter(|&(f, c)| (c >= 2 || group.len() < 2) && nameable(f))
         .map(|(f, c)| {
-            let p_in = c as f64 / size;
-            let p_all = phrases.df[f] as f64 / total as f64;
-            (p_in * ((p_in / p_all).ln().max(0.0) + 0.01), f)
+            let share = c as f64 / size;
+            let rarity = (1.0 + average_theme / phrases.df[f] as f64).ln();
+            // People name findings in short phrases: a phrase of two or three words the
+            // theme's notes share (in three of them at least) counts half as much again.
+            let words = phrases.grams[f].iter().filter(|&&w| w != 0).count();
+            let phrase = if words > 1 && c >= 3 { 1.5 } else { 1.0 };
+            (share * rarity * phrase, f)
         })
         .collect();
     let len = |f: usize| phrases.grams[f].iter().filter(|&&w| w != 0).count();
@@ -920,8 +982,6 @@ fn label_phrases(group: &[usize], v: &Vectors, phrases: &Phrases, total: usize) 
     let mut chosen: Vec<usize> = Vec::new();
     for &(_, f) in scored.iter().take(LABEL_CANDIDATES) {
         let w = words(f);
-        // A longer phrase that the notes use at least half as often as a chosen shorter one
-        // says it better (`top up` rather than `top`).
         if let Some(pos) = chosen.iter().position(|&c| words(c).is_subset(&w)) {
             if inside[&f] * 2 >= inside[&chosen[pos]] && !chosen.contains(&f) {
                 chosen[pos] = f;
@@ -1027,31 +1087,152 @@ fn group_recurrence(group: &[usize], corpus: &Corpus) -> f64 {
     per_source.values().map(|&c| 1.0 + (c as f64).ln()).sum()
 }
 
+/// A suggested theme: named by its most distinctive phrase (`top[0]`), the others shown
+/// beside it; its id comes from the stem of the phrase that names it.
 fn suggested_theme(
     group: &[usize],
-    _similarity: &[f32],
+    top: &[usize],
     notes: &[&AnalysisNote],
     phrases: &Phrases,
-    v: &Vectors,
     corpus: &mut Corpus,
 ) -> Theme {
-    let top = label_phrases(group, v, phrases, notes.len());
     let top_grams: Vec<Gram> = top.iter().map(|&f| phrases.grams[f]).collect();
     let shown = surfaces(group, &top_grams, notes, corpus);
     let stems: Vec<String> = top.iter().map(|&f| phrases.stems[f].clone()).collect();
-    let label = if shown.is_empty() {
-        "(no shared phrase)".to_owned()
-    } else {
-        shown.join(" / ")
-    };
+    let label = shown
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "(no shared phrase)".to_owned());
     Theme {
-        id: theme_id(&stems),
+        id: theme_id(&stems[..stems.len().min(1)]),
         status: ThemeStatus::Suggested,
         label,
         phrases: shown,
         stems,
         ..describe(group, notes, corpus)
     }
+}
+
+/// Makes a theme's label one no earlier theme has: the next of its phrases that is free, or
+/// its first two phrases together.
+fn distinct_label(theme: &mut Theme, used: &mut BTreeSet<String>) {
+    let free = (0..theme.phrases.len()).find(|&i| !used.contains(&theme.phrases[i].to_lowercase()));
+    match free {
+        Some(i) => {
+            theme.label = theme.phrases[i].clone();
+            theme.id = theme_id(&theme.stems[i..=i]);
+        }
+        None if theme.phrases.len() >= 2 => {
+            theme.label = format!("{} · {}", theme.phrases[0], theme.phrases[1]);
+            theme.id = theme_id(&theme.stems[..2]);
+        }
+        None => {}
+    }
+    used.insert(theme.label.to_lowercase());
+}
+
+/// Themes that say the same thing become one: two groups whose evidence — the notes holding
+/// either of their two best label phrases — overlaps by half or more (Jaccard) are merged.
+/// Only groups whose label phrases share a word are compared.
+fn merge_duplicates(
+    groups: Vec<(Vec<usize>, Vec<f32>)>,
+    candidates: &[Vec<usize>],
+    v: &Vectors,
+    phrases: &Phrases,
+) -> Vec<(Vec<usize>, Vec<f32>)> {
+    let k = groups.len();
+    if k < 2 {
+        return groups;
+    }
+    let best: Vec<Vec<usize>> = candidates
+        .iter()
+        .map(|c| c.iter().take(2).copied().collect())
+        .collect();
+    let words = |g: usize| -> BTreeSet<u32> {
+        candidates[g]
+            .iter()
+            .flat_map(|&f| phrases.grams[f])
+            .filter(|&w| w != 0)
+            .collect()
+    };
+    let group_words: Vec<BTreeSet<u32>> = (0..k).map(words).collect();
+    let pairs: Vec<(usize, usize)> = (0..k)
+        .flat_map(|a| (a + 1..k).map(move |b| (a, b)))
+        .filter(|&(a, b)| !group_words[a].is_disjoint(&group_words[b]))
+        .collect();
+    if pairs.is_empty() {
+        return groups;
+    }
+    // The evidence of each group, read from the note vectors in one pass.
+    let mut wanted: FxMap<usize, Vec<usize>> = FxMap::default();
+    for (g, fs) in best.iter().enumerate() {
+        for &f in fs {
+            wanted.entry(f).or_default().push(g);
+        }
+    }
+    let mut evidence: Vec<Vec<usize>> = vec![Vec::new(); k];
+    for i in 0..v.len() {
+        for (f, _) in v.row(i) {
+            if let Some(gs) = wanted.get(&f) {
+                for &g in gs {
+                    if evidence[g].last() != Some(&i) {
+                        evidence[g].push(i);
+                    }
+                }
+            }
+        }
+    }
+    let jaccard = |a: &[usize], b: &[usize]| {
+        let (mut i, mut j, mut both) = (0, 0, 0usize);
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    both += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        let union = a.len() + b.len() - both;
+        if union == 0 {
+            0.0
+        } else {
+            both as f64 / union as f64
+        }
+    };
+    let mut parent: Vec<usize> = (0..k).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for (a, b) in pairs {
+        if jaccard(&evidence[a], &evidence[b]) >= 0.5 {
+            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+            if ra != rb {
+                parent[ra.max(rb)] = ra.min(rb);
+            }
+        }
+    }
+    let mut merged: Vec<(Vec<usize>, Vec<f32>)> = vec![(Vec::new(), Vec::new()); k];
+    for (g, (members, sims)) in groups.into_iter().enumerate() {
+        let r = root(&mut parent, g);
+        merged[r].0.extend(members);
+        merged[r].1.extend(sims);
+    }
+    merged
+        .into_iter()
+        .filter(|(m, _)| !m.is_empty())
+        .map(|(m, s)| {
+            let mut pairs: Vec<(usize, f32)> = m.into_iter().zip(s).collect();
+            pairs.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            pairs.into_iter().unzip()
+        })
+        .collect()
 }
 
 /// A kept theme over these notes: its saved evidence that is among them, and every note
@@ -1260,5 +1441,127 @@ mod tests {
         };
         let hidden = themes(&notes[..5], &ThemeSettings::default(), &dismissed);
         assert!(hidden.themes.iter().all(|x| x.id != t.id));
+    }
+
+    /// Five findings in sixty notes, told in varied words across ten sessions; names,
+    /// fillers and a researcher's `Memo:` convention sprinkled through them.
+    fn findings(extra: usize) -> Vec<AnalysisNote> {
+        let topics: [&[&str]; 5] = [
+            &[
+                "the click and collect desk was hard to find",
+                "nobody could point us to the click and collect desk",
+                "the click and collect desk sign faces the wrong way",
+            ],
+            &[
+                "the self checkout kept asking for an attendant",
+                "waited for an attendant at the self checkout again",
+                "self checkout froze until an attendant came",
+            ],
+            &[
+                "the locker code never arrived by text",
+                "no locker code in the email either",
+                "locker code came an hour late",
+            ],
+            &[
+                "the price on the shelf label was wrong",
+                "shelf label price did not match the till",
+                "wrong shelf label price again on the oat milk",
+            ],
+            &[
+                "the refund took two weeks to reach the card",
+                "still waiting on the refund to the card",
+                "refund to the card never showed up",
+            ],
+        ];
+        let people = ["Priya", "Kwame", "Dermot"];
+        let mut notes = Vec::new();
+        for i in 0..60 + extra {
+            let topic = topics[i % 5];
+            let body = topic[(i / 5) % 3];
+            let person = people[i % 3];
+            let text = match i % 4 {
+                0 => format!("Memo: {body}, honestly"),
+                1 => format!("{body}, said {person} to me"),
+                2 => format!("Honestly {body} and {person} agreed"),
+                _ => format!("{body} ({i})"),
+            };
+            notes.push(note(&format!("n{i:03}"), &format!("s{}", i % 10), &text));
+        }
+        notes
+    }
+
+    #[test]
+    fn labels_never_hold_a_name_a_filler_or_a_convention() {
+        let r = themes(
+            &findings(0),
+            &ThemeSettings::default(),
+            &Curation::default(),
+        );
+        assert!(
+            r.themes.len() >= 4,
+            "{:#?}",
+            r.themes.iter().map(|t| &t.label).collect::<Vec<_>>()
+        );
+        for t in &r.themes {
+            for shown in std::iter::once(&t.label).chain(&t.phrases) {
+                let lower = shown.to_lowercase();
+                for bad in [
+                    "priya", "kwame", "dermot", "honestly", "memo", "said", "two",
+                ] {
+                    assert!(!lower.split(' ').any(|w| w == bad), "{bad} in {shown:?}");
+                }
+            }
+        }
+        let labels: BTreeSet<String> = r.themes.iter().map(|t| t.label.to_lowercase()).collect();
+        assert_eq!(labels.len(), r.themes.len(), "labels are distinct");
+    }
+
+    #[test]
+    fn paraphrased_themes_merge() {
+        let r = themes(
+            &findings(0),
+            &ThemeSettings::default(),
+            &Curation::default(),
+        );
+        let attendant: Vec<&Theme> = r
+            .themes
+            .iter()
+            .filter(|t| {
+                t.phrases
+                    .iter()
+                    .any(|p| p.contains("attendant") || p.contains("self checkout"))
+            })
+            .collect();
+        assert_eq!(
+            attendant.len(),
+            1,
+            "{:#?}",
+            r.themes
+                .iter()
+                .map(|t| (&t.label, &t.phrases))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(attendant[0].note_count, 12);
+    }
+
+    #[test]
+    fn the_same_notes_give_the_same_themes_and_new_notes_keep_the_labels() {
+        let notes = findings(0);
+        let a = themes(&notes, &ThemeSettings::default(), &Curation::default());
+        let again = themes(&notes, &ThemeSettings::default(), &Curation::default());
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&again).unwrap()
+        );
+        // Two more notes (3%): the themes and their labels stay.
+        let more = themes(
+            &findings(2),
+            &ThemeSettings::default(),
+            &Curation::default(),
+        );
+        let labels = |r: &ThemesReport| -> BTreeSet<String> {
+            r.themes.iter().map(|t| t.label.clone()).collect()
+        };
+        assert_eq!(labels(&a), labels(&more));
     }
 }

@@ -184,11 +184,18 @@ mod tests {
             &Curation::default(),
         );
         assert_eq!(r.themes.len(), 2, "{r:#?}");
-        let grown = &r.themes[0];
-        assert!(grown.name.contains("code"), "{grown:?}");
+        let grown = r
+            .themes
+            .iter()
+            .find(|c| c.name.contains("code"))
+            .expect("the locker theme");
         assert_eq!((grown.before, grown.after), (0, 8));
         assert_eq!(grown.direction, Direction::Grew);
-        let staff = &r.themes[1];
+        let staff = r
+            .themes
+            .iter()
+            .find(|c| c.name.contains("staff"))
+            .expect("the staff theme");
         assert_eq!((staff.before, staff.after), (8, 8));
         assert_ne!(staff.direction, Direction::Grew);
         let tag = r.tags.iter().find(|c| c.name == "#locker").unwrap();

@@ -425,7 +425,18 @@ fn themes_text(r: &ThemesReport) -> String {
         } else {
             ""
         };
-        let _ = writeln!(t, "\n{}. {}{kept}   [{}]", i + 1, th.label, th.id);
+        let also: Vec<&str> = th
+            .phrases
+            .iter()
+            .filter(|p| **p != th.label)
+            .map(String::as_str)
+            .collect();
+        let also = if also.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", also.join(", "))
+        };
+        let _ = writeln!(t, "\n{}. {}{kept}{also}   [{}]", i + 1, th.label, th.id);
         let _ = writeln!(
             t,
             "   {} notes · {} sessions · {} participants · {:.0}% of notes · mean valence {}",

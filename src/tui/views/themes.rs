@@ -259,6 +259,7 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
                         valence_text(th.mean_valence)
                     )),
                     Span::styled(th.label.clone(), t.title()),
+                    Span::styled(also(th), t.dim()),
                 ]);
                 if i == view.sel {
                     line = line.style(t.selected());
@@ -279,7 +280,10 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
             if let Some(th) = a.themes.themes.get(view.sel) {
                 let width = detail_area.width.saturating_sub(4) as usize;
                 let mut d = vec![
-                    Line::styled(th.label.clone(), t.title()),
+                    Line::from(vec![
+                        Span::styled(th.label.clone(), t.title()),
+                        Span::styled(also(th), t.dim()),
+                    ]),
                     Line::styled(
                         format!(
                             "{} notes · {} sessions · {} participants · feeling {}",
@@ -526,4 +530,14 @@ fn journey_chart(frame: &mut Frame, app: &App, area: Rect, a: &Analysis, title: 
         )),
         table_area,
     );
+}
+
+/// The phrases shown beside a theme's label: `  · desk · sign visible`.
+fn also(theme: &crate::analysis::Theme) -> String {
+    theme
+        .phrases
+        .iter()
+        .filter(|p| **p != theme.label)
+        .map(|p| format!(" · {p}"))
+        .collect()
 }
