@@ -12,12 +12,18 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use super::lexicon::{ArchiveWords, is_general};
 use super::text::{FxMap, Gram, Vocabulary, grams, surface_forms};
 use super::{AnalysisNote, round2};
 use crate::model::{Facet, Tag};
 
 /// Only differences this clear are shown (p < 0.05, two-sided).
 pub const MIN_Z: f64 = 1.96;
+
+/// The fewest notes of a group a term must be in to be called distinctive of it: at two, a
+/// name or a filler said twice by one talkative person passed (`owen`: 2 against 1); three
+/// keeps what recurs (see the test below).
+pub const DEFAULT_MIN_COUNT: usize = 3;
 
 /// The prior's weight as a share of the archive's term counts.
 const PRIOR_SHARE: f64 = 0.1;
@@ -95,9 +101,18 @@ pub struct ContrastReport {
     pub groups: Vec<GroupContrast>,
 }
 
-/// The `limit` most distinctive phrases and tags of each group (z ≥ 1.96), highest z first.
-pub fn contrast(notes: &[AnalysisNote], by: ContrastBy, limit: usize) -> ContrastReport {
-    let mut vocab = Vocabulary::new();
+/// The `limit` most distinctive phrases and tags of each group (z ≥ 1.96, in at least
+/// `min_count` of its notes), highest z first. Phrases with a general word, a filler, a
+/// number or a name are left out, as theme labels leave them out.
+pub fn contrast(
+    notes: &[AnalysisNote],
+    by: ContrastBy,
+    limit: usize,
+    min_count: usize,
+) -> ContrastReport {
+    let refs: Vec<&AnalysisNote> = notes.iter().collect();
+    let words = ArchiveWords::learn(&refs, 20_000);
+    let mut vocab = Vocabulary::with_stops(std::sync::Arc::new(words.feature_stops()));
     let (mut tokens, mut gram_buf) = (Vec::new(), Vec::new());
     // Each note's terms: its phrases (as stems, shown in their first surface form) and tags.
     let mut phrase_sets: Vec<BTreeSet<String>> = Vec::with_capacity(notes.len());
@@ -107,14 +122,27 @@ pub fn contrast(notes: &[AnalysisNote], by: ContrastBy, limit: usize) -> Contras
         .filter_map(|t| vocab.tag_gram(&t.name).map(|g| vocab.stem_text(&g)))
         .collect();
     let mut gram_of: BTreeMap<String, Gram> = BTreeMap::new();
+    let mut note_grams: Vec<Vec<Gram>> = Vec::with_capacity(notes.len());
     for n in notes {
-        vocab.tokens(&n.body, &mut tokens);
+        vocab.tokens(&n.body[words.prefix_len(&n.body)..], &mut tokens);
         grams(&tokens, &mut gram_buf);
+        note_grams.push(gram_buf.iter().filter(|g| g[2] == 0).copied().collect());
+    }
+    let mut banned = vec![false; vocab.stems.len()];
+    for (word, id) in vocab.words() {
+        if is_general(word) {
+            banned[id as usize] = true;
+        }
+    }
+    for grams in note_grams {
         let mut set = BTreeSet::new();
-        for g in gram_buf.iter().filter(|g| g[2] == 0) {
-            let stem = vocab.stem_text(g);
+        for g in grams {
+            if g.iter().any(|&w| w != 0 && banned[w as usize]) {
+                continue;
+            }
+            let stem = vocab.stem_text(&g);
             if !excluded.contains(&stem) {
-                gram_of.entry(stem.clone()).or_insert(*g);
+                gram_of.entry(stem.clone()).or_insert(g);
                 set.insert(stem);
             }
         }
@@ -146,8 +174,8 @@ pub fn contrast(notes: &[AnalysisNote], by: ContrastBy, limit: usize) -> Contras
         .into_iter()
         .map(|(group, idx)| GroupContrast {
             notes: idx.len(),
-            phrases: distinctive(&phrase_sets, &idx, limit),
-            tags: distinctive(&tag_sets, &idx, limit),
+            phrases: distinctive(&phrase_sets, &idx, limit, min_count),
+            tags: distinctive(&tag_sets, &idx, limit, min_count),
             group,
         })
         .collect();
@@ -193,7 +221,12 @@ pub fn contrast(notes: &[AnalysisNote], by: ContrastBy, limit: usize) -> Contras
     }
 }
 
-fn distinctive(sets: &[BTreeSet<String>], group: &[usize], limit: usize) -> Vec<Distinctive> {
+fn distinctive(
+    sets: &[BTreeSet<String>],
+    group: &[usize],
+    limit: usize,
+    min_count: usize,
+) -> Vec<Distinctive> {
     let in_group: BTreeSet<usize> = group.iter().copied().collect();
     let mut all: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
     for (i, set) in sets.iter().enumerate() {
@@ -230,7 +263,7 @@ fn distinctive(sets: &[BTreeSet<String>], group: &[usize], limit: usize) -> Vec<
                 in_rest: r as usize,
             }
         })
-        .filter(|d| d.z >= MIN_Z && d.in_group >= 2)
+        .filter(|d| d.z >= MIN_Z && d.in_group >= min_count.max(1))
         .collect();
     out.sort_by(|a, b| {
         b.z.total_cmp(&a.z)
@@ -266,7 +299,7 @@ mod tests {
                 &format!("the price was fine, the app was slow {i} @commuter"),
             ));
         }
-        let r = contrast(&notes, ContrastBy::Persona, 5);
+        let r = contrast(&notes, ContrastBy::Persona, 5, DEFAULT_MIN_COUNT);
         let retiree = r.groups.iter().find(|g| g.group == "retiree").unwrap();
         assert!(
             ["print", "label", "small", "read"].contains(&retiree.phrases[0].term.as_str()),
@@ -277,5 +310,51 @@ mod tests {
         assert!(retiree.phrases[0].z > 1.96);
         let student = r.groups.iter().find(|g| g.group == "student").unwrap();
         assert!(student.phrases.iter().all(|d| d.term != "slow"));
+    }
+
+    #[test]
+    fn a_distinctive_term_needs_the_minimum_count_and_names_and_fillers_never_are() {
+        let mut notes = Vec::new();
+        for i in 0..12 {
+            notes.push(note(
+                &format!("r{i}"),
+                "s1",
+                &format!("the print on the shelf label is too small {i} @retiree"),
+            ));
+            notes.push(note(
+                &format!("s{i}"),
+                "s2",
+                &format!("compared the price in the app {i} @student"),
+            ));
+        }
+        // One retiree talks about Owen twice, literally; a student once.
+        notes.push(note(
+            "o1",
+            "s1",
+            "Owen at the desk was literally kind @retiree",
+        ));
+        notes.push(note(
+            "o2",
+            "s1",
+            "asked Owen again, literally twice @retiree",
+        ));
+        notes.push(note("o3", "s2", "Owen helped with the app @student"));
+        let r = contrast(&notes, ContrastBy::Persona, 20, DEFAULT_MIN_COUNT);
+        let retiree = r.groups.iter().find(|g| g.group == "retiree").unwrap();
+        let terms: Vec<&str> = retiree.phrases.iter().map(|d| d.term.as_str()).collect();
+        assert!(terms.contains(&"print"), "{terms:?}");
+        for noise in ["owen", "literally", "twice"] {
+            assert!(!terms.contains(&noise), "{noise} in {terms:?}");
+        }
+        assert!(
+            retiree
+                .phrases
+                .iter()
+                .all(|d| d.in_group >= DEFAULT_MIN_COUNT)
+        );
+        // The minimum is a floor whatever the z: at thirteen, twelve notes are not enough.
+        let strict = contrast(&notes, ContrastBy::Persona, 50, 13);
+        let retiree = strict.groups.iter().find(|g| g.group == "retiree").unwrap();
+        assert!(retiree.phrases.is_empty(), "{retiree:?}");
     }
 }

@@ -55,6 +55,9 @@ enum ThemesCommand {
         /// persona, touchpoint, study or kind
         #[arg(long, value_parser = parse_by)]
         by: ContrastBy,
+        /// The fewest of a group's notes a phrase or tag must be in to count as distinctive
+        #[arg(long, default_value_t = analysis::contrast::DEFAULT_MIN_COUNT)]
+        min_count: usize,
         #[command(flatten)]
         scope: NoteSelection,
     },
@@ -137,9 +140,13 @@ pub(crate) fn run(archive: &mut Archive, args: ThemesArgs, out: &Out) -> Result<
             report.themes.truncate(scope.limit);
             out.done(&report, &themes_text(&report))
         }
-        Some(ThemesCommand::Contrast { by, scope }) => {
+        Some(ThemesCommand::Contrast {
+            by,
+            min_count,
+            scope,
+        }) => {
             let (notes, _) = load(archive, &scope)?;
-            let report = analysis::contrast(&notes, by, scope.limit);
+            let report = analysis::contrast(&notes, by, scope.limit, min_count);
             out.done(&report, &contrast_text(&report))
         }
         Some(ThemesCommand::Pains { scope }) => {

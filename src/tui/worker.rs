@@ -573,7 +573,12 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
             Ok(Response::Analysed(Box::new(Analysis {
                 query,
                 themes,
-                contrast: analysis::contrast(&notes, analysis::ContrastBy::Persona, 8),
+                contrast: analysis::contrast(
+                    &notes,
+                    analysis::ContrastBy::Persona,
+                    8,
+                    analysis::contrast::DEFAULT_MIN_COUNT,
+                ),
                 pains: analysis::pains(&notes, &codebook),
                 journey: analysis::journey(&notes, &codebook),
             })))
