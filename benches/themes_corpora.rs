@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use fieldnotes::Archive;
-use fieldnotes::analysis::{Curation, ThemeSettings, themes};
+use fieldnotes::analysis::{Curation, ThemeSettings, ThemesReport, themes};
 use fieldnotes::io::csv::CsvDefaults;
 use fieldnotes::model::{NoteKind, SessionKind};
 use fieldnotes::query::Filters;
@@ -238,6 +238,8 @@ fn corpus(name: &str, path: &Path, opts: &Options) {
     for l in lines {
         println!("{l}");
     }
+    label_quality(&notes, &report);
+    stability(&notes, &report);
     println!("top themes:");
     for t in report.themes.iter().take(12) {
         println!(
@@ -250,6 +252,114 @@ fn corpus(name: &str, path: &Path, opts: &Options) {
                 .unwrap_or("?")
         );
     }
+}
+
+/// Labels that hold a general word (ISO stop list, filler, number) or a name the archive
+/// shows, and themes that duplicate another (the notes holding their label or next phrase
+/// overlap by half or more).
+fn label_quality(notes: &[fieldnotes::analysis::AnalysisNote], report: &ThemesReport) {
+    use fieldnotes::analysis::lexicon::{ArchiveWords, is_general};
+    let refs: Vec<&fieldnotes::analysis::AnalysisNote> = notes.iter().collect();
+    let words = ArchiveWords::learn(&refs, 20_000);
+    let bad = report
+        .themes
+        .iter()
+        .filter(|t| {
+            t.label
+                .to_lowercase()
+                .split(|c: char| !c.is_alphanumeric() && c != '\'')
+                .filter(|w| !w.is_empty())
+                .any(|w| is_general(w) || words.names.contains(w))
+        })
+        .count();
+    let lower: Vec<String> = notes.iter().map(|n| n.body.to_lowercase()).collect();
+    let evidence: Vec<Vec<usize>> = report
+        .themes
+        .iter()
+        .map(|t| {
+            let phrases: Vec<String> = t.phrases.iter().take(2).map(|p| p.to_lowercase()).collect();
+            (0..notes.len())
+                .filter(|&i| phrases.iter().any(|p| lower[i].contains(p.as_str())))
+                .collect()
+        })
+        .collect();
+    let mut duplicated = vec![false; report.themes.len()];
+    for a in 0..evidence.len() {
+        for b in a + 1..evidence.len() {
+            if jaccard(&evidence[a], &evidence[b]) >= 0.5 {
+                duplicated[a] = true;
+                duplicated[b] = true;
+            }
+        }
+    }
+    let n = report.themes.len().max(1) as f64;
+    println!(
+        "labels: {:.1}% hold a stop word, filler, number or name (goal 0); {:.1}% of themes duplicate another",
+        100.0 * bad as f64 / n,
+        100.0 * duplicated.iter().filter(|&&d| d).count() as f64 / n
+    );
+}
+
+fn jaccard(a: &[usize], b: &[usize]) -> f64 {
+    let sa: std::collections::BTreeSet<&usize> = a.iter().collect();
+    let sb: std::collections::BTreeSet<&usize> = b.iter().collect();
+    let both = sa.intersection(&sb).count();
+    let union = sa.len() + sb.len() - both;
+    if union == 0 {
+        0.0
+    } else {
+        both as f64 / union as f64
+    }
+}
+
+/// The themes of 98% of the notes against those of all of them (2% more arriving): the share
+/// of the earlier themes still there (evidence Jaccard ≥ 0.5) and of those, the share that
+/// kept their label. Same notes twice must give the same report, byte for byte.
+fn stability(notes: &[fieldnotes::analysis::AnalysisNote], after: &ThemesReport) {
+    let again = themes(notes, &ThemeSettings::default(), &Curation::default());
+    let same = serde_json::to_string(&again).unwrap() == serde_json::to_string(after).unwrap();
+    let earlier: Vec<fieldnotes::analysis::AnalysisNote> = notes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 50 != 7)
+        .map(|(_, n)| n.clone())
+        .collect();
+    let before = themes(&earlier, &ThemeSettings::default(), &Curation::default());
+    let ids = |t: &fieldnotes::analysis::Theme| -> Vec<String> {
+        let mut v = t.notes.clone();
+        v.sort();
+        v
+    };
+    let (mut kept, mut labelled) = (0, 0);
+    for b in &before.themes {
+        let bi = ids(b);
+        let best = after
+            .themes
+            .iter()
+            .map(|a| {
+                let ai = ids(a);
+                let sa: std::collections::BTreeSet<&String> = ai.iter().collect();
+                let both = bi.iter().filter(|x| sa.contains(x)).count();
+                let union = bi.len() + ai.len() - both;
+                (both as f64 / union.max(1) as f64, a)
+            })
+            .max_by(|x, y| x.0.total_cmp(&y.0));
+        if let Some((j, a)) = best
+            && j >= 0.5
+        {
+            kept += 1;
+            if a.label == b.label {
+                labelled += 1;
+            }
+        }
+    }
+    let n = before.themes.len().max(1) as f64;
+    println!(
+        "stability: same notes, same report byte for byte: {}; +2% notes: {:.0}% of themes kept (goal ≥ 90), {:.0}% kept their label (goal ≥ 90)",
+        if same { "yes" } else { "NO" },
+        100.0 * kept as f64 / n,
+        100.0 * labelled as f64 / n
+    );
 }
 
 /// User + system CPU time of this process so far (Linux; 0 elsewhere): on a shared
