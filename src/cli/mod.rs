@@ -151,7 +151,8 @@ enum Command {
     Import {
         /// The file to read; `-` reads standard input (give --format)
         file: PathBuf,
-        /// jsonl, csv, vtt, srt or markdown [default: from the file's extension]
+        /// jsonl, csv (tsv too), vtt, srt or markdown [default: from the
+        /// file's extension]
         #[arg(long)]
         format: Option<FormatArg>,
         /// The study new sessions go to
@@ -282,6 +283,11 @@ struct ImportArgs {
     /// CSV: the column holding the note's text
     #[arg(long, value_name = "COL")]
     text: Option<String>,
+    /// CSV: the column holding the survey tool's own id for each response
+    /// (Response ID, Respondent ID, #…): kept as the note's source, and the same response
+    /// is the same note on every import
+    #[arg(long, value_name = "COL")]
+    id: Option<String>,
     /// CSV: the column holding persona tags
     #[arg(long, value_name = "COL")]
     persona: Option<String>,
@@ -303,6 +309,13 @@ struct ImportArgs {
     /// CSV: the column naming who said it (a participant)
     #[arg(long, value_name = "COL")]
     participant: Option<String>,
+    /// CSV: leave this column out, even if its name is one fieldnotes reads
+    /// (repeat for several)
+    #[arg(long, value_name = "COL")]
+    ignore: Vec<String>,
+    /// CSV: the character between cells: , ; | or tab [default: the one the header line uses]
+    #[arg(long, value_name = "CHAR", value_parser = io::csv::delimiter_from)]
+    delimiter: Option<u8>,
 }
 
 #[derive(Subcommand)]
@@ -380,6 +393,7 @@ struct FilterArgs {
 #[derive(Clone, Copy, ValueEnum)]
 enum FormatArg {
     Jsonl,
+    #[value(alias = "tsv")]
     Csv,
     Vtt,
     Srt,
@@ -820,6 +834,7 @@ fn import(
         .transpose()?;
     options.columns = [
         ("text", more.text),
+        ("id", more.id),
         ("persona", more.persona),
         ("touchpoint", more.touchpoint),
         ("emotion", more.emotion),
@@ -831,6 +846,8 @@ fn import(
     .into_iter()
     .filter_map(|(field, col)| col.map(|c| (field.to_owned(), c)))
     .collect();
+    options.ignore = more.ignore;
+    options.delimiter = more.delimiter;
     options.encoding = more
         .encoding
         .as_deref()

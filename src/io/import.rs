@@ -6,8 +6,8 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::csv::CsvDefaults;
 use super::encoding::TextEncoding;
+use super::table::TableDefaults;
 use super::transcript::TranscriptOptions;
 use super::{Format, SessionTarget};
 use crate::error::{Error, Result};
@@ -28,8 +28,13 @@ pub struct ImportOptions {
     pub feedback: Option<Feedback>,
     /// When a new session started; otherwise when the file was last changed.
     pub started_at: Option<DateTime<Utc>>,
-    /// Which CSV header holds which field (`("text", "Comment")`).
+    /// Tables (CSV, spreadsheets): which header holds which field (`("text", "Comment")`,
+    /// `("id", "Response ID")`).
     pub columns: Vec<(String, String)>,
+    /// Tables: headers of columns to leave out.
+    pub ignore: Vec<String>,
+    /// CSV: the delimiter, instead of the one the header line shows.
+    pub delimiter: Option<u8>,
     /// The file's encoding when it has no byte-order mark and is not UTF-8.
     pub encoding: Option<TextEncoding>,
 }
@@ -45,6 +50,8 @@ impl ImportOptions {
             feedback: None,
             started_at: None,
             columns: Vec::new(),
+            ignore: Vec::new(),
+            delimiter: None,
             encoding: None,
         }
     }
@@ -86,12 +93,21 @@ impl ImportFile {
         options: ImportOptions,
         input: Box<dyn BufRead>,
     ) -> Result<ImportFile> {
-        if !options.columns.is_empty() && format != Format::Csv {
-            return Err(Error::Usage(format!(
-                "column options (--text, --persona, …) are for CSV files; {} is {}",
+        let refuse = |what: &str, for_what: &str| {
+            Err(Error::Usage(format!(
+                "{what} {for_what}; {} is {}",
                 path.display(),
                 format.name()
-            )));
+            )))
+        };
+        if (!options.columns.is_empty() || !options.ignore.is_empty()) && !format.is_table() {
+            return refuse(
+                "column options (--text, --id, --ignore, …)",
+                "are for CSV files",
+            );
+        }
+        if options.delimiter.is_some() && format != Format::Csv {
+            return refuse("--delimiter", "is for CSV files");
         }
         let mut options = options;
         if options.started_at.is_none() {
@@ -143,10 +159,8 @@ impl ImportFile {
                 let input = super::encoding::utf8_reader(&name, input, o.encoding)?;
                 super::jsonl::import(&name, input, sink)
             }
-            Format::Csv => super::csv::import(
-                &name,
-                input,
-                &CsvDefaults {
+            Format::Csv => {
+                let defaults = TableDefaults {
                     study: o.study,
                     session_kind: o.session_kind,
                     session_title: title,
@@ -154,10 +168,12 @@ impl ImportFile {
                     session: o.session,
                     feedback: o.feedback,
                     columns: o.columns,
+                    ignore: o.ignore,
+                    delimiter: o.delimiter,
                     encoding: o.encoding,
-                },
-                sink,
-            ),
+                };
+                super::csv::import(&name, input, &defaults, sink)
+            }
             Format::Vtt | Format::Srt => {
                 let text = super::read_text(&name, &mut input, o.encoding)?;
                 super::transcript::import(

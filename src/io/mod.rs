@@ -12,6 +12,7 @@ pub mod redact;
 pub mod refi;
 pub mod report;
 mod stable_id;
+pub mod table;
 pub mod transcript;
 
 pub use export::{ExportOptions, ExportSummary, ExportView, Scope};
@@ -42,11 +43,11 @@ pub enum Format {
 }
 
 impl Format {
-    /// Guesses from a file name: `.csv` is CSV, `.jsonl`, `.ndjson` and `.json` are JSONL,
-    /// `.vtt` and `.srt` transcripts, `.md` Markdown, `.qdpx` and `.qdc` REFI-QDA.
+    /// Guesses from a file name: `.csv` and `.tsv` are CSV, `.jsonl`, `.ndjson` and `.json`
+    /// are JSONL, `.vtt` and `.srt` transcripts, `.md` Markdown, `.qdpx` and `.qdc` REFI-QDA.
     pub fn from_path(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-            "csv" => Some(Format::Csv),
+            "csv" | "tsv" | "tab" => Some(Format::Csv),
             "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
             "vtt" => Some(Format::Vtt),
             "srt" => Some(Format::Srt),
@@ -55,6 +56,11 @@ impl Format {
             "qdc" => Some(Format::Qdc),
             _ => None,
         }
+    }
+
+    /// Formats of rows and columns, read with one column mapping (`io::table`).
+    pub fn is_table(self) -> bool {
+        matches!(self, Format::Csv)
     }
 
     pub fn name(self) -> &'static str {
