@@ -151,7 +151,7 @@ enum Command {
     Import {
         /// The file to read; `-` reads standard input (give --format)
         file: PathBuf,
-        /// jsonl, csv (tsv too), vtt, srt or markdown [default: from the
+        /// jsonl, csv (tsv too), xlsx (xls too), ods, vtt, srt or markdown [default: from the
         /// file's extension]
         #[arg(long)]
         format: Option<FormatArg>,
@@ -280,42 +280,45 @@ struct ImportArgs {
     /// Transcripts and Markdown: when a new session started [default: the file's time]
     #[arg(long, value_name = "DATE")]
     started_at: Option<String>,
-    /// CSV: the column holding the note's text
+    /// CSV and spreadsheets: the column holding the note's text
     #[arg(long, value_name = "COL")]
     text: Option<String>,
-    /// CSV: the column holding the survey tool's own id for each response
+    /// CSV and spreadsheets: the column holding the survey tool's own id for each response
     /// (Response ID, Respondent ID, #…): kept as the note's source, and the same response
     /// is the same note on every import
     #[arg(long, value_name = "COL")]
     id: Option<String>,
-    /// CSV: the column holding persona tags
+    /// CSV and spreadsheets: the column holding persona tags
     #[arg(long, value_name = "COL")]
     persona: Option<String>,
-    /// CSV: the column holding touchpoint tags
+    /// CSV and spreadsheets: the column holding touchpoint tags
     #[arg(long, value_name = "COL")]
     touchpoint: Option<String>,
-    /// CSV: the column holding emotion tags
+    /// CSV and spreadsheets: the column holding emotion tags
     #[arg(long, value_name = "COL")]
     emotion: Option<String>,
-    /// CSV: the column holding job tags
+    /// CSV and spreadsheets: the column holding job tags
     #[arg(long, value_name = "COL")]
     job: Option<String>,
-    /// CSV: the column holding code tags
+    /// CSV and spreadsheets: the column holding code tags
     #[arg(long, value_name = "COL")]
     code: Option<String>,
-    /// CSV: the column holding when each note was written
+    /// CSV and spreadsheets: the column holding when each note was written
     #[arg(long, value_name = "COL")]
     created_at: Option<String>,
-    /// CSV: the column naming who said it (a participant)
+    /// CSV and spreadsheets: the column naming who said it (a participant)
     #[arg(long, value_name = "COL")]
     participant: Option<String>,
-    /// CSV: leave this column out, even if its name is one fieldnotes reads
+    /// CSV and spreadsheets: leave this column out, even if its name is one fieldnotes reads
     /// (repeat for several)
     #[arg(long, value_name = "COL")]
     ignore: Vec<String>,
     /// CSV: the character between cells: , ; | or tab [default: the one the header line uses]
     #[arg(long, value_name = "CHAR", value_parser = io::csv::delimiter_from)]
     delimiter: Option<u8>,
+    /// Spreadsheets: the sheet to read [default: the first]
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -395,6 +398,9 @@ enum FormatArg {
     Jsonl,
     #[value(alias = "tsv")]
     Csv,
+    #[value(alias = "xls")]
+    Xlsx,
+    Ods,
     Vtt,
     Srt,
     #[value(alias = "md")]
@@ -408,6 +414,8 @@ impl From<FormatArg> for Format {
         match f {
             FormatArg::Jsonl => Format::Jsonl,
             FormatArg::Csv => Format::Csv,
+            FormatArg::Xlsx => Format::Xlsx,
+            FormatArg::Ods => Format::Ods,
             FormatArg::Vtt => Format::Vtt,
             FormatArg::Srt => Format::Srt,
             FormatArg::Markdown => Format::Markdown,
@@ -848,6 +856,7 @@ fn import(
     .collect();
     options.ignore = more.ignore;
     options.delimiter = more.delimiter;
+    options.sheet = more.sheet;
     options.encoding = more
         .encoding
         .as_deref()

@@ -35,6 +35,8 @@ pub struct ImportOptions {
     pub ignore: Vec<String>,
     /// CSV: the delimiter, instead of the one the header line shows.
     pub delimiter: Option<u8>,
+    /// Spreadsheets: the sheet to read [default: the first].
+    pub sheet: Option<String>,
     /// The file's encoding when it has no byte-order mark and is not UTF-8.
     pub encoding: Option<TextEncoding>,
 }
@@ -52,6 +54,7 @@ impl ImportOptions {
             columns: Vec::new(),
             ignore: Vec::new(),
             delimiter: None,
+            sheet: None,
             encoding: None,
         }
     }
@@ -103,11 +106,14 @@ impl ImportFile {
         if (!options.columns.is_empty() || !options.ignore.is_empty()) && !format.is_table() {
             return refuse(
                 "column options (--text, --id, --ignore, …)",
-                "are for CSV files",
+                "are for CSV files and spreadsheets",
             );
         }
         if options.delimiter.is_some() && format != Format::Csv {
             return refuse("--delimiter", "is for CSV files");
+        }
+        if options.sheet.is_some() && !matches!(format, Format::Xlsx | Format::Ods) {
+            return refuse("--sheet", "is for spreadsheets (.xlsx, .xls, .ods)");
         }
         let mut options = options;
         if options.started_at.is_none() {
@@ -159,7 +165,7 @@ impl ImportFile {
                 let input = super::encoding::utf8_reader(&name, input, o.encoding)?;
                 super::jsonl::import(&name, input, sink)
             }
-            Format::Csv => {
+            Format::Csv | Format::Xlsx | Format::Ods => {
                 let defaults = TableDefaults {
                     study: o.study,
                     session_kind: o.session_kind,
@@ -171,8 +177,13 @@ impl ImportFile {
                     ignore: o.ignore,
                     delimiter: o.delimiter,
                     encoding: o.encoding,
+                    sheet: o.sheet,
                 };
-                super::csv::import(&name, input, &defaults, sink)
+                if format == Format::Csv {
+                    super::csv::import(&name, input, &defaults, sink)
+                } else {
+                    super::spreadsheet::import(&name, input, &defaults, sink)
+                }
             }
             Format::Vtt | Format::Srt => {
                 let text = super::read_text(&name, &mut input, o.encoding)?;

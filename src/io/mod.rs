@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod redact;
 pub mod refi;
 pub mod report;
+pub mod spreadsheet;
 mod stable_id;
 pub mod table;
 pub mod transcript;
@@ -36,6 +37,10 @@ pub enum Format {
     Srt,
     /// Markdown: notes to import, a report to export.
     Markdown,
+    /// An Excel workbook (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`), import only.
+    Xlsx,
+    /// An OpenDocument spreadsheet (`.ods`), import only.
+    Ods,
     /// A REFI-QDA project (`.qdpx`), export only.
     Qdpx,
     /// A REFI-QDA codebook (`.qdc`), export only.
@@ -44,10 +49,13 @@ pub enum Format {
 
 impl Format {
     /// Guesses from a file name: `.csv` and `.tsv` are CSV, `.jsonl`, `.ndjson` and `.json`
-    /// are JSONL, `.vtt` and `.srt` transcripts, `.md` Markdown, `.qdpx` and `.qdc` REFI-QDA.
+    /// are JSONL, `.vtt` and `.srt` transcripts, `.md` Markdown, `.xlsx`, `.xlsm`, `.xlsb` and
+    /// `.xls` Excel, `.ods` OpenDocument, `.qdpx` and `.qdc` REFI-QDA.
     pub fn from_path(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "csv" | "tsv" | "tab" => Some(Format::Csv),
+            "xlsx" | "xlsm" | "xlsb" | "xls" => Some(Format::Xlsx),
+            "ods" => Some(Format::Ods),
             "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
             "vtt" => Some(Format::Vtt),
             "srt" => Some(Format::Srt),
@@ -60,7 +68,7 @@ impl Format {
 
     /// Formats of rows and columns, read with one column mapping (`io::table`).
     pub fn is_table(self) -> bool {
-        matches!(self, Format::Csv)
+        matches!(self, Format::Csv | Format::Xlsx | Format::Ods)
     }
 
     pub fn name(self) -> &'static str {
@@ -70,6 +78,8 @@ impl Format {
             Format::Vtt => "WebVTT",
             Format::Srt => "SRT",
             Format::Markdown => "Markdown",
+            Format::Xlsx => "an Excel workbook",
+            Format::Ods => "an OpenDocument spreadsheet",
             Format::Qdpx => "a REFI-QDA project",
             Format::Qdc => "a REFI-QDA codebook",
         }

@@ -39,6 +39,8 @@ pub struct TableDefaults {
     pub delimiter: Option<u8>,
     /// CSV: the file's encoding when it has no byte-order mark and is not UTF-8.
     pub encoding: Option<TextEncoding>,
+    /// Spreadsheets: the sheet to read, instead of the first.
+    pub sheet: Option<String>,
 }
 
 impl TableDefaults {
@@ -60,6 +62,7 @@ impl TableDefaults {
             ignore: Vec::new(),
             delimiter: None,
             encoding: None,
+            sheet: None,
         }
     }
 }
