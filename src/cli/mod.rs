@@ -130,21 +130,34 @@ enum Command {
     /// Insights: statements linked to the notes that support them
     #[command(subcommand)]
     Insight(themes::InsightCommand),
-    /// Import notes from JSONL (as exported), CSV, WebVTT/SRT transcripts or Markdown
+    /// Import notes from JSONL (as exported), CSV, spreadsheets, WebVTT/SRT transcripts or
+    /// Markdown
     #[command(after_help = "Formats (from the file's extension, or --format):\n  \
-        .jsonl     as `export` writes it (lossless)\n  \
-        .csv       a `text` column, and optionally id, kind, persona, touchpoint, emotion, job,\n             \
-        code (several tags separated by ; or ,), session, created_at, participant,\n             \
-        feedback. Other headers are mapped with --text COL, --persona COL, …\n  \
-        .vtt .srt  each speaker turn becomes a quote at its time offset; speakers (<v Name>,\n             \
+        .jsonl       as `export` writes it (lossless)\n  \
+        .csv .tsv    one note per row: a `text` column, and optionally id, kind, persona,\n               \
+        touchpoint, emotion, job, code (several tags separated by ; , or |), session,\n               \
+        created_at, participant, feedback. The delimiter (, ; tab |) is found from the\n               \
+        header line (or --delimiter); a byte-order mark and CRLF are fine\n  \
+        .xlsx .xls   the same columns in one sheet (--sheet NAME, default the first; .xlsm and\n  \
+        .ods         .xlsb too); date cells become times\n  \
+        .vtt .srt    each speaker turn becomes a quote at its time offset; speakers (<v Name>,\n               \
         `Name:` or `[Name]`) become participants, except --researcher NAME\n  \
-        .md        one note per paragraph or list item (> quotes are quotes), front matter\n             \
-        (study, session, kind, date, researcher, participants, location, channel,\n             \
+        .md          one note per paragraph or list item (> quotes are quotes), front matter\n               \
+        (study, session, kind, date, researcher, participants, location, channel,\n               \
         feedback) for the session\n\n\
+        Tables from other tools: map their headers with --text COL, --persona COL, … (a column\n\
+        is read for one field only); --id COL names the tool's own response id (Response ID,\n\
+        Respondent ID, #), kept as the note's source so a re-import adds nothing (a column\n\
+        named `id` that holds no fieldnotes id is read the same way); --ignore COL leaves a\n\
+        column out. Rows with no text are left out and counted; a quoted cell never closed (a\n\
+        file cut short) is an error.\n\n\
         An import is one transaction: a bad row or cue imports nothing and the error names\n\
-        its line. Importing the same file again adds nothing.\n\n\
+        its line (or sheet and row). Importing the same file again adds nothing. --dry-run\n\
+        shows what would be imported.\n\n\
         Examples:\n  fieldnotes import survey.csv --study \"Survey 2026\" --text Comment --persona Segment \\\n      \
         --touchpoint Channel --kind quote --feedback direct\n  \
+        fieldnotes import qualtrics.csv --id ResponseId --text Q3_TEXT --created-at RecordedDate --dry-run\n  \
+        fieldnotes import results.xlsx --sheet Responses --id \"Response ID\" --text Comment --ignore Kind\n  \
         fieldnotes import reviews.csv --text review --feedback indirect --session \"App store reviews\"\n  \
         fieldnotes import call.vtt --study \"Checkout Q3\" --researcher \"Ana Ruiz\" --started-at \"2026-09-03 10:00\"\n  \
         fieldnotes import visit-notes.md")]
@@ -161,7 +174,8 @@ enum Command {
         /// The kind of the sessions an import creates
         #[arg(long, default_value = "interview")]
         session_kind: SessionKind,
-        /// The note kind of CSV rows without a `kind` cell and of Markdown paragraphs
+        /// The note kind of CSV and spreadsheet rows without a `kind` cell and of Markdown
+        /// paragraphs
         #[arg(long, default_value = "observation")]
         kind: NoteKind,
         #[command(flatten)]
