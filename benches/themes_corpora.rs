@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use fieldnotes::Archive;
 use fieldnotes::analysis::{Curation, ThemeSettings, ThemesReport, themes};
-use fieldnotes::io::csv::CsvDefaults;
+use fieldnotes::io::table::TableDefaults;
 use fieldnotes::model::{NoteKind, SessionKind};
 use fieldnotes::query::Filters;
 
@@ -87,16 +87,12 @@ fn corpus(name: &str, path: &Path, opts: &Options) {
     let mut archive = Archive::open(&tmp.path().join("archive")).expect("archive opens");
     let t = Instant::now();
     let file = std::fs::File::open(&csv_path).unwrap();
-    let defaults = CsvDefaults {
-        study: name.to_owned(),
-        session_kind: SessionKind::Interview,
-        session_title: format!("Imported from {name}.csv"),
-        kind: NoteKind::Quote,
-        session: None,
-        feedback: None,
-        columns: Vec::new(),
-        encoding: None,
-    };
+    let defaults = TableDefaults::new(
+        name,
+        SessionKind::Interview,
+        format!("Imported from {name}.csv"),
+        NoteKind::Quote,
+    );
     archive
         .import(
             |sink| {
@@ -648,16 +644,12 @@ fn synthetic(n: usize) {
     let mut archive = Archive::open(&archive_dir).expect("archive opens");
     let t = Instant::now();
     let file = std::fs::File::open(&csv_path).unwrap();
-    let defaults = CsvDefaults {
-        study: "Synthetic".into(),
-        session_kind: SessionKind::Interview,
-        session_title: "synthetic".into(),
-        kind: NoteKind::Observation,
-        session: None,
-        feedback: None,
-        columns: Vec::new(),
-        encoding: None,
-    };
+    let defaults = TableDefaults::new(
+        "Synthetic",
+        SessionKind::Interview,
+        "synthetic",
+        NoteKind::Observation,
+    );
     archive
         .import(
             |sink| fieldnotes::io::csv::import("synthetic.csv", file, &defaults, sink),

@@ -393,6 +393,10 @@ impl Archive {
                 "fieldnotes reads {} files but does not write them: export jsonl, csv, markdown, qdpx or qdc",
                 format.name()
             ))),
+            Format::Xlsx | Format::Ods => Err(Error::Unsupported(format!(
+                "fieldnotes reads {} but does not write one: export csv (spreadsheets open it), jsonl, markdown, qdpx or qdc",
+                format.name()
+            ))),
         }
     }
 

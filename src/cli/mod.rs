@@ -130,33 +130,46 @@ enum Command {
     /// Insights: statements linked to the notes that support them
     #[command(subcommand)]
     Insight(themes::InsightCommand),
-    /// Import notes from JSONL (as exported), CSV, WebVTT/SRT transcripts or Markdown
+    /// Import notes from JSONL (as exported), CSV, spreadsheets, WebVTT/SRT transcripts or
+    /// Markdown
     #[command(after_help = "Formats (from the file's extension, or --format):\n  \
-        .jsonl     as `export` writes it (lossless)\n  \
-        .csv       a `text` column, and optionally id, kind, persona, touchpoint, emotion, job,\n             \
-        code (several tags separated by ; or ,), session, created_at, participant,\n             \
-        feedback. Other headers are mapped with --text COL, --persona COL, …\n  \
-        .vtt .srt  each speaker turn becomes a quote at its time offset; speakers (<v Name>,\n             \
-        `Name:` or `[Name]`, names only: not [laughs]) become participants, except\n             \
-        --researcher NAME; --speakers \"Ana=researcher,Speaker 1=Maya\" says who is who,\n             \
+        .jsonl       as `export` writes it (lossless)\n  \
+        .csv .tsv    one note per row: a `text` column, and optionally id, kind, persona,\n               \
+        touchpoint, emotion, job, code (several tags separated by ; , or |), session,\n               \
+        created_at, participant, feedback. The delimiter (, ; tab |) is found from the\n               \
+        header line (or --delimiter); a byte-order mark and CRLF are fine\n  \
+        .xlsx .xls   the same columns in one sheet (--sheet NAME, default the first; .xlsm and\n  \
+        .ods         .xlsb too); date cells become times\n  \
+        .vtt .srt    each speaker turn becomes a quote at its time offset; speakers (<v Name>,\n               \
+        `Name:` or `[Name]`, names only: not [laughs]) become participants, except\n               \
+        --researcher NAME; --speakers \"Ana=researcher,Speaker 1=Maya\" says who is who,\n               \
         --no-speakers takes none. A cue that cannot be read is left out and reported\n  \
-        .txt       a transcript when it has times (Meet, Otter, Rev), else a note per paragraph\n  \
-        .md        one note per paragraph or list item (> quotes are quotes), YAML front matter\n             \
-        (study, session, kind, date, researcher, participants, location, channel,\n             \
+        .txt         a transcript when it has times (Meet, Otter, Rev), else a note per paragraph\n  \
+        .md          one note per paragraph or list item (> quotes are quotes), YAML front\n               \
+        matter (study, session, kind, date, researcher, participants, location, channel,\n               \
         feedback, tags) for the session; tables and HTML are left out and reported\n\n\
-        An import is one transaction: an error imports nothing and names the file, line and\n\
-        reason. Importing the same file again adds nothing. --dry-run shows what would come\n\
-        in and writes nothing. Files that are not UTF-8: --encoding windows-1252 (a byte-order\n\
-        mark is followed without it).\n\n\
+        Tables from other tools: map their headers with --text COL, --persona COL, … (a column\n\
+        is read for one field only); --id COL names the tool's own response id (Response ID,\n\
+        Respondent ID, #), kept as the note's source so a re-import adds nothing (a column\n\
+        named `id` that holds no fieldnotes id is read the same way); --ignore COL leaves a\n\
+        column out. Rows with no text are left out and counted; a quoted cell never closed (a\n\
+        file cut short) is an error.\n\n\
+        An import is one transaction: an error imports nothing and names the file, line (or\n\
+        sheet and row) and reason. Importing the same file again adds nothing. --dry-run shows\n\
+        what would come in and writes nothing. Files that are not UTF-8: --encoding\n\
+        windows-1252 (a byte-order mark is followed without it).\n\n\
         Examples:\n  fieldnotes import survey.csv --study \"Survey 2026\" --text Comment --persona Segment \\\n      \
         --touchpoint Channel --kind quote --feedback direct\n  \
+        fieldnotes import qualtrics.csv --id ResponseId --text Q3_TEXT --created-at RecordedDate --dry-run\n  \
+        fieldnotes import results.xlsx --sheet Responses --id \"Response ID\" --text Comment --ignore Kind\n  \
         fieldnotes import reviews.csv --text review --feedback indirect --session \"App store reviews\"\n  \
         fieldnotes import call.vtt --study \"Checkout Q3\" --researcher \"Ana Ruiz\" --started-at \"2026-09-03 10:00\"\n  \
         fieldnotes import visit-notes.md")]
     Import {
         /// The file to read; `-` reads standard input (give --format)
         file: PathBuf,
-        /// jsonl, csv, vtt, srt, text or markdown [default: from the file's extension]
+        /// jsonl, csv (tsv too), xlsx (xls too), ods, vtt, srt, text or markdown [default:
+        /// from the file's extension]
         #[arg(long)]
         format: Option<FormatArg>,
         /// The study new sessions go to
@@ -165,7 +178,8 @@ enum Command {
         /// The kind of the sessions an import creates
         #[arg(long, default_value = "interview")]
         session_kind: SessionKind,
-        /// The note kind of CSV rows without a `kind` cell and of Markdown paragraphs
+        /// The note kind of CSV and spreadsheet rows without a `kind` cell and of Markdown
+        /// paragraphs
         #[arg(long, default_value = "observation")]
         kind: NoteKind,
         #[command(flatten)]
@@ -291,30 +305,45 @@ struct ImportArgs {
     /// Transcripts and Markdown: when a new session started [default: the file's time]
     #[arg(long, value_name = "DATE")]
     started_at: Option<String>,
-    /// CSV: the column holding the note's text
+    /// CSV and spreadsheets: the column holding the note's text
     #[arg(long, value_name = "COL")]
     text: Option<String>,
-    /// CSV: the column holding persona tags
+    /// CSV and spreadsheets: the column holding the survey tool's own id for each response
+    /// (Response ID, Respondent ID, #…): kept as the note's source, and the same response
+    /// is the same note on every import
+    #[arg(long, value_name = "COL")]
+    id: Option<String>,
+    /// CSV and spreadsheets: the column holding persona tags
     #[arg(long, value_name = "COL")]
     persona: Option<String>,
-    /// CSV: the column holding touchpoint tags
+    /// CSV and spreadsheets: the column holding touchpoint tags
     #[arg(long, value_name = "COL")]
     touchpoint: Option<String>,
-    /// CSV: the column holding emotion tags
+    /// CSV and spreadsheets: the column holding emotion tags
     #[arg(long, value_name = "COL")]
     emotion: Option<String>,
-    /// CSV: the column holding job tags
+    /// CSV and spreadsheets: the column holding job tags
     #[arg(long, value_name = "COL")]
     job: Option<String>,
-    /// CSV: the column holding code tags
+    /// CSV and spreadsheets: the column holding code tags
     #[arg(long, value_name = "COL")]
     code: Option<String>,
-    /// CSV: the column holding when each note was written
+    /// CSV and spreadsheets: the column holding when each note was written
     #[arg(long, value_name = "COL")]
     created_at: Option<String>,
-    /// CSV: the column naming who said it (a participant)
+    /// CSV and spreadsheets: the column naming who said it (a participant)
     #[arg(long, value_name = "COL")]
     participant: Option<String>,
+    /// CSV and spreadsheets: leave this column out, even if its name is one fieldnotes reads
+    /// (repeat for several)
+    #[arg(long, value_name = "COL")]
+    ignore: Vec<String>,
+    /// CSV: the character between cells: , ; | or tab [default: the one the header line uses]
+    #[arg(long, value_name = "CHAR", value_parser = io::csv::delimiter_from)]
+    delimiter: Option<u8>,
+    /// Spreadsheets: the sheet to read [default: the first]
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -392,7 +421,11 @@ struct FilterArgs {
 #[derive(Clone, Copy, ValueEnum)]
 enum FormatArg {
     Jsonl,
+    #[value(alias = "tsv")]
     Csv,
+    #[value(alias = "xls")]
+    Xlsx,
+    Ods,
     Vtt,
     Srt,
     #[value(alias = "txt")]
@@ -408,6 +441,8 @@ impl From<FormatArg> for Format {
         match f {
             FormatArg::Jsonl => Format::Jsonl,
             FormatArg::Csv => Format::Csv,
+            FormatArg::Xlsx => Format::Xlsx,
+            FormatArg::Ods => Format::Ods,
             FormatArg::Vtt => Format::Vtt,
             FormatArg::Srt => Format::Srt,
             FormatArg::Text => Format::Text,
@@ -835,6 +870,7 @@ fn import(
         .transpose()?;
     options.columns = [
         ("text", more.text),
+        ("id", more.id),
         ("persona", more.persona),
         ("touchpoint", more.touchpoint),
         ("emotion", more.emotion),
@@ -851,6 +887,9 @@ fn import(
         (None, true) => io::transcript::Speakers::None,
         (None, false) => io::transcript::Speakers::Detect,
     };
+    options.ignore = more.ignore;
+    options.delimiter = more.delimiter;
+    options.sheet = more.sheet;
     options.encoding = more
         .encoding
         .as_deref()

@@ -1,239 +1,189 @@
-//! CSV: a `text` column, plus optional `id`, `kind`, `persona`, `touchpoint`, `emotion`, `job`,
-//! `code`, `session` and `created_at`. Several tags in one cell are separated by `;` or `,`.
+//! CSV: a table of notes (see `io::table` for its columns), comma-, semicolon-, tab- or
+//! pipe-separated, as spreadsheets and survey tools write it; and the export that `import`
+//! reads back.
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
 
 use crate::error::{Error, Result};
-use crate::model::{Facet, Feedback, NoteKind, SessionKind, Tag};
-use crate::store::{ImportSink, NewSession, NoteRecord};
+use crate::model::Facet;
+use crate::store::ImportSink;
 use crate::time;
 
 use super::export::{ExportSummary, ExportView};
-use super::stable_id::stable_ulid;
+use super::table::{TableDefaults, TableImport};
 
-/// Where rows without a session of their own go.
-#[derive(Debug, Clone)]
-pub struct CsvDefaults {
-    pub study: String,
-    pub session_kind: SessionKind,
-    /// The title of the session for rows with no `session` cell (usually the file's name).
-    pub session_title: String,
-    pub kind: NoteKind,
-    /// The session for rows with no `session` cell (an id or a title), instead of
-    /// `session_title`.
-    pub session: Option<String>,
-    /// The feedback type of rows with no `feedback` cell.
-    pub feedback: Option<Feedback>,
-    /// Which header holds which field (`("text", "Comment")`); unnamed fields are read from
-    /// the column of their own name.
-    pub columns: Vec<(String, String)>,
-    /// The file's encoding when it has no byte-order mark and is not UTF-8.
-    pub encoding: Option<super::encoding::TextEncoding>,
-}
-
-const KNOWN: &[&str] = &[
-    "id",
-    "text",
-    "kind",
-    "persona",
-    "touchpoint",
-    "emotion",
-    "job",
-    "code",
-    "session",
-    "created_at",
-    "participant",
-    "feedback",
-];
+/// The delimiters a header line is checked for, the preferred first when counts tie.
+const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 
 /// Reads CSV rows into the import's transaction; the first bad row stops it, naming its line.
+/// Rows without text are left out and counted.
 pub fn import(
     name: &str,
     input: impl Read,
-    defaults: &CsvDefaults,
+    defaults: &TableDefaults,
     sink: &mut ImportSink<'_>,
 ) -> Result<()> {
     let text = super::read_text(name, input, defaults.encoding)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::Headers)
-        .from_reader(text.as_bytes());
-    let fail = |line: u64, reason: String| Error::Import {
+    let fail = |line: usize, reason: String| Error::Import {
         file: name.to_owned(),
         location: format!("line {line}"),
         reason,
     };
+    // Excel honours a first line `sep=;` naming the delimiter.
+    let (body, lines_before, sep_line) = match sep_line(&text) {
+        Some((delimiter, rest)) => (rest, 1, Some(delimiter)),
+        None => (text.as_str(), 0, None),
+    };
+    let delimiter = defaults
+        .delimiter
+        .or(sep_line)
+        .unwrap_or_else(|| detect_delimiter(body));
+    // A record's position can be the line break before it (after `\r`, or blank lines):
+    // its line is the first one with something on it.
+    let line_at = |byte: usize| {
+        let bytes = body.as_bytes();
+        let mut start = byte.min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        lines_before + 1 + bytes[..start].iter().filter(|&&b| b == b'\n').count()
+    };
+    if let Some(open) = unclosed_quote(body.as_bytes(), delimiter) {
+        return Err(fail(
+            line_at(open),
+            "a quoted cell opens here and is never closed: is the file cut short?".into(),
+        ));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .trim(csv::Trim::Headers)
+        .from_reader(body.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| fail(1, e.to_string()))?
+        .map_err(|e| fail(lines_before + 1, csv_reason(&e)))?
         .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_lowercase())
+        .map(str::to_owned)
         .collect();
-    let mapped = |field: &str| {
-        defaults
-            .columns
-            .iter()
-            .find(|(f, _)| f == field)
-            .map(|(_, h)| h.trim().to_lowercase())
-    };
-    for (field, header) in &defaults.columns {
-        if !headers.contains(&header.trim().to_lowercase()) {
+    // Cells under trailing empty headers may be missing, and cells past the header empty.
+    let named = headers
+        .iter()
+        .rposition(|h| !h.is_empty())
+        .map_or(0, |i| i + 1);
+    let mut table = TableImport::new(
+        name,
+        &headers,
+        &format!("line {}", lines_before + 1),
+        defaults,
+    )?;
+    let mut row = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut row) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let byte = e.position().map_or(0, |p| p.byte() as usize);
+                return Err(fail(line_at(byte), csv_reason(&e)));
+            }
+        }
+        let byte = row.position().map_or(0, |p| p.byte() as usize);
+        let len = row.len();
+        let too_many =
+            len > headers.len() && row.iter().skip(headers.len()).any(|c| !c.trim().is_empty());
+        if len < named || too_many {
             return Err(fail(
-                1,
-                format!(
-                    "there is no column `{header}` (given for {field}; the columns are: {})",
-                    headers.join(", ")
-                ),
+                line_at(byte),
+                format!("the row has {len} cells where the header has {named}"),
             ));
         }
-    }
-    let column = |wanted: &str| {
-        let header = mapped(wanted).unwrap_or_else(|| wanted.to_owned());
-        headers.iter().position(|h| *h == header)
-    };
-    let Some(text_col) = column("text") else {
-        return Err(fail(
-            1,
-            format!(
-                "there is no `text` column (the columns are: {}; fieldnotes reads {})",
-                headers.join(", "),
-                KNOWN.join(", ")
-            ),
-        ));
-    };
-    let facet_cols: Vec<(Facet, usize)> = Facet::ALL
-        .into_iter()
-        .filter_map(|f| column(f.as_str()).map(|c| (f, c)))
-        .collect();
-    let (id_col, kind_col, session_col, created_col) = (
-        column("id"),
-        column("kind"),
-        column("session"),
-        column("created_at"),
-    );
-    let (participant_col, feedback_col) = (column("participant"), column("feedback"));
-    let mut sessions: HashMap<String, String> = HashMap::new();
-    let mut seen: HashMap<(String, String, String), u32> = HashMap::new();
-    for row in reader.records() {
-        let row = row.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            fail(line, csv_reason(&e))
-        })?;
-        let line = row.position().map_or(0, |p| p.line());
-        let cell = |c: Option<usize>| c.and_then(|c| row.get(c)).map(str::trim).unwrap_or("");
-        let body = cell(Some(text_col));
-        if body.is_empty() {
-            return Err(fail(line, "the `text` cell is empty".into()));
-        }
-        let kind = match cell(kind_col) {
-            "" => defaults.kind,
-            k => k.parse().map_err(|e: String| fail(line, e))?,
-        };
-        let created_raw = cell(created_col);
-        let created_at = match created_raw {
-            "" => None,
-            raw => Some(
-                time::parse_user(raw)
-                    .map_err(|e| fail(line, format!("column `created_at`: {e}")))?,
-            ),
-        };
-        let mut tags = Vec::new();
-        for (facet, c) in &facet_cols {
-            for name in cell(Some(*c)).split([';', ',', '|']) {
-                if let Some(tag) = Tag::new(*facet, name.trim_start_matches(facet.sigil())) {
-                    tags.push(tag);
-                }
-            }
-        }
-        tags.sort();
-        tags.dedup();
-        let feedback = match cell(feedback_col) {
-            "" => defaults.feedback,
-            f => Some(
-                f.parse()
-                    .map_err(|e: String| fail(line, format!("column `feedback`: {e}")))?,
-            ),
-        };
-        let participant = match cell(participant_col) {
-            "" => None,
-            p => Some(p.to_owned()),
-        };
-        let session_label = match cell(session_col) {
-            "" => defaults
-                .session
-                .clone()
-                .unwrap_or_else(|| defaults.session_title.clone()),
-            s => s.to_owned(),
-        };
-        let session = match sessions.get(&session_label) {
-            Some(id) => id.clone(),
-            None => {
-                let id = session_for(sink, &session_label, defaults, created_at)
-                    .map_err(|e| fail(line, e.to_string()))?;
-                sessions.insert(session_label.clone(), id.clone());
-                id
-            }
-        };
-        let id = match cell(id_col) {
-            "" => {
-                // The n-th identical row of a file is its own note, the same one on re-import.
-                let key = (
-                    session_label.clone(),
-                    body.to_owned(),
-                    created_raw.to_owned(),
-                );
-                let n = seen.entry(key).or_default();
-                *n += 1;
-                stable_ulid(
-                    created_at,
-                    &[&session_label, body, created_raw, &n.to_string()],
-                )
-            }
-            given => ulid::Ulid::from_string(given)
-                .map(|u| u.to_string())
-                .map_err(|_| fail(line, format!("column `id`: {given:?} is not a ULID")))?,
-        };
-        let at = created_at.unwrap_or_else(time::now);
-        sink.note(&NoteRecord {
-            tags,
-            participant,
-            source: Some(name.to_owned()),
-            feedback,
-            ..NoteRecord::written(id, session, kind, body.to_owned(), at)
-        })
-        .map_err(|e| fail(line, e.to_string()))?;
+        table.row(&row, || format!("line {}", line_at(byte)), sink)?;
     }
     Ok(())
 }
 
-fn csv_reason(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("the row has {len} cells where the header has {expected_len}"),
-        csv::ErrorKind::Utf8 { .. } => "the text is not UTF-8".into(),
-        _ => e.to_string(),
+/// The delimiter of a first line `sep=X` (Excel's way of naming it), and the text after it.
+fn sep_line(text: &str) -> Option<(u8, &str)> {
+    let rest = text.strip_prefix("sep=")?;
+    let &delimiter = rest.as_bytes().first().filter(|d| d.is_ascii())?;
+    let after = &rest[1..];
+    let after = after
+        .strip_prefix("\r\n")
+        .or_else(|| after.strip_prefix('\n'))?;
+    Some((delimiter, after))
+}
+
+/// The delimiter the header line uses most (outside quotes): comma, semicolon, tab or pipe.
+fn detect_delimiter(text: &str) -> u8 {
+    let mut counts = [0usize; DELIMITERS.len()];
+    let mut quoted = false;
+    for &b in text.as_bytes() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            _ if !quoted => {
+                if let Some(i) = DELIMITERS.iter().position(|&d| d == b) {
+                    counts[i] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let best = (0..DELIMITERS.len())
+        .rev()
+        .max_by_key(|&i| counts[i])
+        .unwrap_or(0);
+    if counts[best] == 0 {
+        b','
+    } else {
+        DELIMITERS[best]
     }
 }
 
-/// A `session` cell names an existing session by id, or else a session of that title in the
-/// default study, created on first use.
-fn session_for(
-    sink: &mut ImportSink<'_>,
-    label: &str,
-    defaults: &CsvDefaults,
-    first_note_at: Option<chrono::DateTime<chrono::Utc>>,
-) -> Result<String> {
-    if let Some(id) = sink.session_with_id(label)? {
-        return Ok(id);
+/// Where a quoted cell opens that is never closed (a file cut short), as a byte offset. The
+/// `csv` crate reads such a cell to the end of the file without a word.
+fn unclosed_quote(text: &[u8], delimiter: u8) -> Option<usize> {
+    let mut open: Option<usize> = None;
+    let mut cell_start = true;
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        if open.is_some() {
+            if b == b'"' {
+                if text.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    open = None;
+                    cell_start = false;
+                }
+            }
+        } else if b == b'"' && cell_start {
+            open = Some(i);
+        } else {
+            cell_start = b == delimiter || b == b'\n' || b == b'\r';
+        }
+        i += 1;
     }
-    if let Some(id) = sink.session_titled(&defaults.study, label)? {
-        return Ok(id);
+    open
+}
+
+/// A delimiter as the researcher types it: one character, or `tab` / `\t`.
+pub fn delimiter_from(given: &str) -> std::result::Result<u8, String> {
+    match given {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        d if d.len() == 1 && d.is_ascii() && d != "\"" && d != "\n" && d != "\r" => {
+            Ok(d.as_bytes()[0])
+        }
+        _ => Err(format!(
+            "{given:?} is not a delimiter: give one character such as , ; | or `tab`"
+        )),
     }
-    let mut new = NewSession::new(defaults.study.clone(), defaults.session_kind);
-    new.title = Some(label.to_owned());
-    new.started_at = first_note_at;
-    sink.session(&new)
+}
+
+fn csv_reason(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "the text is not UTF-8".into(),
+        _ => e.to_string(),
+    }
 }
 
 const EXPORT_HEADER: &[&str] = &[
@@ -287,4 +237,42 @@ pub fn export(view: &ExportView<'_>, out: &mut dyn Write) -> Result<ExportSummar
         .flush()
         .map_err(|e| Error::io("cannot write the export", e))?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_line_says_the_delimiter_outside_quotes() {
+        assert_eq!(detect_delimiter("a;b;c\n1,2;3"), b';');
+        assert_eq!(detect_delimiter("\"a, b, c\";d\n"), b';');
+        assert_eq!(detect_delimiter("text\tkind\r\nx,y,z"), b'\t');
+        assert_eq!(detect_delimiter("a|b\n"), b'|');
+        assert_eq!(detect_delimiter("a,b;c\n"), b',', "a tie goes to the comma");
+        assert_eq!(detect_delimiter("text\n"), b',');
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_found_where_it_opens() {
+        assert_eq!(unclosed_quote(b"a,b\n\"x\"\"y\",z\n", b','), None);
+        assert_eq!(unclosed_quote(b"a,b\n1,\"cut", b','), Some(6));
+        assert_eq!(
+            unclosed_quote(b"a\n5\" screen\n", b','),
+            None,
+            "not at a cell's start"
+        );
+        assert_eq!(unclosed_quote(b"a;b\n\"x;y\";\"z", b';'), Some(10));
+    }
+
+    #[test]
+    fn delimiters_as_typed_and_excels_sep_line() {
+        assert_eq!(delimiter_from("tab"), Ok(b'\t'));
+        assert_eq!(delimiter_from("\\t"), Ok(b'\t'));
+        assert_eq!(delimiter_from(";"), Ok(b';'));
+        assert!(delimiter_from("ab").is_err() && delimiter_from("\"").is_err());
+        assert_eq!(sep_line("sep=;\r\na;b\n"), Some((b';', "a;b\n")));
+        assert_eq!(sep_line("sep=é\na"), None);
+        assert_eq!(sep_line("text\n"), None);
+    }
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::csv::CsvDefaults;
 use super::encoding::TextEncoding;
+use super::table::TableDefaults;
 use super::transcript::{Speakers, TranscriptFormat, TranscriptOptions};
 use super::{Format, SessionTarget};
 use crate::error::{Error, Result};
@@ -28,8 +28,15 @@ pub struct ImportOptions {
     pub feedback: Option<Feedback>,
     /// When a new session started; otherwise when the file was last changed.
     pub started_at: Option<DateTime<Utc>>,
-    /// Which CSV header holds which field (`("text", "Comment")`).
+    /// Tables (CSV, spreadsheets): which header holds which field (`("text", "Comment")`,
+    /// `("id", "Response ID")`).
     pub columns: Vec<(String, String)>,
+    /// Tables: headers of columns to leave out.
+    pub ignore: Vec<String>,
+    /// CSV: the delimiter, instead of the one the header line shows.
+    pub delimiter: Option<u8>,
+    /// Spreadsheets: the sheet to read [default: the first].
+    pub sheet: Option<String>,
     /// The file's encoding when it has no byte-order mark and is not UTF-8.
     pub encoding: Option<TextEncoding>,
     /// Transcripts: who is who (`--speakers`, `--no-speakers`).
@@ -47,6 +54,9 @@ impl ImportOptions {
             feedback: None,
             started_at: None,
             columns: Vec::new(),
+            ignore: Vec::new(),
+            delimiter: None,
+            sheet: None,
             encoding: None,
             speakers: Speakers::Detect,
         }
@@ -89,12 +99,24 @@ impl ImportFile {
         options: ImportOptions,
         input: Box<dyn BufRead>,
     ) -> Result<ImportFile> {
-        if !options.columns.is_empty() && format != Format::Csv {
-            return Err(Error::Usage(format!(
-                "column options (--text, --persona, …) are for CSV files; {} is {}",
+        let refuse = |what: &str, for_what: &str| {
+            Err(Error::Usage(format!(
+                "{what} {for_what}; {} is {}",
                 path.display(),
                 format.name()
-            )));
+            )))
+        };
+        if (!options.columns.is_empty() || !options.ignore.is_empty()) && !format.is_table() {
+            return refuse(
+                "column options (--text, --id, --ignore, …)",
+                "are for CSV files and spreadsheets",
+            );
+        }
+        if options.delimiter.is_some() && format != Format::Csv {
+            return refuse("--delimiter", "is for CSV files");
+        }
+        if options.sheet.is_some() && !matches!(format, Format::Xlsx | Format::Ods) {
+            return refuse("--sheet", "is for spreadsheets (.xlsx, .xls, .ods)");
         }
         let mut options = options;
         if options.started_at.is_none() {
@@ -146,10 +168,8 @@ impl ImportFile {
                 let input = super::encoding::utf8_reader(&name, input, o.encoding)?;
                 super::jsonl::import(&name, input, sink)
             }
-            Format::Csv => super::csv::import(
-                &name,
-                input,
-                &CsvDefaults {
+            Format::Csv | Format::Xlsx | Format::Ods => {
+                let defaults = TableDefaults {
                     study: o.study,
                     session_kind: o.session_kind,
                     session_title: title,
@@ -157,10 +177,17 @@ impl ImportFile {
                     session: o.session,
                     feedback: o.feedback,
                     columns: o.columns,
+                    ignore: o.ignore,
+                    delimiter: o.delimiter,
                     encoding: o.encoding,
-                },
-                sink,
-            ),
+                    sheet: o.sheet,
+                };
+                if format == Format::Csv {
+                    super::csv::import(&name, input, &defaults, sink)
+                } else {
+                    super::spreadsheet::import(&name, input, &defaults, sink)
+                }
+            }
             Format::Vtt | Format::Srt | Format::Text => {
                 let text = super::read_text(&name, &mut input, o.encoding)?;
                 let transcript = match format {

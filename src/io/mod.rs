@@ -11,7 +11,9 @@ pub mod markdown;
 pub mod redact;
 pub mod refi;
 pub mod report;
+pub mod spreadsheet;
 mod stable_id;
+pub mod table;
 pub mod transcript;
 
 pub use export::{ExportOptions, ExportSummary, ExportView, Scope};
@@ -38,6 +40,10 @@ pub enum Format {
     Text,
     /// Markdown: notes to import, a report to export.
     Markdown,
+    /// An Excel workbook (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`), import only.
+    Xlsx,
+    /// An OpenDocument spreadsheet (`.ods`), import only.
+    Ods,
     /// A REFI-QDA project (`.qdpx`), export only.
     Qdpx,
     /// A REFI-QDA codebook (`.qdc`), export only.
@@ -45,11 +51,14 @@ pub enum Format {
 }
 
 impl Format {
-    /// Guesses from a file name: `.csv` is CSV, `.jsonl`, `.ndjson` and `.json` are JSONL,
-    /// `.vtt` and `.srt` transcripts, `.md` Markdown, `.qdpx` and `.qdc` REFI-QDA.
+    /// Guesses from a file name: `.csv` and `.tsv` are CSV, `.jsonl`, `.ndjson` and `.json`
+    /// are JSONL, `.vtt` and `.srt` transcripts, `.md` Markdown, `.xlsx`, `.xlsm`, `.xlsb` and
+    /// `.xls` Excel, `.ods` OpenDocument, `.qdpx` and `.qdc` REFI-QDA.
     pub fn from_path(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-            "csv" => Some(Format::Csv),
+            "csv" | "tsv" | "tab" => Some(Format::Csv),
+            "xlsx" | "xlsm" | "xlsb" | "xls" => Some(Format::Xlsx),
+            "ods" => Some(Format::Ods),
             "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
             "vtt" => Some(Format::Vtt),
             "srt" => Some(Format::Srt),
@@ -61,6 +70,11 @@ impl Format {
         }
     }
 
+    /// Formats of rows and columns, read with one column mapping (`io::table`).
+    pub fn is_table(self) -> bool {
+        matches!(self, Format::Csv | Format::Xlsx | Format::Ods)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Format::Jsonl => "JSONL",
@@ -69,6 +83,8 @@ impl Format {
             Format::Srt => "SRT",
             Format::Text => "plain text",
             Format::Markdown => "Markdown",
+            Format::Xlsx => "an Excel workbook",
+            Format::Ods => "an OpenDocument spreadsheet",
             Format::Qdpx => "a REFI-QDA project",
             Format::Qdc => "a REFI-QDA codebook",
         }
