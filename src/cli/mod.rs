@@ -130,7 +130,8 @@ enum Command {
     /// Insights: statements linked to the notes that support them
     #[command(subcommand)]
     Insight(themes::InsightCommand),
-    /// Import notes from JSONL (as exported), CSV, WebVTT/SRT transcripts or Markdown
+    /// Import notes from JSONL (as exported), CSV, WebVTT/SRT transcripts, Markdown or
+    /// REFI-QDA projects and codebooks
     #[command(after_help = "Formats (from the file's extension, or --format):\n  \
         .jsonl     as `export` writes it (lossless)\n  \
         .csv       a `text` column, and optionally id, kind, persona, touchpoint, emotion, job,\n             \
@@ -140,18 +141,25 @@ enum Command {
         `Name:` or `[Name]`) become participants, except --researcher NAME\n  \
         .md        one note per paragraph or list item (> quotes are quotes), front matter\n             \
         (study, session, kind, date, researcher, participants, location, channel,\n             \
-        feedback) for the session\n\n\
+        feedback) for the session\n  \
+        .qdpx      a REFI-QDA project (NVivo, ATLAS.ti, MAXQDA, QualCoder, fieldnotes): each\n             \
+        text source a session, each coded selection a note tagged with its codes\n             \
+        (codes under Persona, Touchpoint, Emotion, Job parents become those facets),\n             \
+        each case a participant; PDF, picture, audio and video sources and memos are\n             \
+        left out and listed\n  \
+        .qdc       a REFI-QDA codebook: its codes become tags with their descriptions\n\n\
         An import is one transaction: a bad row or cue imports nothing and the error names\n\
         its line. Importing the same file again adds nothing.\n\n\
         Examples:\n  fieldnotes import survey.csv --study \"Survey 2026\" --text Comment --persona Segment \\\n      \
         --touchpoint Channel --kind quote --feedback direct\n  \
         fieldnotes import reviews.csv --text review --feedback indirect --session \"App store reviews\"\n  \
         fieldnotes import call.vtt --study \"Checkout Q3\" --researcher \"Ana Ruiz\" --started-at \"2026-09-03 10:00\"\n  \
-        fieldnotes import visit-notes.md")]
+        fieldnotes import visit-notes.md\n  \
+        fieldnotes import interviews.qdpx --study \"Checkout Q3\" --kind quote")]
     Import {
         /// The file to read; `-` reads standard input (give --format)
         file: PathBuf,
-        /// jsonl, csv, vtt, srt or markdown [default: from the file's extension]
+        /// jsonl, csv, vtt, srt, markdown, qdpx or qdc [default: from the file's extension]
         #[arg(long)]
         format: Option<FormatArg>,
         /// The study new sessions go to
@@ -160,7 +168,8 @@ enum Command {
         /// The kind of the sessions an import creates
         #[arg(long, default_value = "interview")]
         session_kind: SessionKind,
-        /// The note kind of CSV rows without a `kind` cell and of Markdown paragraphs
+        /// The note kind of CSV rows without a `kind` cell, of Markdown paragraphs and of
+        /// REFI-QDA selections fieldnotes did not export
         #[arg(long, default_value = "observation")]
         kind: NoteKind,
         #[command(flatten)]
@@ -273,10 +282,12 @@ struct ImportArgs {
     /// inferred (deduced from behaviour) [default for transcripts: direct]
     #[arg(long, value_name = "TYPE")]
     feedback: Option<Feedback>,
-    /// Transcripts: the researcher's name as the transcript writes it
+    /// Transcripts: the researcher's name as the transcript writes it; REFI-QDA: the
+    /// researcher of sources without a creating user
     #[arg(long, value_name = "NAME")]
     researcher: Option<String>,
-    /// Transcripts and Markdown: when a new session started [default: the file's time]
+    /// Transcripts and Markdown: when a new session started; REFI-QDA: when sources without
+    /// a creation time started [default: the file's time]
     #[arg(long, value_name = "DATE")]
     started_at: Option<String>,
     /// CSV: the column holding the note's text
@@ -848,10 +859,16 @@ fn import(
     for w in &counts.warnings {
         eprintln!("fieldnotes: warning: {w}");
     }
-    let skipped = match counts.skipped {
+    let mut skipped = match counts.skipped {
         0 => String::new(),
         n => format!(", {n} left out"),
     };
+    if counts.tags > 0 {
+        skipped.push_str(&format!(
+            ", {} tags new or newly described in the codebook",
+            counts.tags
+        ));
+    }
     out.done(
         &counts,
         &format!(

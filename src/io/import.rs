@@ -1,13 +1,14 @@
 //! Importing a file: which format it is, and which reader fills the import's transaction.
 //! The front ends only gather the researcher's options and show progress.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
 use super::csv::CsvDefaults;
 use super::encoding::TextEncoding;
+use super::refi_import::RefiOptions;
 use super::transcript::TranscriptOptions;
 use super::{Format, SessionTarget};
 use crate::error::{Error, Result};
@@ -50,23 +51,14 @@ impl ImportOptions {
     }
 }
 
-/// The format of `path`: the one given, else the one its name says. Refuses formats
-/// fieldnotes only writes.
+/// The format of `path`: the one given, else the one its name says.
 pub fn import_format(path: &Path, given: Option<Format>) -> Result<Format> {
-    let format = match given {
-        Some(f) => f,
+    match given {
+        Some(f) => Ok(f),
         None => Format::from_path(path).ok_or_else(|| Error::UnknownFormat {
             file: path.display().to_string(),
-        })?,
-    };
-    if matches!(format, Format::Qdpx | Format::Qdc) {
-        return Err(Error::Unsupported(format!(
-            "cannot import {}: fieldnotes exports {} but does not read it",
-            path.display(),
-            format.name()
-        )));
+        }),
     }
-    Ok(format)
 }
 
 /// A file read into an import: its name (for messages and a new session's title), its
@@ -89,6 +81,13 @@ impl ImportFile {
         if !options.columns.is_empty() && format != Format::Csv {
             return Err(Error::Usage(format!(
                 "column options (--text, --persona, …) are for CSV files; {} is {}",
+                path.display(),
+                format.name()
+            )));
+        }
+        if options.session.is_some() && matches!(format, Format::Qdpx | Format::Qdc) {
+            return Err(Error::Usage(format!(
+                "--session is for files of one session; {} is {}, whose sources each become a session",
                 path.display(),
                 format.name()
             )));
@@ -175,10 +174,25 @@ impl ImportFile {
                 let text = super::read_text(&name, &mut input, o.encoding)?;
                 super::markdown::import(&name, &text, target, o.kind, o.feedback, sink)
             }
-            Format::Qdpx | Format::Qdc => Err(Error::Unsupported(format!(
-                "cannot import {name}: fieldnotes exports {} but does not read it",
-                format.name()
-            ))),
+            Format::Qdpx => {
+                let mut bytes = Vec::new();
+                input
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
+                let options = RefiOptions {
+                    study: o.study,
+                    session_kind: o.session_kind,
+                    kind: o.kind,
+                    researcher: o.researcher,
+                    started_at: o.started_at,
+                    feedback: o.feedback,
+                };
+                super::refi_import::import_project(&name, &bytes, &options, sink)
+            }
+            Format::Qdc => {
+                let text = super::read_text(&name, &mut input, o.encoding)?;
+                super::refi_import::import_codebook(&name, &text, sink)
+            }
         }
     }
 }

@@ -10,9 +10,11 @@ pub mod jsonl;
 pub mod markdown;
 pub mod redact;
 pub mod refi;
+pub mod refi_import;
 pub mod report;
 mod stable_id;
 pub mod transcript;
+mod xml;
 
 pub use export::{ExportOptions, ExportSummary, ExportView, Scope};
 pub use import::{ImportFile, ImportOptions, import_format};
@@ -35,9 +37,9 @@ pub enum Format {
     Srt,
     /// Markdown: notes to import, a report to export.
     Markdown,
-    /// A REFI-QDA project (`.qdpx`), export only.
+    /// A REFI-QDA project (`.qdpx`): sources, codes, cases and coded selections.
     Qdpx,
-    /// A REFI-QDA codebook (`.qdc`), export only.
+    /// A REFI-QDA codebook (`.qdc`): the codes alone.
     Qdc,
 }
 
