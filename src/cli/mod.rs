@@ -130,8 +130,8 @@ enum Command {
     /// Insights: statements linked to the notes that support them
     #[command(subcommand)]
     Insight(themes::InsightCommand),
-    /// Import notes from JSONL (as exported), CSV, WebVTT/SRT transcripts, Markdown or
-    /// REFI-QDA projects and codebooks
+    /// Import notes from JSONL (as exported), CSV, WebVTT/SRT transcripts, Markdown, REFI-QDA
+    /// projects and codebooks, or Word documents
     #[command(after_help = "Formats (from the file's extension, or --format):\n  \
         .jsonl     as `export` writes it (lossless)\n  \
         .csv       a `text` column, and optionally id, kind, persona, touchpoint, emotion, job,\n             \
@@ -147,7 +147,12 @@ enum Command {
         (codes under Persona, Touchpoint, Emotion, Job parents become those facets),\n             \
         each case a participant; PDF, picture, audio and video sources and memos are\n             \
         left out and listed\n  \
-        .qdc       a REFI-QDA codebook: its codes become tags with their descriptions\n\n\
+        .qdc       a REFI-QDA codebook: its codes become tags with their descriptions\n  \
+        .docx      a Word document: one note per paragraph or list item (Quote style: quotes),\n             \
+        headings kept as each note's source (file › heading › subheading), table\n             \
+        cells' paragraphs as notes; the title, author and creation date name the\n             \
+        session unless --session, --researcher, --started-at; --comments adds the\n             \
+        comments as interpretation notes after their paragraphs\n\n\
         An import is one transaction: a bad row or cue imports nothing and the error names\n\
         its line. Importing the same file again adds nothing.\n\n\
         Examples:\n  fieldnotes import survey.csv --study \"Survey 2026\" --text Comment --persona Segment \\\n      \
@@ -155,11 +160,13 @@ enum Command {
         fieldnotes import reviews.csv --text review --feedback indirect --session \"App store reviews\"\n  \
         fieldnotes import call.vtt --study \"Checkout Q3\" --researcher \"Ana Ruiz\" --started-at \"2026-09-03 10:00\"\n  \
         fieldnotes import visit-notes.md\n  \
-        fieldnotes import interviews.qdpx --study \"Checkout Q3\" --kind quote")]
+        fieldnotes import interviews.qdpx --study \"Checkout Q3\" --kind quote\n  \
+        fieldnotes import visit-write-up.docx --comments")]
     Import {
         /// The file to read; `-` reads standard input (give --format)
         file: PathBuf,
-        /// jsonl, csv, vtt, srt, markdown, qdpx or qdc [default: from the file's extension]
+        /// jsonl, csv, vtt, srt, markdown, qdpx, qdc or docx [default: from the file's
+        /// extension]
         #[arg(long)]
         format: Option<FormatArg>,
         /// The study new sessions go to
@@ -168,8 +175,8 @@ enum Command {
         /// The kind of the sessions an import creates
         #[arg(long, default_value = "interview")]
         session_kind: SessionKind,
-        /// The note kind of CSV rows without a `kind` cell, of Markdown paragraphs and of
-        /// REFI-QDA selections fieldnotes did not export
+        /// The note kind of CSV rows without a `kind` cell, of Markdown and Word paragraphs and
+        /// of REFI-QDA selections fieldnotes did not export
         #[arg(long, default_value = "observation")]
         kind: NoteKind,
         #[command(flatten)]
@@ -283,13 +290,18 @@ struct ImportArgs {
     #[arg(long, value_name = "TYPE")]
     feedback: Option<Feedback>,
     /// Transcripts: the researcher's name as the transcript writes it; REFI-QDA: the
-    /// researcher of sources without a creating user
+    /// researcher of sources without a creating user; Word: instead of the document's author
     #[arg(long, value_name = "NAME")]
     researcher: Option<String>,
-    /// Transcripts and Markdown: when a new session started; REFI-QDA: when sources without
-    /// a creation time started [default: the file's time]
+    /// Transcripts, Markdown and Word: when a new session started (Word: instead of the
+    /// document's creation time); REFI-QDA: when sources without a creation time started
+    /// [default: the file's time]
     #[arg(long, value_name = "DATE")]
     started_at: Option<String>,
+    /// Word: the document's comments become interpretation notes, each after the paragraph
+    /// it is on [default: left out]
+    #[arg(long)]
+    comments: bool,
     /// CSV: the column holding the note's text
     #[arg(long, value_name = "COL")]
     text: Option<String>,
@@ -398,6 +410,7 @@ enum FormatArg {
     Markdown,
     Qdpx,
     Qdc,
+    Docx,
 }
 
 impl From<FormatArg> for Format {
@@ -410,6 +423,7 @@ impl From<FormatArg> for Format {
             FormatArg::Markdown => Format::Markdown,
             FormatArg::Qdpx => Format::Qdpx,
             FormatArg::Qdc => Format::Qdc,
+            FormatArg::Docx => Format::Docx,
         }
     }
 }
@@ -825,6 +839,7 @@ fn import(
     options.session = more.session;
     options.researcher = more.researcher;
     options.feedback = more.feedback;
+    options.comments = more.comments;
     options.started_at = more
         .started_at
         .map(|s| time::parse_user(&s).map_err(|e| anyhow::anyhow!("--started-at: {e}")))

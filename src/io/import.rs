@@ -7,6 +7,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::csv::CsvDefaults;
+use super::docx::{DocxOptions, Given};
 use super::encoding::TextEncoding;
 use super::refi_import::RefiOptions;
 use super::transcript::TranscriptOptions;
@@ -33,6 +34,8 @@ pub struct ImportOptions {
     pub columns: Vec<(String, String)>,
     /// The file's encoding when it has no byte-order mark and is not UTF-8.
     pub encoding: Option<TextEncoding>,
+    /// Word documents: their comments become interpretation notes.
+    pub comments: bool,
 }
 
 impl ImportOptions {
@@ -47,6 +50,7 @@ impl ImportOptions {
             started_at: None,
             columns: Vec::new(),
             encoding: None,
+            comments: false,
         }
     }
 }
@@ -67,6 +71,8 @@ pub struct ImportFile {
     pub name: String,
     pub format: Format,
     pub options: ImportOptions,
+    /// When the file was last changed: a new session's start when nothing else says.
+    modified: Option<DateTime<Utc>>,
     input: Box<dyn BufRead>,
 }
 
@@ -92,18 +98,23 @@ impl ImportFile {
                 format.name()
             )));
         }
-        let mut options = options;
-        if options.started_at.is_none() {
-            options.started_at = std::fs::metadata(path)
-                .and_then(|m| m.modified())
-                .ok()
-                .map(DateTime::<Utc>::from)
-                .and_then(|t| DateTime::from_timestamp_millis(t.timestamp_millis()));
+        if options.comments && format != Format::Docx {
+            return Err(Error::Usage(format!(
+                "--comments is for Word documents; {} is {}",
+                path.display(),
+                format.name()
+            )));
         }
+        let modified = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .map(DateTime::<Utc>::from)
+            .and_then(|t| DateTime::from_timestamp_millis(t.timestamp_millis()));
         Ok(ImportFile {
             name: path.display().to_string(),
             format,
             options,
+            modified,
             input,
         })
     }
@@ -119,7 +130,7 @@ impl ImportFile {
     fn target(&self) -> SessionTarget {
         let o = &self.options;
         let mut new = NewSession::new(o.study.clone(), o.session_kind);
-        new.started_at = o.started_at;
+        new.started_at = o.started_at.or(self.modified);
         new.researcher = o.researcher.clone();
         SessionTarget {
             label: o.session.clone().unwrap_or_else(|| self.title()),
@@ -135,6 +146,7 @@ impl ImportFile {
             name,
             format,
             options: o,
+            modified,
             mut input,
         } = self;
         match format {
@@ -184,10 +196,28 @@ impl ImportFile {
                     session_kind: o.session_kind,
                     kind: o.kind,
                     researcher: o.researcher,
-                    started_at: o.started_at,
+                    started_at: o.started_at.or(modified),
                     feedback: o.feedback,
                 };
                 super::refi_import::import_project(&name, &bytes, &options, sink)
+            }
+            Format::Docx => {
+                let mut bytes = Vec::new();
+                input
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
+                let options = DocxOptions {
+                    target,
+                    given: Given {
+                        session: o.session.is_some(),
+                        researcher: o.researcher.is_some(),
+                        started_at: o.started_at.is_some(),
+                    },
+                    kind: o.kind,
+                    feedback: o.feedback,
+                    comments: o.comments,
+                };
+                super::docx::import(&name, &bytes, options, sink)
             }
             Format::Qdc => {
                 let text = super::read_text(&name, &mut input, o.encoding)?;

@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod curation;
+pub mod docx;
 pub mod encoding;
 pub mod export;
 pub mod import;
@@ -41,11 +42,14 @@ pub enum Format {
     Qdpx,
     /// A REFI-QDA codebook (`.qdc`): the codes alone.
     Qdc,
+    /// A Word document (`.docx`), import only.
+    Docx,
 }
 
 impl Format {
     /// Guesses from a file name: `.csv` is CSV, `.jsonl`, `.ndjson` and `.json` are JSONL,
-    /// `.vtt` and `.srt` transcripts, `.md` Markdown, `.qdpx` and `.qdc` REFI-QDA.
+    /// `.vtt` and `.srt` transcripts, `.md` Markdown, `.qdpx` and `.qdc` REFI-QDA, `.docx`
+    /// Word.
     pub fn from_path(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "csv" => Some(Format::Csv),
@@ -55,6 +59,7 @@ impl Format {
             "md" | "markdown" => Some(Format::Markdown),
             "qdpx" => Some(Format::Qdpx),
             "qdc" => Some(Format::Qdc),
+            "docx" => Some(Format::Docx),
             _ => None,
         }
     }
@@ -68,6 +73,7 @@ impl Format {
             Format::Markdown => "Markdown",
             Format::Qdpx => "a REFI-QDA project",
             Format::Qdc => "a REFI-QDA codebook",
+            Format::Docx => "a Word document",
         }
     }
 }

@@ -26,10 +26,8 @@
 //! kinds, studies, titles, participants and offsets, so exporting again gives the same
 //! project. Other projects' ids derive from their GUIDs, so importing again adds nothing.
 
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::io::{Cursor, Read};
-
-use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::error::{Error, Result};
 use crate::model::{Facet, Feedback, NoteKind, Participant, SessionKind, Tag, normalize_name};
@@ -37,7 +35,7 @@ use crate::store::{ImportSink, JOURNEY_STAGES, NewSession, NoteRecord, TagInfo};
 use crate::time;
 
 use super::stable_id::stable_ulid;
-use super::xml::{self, Element};
+use super::xml::{self, Element, Package};
 
 /// What the researcher says about a project's notes beyond what the project says.
 #[derive(Debug, Clone)]
@@ -110,7 +108,7 @@ impl Part<'_> {
     fn time(&self, el: &Element, attr: &str) -> Result<Option<DateTime<Utc>>> {
         el.attr(attr)
             .map(|v| {
-                xsd_time(v).ok_or_else(|| {
+                xml::date_time(v).ok_or_else(|| {
                     self.at(
                         el,
                         format!("`{attr}` is {v:?}, not a date and time (2026-09-03T10:00:00Z)"),
@@ -127,22 +125,6 @@ fn guid(raw: &str) -> String {
         .trim_start_matches('{')
         .trim_end_matches('}')
         .to_ascii_lowercase()
-}
-
-/// An `xsd:dateTime`, with or without a zone (none is UTC), to the millisecond the archive
-/// keeps.
-fn xsd_time(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    let t = DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
-                .ok()
-                .map(|t| t.and_utc())
-        })
-        .or_else(|| time::parse_user(s).ok())?;
-    DateTime::from_timestamp_millis(t.timestamp_millis())
 }
 
 /// An element's description: its `Description` child, or a `description` attribute.
@@ -624,68 +606,6 @@ struct SourceIn<'a> {
     selections: Vec<SelectionIn<'a>>,
 }
 
-/// The zip of a `.qdpx`, with its entries' names.
-struct Zip<'a> {
-    file: &'a str,
-    zip: zip::ZipArchive<Cursor<&'a [u8]>>,
-    names: Vec<String>,
-}
-
-impl<'a> Zip<'a> {
-    fn open(file: &'a str, bytes: &'a [u8]) -> Result<Zip<'a>> {
-        let zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
-            fail(
-                file,
-                "the file",
-                format!("not a zip ({e}): a REFI-QDA project (.qdpx) is a zip holding project.qde"),
-            )
-        })?;
-        let names = zip
-            .file_names()
-            .map(|n| n.map(|n| n.into_owned()))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| {
-                fail(
-                    file,
-                    "the zip",
-                    format!("an entry's name is unreadable: {e}"),
-                )
-            })?;
-        Ok(Zip { file, zip, names })
-    }
-
-    /// The entry of this name (compared without regard to case or `\` separators).
-    fn find(&self, wanted: &str) -> Option<String> {
-        let wanted = wanted.replace('\\', "/").to_lowercase();
-        self.names
-            .iter()
-            .find(|n| n.replace('\\', "/").to_lowercase() == wanted)
-            .cloned()
-    }
-
-    fn read(&mut self, entry: &str) -> Result<Vec<u8>> {
-        let mut bytes = Vec::new();
-        self.zip
-            .by_name(entry)
-            .map_err(|e| e.to_string())
-            .and_then(|mut f| f.read_to_end(&mut bytes).map_err(|e| e.to_string()))
-            .map_err(|e| {
-                fail(
-                    self.file,
-                    entry,
-                    format!("cannot read it from the zip: {e}"),
-                )
-            })?;
-        Ok(bytes)
-    }
-
-    /// An entry's text (UTF-8, or as its byte-order mark says).
-    fn text(&mut self, entry: &str) -> Result<String> {
-        let bytes = self.read(entry)?;
-        super::encoding::decode(&format!("{} ({entry})", self.file), bytes, None)
-    }
-}
-
 /// Imports a REFI-QDA project (`.qdpx`) into the import's transaction.
 pub fn import_project(
     file: &str,
@@ -693,7 +613,11 @@ pub fn import_project(
     o: &RefiOptions,
     sink: &mut ImportSink<'_>,
 ) -> Result<()> {
-    let mut zip = Zip::open(file, bytes)?;
+    let mut zip = Package::open(
+        file,
+        bytes,
+        "a REFI-QDA project (.qdpx) is a zip holding project.qde",
+    )?;
     let entry = match zip.find("project.qde") {
         Some(e) => e,
         None => {
@@ -797,7 +721,7 @@ pub fn import_project(
             ));
             continue;
         }
-        let text = match source_text(&part, &mut zip, el)? {
+        let text = match source_text(&mut zip, el)? {
             Ok(text) => text,
             Err(why) => {
                 sink.skip(format!("{}: source {label}: {why}, left out", part.entry));
@@ -893,11 +817,7 @@ pub fn import_project(
 
 /// A text source's text: its `PlainTextContent`, or the file its `plainTextPath` names in the
 /// zip. The inner `Err` says why it cannot be read (the source is left out).
-fn source_text(
-    part: &Part<'_>,
-    zip: &mut Zip<'_>,
-    el: &Element,
-) -> Result<std::result::Result<String, String>> {
+fn source_text(zip: &mut Package<'_>, el: &Element) -> Result<std::result::Result<String, String>> {
     if let Some(content) = el.child("PlainTextContent") {
         return Ok(Ok(content.text.clone()));
     }
@@ -916,10 +836,7 @@ fn source_text(
         .find(&format!("sources/{inner}"))
         .or_else(|| zip.find(inner));
     match entry {
-        Some(entry) => zip.text(&entry).map(Ok).map_err(|e| match e {
-            Error::Import { reason, .. } => fail(part.file, entry, reason),
-            other => other,
-        }),
+        Some(entry) => zip.text(&entry).map(Ok),
         None => Ok(Err(format!(
             "its text sources/{inner} is not in the project"
         ))),

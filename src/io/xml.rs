@@ -1,10 +1,15 @@
 //! A small tree of an XML document, for the formats that come as XML (REFI-QDA's
 //! `project.qde` and codebooks, Word's `document.xml`): elements by local name (the namespace
 //! prefix dropped), their attributes, children in order and their own text, with the line
-//! each starts on for errors.
+//! each starts on for errors. And the zip packages such parts come in (`.qdpx`, `.docx`).
 
+use std::io::{Cursor, Read};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
+
+use crate::error::{Error, Result};
 
 /// An element of the tree.
 #[derive(Debug, Clone, Default)]
@@ -59,7 +64,7 @@ fn local(name: &str) -> &str {
 }
 
 /// Reads a whole document into its root element.
-pub(crate) fn parse(xml: &str) -> Result<Element, XmlError> {
+pub(crate) fn parse(xml: &str) -> std::result::Result<Element, XmlError> {
     let mut reader = quick_xml::Reader::from_str(xml);
     reader.config_mut().check_end_names = true;
     // Lines are counted as the reader goes, so an element knows where it starts.
@@ -150,7 +155,7 @@ pub(crate) fn parse(xml: &str) -> Result<Element, XmlError> {
     })
 }
 
-fn element(start: &BytesStart<'_>, line: usize) -> Result<Element, String> {
+fn element(start: &BytesStart<'_>, line: usize) -> std::result::Result<Element, String> {
     let mut attrs = Vec::new();
     for a in start.attributes() {
         let a = a.map_err(|e| e.to_string())?;
@@ -166,6 +171,97 @@ fn element(start: &BytesStart<'_>, line: usize) -> Result<Element, String> {
         text: String::new(),
         line,
     })
+}
+
+/// An `xsd:dateTime` (REFI-QDA) or W3CDTF (Office's document properties), with or without a
+/// zone (none is UTC), to the millisecond the archive keeps.
+pub(crate) fn date_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    let t = DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+        .or_else(|| crate::time::parse_user(s).ok())?;
+    DateTime::from_timestamp_millis(t.timestamp_millis())
+}
+
+/// A zip of parts (a `.qdpx`, a `.docx`), read whole, with its entries' names.
+pub(crate) struct Package<'a> {
+    /// The file's name, for errors.
+    pub file: &'a str,
+    zip: zip::ZipArchive<Cursor<&'a [u8]>>,
+    pub names: Vec<String>,
+}
+
+impl<'a> Package<'a> {
+    /// Opens the zip; `what` says what the file should be when it is not a zip.
+    pub fn open(file: &'a str, bytes: &'a [u8], what: &str) -> Result<Package<'a>> {
+        let fail = |reason: String| Error::Import {
+            file: file.to_owned(),
+            location: "the file".into(),
+            reason,
+        };
+        let zip = zip::ZipArchive::new(Cursor::new(bytes))
+            .map_err(|e| fail(format!("not a zip ({e}): {what}")))?;
+        let names = zip
+            .file_names()
+            .map(|n| n.map(|n| n.into_owned()))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| fail(format!("an entry's name in the zip is unreadable: {e}")))?;
+        Ok(Package { file, zip, names })
+    }
+
+    /// The entry of this name (compared without regard to case or `\` separators).
+    pub fn find(&self, wanted: &str) -> Option<String> {
+        let wanted = wanted.replace('\\', "/").to_lowercase();
+        self.names
+            .iter()
+            .find(|n| n.replace('\\', "/").to_lowercase() == wanted)
+            .cloned()
+    }
+
+    fn read(&mut self, entry: &str) -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.zip
+            .by_name(entry)
+            .map_err(|e| e.to_string())
+            .and_then(|mut f| f.read_to_end(&mut bytes).map_err(|e| e.to_string()))
+            .map_err(|e| Error::Import {
+                file: self.file.to_owned(),
+                location: entry.to_owned(),
+                reason: format!("cannot read it from the zip: {e}"),
+            })?;
+        Ok(bytes)
+    }
+
+    /// An entry's text (UTF-8, or as its byte-order mark says); an error names the entry.
+    pub fn text(&mut self, entry: &str) -> Result<String> {
+        let bytes = self.read(entry)?;
+        super::encoding::decode(entry, bytes, None).map_err(|e| match e {
+            Error::Import {
+                location, reason, ..
+            } => Error::Import {
+                file: self.file.to_owned(),
+                location: format!("{entry}, {location}"),
+                reason,
+            },
+            other => other,
+        })
+    }
+
+    /// An XML entry read into its tree; an error names the entry and line.
+    pub fn xml(&mut self, entry: &str) -> Result<Element> {
+        let text = self.text(entry)?;
+        parse(&text).map_err(|e| Error::Import {
+            file: self.file.to_owned(),
+            location: format!("{entry}, line {}", e.line),
+            reason: format!("not well-formed XML: {}", e.reason),
+        })
+    }
 }
 
 #[cfg(test)]
