@@ -389,6 +389,9 @@ impl Archive {
             Format::Qdpx => io::refi::export_project(&view, w),
             Format::Qdc => io::refi::export_codebook(&view, w).map(|_| ExportSummary::default()),
             Format::Markdown => io::report::export(&view, w),
+            Format::Docx => Err(Error::Unsupported(
+                "fieldnotes reads Word documents but does not write them: export jsonl, csv, markdown, qdpx or qdc".into(),
+            )),
             Format::Vtt | Format::Srt | Format::Text => Err(Error::Unsupported(format!(
                 "fieldnotes reads {} files but does not write them: export jsonl, csv, markdown, qdpx or qdc",
                 format.name()

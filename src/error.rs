@@ -49,7 +49,7 @@ pub enum Error {
     #[error("{0}")]
     Busy(String),
     #[error(
-        "cannot tell the format of {file} from its name: pass --format jsonl, csv, vtt, srt or markdown"
+        "cannot tell the format of {file} from its name: pass --format jsonl, csv, vtt, srt, markdown, qdpx, qdc or docx"
     )]
     UnknownFormat { file: String },
     /// A format, or a file system feature, fieldnotes does not handle in this direction.

@@ -130,8 +130,8 @@ enum Command {
     /// Insights: statements linked to the notes that support them
     #[command(subcommand)]
     Insight(themes::InsightCommand),
-    /// Import notes from JSONL (as exported), CSV, spreadsheets, WebVTT/SRT transcripts or
-    /// Markdown
+    /// Import notes from JSONL (as exported), CSV, spreadsheets, transcripts, Markdown,
+    /// REFI-QDA projects and codebooks, or Word documents
     #[command(after_help = "Formats (from the file's extension, or --format):\n  \
         .jsonl       as `export` writes it (lossless)\n  \
         .csv .tsv    one note per row: a `text` column, and optionally id, kind, persona,\n               \
@@ -147,7 +147,18 @@ enum Command {
         .txt         a transcript when it has times (Meet, Otter, Rev), else a note per paragraph\n  \
         .md          one note per paragraph or list item (> quotes are quotes), YAML front\n               \
         matter (study, session, kind, date, researcher, participants, location, channel,\n               \
-        feedback, tags) for the session; tables and HTML are left out and reported\n\n\
+        feedback, tags) for the session; tables and HTML are left out and reported\n  \
+        .qdpx        a REFI-QDA project (NVivo, ATLAS.ti, MAXQDA, QualCoder, fieldnotes): each\n               \
+        text source a session, each coded selection a note tagged with its codes\n               \
+        (codes under Persona, Touchpoint, Emotion, Job parents become those facets),\n               \
+        each case a participant; PDF, picture, audio and video sources and memos are\n               \
+        left out and listed\n  \
+        .qdc         a REFI-QDA codebook: its codes become tags with their descriptions\n  \
+        .docx        a Word document: one note per paragraph or list item (Quote style: quotes),\n               \
+        headings kept as each note's source (file › heading › subheading), table\n               \
+        cells' paragraphs as notes; the title, author and creation date name the\n               \
+        session unless --session, --researcher, --started-at; --comments adds the\n               \
+        comments as interpretation notes after their paragraphs\n\n\
         Tables from other tools: map their headers with --text COL, --persona COL, … (a column\n\
         is read for one field only); --id COL names the tool's own response id (Response ID,\n\
         Respondent ID, #), kept as the note's source so a re-import adds nothing (a column\n\
@@ -164,12 +175,14 @@ enum Command {
         fieldnotes import results.xlsx --sheet Responses --id \"Response ID\" --text Comment --ignore Kind\n  \
         fieldnotes import reviews.csv --text review --feedback indirect --session \"App store reviews\"\n  \
         fieldnotes import call.vtt --study \"Checkout Q3\" --researcher \"Ana Ruiz\" --started-at \"2026-09-03 10:00\"\n  \
-        fieldnotes import visit-notes.md")]
+        fieldnotes import visit-notes.md\n  \
+        fieldnotes import interviews.qdpx --study \"Checkout Q3\" --kind quote\n  \
+        fieldnotes import visit-write-up.docx --comments")]
     Import {
         /// The file to read; `-` reads standard input (give --format)
         file: PathBuf,
-        /// jsonl, csv (tsv too), xlsx (xls too), ods, vtt, srt, text or markdown [default:
-        /// from the file's extension]
+        /// jsonl, csv (tsv too), xlsx (xls too), ods, vtt, srt, text, markdown, qdpx, qdc or
+        /// docx [default: from the file's extension]
         #[arg(long)]
         format: Option<FormatArg>,
         /// The study new sessions go to
@@ -178,8 +191,8 @@ enum Command {
         /// The kind of the sessions an import creates
         #[arg(long, default_value = "interview")]
         session_kind: SessionKind,
-        /// The note kind of CSV and spreadsheet rows without a `kind` cell and of Markdown
-        /// paragraphs
+        /// The note kind of CSV and spreadsheet rows without a `kind` cell, of Markdown and
+        /// Word paragraphs and of REFI-QDA selections fieldnotes did not export
         #[arg(long, default_value = "observation")]
         kind: NoteKind,
         #[command(flatten)]
@@ -292,7 +305,8 @@ struct ImportArgs {
     /// inferred (deduced from behaviour) [default for transcripts: direct]
     #[arg(long, value_name = "TYPE")]
     feedback: Option<Feedback>,
-    /// Transcripts: the researcher's name as the transcript writes it
+    /// Transcripts: the researcher's name as the transcript writes it; REFI-QDA: the
+    /// researcher of sources without a creating user; Word: instead of the document's author
     #[arg(long, value_name = "NAME")]
     researcher: Option<String>,
     /// Transcripts: who is who, e.g. "Ana=researcher,Ben,Speaker 1=Maya": only these labels
@@ -302,9 +316,15 @@ struct ImportArgs {
     /// Transcripts: take no speaker names (every quote without a participant)
     #[arg(long)]
     no_speakers: bool,
-    /// Transcripts and Markdown: when a new session started [default: the file's time]
+    /// Transcripts, Markdown and Word: when a new session started (Word: instead of the
+    /// document's creation time); REFI-QDA: when sources without a creation time started
+    /// [default: the file's time]
     #[arg(long, value_name = "DATE")]
     started_at: Option<String>,
+    /// Word: the document's comments become interpretation notes, each after the paragraph
+    /// it is on [default: left out]
+    #[arg(long)]
+    comments: bool,
     /// CSV and spreadsheets: the column holding the note's text
     #[arg(long, value_name = "COL")]
     text: Option<String>,
@@ -434,6 +454,7 @@ enum FormatArg {
     Markdown,
     Qdpx,
     Qdc,
+    Docx,
 }
 
 impl From<FormatArg> for Format {
@@ -449,6 +470,7 @@ impl From<FormatArg> for Format {
             FormatArg::Markdown => Format::Markdown,
             FormatArg::Qdpx => Format::Qdpx,
             FormatArg::Qdc => Format::Qdc,
+            FormatArg::Docx => Format::Docx,
         }
     }
 }
@@ -864,6 +886,7 @@ fn import(
     options.session = more.session;
     options.researcher = more.researcher;
     options.feedback = more.feedback;
+    options.comments = more.comments;
     options.started_at = more
         .started_at
         .map(|s| time::parse_user(&s).map_err(|e| anyhow::anyhow!("--started-at: {e}")))
@@ -907,10 +930,16 @@ fn import(
     for w in &counts.warnings {
         eprintln!("fieldnotes: warning: {w}");
     }
-    let skipped = match counts.skipped {
+    let mut skipped = match counts.skipped {
         0 => String::new(),
         n => format!(", {n} left out"),
     };
+    if counts.tags > 0 {
+        skipped.push_str(&format!(
+            ", {} tags new or newly described in the codebook",
+            counts.tags
+        ));
+    }
     out.done(
         &counts,
         &format!(

@@ -48,6 +48,12 @@ impl Out {
         if c.skipped > 0 {
             text.push_str(&format!(", {} left out", c.skipped));
         }
+        if c.tags > 0 {
+            text.push_str(&format!(
+                ", {} tags new or newly described in the codebook",
+                c.tags
+            ));
+        }
         text.push_str("); nothing was written\n");
         if !c.participants.is_empty() {
             text.push_str(&format!("participants: {}\n", c.participants.join(", ")));

@@ -1,12 +1,14 @@
 //! Importing a file: which format it is, and which reader fills the import's transaction.
 //! The front ends only gather the researcher's options and show progress.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
+use super::docx::{DocxOptions, Given};
 use super::encoding::TextEncoding;
+use super::refi_import::RefiOptions;
 use super::table::TableDefaults;
 use super::transcript::{Speakers, TranscriptFormat, TranscriptOptions};
 use super::{Format, SessionTarget};
@@ -41,6 +43,8 @@ pub struct ImportOptions {
     pub encoding: Option<TextEncoding>,
     /// Transcripts: who is who (`--speakers`, `--no-speakers`).
     pub speakers: Speakers,
+    /// Word documents: their comments become interpretation notes.
+    pub comments: bool,
 }
 
 impl ImportOptions {
@@ -59,27 +63,19 @@ impl ImportOptions {
             sheet: None,
             encoding: None,
             speakers: Speakers::Detect,
+            comments: false,
         }
     }
 }
 
-/// The format of `path`: the one given, else the one its name says. Refuses formats
-/// fieldnotes only writes.
+/// The format of `path`: the one given, else the one its name says.
 pub fn import_format(path: &Path, given: Option<Format>) -> Result<Format> {
-    let format = match given {
-        Some(f) => f,
+    match given {
+        Some(f) => Ok(f),
         None => Format::from_path(path).ok_or_else(|| Error::UnknownFormat {
             file: path.display().to_string(),
-        })?,
-    };
-    if matches!(format, Format::Qdpx | Format::Qdc) {
-        return Err(Error::Unsupported(format!(
-            "cannot import {}: fieldnotes exports {} but does not read it",
-            path.display(),
-            format.name()
-        )));
+        }),
     }
-    Ok(format)
 }
 
 /// A file read into an import: its name (for messages and a new session's title), its
@@ -88,6 +84,8 @@ pub struct ImportFile {
     pub name: String,
     pub format: Format,
     pub options: ImportOptions,
+    /// When the file was last changed: a new session's start when nothing else says.
+    modified: Option<DateTime<Utc>>,
     input: Box<dyn BufRead>,
 }
 
@@ -118,18 +116,30 @@ impl ImportFile {
         if options.sheet.is_some() && !matches!(format, Format::Xlsx | Format::Ods) {
             return refuse("--sheet", "is for spreadsheets (.xlsx, .xls, .ods)");
         }
-        let mut options = options;
-        if options.started_at.is_none() {
-            options.started_at = std::fs::metadata(path)
-                .and_then(|m| m.modified())
-                .ok()
-                .map(DateTime::<Utc>::from)
-                .and_then(|t| DateTime::from_timestamp_millis(t.timestamp_millis()));
+        if options.session.is_some() && matches!(format, Format::Qdpx | Format::Qdc) {
+            return Err(Error::Usage(format!(
+                "--session is for files of one session; {} is {}, whose sources each become a session",
+                path.display(),
+                format.name()
+            )));
         }
+        if options.comments && format != Format::Docx {
+            return Err(Error::Usage(format!(
+                "--comments is for Word documents; {} is {}",
+                path.display(),
+                format.name()
+            )));
+        }
+        let modified = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .map(DateTime::<Utc>::from)
+            .and_then(|t| DateTime::from_timestamp_millis(t.timestamp_millis()));
         Ok(ImportFile {
             name: path.display().to_string(),
             format,
             options,
+            modified,
             input,
         })
     }
@@ -145,7 +155,7 @@ impl ImportFile {
     fn target(&self) -> SessionTarget {
         let o = &self.options;
         let mut new = NewSession::new(o.study.clone(), o.session_kind);
-        new.started_at = o.started_at;
+        new.started_at = o.started_at.or(self.modified);
         new.researcher = o.researcher.clone();
         SessionTarget {
             label: o.session.clone().unwrap_or_else(|| self.title()),
@@ -161,6 +171,7 @@ impl ImportFile {
             name,
             format,
             options: o,
+            modified,
             mut input,
         } = self;
         match format {
@@ -220,10 +231,43 @@ impl ImportFile {
                 let text = super::read_text(&name, &mut input, o.encoding)?;
                 super::markdown::import(&name, &text, target, o.kind, o.feedback, sink)
             }
-            Format::Qdpx | Format::Qdc => Err(Error::Unsupported(format!(
-                "cannot import {name}: fieldnotes exports {} but does not read it",
-                format.name()
-            ))),
+            Format::Qdpx => {
+                let mut bytes = Vec::new();
+                input
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
+                let options = RefiOptions {
+                    study: o.study,
+                    session_kind: o.session_kind,
+                    kind: o.kind,
+                    researcher: o.researcher,
+                    started_at: o.started_at.or(modified),
+                    feedback: o.feedback,
+                };
+                super::refi_import::import_project(&name, &bytes, &options, sink)
+            }
+            Format::Docx => {
+                let mut bytes = Vec::new();
+                input
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
+                let options = DocxOptions {
+                    target,
+                    given: Given {
+                        session: o.session.is_some(),
+                        researcher: o.researcher.is_some(),
+                        started_at: o.started_at.is_some(),
+                    },
+                    kind: o.kind,
+                    feedback: o.feedback,
+                    comments: o.comments,
+                };
+                super::docx::import(&name, &bytes, options, sink)
+            }
+            Format::Qdc => {
+                let text = super::read_text(&name, &mut input, o.encoding)?;
+                super::refi_import::import_codebook(&name, &text, sink)
+            }
         }
     }
 }

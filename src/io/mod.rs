@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod curation;
+pub mod docx;
 pub mod encoding;
 pub mod export;
 pub mod import;
@@ -10,11 +11,13 @@ pub mod jsonl;
 pub mod markdown;
 pub mod redact;
 pub mod refi;
+pub mod refi_import;
 pub mod report;
 pub mod spreadsheet;
 mod stable_id;
 pub mod table;
 pub mod transcript;
+mod xml;
 
 pub use export::{ExportOptions, ExportSummary, ExportView, Scope};
 pub use import::{ImportFile, ImportOptions, import_format};
@@ -44,16 +47,19 @@ pub enum Format {
     Xlsx,
     /// An OpenDocument spreadsheet (`.ods`), import only.
     Ods,
-    /// A REFI-QDA project (`.qdpx`), export only.
+    /// A REFI-QDA project (`.qdpx`): sources, codes, cases and coded selections.
     Qdpx,
-    /// A REFI-QDA codebook (`.qdc`), export only.
+    /// A REFI-QDA codebook (`.qdc`): the codes alone.
     Qdc,
+    /// A Word document (`.docx`), import only.
+    Docx,
 }
 
 impl Format {
     /// Guesses from a file name: `.csv` and `.tsv` are CSV, `.jsonl`, `.ndjson` and `.json`
-    /// are JSONL, `.vtt` and `.srt` transcripts, `.md` Markdown, `.xlsx`, `.xlsm`, `.xlsb` and
-    /// `.xls` Excel, `.ods` OpenDocument, `.qdpx` and `.qdc` REFI-QDA.
+    /// are JSONL, `.vtt` and `.srt` transcripts, `.txt` text, `.md` Markdown, `.xlsx`,
+    /// `.xlsm`, `.xlsb` and `.xls` Excel, `.ods` OpenDocument, `.qdpx` and `.qdc` REFI-QDA,
+    /// `.docx` Word.
     pub fn from_path(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "csv" | "tsv" | "tab" => Some(Format::Csv),
@@ -66,6 +72,7 @@ impl Format {
             "md" | "markdown" => Some(Format::Markdown),
             "qdpx" => Some(Format::Qdpx),
             "qdc" => Some(Format::Qdc),
+            "docx" => Some(Format::Docx),
             _ => None,
         }
     }
@@ -87,6 +94,7 @@ impl Format {
             Format::Ods => "an OpenDocument spreadsheet",
             Format::Qdpx => "a REFI-QDA project",
             Format::Qdc => "a REFI-QDA codebook",
+            Format::Docx => "a Word document",
         }
     }
 }

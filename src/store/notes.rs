@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::sessions::{NewSession, insert_session, participant_id, resolve_id};
-use super::tags::tag_id;
+use super::tags::{TagInfo, fill_tag_info_in, tag_id};
 use super::{Store, next_change};
 use crate::error::{Error, Result};
 use crate::model::{Facet, Feedback, Note, NoteKind, Participant, Revision, Tag, tags_of};
@@ -101,6 +101,10 @@ pub struct ImportCounts {
     /// What the researcher should know: each skipped part with its line, a guessed encoding…
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Codebook entries the import added to the archive or said more about (a REFI-QDA
+    /// codebook's codes).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub tags: u64,
     /// Participants the notes are credited to (speakers found in a transcript, people in a
     /// survey), in the order first seen.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -659,6 +663,23 @@ impl<'a> ImportSink<'a> {
             params![session, pid],
         )?;
         Ok(())
+    }
+
+    /// Makes sure a participant exists (created if new): an import that knows the order its
+    /// participants were first recorded in keeps it.
+    pub fn participant(&mut self, p: &Participant) -> Result<()> {
+        participant_id(self.tx, p).map(|_| ())
+    }
+
+    /// Records what an imported codebook says about a tag (created if new). Only what the
+    /// archive does not say yet is filled in; returns the fields where the archive already
+    /// says something else and keeps its own.
+    pub fn tag_info(&mut self, tag: &Tag, info: &TagInfo) -> Result<Vec<&'static str>> {
+        let filled = fill_tag_info_in(self.tx, tag, info)?;
+        if filled.changed {
+            self.counts.tags += 1;
+        }
+        Ok(filled.kept)
     }
 
     /// When a session started, if it exists.

@@ -91,21 +91,7 @@ impl Store {
 
     /// Records what a tag means (creating it if new); `None` fields stay as they were.
     pub(crate) fn set_tag_info(&self, tag: &Tag, info: &TagInfo) -> Result<()> {
-        if let Some(v) = info.valence
-            && !(-2..=2).contains(&v)
-        {
-            return Err(Error::BadValue(format!(
-                "valence {v} for {tag} is out of range: use -2 to 2"
-            )));
-        }
-        if let Some(stage) = &info.stage
-            && !JOURNEY_STAGES.contains(&stage.as_str())
-        {
-            return Err(Error::BadValue(format!(
-                "unknown journey stage {stage:?} for {tag}: use one of {}",
-                JOURNEY_STAGES.join(", ")
-            )));
-        }
+        check_tag_info(tag, info)?;
         let tx = self.write()?;
         let id = tag_id(&tx, tag)?;
         tx.execute(
@@ -127,6 +113,113 @@ impl Store {
             .collect::<Result<HashMap<_, _>, _>>()?;
         Ok(rows)
     }
+}
+
+/// Refuses a valence out of range or an unknown journey stage.
+fn check_tag_info(tag: &Tag, info: &TagInfo) -> Result<()> {
+    if let Some(v) = info.valence
+        && !(-2..=2).contains(&v)
+    {
+        return Err(Error::BadValue(format!(
+            "valence {v} for {tag} is out of range: use -2 to 2"
+        )));
+    }
+    if let Some(stage) = &info.stage
+        && !JOURNEY_STAGES.contains(&stage.as_str())
+    {
+        return Err(Error::BadValue(format!(
+            "unknown journey stage {stage:?} for {tag}: use one of {}",
+            JOURNEY_STAGES.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// What an imported codebook entry did to the archive's codebook.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagFilled {
+    /// The tag is new, or something it did not say before was filled in.
+    pub changed: bool,
+    /// What the archive already says differently (kept): `description`, `valence`, …
+    pub kept: Vec<&'static str>,
+}
+
+/// Records what an imported codebook says about a tag, inside the import's transaction: the
+/// tag is created if new, and only what the archive does not say yet is filled in, so an
+/// import never overwrites the researcher's own words.
+pub(crate) fn fill_tag_info_in(tx: &Connection, tag: &Tag, info: &TagInfo) -> Result<TagFilled> {
+    check_tag_info(tag, info)?;
+    let existed: Option<i64> = tx
+        .prepare_cached("SELECT id FROM tags WHERE facet = ?1 AND name = ?2")?
+        .query_row(params![tag.facet.as_str(), tag.name], |r| r.get(0))
+        .optional()?;
+    let id = match existed {
+        Some(id) => id,
+        None => tag_id(tx, tag)?,
+    };
+    let (description, valence, stage, statement): (
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    ) = tx.query_row(
+        "SELECT description, valence, stage, statement FROM tags WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    let mut filled = TagFilled {
+        changed: existed.is_none(),
+        kept: Vec::new(),
+    };
+    let mut fill = |field: &'static str, has: bool, same: bool, given: bool| {
+        if !given {
+            return false;
+        }
+        if has {
+            if !same {
+                filled.kept.push(field);
+            }
+            return false;
+        }
+        filled.changed = true;
+        true
+    };
+    let set_description = fill(
+        "description",
+        description.is_some(),
+        description == info.description,
+        info.description.is_some(),
+    );
+    let set_valence = fill(
+        "valence",
+        valence.is_some(),
+        valence == info.valence,
+        info.valence.is_some(),
+    );
+    let set_stage = fill(
+        "stage",
+        stage.is_some(),
+        stage == info.stage,
+        info.stage.is_some(),
+    );
+    let set_statement = fill(
+        "statement",
+        statement.is_some(),
+        statement == info.statement,
+        info.statement.is_some(),
+    );
+    tx.execute(
+        "UPDATE tags SET description = coalesce(description, ?2), valence = coalesce(valence, ?3), \
+         stage = coalesce(stage, ?4), statement = coalesce(statement, ?5) WHERE id = ?1",
+        params![
+            id,
+            info.description.as_ref().filter(|_| set_description),
+            info.valence.filter(|_| set_valence),
+            info.stage.as_ref().filter(|_| set_stage),
+            info.statement.as_ref().filter(|_| set_statement)
+        ],
+    )?;
+    Ok(filled)
 }
 
 /// The id of `tag`, created in the codebook on first use.
