@@ -242,7 +242,10 @@ impl ArchiveWords {
             let by_case = cap_mid >= 2 && cap_mid >= 4 * lower;
             let listed =
                 FIRST_NAMES.contains(word.as_str()) && lower == 0 && cap_mid + cap_start >= 1;
-            if (by_case || listed) && !ISO_STOP.contains(word.as_str()) {
+            // Never written in lower case, and capitalised three times or more, even where
+            // every sentence starts with it: `Priya on the tills…`, `Priya once walked me…`.
+            let never_lower = lower == 0 && cap_mid + cap_start >= 3;
+            if (by_case || listed || never_lower) && !ISO_STOP.contains(word.as_str()) {
                 names.insert(word);
             }
         }

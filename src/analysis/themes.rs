@@ -304,7 +304,9 @@ struct Corpus {
 
 impl Corpus {
     fn build(notes: &[&AnalysisNote], words: &ArchiveWords) -> Corpus {
-        let stops = std::sync::Arc::new(words.feature_stops());
+        // The phrases themes are found by keep every word: leaving out names or fillers here
+        // cost a sixth of the NMI on review corpora (MAMS 0.33 → 0.28). Labels leave them out.
+        let stops = std::sync::Arc::new(std::collections::HashSet::new());
         // Words to stem ids, in parallel chunks that each learn their own vocabulary, then
         // merged in chunk order (so the result never depends on the number of threads).
         const CHUNK: usize = 8192;
@@ -425,7 +427,7 @@ impl Corpus {
         }
         let mut label_banned = vec![false; vocab.stems.len()];
         for (word, id) in vocab.words() {
-            if is_general(word) {
+            if is_general(word) || words.names.contains(word) {
                 label_banned[id as usize] = true;
             }
         }
