@@ -242,9 +242,10 @@ impl ArchiveWords {
             let by_case = cap_mid >= 2 && cap_mid >= 4 * lower;
             let listed =
                 FIRST_NAMES.contains(word.as_str()) && lower == 0 && cap_mid + cap_start >= 1;
-            // Never written in lower case, and capitalised three times or more, even where
-            // every sentence starts with it: `Priya on the tills…`, `Priya once walked me…`.
-            let never_lower = lower == 0 && cap_mid + cap_start >= 3;
+            // Never written in lower case, capitalised three times or more and at least once
+            // where no sentence starts: `Priya on the tills…`, `Priya once…`, `(Priya, Tomasz)`.
+            // A word that only ever opens notes (`Loyalty points missing…`) is no name.
+            let never_lower = lower == 0 && cap_mid >= 1 && cap_mid + cap_start >= 3;
             if (by_case || listed || never_lower) && !ISO_STOP.contains(word.as_str()) {
                 names.insert(word);
             }
@@ -341,7 +342,7 @@ fn each_word_with_position(text: &str, mut f: impl FnMut(&str, bool)) {
         }
         if matches!(
             c,
-            '.' | '!' | '?' | ':' | '\n' | '"' | '“' | '”' | '(' | '[' | '—' | '–'
+            '.' | '!' | '?' | ':' | '\n' | '"' | '“' | '”' | '—' | '–'
         ) {
             sentence_start = true;
         }

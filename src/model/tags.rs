@@ -189,10 +189,12 @@ pub fn partial_tag_at(line: &str, col: usize) -> Option<PartialTag> {
     }
     let (&sigil, rest) = word.split_first()?;
     let facet = Facet::from_sigil(sigil)?;
+    let joiner = |c: &char| *c == '-' || *c == '_';
+    // As the parser reads a name: letters and digits joined by single `-` or `_` (a name
+    // being typed may end on one).
     if rest.first().is_some_and(|c| !c.is_alphabetic())
-        || !rest
-            .iter()
-            .all(|&c| is_name_char(c) || c == '-' || c == '_')
+        || !rest.iter().all(|&c| is_name_char(c) || joiner(&c))
+        || rest.windows(2).any(|w| joiner(&w[0]) && joiner(&w[1]))
     {
         return None;
     }
