@@ -617,3 +617,38 @@ fn a_merge_that_fails_half_way_leaves_both_themes_as_they_were() {
         2
     );
 }
+
+#[test]
+fn the_notes_in_no_theme_can_be_read() {
+    let a = spread_archive();
+    let rows = [[
+        "A lone remark about the weather outside",
+        "observation",
+        "",
+        "",
+        "",
+        "Visit seven",
+        "2026-09-03",
+    ]];
+    import(&a, &rows, "Weather");
+    let r = a.json(&["themes"]);
+    let outside = r["total_notes"].as_u64().unwrap() - r["notes_in_themes"].as_u64().unwrap();
+    assert!(outside >= 1, "{r}");
+    let listed = a.json(&["themes", "unthemed"]);
+    assert_eq!(listed["unthemed"].as_u64().unwrap(), outside);
+    let bodies: Vec<&str> = listed["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["body"].as_str().unwrap())
+        .collect();
+    assert!(
+        bodies.contains(&"A lone remark about the weather outside"),
+        "{bodies:?}"
+    );
+    let text = a.ok(&["themes"]);
+    assert!(
+        text.contains("in no theme: `fieldnotes themes unthemed`"),
+        "{text}"
+    );
+}

@@ -61,6 +61,11 @@ enum ThemesCommand {
         #[command(flatten)]
         scope: NoteSelection,
     },
+    /// The notes in no theme: what the themes leave unexplained (-n: how many to show)
+    Unthemed {
+        #[command(flatten)]
+        scope: NoteSelection,
+    },
     /// Touchpoint × emotion: where negative feeling concentrates, with quotes
     Pains {
         #[command(flatten)]
@@ -148,6 +153,49 @@ pub(crate) fn run(archive: &mut Archive, args: ThemesArgs, out: &Out) -> Result<
             let (notes, _) = load(archive, &scope)?;
             let report = analysis::contrast(&notes, by, scope.limit, min_count);
             out.done(&report, &contrast_text(&report))
+        }
+        Some(ThemesCommand::Unthemed { scope }) => {
+            let (notes, _) = load(archive, &scope)?;
+            let report = analysis::themes(
+                &notes,
+                &ThemeSettings::default(),
+                &archive.store().curation()?,
+            );
+            let themed: std::collections::HashSet<&str> = report
+                .themes
+                .iter()
+                .flat_map(|t| t.notes.iter().map(String::as_str))
+                .collect();
+            let unthemed: Vec<&AnalysisNote> = notes
+                .iter()
+                .filter(|n| !themed.contains(n.id.as_str()))
+                .collect();
+            let shown: Vec<serde_json::Value> = unthemed
+                .iter()
+                .take(scope.limit)
+                .map(|n| serde_json::json!({ "id": n.id, "kind": n.kind, "body": n.body }))
+                .collect();
+            let mut text = format!(
+                "{} of {} notes are in no theme{}\n",
+                unthemed.len(),
+                notes.len(),
+                if unthemed.len() > shown.len() {
+                    format!(" (the first {} shown; -n for more)", shown.len())
+                } else {
+                    String::new()
+                }
+            );
+            for n in unthemed.iter().take(scope.limit) {
+                let _ = writeln!(text, "  {}  [{}] {}", n.id, n.kind, excerpt(&n.body, 100));
+            }
+            out.done(
+                &serde_json::json!({
+                    "total_notes": notes.len(),
+                    "unthemed": unthemed.len(),
+                    "notes": shown,
+                }),
+                text.trim_end(),
+            )
         }
         Some(ThemesCommand::Pains { scope }) => {
             let (notes, _) = load(archive, &scope)?;
@@ -426,6 +474,13 @@ fn themes_text(r: &ThemesReport) -> String {
         r.total_notes,
         r.coverage * 100.0
     );
+    let outside = r.total_notes - r.notes_in_themes;
+    if outside > 0 {
+        let _ = writeln!(
+            t,
+            "{outside} notes are in no theme: `fieldnotes themes unthemed` lists them"
+        );
+    }
     for (i, th) in r.themes.iter().enumerate() {
         let kept = if th.status == analysis::themes::ThemeStatus::Kept {
             "  (kept)"
