@@ -10,21 +10,29 @@ use std::time::{Duration, Instant};
 use common::TestArchive;
 
 struct Tmux {
-    socket: String,
+    name: String,
+    /// Which server this is: each stop moves on to a fresh one, so a restarted app never
+    /// lands on a server that is still shutting down (and would take the app with it).
+    generation: std::cell::Cell<u32>,
 }
 
 impl Tmux {
     /// A private tmux server, or None (the test is skipped) where tmux is not installed.
     fn new(name: &str) -> Option<Tmux> {
         common::tool("tmux", "-V", "tmux").then(|| Tmux {
-            socket: format!("fieldnotes-test-{name}-{}", std::process::id()),
+            name: format!("fieldnotes-test-{name}-{}", std::process::id()),
+            generation: std::cell::Cell::new(0),
         })
+    }
+
+    fn socket(&self) -> String {
+        format!("{}-{}", self.name, self.generation.get())
     }
 
     fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .arg("-L")
-            .arg(&self.socket)
+            .arg(self.socket())
             .args(args)
             .output()
             .expect("tmux runs");
@@ -129,24 +137,11 @@ impl Tmux {
         self.stop_server();
     }
 
-    /// Stops this test's tmux server and waits until it is gone: a server still shutting
-    /// down would take the next session (and the app in it) down with it.
+    /// Stops this test's tmux server; the next command starts a fresh one on a new socket
+    /// (waiting for the old one to go was not enough: it could still take the app with it).
     fn stop_server(&self) {
         self.tmux(&["kill-server"]);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let alive = Command::new("tmux")
-                .args(["-L", &self.socket, "list-sessions"])
-                .output()
-                .expect("tmux runs")
-                .status
-                .success();
-            if !alive {
-                return;
-            }
-            assert!(Instant::now() < deadline, "the tmux server did not stop");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.generation.set(self.generation.get() + 1);
     }
 
     fn app_pid(&self) -> String {
@@ -159,7 +154,7 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
+            .args(["-L", &self.socket(), "kill-server"])
             .output();
     }
 }

@@ -214,7 +214,7 @@ impl ArchiveWords {
         let mut prefix_count: HashMap<String, u32> = HashMap::new();
         for n in &picked {
             let body = n.body.as_str();
-            if let Some(p) = convention_prefix(body) {
+            if let Some((_, p)) = prefix_span(body) {
                 *prefix_count.entry(p).or_default() += 1;
             }
             each_word_with_position(body, |word, sentence_start| {
@@ -279,12 +279,9 @@ impl ArchiveWords {
     }
 }
 
-/// The convention-like prefix of a note, normalised: one to three words then `:` (`Memo:`,
-/// `Note to self:`), or words with a number then `.` (`Day 4.`).
-fn convention_prefix(body: &str) -> Option<String> {
-    prefix_span(body).map(|(_, p)| p)
-}
-
+/// The convention-like prefix of a note — one to three words then `:` (`Memo:`, `Note to
+/// self:`), or words with a number then `.` (`Day 4.`) — as (bytes it takes, its normalised
+/// form: lowercase, a number as `#`).
 fn prefix_span(body: &str) -> Option<(usize, String)> {
     let trimmed = body.trim_start();
     let lead = body.len() - trimmed.len();

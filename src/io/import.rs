@@ -10,7 +10,7 @@ use super::docx::{DocxOptions, Given};
 use super::encoding::TextEncoding;
 use super::refi_import::RefiOptions;
 use super::table::TableDefaults;
-use super::transcript::{Speakers, TranscriptFormat, TranscriptOptions};
+use super::transcript::{Speakers, TranscriptOptions};
 use super::{Format, SessionTarget};
 use crate::error::{Error, Result};
 use crate::model::{Feedback, NoteKind, SessionKind};
@@ -201,28 +201,18 @@ impl ImportFile {
             }
             Format::Vtt | Format::Srt | Format::Text => {
                 let text = super::read_text(&name, &mut input, o.encoding)?;
-                let transcript = match format {
-                    Format::Vtt => TranscriptFormat::Vtt,
-                    Format::Srt => TranscriptFormat::Srt,
-                    // A text file is a transcript when it has times, else notes in paragraphs.
-                    _ if super::transcript::parse_timed_text(&text).is_some() => {
-                        TranscriptFormat::Text
-                    }
-                    _ => {
-                        return super::markdown::import(
-                            &name, &text, target, o.kind, o.feedback, sink,
-                        );
-                    }
+                // A text file is a transcript when it has times, else notes in paragraphs.
+                let Some(cues) = super::transcript::read(&name, &text, format)? else {
+                    return super::markdown::import(&name, &text, target, o.kind, o.feedback, sink);
                 };
                 super::transcript::import(
                     &name,
-                    &text,
+                    cues,
                     &TranscriptOptions {
                         target,
                         researcher: o.researcher,
                         feedback: o.feedback,
                         speakers: o.speakers,
-                        format: transcript,
                     },
                     sink,
                 )

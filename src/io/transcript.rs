@@ -789,34 +789,26 @@ pub struct TranscriptOptions {
     pub researcher: Option<String>,
     pub feedback: Option<Feedback>,
     pub speakers: Speakers,
-    pub format: TranscriptFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TranscriptFormat {
-    Vtt,
-    Srt,
-    /// Plain text with times (Meet, Otter, Rev): see [`parse_timed_text`].
-    Text,
+/// A transcript's cues as its format reads them: WebVTT, SRT, or plain text with times (None
+/// when the text has none: it is notes, not a transcript).
+pub fn read(name: &str, text: &str, format: super::Format) -> Result<Option<Cues>> {
+    Ok(match format {
+        super::Format::Vtt => Some(parse_vtt(name, text)?),
+        super::Format::Srt => Some(parse_srt(text)),
+        _ => parse_timed_text(text),
+    })
 }
 
-/// Reads a transcript into the import's transaction; cue blocks its rules leave out are
-/// reported (with their lines) rather than failing the file.
+/// Writes a transcript's turns into the import's transaction; cue blocks its rules left out
+/// are reported (with their lines) rather than failing the file.
 pub fn import(
     name: &str,
-    text: &str,
+    cues: Cues,
     opts: &TranscriptOptions,
     sink: &mut ImportSink<'_>,
 ) -> Result<()> {
-    let cues = match opts.format {
-        TranscriptFormat::Vtt => parse_vtt(name, text)?,
-        TranscriptFormat::Srt => parse_srt(text),
-        TranscriptFormat::Text => parse_timed_text(text).ok_or_else(|| Error::Import {
-            file: name.to_owned(),
-            location: "the whole file".into(),
-            reason: "no times in the text: it is not a transcript".into(),
-        })?,
-    };
     for (line, why) in &cues.skipped {
         sink.skip(format!("{name}: line {line}: {why}"));
     }
