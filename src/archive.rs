@@ -472,6 +472,37 @@ impl Archive {
         self.store.analysis_notes(Some(&ids))
     }
 
+    /// The themes of the notes that match `query` and `filters` (every live note when both are
+    /// empty), with the researcher's curation, and those notes. A run starts from the
+    /// suggestions last shown for the same selection and remembers its own for the next, so a
+    /// theme keeps its name while notes arrive; the memory is a cache, so an archive that cannot
+    /// be written to just now (read-only, busy) still answers.
+    pub fn themes(
+        &self,
+        query: &str,
+        filters: &Filters,
+        settings: &crate::analysis::ThemeSettings,
+        start: ThemeStart,
+    ) -> Result<(
+        Vec<crate::analysis::AnalysisNote>,
+        crate::analysis::ThemesReport,
+    )> {
+        let notes = self.analysis_notes(query, filters)?;
+        let scope = theme_scope(query, filters);
+        let mut curation = self.store.curation()?;
+        if start == ThemeStart::FromLastShown {
+            curation.previous = self.store.theme_memory(&scope)?;
+        }
+        let report = crate::analysis::themes(&notes, settings, &curation);
+        let shown = crate::analysis::remember(&report);
+        if shown != curation.previous
+            && let Err(e) = self.store.remember_themes(&scope, &shown)
+        {
+            tracing::info!(error = %e, "themes not remembered");
+        }
+        Ok((notes, report))
+    }
+
     /// Everything wrong with the archive: SQLite's own checks, and any difference between the
     /// live notes and what the index holds. Empty when all is well.
     pub fn check(&mut self) -> Result<Vec<String>> {
@@ -556,4 +587,22 @@ fn create_private_dir(dir: &Path) -> Result<()> {
         path: dir.to_path_buf(),
         source,
     })
+}
+
+/// What names a selection of notes for the theme memory: the search as typed and the filters.
+fn theme_scope(query: &str, filters: &Filters) -> String {
+    if query.trim().is_empty() && *filters == Filters::default() {
+        String::new()
+    } else {
+        format!("{}\u{1f}{filters:?}", query.trim())
+    }
+}
+
+/// Where a themes run starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThemeStart {
+    /// From the suggestions last shown for the same notes: themes keep their names.
+    FromLastShown,
+    /// From the notes alone, as if never shown (what it finds is remembered all the same).
+    Afresh,
 }

@@ -652,3 +652,127 @@ fn the_notes_in_no_theme_can_be_read() {
         "{text}"
     );
 }
+
+/// Four findings told across eight sessions.
+fn findings_archive() -> TestArchive {
+    let a = TestArchive::new();
+    let topics = [
+        "the click and collect desk was hard to find",
+        "the self checkout kept calling for an attendant",
+        "the locker code never arrived by text",
+        "the shelf label price did not match the till",
+    ];
+    let mut rows = Vec::new();
+    let bodies: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            (
+                format!("{} (visit {i})", topics[i % 4]),
+                format!("Visit {}", i % 8),
+            )
+        })
+        .collect();
+    for (body, session) in &bodies {
+        rows.push([
+            body.as_str(),
+            "observation",
+            "",
+            "",
+            "",
+            session.as_str(),
+            "2026-09-01",
+        ]);
+    }
+    import(&a, &rows, "Store");
+    a
+}
+
+fn labels(r: &Value) -> Vec<String> {
+    r["themes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["label"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn themes_start_from_what_was_last_shown_and_keep_their_names() {
+    let a = findings_archive();
+    let first = a.json(&["themes"]);
+    assert!(labels(&first).len() >= 4, "{first}");
+    assert_eq!(a.count("SELECT count(*) FROM theme_memory"), 1);
+
+    // The researcher was shown a theme under its second phrase: it keeps that name, and its id.
+    let theme = first["themes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["phrases"].as_array().unwrap().len() >= 2)
+        .expect("a theme with two phrases")
+        .clone();
+    let (label, second) = (
+        theme["label"].as_str().unwrap(),
+        theme["phrases"][1].as_str().unwrap(),
+    );
+    let memory: String = a
+        .db()
+        .query_row("SELECT themes FROM theme_memory", [], |r| r.get(0))
+        .unwrap();
+    let mut memory: Value = serde_json::from_str(&memory).unwrap();
+    let remembered = memory
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["label"] == label)
+        .unwrap();
+    remembered["label"] = second.into();
+    remembered["stem"] = theme["stems"][1].clone();
+    a.db()
+        .execute(
+            "UPDATE theme_memory SET themes = ?1",
+            [serde_json::to_string(&memory).unwrap()],
+        )
+        .unwrap();
+    let named = |r: &Value, label: &str| {
+        r["themes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["label"] == label)
+            .map(|t| t["notes"].clone())
+    };
+    let again = a.json(&["themes"]);
+    assert_eq!(
+        named(&again, second),
+        Some(theme["notes"].clone()),
+        "{again}"
+    );
+
+    // More notes arrive: every theme shown before is there under the same name.
+    let shown = labels(&again);
+    import(
+        &a,
+        &[[
+            "the locker code arrived an hour late",
+            "quote",
+            "",
+            "",
+            "",
+            "Visit 9",
+            "2026-09-02",
+        ]],
+        "Store",
+    );
+    let later = labels(&a.json(&["themes"]));
+    for l in &shown {
+        assert!(later.contains(l), "{l} is gone: {later:?}");
+    }
+
+    // --fresh starts from the notes alone; a memory that no longer reads is only ignored.
+    let fresh = a.json(&["themes", "--fresh"]);
+    assert!(named(&fresh, label).is_some(), "{fresh}");
+    a.db()
+        .execute("UPDATE theme_memory SET themes = 'not json'", [])
+        .unwrap();
+    assert_eq!(labels(&a.json(&["themes"])), labels(&fresh));
+}

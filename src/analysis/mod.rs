@@ -21,7 +21,9 @@ use crate::model::{Facet, NoteKind, Tag};
 
 pub use contrast::{ContrastBy, ContrastReport, contrast};
 pub use journey::{JourneyReport, PainsReport, journey, pains};
-pub use themes::{Curation, KeptTheme, Theme, ThemeSettings, ThemesReport, themes};
+pub use themes::{
+    Curation, KeptTheme, RememberedTheme, Theme, ThemeSettings, ThemesReport, remember, themes,
+};
 pub use trend::{TrendReport, trend};
 
 /// What analysis needs of a note: loaded in bulk by the store.

@@ -9,9 +9,10 @@ use clap::{Args, Subcommand};
 
 use fieldnotes::Archive;
 use fieldnotes::analysis::{
-    self, AnalysisNote, ContrastBy, Curation, KeptTheme, Theme, ThemeSettings, ThemesReport,
+    self, AnalysisNote, ContrastBy, KeptTheme, Theme, ThemeSettings, ThemesReport,
     contrast::ContrastReport, journey::JourneyReport, journey::PainsReport, trend::TrendReport,
 };
+use fieldnotes::archive::ThemeStart;
 use fieldnotes::store::Insight;
 use fieldnotes::text::excerpt;
 use fieldnotes::time;
@@ -34,6 +35,10 @@ pub(crate) struct ThemesArgs {
     command: Option<ThemesCommand>,
     #[command(flatten)]
     scope: NoteSelection,
+    /// Find the themes afresh, ignoring the ones last shown for these notes (by default a run
+    /// starts from them, so a theme keeps its name while notes arrive)
+    #[arg(long)]
+    fresh: bool,
 }
 
 /// Which notes to analyse: the same query and filters as `search`.
@@ -136,12 +141,12 @@ pub(crate) fn run(archive: &mut Archive, args: ThemesArgs, out: &Out) -> Result<
     match args.command {
         None => {
             let scope = args.scope;
-            let (notes, _) = load(archive, &scope)?;
-            let mut report = analysis::themes(
-                &notes,
-                &ThemeSettings::default(),
-                &archive.store().curation()?,
-            );
+            let start = if args.fresh {
+                ThemeStart::Afresh
+            } else {
+                ThemeStart::FromLastShown
+            };
+            let (_, mut report) = themes_of(archive, &scope, start)?;
             report.themes.truncate(scope.limit);
             out.done(&report, &themes_text(&report))
         }
@@ -155,12 +160,7 @@ pub(crate) fn run(archive: &mut Archive, args: ThemesArgs, out: &Out) -> Result<
             out.done(&report, &contrast_text(&report))
         }
         Some(ThemesCommand::Unthemed { scope }) => {
-            let (notes, _) = load(archive, &scope)?;
-            let report = analysis::themes(
-                &notes,
-                &ThemeSettings::default(),
-                &archive.store().curation()?,
-            );
+            let (notes, report) = themes_of(archive, &scope, ThemeStart::FromLastShown)?;
             let themed: std::collections::HashSet<&str> = report
                 .themes
                 .iter()
@@ -380,14 +380,20 @@ fn load(archive: &Archive, scope: &NoteSelection) -> Result<(Vec<AnalysisNote>, 
     Ok((notes, query))
 }
 
+/// The themes of the scope's notes, as `fieldnotes themes` shows them.
+fn themes_of(
+    archive: &Archive,
+    scope: &NoteSelection,
+    start: ThemeStart,
+) -> Result<(Vec<AnalysisNote>, ThemesReport)> {
+    let filters = to_filters(archive, scope.filters.clone())?;
+    let query = scope.query.join(" ");
+    Ok(archive.themes(&query, &filters, &ThemeSettings::default(), start)?)
+}
+
 /// The current suggestion with this id (or a unique start of it) among the scope's notes.
 fn suggestion(archive: &Archive, scope: &NoteSelection, id: &str) -> Result<Theme> {
-    let (notes, _) = load(archive, scope)?;
-    let curation = Curation {
-        kept: Vec::new(),
-        dismissed: Default::default(),
-    };
-    let report = analysis::themes(&notes, &ThemeSettings::default(), &curation);
+    let (_, report) = themes_of(archive, scope, ThemeStart::FromLastShown)?;
     let wanted = id.trim().to_lowercase();
     let mut found: Vec<Theme> = report
         .themes

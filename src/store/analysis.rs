@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{ImportSink, Store};
-use crate::analysis::{AnalysisNote, Curation, KeptTheme, StageMap};
+use crate::analysis::{AnalysisNote, Curation, KeptTheme, RememberedTheme, StageMap};
 use crate::error::{Error, Result};
 use crate::model::Tag;
 use crate::time;
@@ -256,6 +256,36 @@ impl Store {
     pub(crate) fn keep_theme(&self, theme: &KeptTheme) -> Result<()> {
         let tx = self.write()?;
         keep_theme_in(&tx, theme)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The suggestions last shown for this selection of notes (none when never shown, or
+    /// when what was kept no longer reads: it is only a starting point).
+    pub fn theme_memory(&self, scope: &str) -> Result<Vec<RememberedTheme>> {
+        let json: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT themes FROM theme_memory WHERE scope = ?1",
+                [scope],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(json
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default())
+    }
+
+    /// Remembers the suggestions shown for this selection of notes.
+    pub(crate) fn remember_themes(&self, scope: &str, themes: &[RememberedTheme]) -> Result<()> {
+        let json = serde_json::to_string(themes)
+            .map_err(|e| Error::Corrupt(format!("themes to remember: {e}")))?;
+        let tx = self.write()?;
+        tx.execute(
+            "INSERT INTO theme_memory (scope, themes, written_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (scope) DO UPDATE SET themes = ?2, written_at = ?3",
+            params![scope, json, time::to_db(&time::now())],
+        )?;
         tx.commit()?;
         Ok(())
     }

@@ -49,6 +49,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0007_edit_drafts",
         include_str!("../../schema/0007_edit_drafts.sql"),
     ),
+    (
+        "0008_theme_memory",
+        include_str!("../../schema/0008_theme_memory.sql"),
+    ),
 ];
 
 /// One connection to an archive's `fieldnotes.db`.

@@ -563,13 +563,13 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
         } => (|| {
             use crate::analysis;
             with_study(archive, &mut filters, study.as_deref())?;
-            let notes = archive.analysis_notes(&query, &filters)?;
-            let codebook = archive.store().stage_map()?;
-            let themes = analysis::themes(
-                &notes,
+            let (notes, themes) = archive.themes(
+                &query,
+                &filters,
                 &analysis::ThemeSettings::default(),
-                &archive.store().curation()?,
-            );
+                crate::archive::ThemeStart::FromLastShown,
+            )?;
+            let codebook = archive.store().stage_map()?;
             Ok(Response::Analysed(Box::new(Analysis {
                 query,
                 themes,
