@@ -1,5 +1,6 @@
 //! Command-line definitions (clap) and their mapping onto library calls.
 
+mod coding;
 mod output;
 mod themes;
 mod visits;
@@ -94,6 +95,14 @@ enum Command {
     },
     /// Every version of a note, oldest first
     History { id: String },
+    /// Code a passage of a note (--span, --quote), a whole note, or every result of a search
+    Code(Box<coding::CodeArgs>),
+    /// Take a code off a passage or a note
+    Uncode(coding::UncodeArgs),
+    /// A note's coded passages (who coded what, where), or every lost one
+    Spans(coding::SpansArgs),
+    /// The codebook as a tree with counts; describe, nest, rename and merge tags
+    Codebook(coding::CodebookArgs),
     /// Move a note to the trash (restorable)
     Rm { id: String },
     /// Bring a note back from the trash
@@ -555,9 +564,14 @@ fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Edit { id, kind, text } => {
             let id = archive.store().resolve_note(&id)?;
-            let note = archive.edit_note(&id, &read_text(&text)?, kind)?;
-            out.note_saved(&note)
+            let edited = archive.edit_note_reporting(&id, &read_text(&text)?, kind)?;
+            coding::report_lost(&edited.lost);
+            out.note_saved(&edited.note)
         }
+        Command::Code(args) => coding::code(&mut archive, *args, &config, &out),
+        Command::Uncode(args) => coding::uncode(&mut archive, args, &out),
+        Command::Spans(args) => coding::spans(&archive, args, &out),
+        Command::Codebook(args) => coding::codebook(&mut archive, args, &out),
         Command::History { id } => {
             let id = archive.store().resolve_note(&id)?;
             out.history(&id, &archive.store().history(&id)?)

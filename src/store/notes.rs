@@ -5,11 +5,12 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::passages::reanchor_in;
 use super::sessions::{NewSession, insert_session, participant_id, resolve_id};
 use super::tags::{TagInfo, fill_tag_info_in, tag_id};
 use super::{Store, next_change};
 use crate::error::{Error, Result};
-use crate::model::{Facet, Feedback, Note, NoteKind, Participant, Revision, Tag, tags_of};
+use crate::model::{Facet, Feedback, Note, NoteKind, Participant, Passage, Revision, Tag, tags_of};
 use crate::time;
 
 /// A note as typed: its tags come from the text plus any given beside it.
@@ -176,7 +177,7 @@ fn parse_tag_text(facet: &str, name: String) -> Result<Tag> {
 }
 
 /// Tags written as `@a #b`, the way revisions keep them.
-fn tags_to_text(tags: &[Tag]) -> String {
+pub(super) fn tags_to_text(tags: &[Tag]) -> String {
     tags.iter()
         .map(Tag::to_string)
         .collect::<Vec<_>>()
@@ -248,8 +249,14 @@ impl Store {
     }
 
     /// Replaces a note's text (and kind), keeping the version it replaces as a revision.
-    /// Tags typed in the text follow the new text; tags given beside it stay.
-    pub(crate) fn edit_note(&self, id: &str, body: &str, kind: Option<NoteKind>) -> Result<Note> {
+    /// Tags typed in the text follow the new text; tags given beside it stay; passages are
+    /// found again by their text, and those whose text is gone are returned (marked lost).
+    pub(crate) fn edit_note(
+        &self,
+        id: &str,
+        body: &str,
+        kind: Option<NoteKind>,
+    ) -> Result<(Note, Vec<Passage>)> {
         if body.trim().is_empty() {
             return Err(Error::Empty(
                 "a note cannot be emptied: move it to the trash with `rm` instead",
@@ -273,7 +280,7 @@ impl Store {
         tx.execute("DELETE FROM drafts WHERE note_id = ?1", [id])?;
         if body == old_body && new_kind.as_str() == old_kind {
             tx.commit()?;
-            return self.note(id);
+            return Ok((self.note(id)?, Vec::new()));
         }
         tx.execute(
             "INSERT INTO note_revisions (note_id, kind, body, tags, written_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -291,8 +298,9 @@ impl Store {
         )?;
         let mut ids = HashMap::new();
         link_tags(&tx, id, &tags_of(body), &[], &mut ids)?;
+        let lost = reanchor_in(&tx, id, body)?;
         tx.commit()?;
-        self.note(id)
+        Ok((self.note(id)?, lost))
     }
 
     /// Every version of a note, oldest first, ending with the current one.
@@ -448,8 +456,12 @@ impl Store {
         let mut stmt = self.conn().prepare(
             "SELECT n.id, n.session_id, s.study_id, n.kind, n.body, n.created_at, \
                n.deleted_at IS NOT NULL, n.change_seq, \
-               (SELECT group_concat(t.facet || ':' || t.name, ' ') \
-                FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = n.id) \
+               (SELECT group_concat(token, ' ') FROM ( \
+                  SELECT t.facet || ':' || t.name AS token \
+                  FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = n.id \
+                  UNION SELECT t.facet || ':' || t.name \
+                  FROM passages p JOIN tags t ON t.id = p.tag_id \
+                  WHERE p.note_id = n.id AND p.lost = 0)) \
              FROM notes n JOIN sessions s ON s.id = n.session_id \
              WHERE n.change_seq > ?1 AND n.change_seq <= ?2 ORDER BY n.change_seq",
         )?;
@@ -854,7 +866,7 @@ fn link_tags(
     Ok(())
 }
 
-fn note_tags(conn: &Connection, id: &str) -> Result<Vec<Tag>> {
+pub(super) fn note_tags(conn: &Connection, id: &str) -> Result<Vec<Tag>> {
     let mut stmt = conn.prepare_cached(
         "SELECT t.facet, t.name FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = ?1",
     )?;
