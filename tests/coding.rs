@@ -56,7 +56,7 @@ fn passages_are_found_again_after_an_edit_and_lost_ones_are_reported() {
         ]
     );
     // A passage's code finds its note in search, like a whole-note tag.
-    assert_eq!(a.hit_ids(&["--code", "wait-time"]), [note.clone()]);
+    assert_eq!(a.hit_ids(&["--code", "wait-time"]), vec![note.clone()]);
 
     // Words before the passages: both move with their text.
     let out = a
@@ -364,7 +364,7 @@ fn code_all_results_previews_codes_in_one_go_and_undoes() {
         (Some(2), Some(1))
     );
     assert_eq!(a.count("SELECT count(*) FROM bulk_codings"), 0);
-    assert_eq!(a.hit_ids(&["--code", "wait-time"]), [two.clone()]);
+    assert_eq!(a.hit_ids(&["--code", "wait-time"]), vec![two.clone()]);
 
     let done = a.json(&["code", "--search", "queue*", "=wait-time", "--coder", "Ana"]);
     assert_eq!(done["coded"], 2);
@@ -382,7 +382,7 @@ fn code_all_results_previews_codes_in_one_go_and_undoes() {
     assert_eq!(out.status.code(), Some(2));
 
     a.ok(&["code", "--undo"]);
-    assert_eq!(a.hit_ids(&["--code", "wait-time"]), [two.clone()]);
+    assert_eq!(a.hit_ids(&["--code", "wait-time"]), vec![two.clone()]);
     assert_eq!(body(&a, &two), "The queue moved fast =wait-time");
     let out = a.fails(&["code", "--undo"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no bulk coding"));
