@@ -2,9 +2,11 @@
 -- note's text coded with a tag by a coder); who applied a whole-note code; bulk codings
 -- ("code all results") remembered so one can be undone.
 
--- A tag's parent is any other tag, of any facet (`=wait-time` under `=friction`, or a code
--- under a touchpoint): QDA suites nest codes freely, and REFI-QDA nests them the same way.
--- The store refuses cycles. Deleting a parent (a merge) moves its children first.
+-- A tag's parent is another tag of the same facet (`=wait-time` under `=friction`): a REFI-QDA
+-- export nests each facet's codes under that facet's parent code, and an import gives a code
+-- the facet of the top-level code it sits under, so a parent of another facet could not
+-- survive the round trip. The store refuses other facets and cycles. A merge moves the
+-- merged tag's children to the tag it is merged into before deleting it.
 ALTER TABLE tags ADD COLUMN parent_id INTEGER REFERENCES tags (id);
 ALTER TABLE tags ADD COLUMN colour TEXT; -- "#rrggbb", as REFI-QDA writes a code's colour
 ALTER TABLE tags ADD COLUMN memo TEXT;   -- the researcher's working notes on the code

@@ -322,6 +322,8 @@ fn parents_make_a_tree_and_cycles_are_refused() {
     let out = a.fails(&["codebook", "parent", "=pain", "=wait-time"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("cycle"));
     a.fails(&["codebook", "parent", "=pain", "=pain"]);
+    let out = a.fails(&["codebook", "parent", "=pain", "#checkout"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("own facet"));
     assert_eq!(snapshot(&a), before);
     let tree = a.ok(&["codebook"]);
     assert!(

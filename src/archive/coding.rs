@@ -92,7 +92,7 @@ impl Archive {
         self.store.describe_code(tag, notes)
     }
 
-    /// Moves `tag` under `parent` (any tag, any facet), or to the top; refuses a cycle.
+    /// Moves `tag` under `parent` (a tag of the same facet), or to the top; refuses a cycle.
     pub fn set_code_parent(&self, tag: &Tag, parent: Option<&Tag>) -> Result<()> {
         self.store.set_parent(tag, parent)
     }

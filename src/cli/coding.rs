@@ -120,7 +120,7 @@ enum CodebookCommand {
         #[arg(long)]
         colour: Option<String>,
     },
-    /// Put a tag under another (any facet), or back at the top with --top; cycles are refused
+    /// Put a tag under another of its facet, or back at the top with --top; cycles are refused
     Parent {
         tag: String,
         #[arg(required_unless_present = "top")]

@@ -44,6 +44,9 @@ pub struct CodeNotes {
     pub colour: Option<String>,
 }
 
+/// A tag's parent's name and its own colour, each when it has one.
+pub type TagLinks = (Option<String>, Option<String>);
+
 /// What a rename or merge changed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recoded {
@@ -139,6 +142,25 @@ impl Store {
         Ok(build(None, &mut children))
     }
 
+    /// Every tag's parent's name and colour, where it has one of them: what exports nest and
+    /// paint codes by.
+    pub fn tag_parents_and_colours(&self) -> Result<HashMap<Tag, TagLinks>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT t.facet, t.name, p.name, t.colour FROM tags t \
+             LEFT JOIN tags p ON p.id = t.parent_id \
+             WHERE t.parent_id IS NOT NULL OR t.colour IS NOT NULL",
+        )?;
+        let rows: Vec<(String, String, Option<String>, Option<String>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?;
+        rows.into_iter()
+            .map(|(facet, name, parent, colour)| {
+                let facet = facet.parse().map_err(Error::Corrupt)?;
+                Ok((Tag { facet, name }, (parent, colour)))
+            })
+            .collect()
+    }
+
     /// Writes a code's description, memo and colour (creating the tag if new).
     pub(crate) fn describe_code(&self, tag: &Tag, notes: &CodeNotes) -> Result<()> {
         let colour = match notes.colour.as_deref() {
@@ -165,9 +187,18 @@ impl Store {
         Ok(())
     }
 
-    /// Puts `tag` under `parent` (both created if new), or at the top with `None`. A tag
-    /// cannot be put under itself or under one of its own descendants.
+    /// Puts `tag` under `parent` (both created if new), or at the top with `None`. The parent
+    /// is of the same facet; a tag cannot be put under itself or one of its descendants.
     pub(crate) fn set_parent(&self, tag: &Tag, parent: Option<&Tag>) -> Result<()> {
+        if let Some(p) = parent
+            && p.facet != tag.facet
+        {
+            // See schema/0008: REFI-QDA nests a facet's codes under the facet.
+            return Err(Error::BadValue(format!(
+                "{tag} is a {} and {p} a {}: a tag's parent is a tag of its own facet",
+                tag.facet, p.facet
+            )));
+        }
         let tx = self.write()?;
         let id = tag_id(&tx, tag)?;
         let parent_id = match parent {

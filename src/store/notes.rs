@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::passages::reanchor_in;
+use super::passages::{ImportedPassage, fill_tag_links_in, insert_passages_in, reanchor_in};
 use super::sessions::{NewSession, insert_session, participant_id, resolve_id};
 use super::tags::{TagInfo, fill_tag_info_in, tag_id};
 use super::{Store, next_change};
@@ -705,12 +705,43 @@ impl<'a> ImportSink<'a> {
         started.as_deref().map(time::from_db).transpose()
     }
 
+    /// Puts a tag under its parent and gives it its colour where the archive says nothing
+    /// yet (a REFI-QDA codebook's nesting and colours).
+    pub fn tag_links(
+        &mut self,
+        tag: &Tag,
+        parent: Option<&Tag>,
+        colour: Option<&str>,
+    ) -> Result<()> {
+        if fill_tag_links_in(self.tx, tag, parent, colour)? {
+            self.counts.tags += 1;
+        }
+        Ok(())
+    }
+
     /// Adds a note unless one with its id is already in the archive.
     pub fn note(&mut self, record: &NoteRecord) -> Result<bool> {
-        let Some(tags) = insert_note(self.tx, record, &mut self.tag_ids, self.seq + 1)? else {
+        self.note_with_passages(record, &[])
+    }
+
+    /// Adds a note with its passages unless one with its id is already in the archive (which
+    /// is kept as it is, passages included).
+    pub fn note_with_passages(
+        &mut self,
+        record: &NoteRecord,
+        passages: &[ImportedPassage],
+    ) -> Result<bool> {
+        let Some(mut tags) = insert_note(self.tx, record, &mut self.tag_ids, self.seq + 1)? else {
             self.counts.already_present += 1;
             return Ok(false);
         };
+        insert_passages_in(self.tx, &record.id, &record.body, passages)?;
+        // The index files the note under its passages' codes too.
+        for p in passages {
+            if !tags.contains(&p.tag) {
+                tags.push(p.tag.clone());
+            }
+        }
         self.seq += 1;
         self.counts.added += 1;
         if let Some(p) = &record.participant

@@ -403,6 +403,90 @@ impl Store {
     }
 }
 
+/// A passage an import brings with its note (a REFI-QDA project fieldnotes exported).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedPassage {
+    pub tag: Tag,
+    /// Code points into the note's body, end excluded.
+    pub start: usize,
+    pub end: usize,
+    pub coder: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Writes an imported note's passages inside the import's transaction; the coded text is
+/// read from the body, so a range outside it is refused.
+pub(super) fn insert_passages_in(
+    tx: &Connection,
+    note: &str,
+    body: &str,
+    passages: &[ImportedPassage],
+) -> Result<()> {
+    for p in passages {
+        let (range, text) = resolve_span(body, &SpanSpec::Range(p.start..p.end))
+            .map_err(|e| Error::BadValue(format!("a passage of note {note}: {e}")))?;
+        let coder = check_coder(&p.coder)?;
+        let tag_id = tag_id(tx, &p.tag)?;
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO passages (note_id, tag_id, start, end, text, coder, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            note,
+            tag_id,
+            range.start as i64,
+            range.end as i64,
+            text,
+            coder,
+            time::to_db(&p.created_at)
+        ])?;
+    }
+    Ok(())
+}
+
+/// Puts `tag` under `parent` and gives it `colour`, inside an import's transaction, only
+/// where the archive says nothing yet (an import never overwrites the researcher's codebook)
+/// and never making a cycle or crossing facets. Returns whether anything changed.
+pub(super) fn fill_tag_links_in(
+    tx: &Connection,
+    tag: &Tag,
+    parent: Option<&Tag>,
+    colour: Option<&str>,
+) -> Result<bool> {
+    let id = tag_id(tx, tag)?;
+    let mut changed = false;
+    if let Some(colour) = colour {
+        changed |= tx.execute(
+            "UPDATE tags SET colour = ?2 WHERE id = ?1 AND colour IS NULL",
+            params![id, colour],
+        )? > 0;
+    }
+    if let Some(parent) = parent.filter(|p| p.facet == tag.facet && *p != tag) {
+        let has: Option<i64> =
+            tx.query_row("SELECT parent_id FROM tags WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })?;
+        if has.is_none() {
+            let pid = tag_id(tx, parent)?;
+            let mut at = Some(pid);
+            while let Some(node) = at {
+                if node == id {
+                    return Ok(changed);
+                }
+                at = tx.query_row("SELECT parent_id FROM tags WHERE id = ?1", [node], |r| {
+                    r.get(0)
+                })?;
+            }
+            tx.execute(
+                "UPDATE tags SET parent_id = ?2 WHERE id = ?1",
+                params![id, pid],
+            )?;
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
 /// Links `tag` to a note as given beside its text, by `coder`; false when it already has it.
 fn code_note_in(tx: &Connection, note: &str, tag: &Tag, coder: &str) -> Result<bool> {
     let tag_id = tag_id(tx, tag)?;
