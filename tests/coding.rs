@@ -389,3 +389,79 @@ fn code_all_results_previews_codes_in_one_go_and_undoes() {
     let out = a.fails(&["code", "--undo"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no bulk coding"));
 }
+
+#[test]
+fn codings_travel_through_jsonl_and_a_merge_keeps_both_coders() {
+    let a = TestArchive::new();
+    a.start_session();
+    let note = a.add(&["We queued for ages at the till"]);
+    let shared = a.path("shared.jsonl");
+    a.ok(&["export", "-o", shared.to_str().unwrap()]);
+    let b = TestArchive::new();
+    b.ok(&["import", shared.to_str().unwrap()]);
+
+    // Ana codes on her laptop, Ben on his, and Ben edits the text.
+    a.ok(&[
+        "code",
+        &note,
+        "=wait-time",
+        "--quote",
+        "queued for ages",
+        "--coder",
+        "Ana",
+    ]);
+    a.ok(&["code", &note, "=slow", "--coder", "Ana"]);
+    b.ok(&[
+        "code",
+        &note,
+        "=wait-time",
+        "--quote",
+        "queued for ages",
+        "--coder",
+        "Ben",
+    ]);
+    b.ok(&["edit", &note, "Honestly, we queued for ages at the till"]);
+
+    let merged = a.json(&["merge", b.dir.to_str().unwrap()]);
+    assert_eq!(merged["updated"], 1);
+    assert_eq!(
+        passages(&a, &note),
+        [
+            (13, 28, "queued for ages".into(), "Ana".into(), false),
+            (13, 28, "queued for ages".into(), "Ben".into(), false),
+        ]
+    );
+    assert_eq!(
+        a.count("SELECT count(*) FROM note_tags WHERE coder = 'Ana' AND origin = 'explicit'"),
+        1
+    );
+    // Merging again changes nothing.
+    assert_eq!(a.json(&["merge", b.dir.to_str().unwrap()])["unchanged"], 1);
+
+    // A lost passage travels too, still lost.
+    let other = a.add(&["Staff were rude"]);
+    a.ok(&[
+        "code", &other, "=staff", "--quote", "rude", "--coder", "Ana",
+    ]);
+    a.ok(&["edit", &other, "Staff were busy"]);
+    let all = a.path("all.jsonl");
+    a.ok(&["export", "-o", all.to_str().unwrap()]);
+    let c = TestArchive::new();
+    c.ok(&["import", all.to_str().unwrap()]);
+    assert_eq!(passages(&c, &note), passages(&a, &note));
+    assert_eq!(
+        passages(&c, &other),
+        [(11, 15, "rude".into(), "Ana".into(), true)]
+    );
+    assert_eq!(
+        c.count("SELECT count(*) FROM note_tags WHERE coder = 'Ana' AND origin = 'explicit'"),
+        1
+    );
+    // Lossless: exporting the copy gives the same file.
+    let again = c.path("again.jsonl");
+    c.ok(&["export", "-o", again.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read_to_string(&again).unwrap(),
+        std::fs::read_to_string(&all).unwrap()
+    );
+}

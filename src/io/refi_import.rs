@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::error::{Error, Result};
 use crate::model::{Facet, Feedback, NoteKind, Participant, SessionKind, Tag, normalize_name};
-use crate::store::{ImportSink, ImportedPassage, JOURNEY_STAGES, NewSession, NoteRecord, TagInfo};
+use crate::store::{ImportSink, JOURNEY_STAGES, NewSession, NoteRecord, PassageRecord, TagInfo};
 use crate::time;
 
 use super::stable_id::stable_ulid;
@@ -1173,12 +1173,14 @@ fn write_source(
             feedback: o.feedback,
             ..NoteRecord::written(id, session.clone(), kind, body, created)
         };
-        let coded = passages.get(&record.id).map_or(&[][..], Vec::as_slice);
-        sink.note_with_passages(&record, coded)
-            .map_err(|e| match e {
-                Error::Import { .. } => e,
-                other => part.at(sel.el, other.to_string()),
-            })?;
+        let record = NoteRecord {
+            passages: passages.get(&record.id).cloned().unwrap_or_default(),
+            ..record
+        };
+        sink.note(&record).map_err(|e| match e {
+            Error::Import { .. } => e,
+            other => part.at(sel.el, other.to_string()),
+        })?;
     }
     Ok(())
 }
@@ -1189,26 +1191,26 @@ fn our_passages(
     part: &Part<'_>,
     source: &SourceIn<'_>,
     sink: &mut ImportSink<'_>,
-) -> HashMap<String, Vec<ImportedPassage>> {
+) -> HashMap<String, Vec<PassageRecord>> {
     let note_start: HashMap<String, (i64, i64)> = source
         .selections
         .iter()
         .filter_map(|s| our_note_id(s.el).map(|id| (id, (s.start, s.end))))
         .collect();
-    let mut out: HashMap<String, Vec<ImportedPassage>> = HashMap::new();
+    let mut out: HashMap<String, Vec<PassageRecord>> = HashMap::new();
     for p in &source.passages {
         match note_start.get(&p.note) {
             Some(&(start, end)) if start <= p.start && p.start < p.end && p.end <= end => {
                 for tag in &p.tags {
-                    out.entry(p.note.clone())
-                        .or_default()
-                        .push(ImportedPassage {
-                            tag: tag.clone(),
-                            start: (p.start - start) as usize,
-                            end: (p.end - start) as usize,
-                            coder: p.coder.clone(),
-                            created_at: p.created.unwrap_or_else(time::now),
-                        });
+                    out.entry(p.note.clone()).or_default().push(PassageRecord {
+                        tag: tag.clone(),
+                        start: (p.start - start) as usize,
+                        end: (p.end - start) as usize,
+                        text: None,
+                        lost: false,
+                        coder: p.coder.clone(),
+                        created_at: p.created.unwrap_or_else(time::now),
+                    });
                 }
             }
             _ => sink.skip(format!(

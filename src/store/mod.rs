@@ -17,7 +17,7 @@ pub use merge::{MergeCounts, merge_note};
 pub use notes::{
     ImportCounts, ImportDone, ImportSink, IndexRecord, NewNote, NoteRecord, PreviewNote,
 };
-pub use passages::{BulkCoding, ImportedPassage};
+pub use passages::{BulkCoding, PassageRecord};
 pub use sessions::NewSession;
 pub use tags::{JOURNEY_STAGES, TagCount, TagInfo};
 pub use visits::{ScorecardImport, ScorecardVersion};

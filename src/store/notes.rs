@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::passages::{ImportedPassage, fill_tag_links_in, insert_passages_in, reanchor_in};
+use super::passages::{PassageRecord, fill_tag_links_in, insert_passages_in, reanchor_in};
 use super::sessions::{NewSession, insert_session, participant_id, resolve_id};
 use super::tags::{TagInfo, fill_tag_info_in, tag_id};
 use super::{Store, next_change};
@@ -45,6 +45,10 @@ pub struct NoteRecord {
     pub deleted_at: Option<DateTime<Utc>>,
     /// Earlier versions, oldest first.
     pub revisions: Vec<Revision>,
+    /// Its coded passages, lost ones included.
+    pub passages: Vec<PassageRecord>,
+    /// Who gave each tag given beside the text, where that was recorded.
+    pub coders: Vec<(Tag, String)>,
 }
 
 impl NoteRecord {
@@ -71,6 +75,8 @@ impl NoteRecord {
             feedback: None,
             deleted_at: None,
             revisions: Vec::new(),
+            passages: Vec::new(),
+            coders: Vec::new(),
         }
     }
 }
@@ -420,6 +426,12 @@ impl Store {
         revisions.pop();
         Ok(NoteRecord {
             tags: self.note_tags(&id)?,
+            passages: self
+                .passages(&id)?
+                .into_iter()
+                .map(PassageRecord::from)
+                .collect(),
+            coders: self.note_coders(&id)?,
             id,
             session: r.get(1)?,
             kind: kind.parse().map_err(Error::Corrupt)?,
@@ -435,6 +447,22 @@ impl Store {
             deleted_at: deleted.as_deref().map(time::from_db).transpose()?,
             revisions,
         })
+    }
+
+    /// Who gave each of a note's tags given beside its text, where that was recorded.
+    pub fn note_coders(&self, id: &str) -> Result<Vec<(Tag, String)>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT t.facet, t.name, nt.coder FROM note_tags nt JOIN tags t ON t.id = nt.tag_id \
+             WHERE nt.note_id = ?1 AND nt.coder IS NOT NULL ORDER BY t.facet, t.name",
+        )?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(f, n, coder)| Ok((parse_tag_text(&f, n)?, coder)))
+            .collect()
     }
 
     /// Notes changed after `seq`, in change order: what the index must catch up on.
@@ -719,29 +747,13 @@ impl<'a> ImportSink<'a> {
         Ok(())
     }
 
-    /// Adds a note unless one with its id is already in the archive.
+    /// Adds a note (with its passages) unless one with its id is already in the archive,
+    /// which is kept as it is.
     pub fn note(&mut self, record: &NoteRecord) -> Result<bool> {
-        self.note_with_passages(record, &[])
-    }
-
-    /// Adds a note with its passages unless one with its id is already in the archive (which
-    /// is kept as it is, passages included).
-    pub fn note_with_passages(
-        &mut self,
-        record: &NoteRecord,
-        passages: &[ImportedPassage],
-    ) -> Result<bool> {
-        let Some(mut tags) = insert_note(self.tx, record, &mut self.tag_ids, self.seq + 1)? else {
+        let Some(tags) = insert_note(self.tx, record, &mut self.tag_ids, self.seq + 1)? else {
             self.counts.already_present += 1;
             return Ok(false);
         };
-        insert_passages_in(self.tx, &record.id, &record.body, passages)?;
-        // The index files the note under its passages' codes too.
-        for p in passages {
-            if !tags.contains(&p.tag) {
-                tags.push(p.tag.clone());
-            }
-        }
         self.seq += 1;
         self.counts.added += 1;
         if let Some(p) = &record.participant
@@ -835,7 +847,15 @@ pub(super) fn insert_note(
         tx.prepare_cached("UPDATE notes SET feedback = ?2 WHERE id = ?1")?
             .execute(params![n.id, feedback.as_str()])?;
     }
-    write_tags_and_revisions(tx, n, tag_ids).map(Some)
+    let mut tags = write_tags_and_revisions(tx, n, tag_ids)?;
+    insert_passages_in(tx, &n.id, &n.body, &n.passages)?;
+    // The index files the note under its passages' codes too.
+    for p in n.passages.iter().filter(|p| !p.lost) {
+        if !tags.contains(&p.tag) {
+            tags.push(p.tag.clone());
+        }
+    }
+    Ok(Some(tags))
 }
 
 /// Links a note's tags (those in its text as inline, the rest as explicit) and stores its
@@ -855,6 +875,14 @@ pub(super) fn write_tags_and_revisions(
     explicit.sort();
     explicit.dedup();
     link_tags(tx, &n.id, &inline, &explicit, tag_ids)?;
+    for (tag, coder) in &n.coders {
+        if let Some(id) = tag_ids.get(tag) {
+            tx.prepare_cached(
+                "UPDATE note_tags SET coder = ?3 WHERE note_id = ?1 AND tag_id = ?2 AND origin = 'explicit'",
+            )?
+            .execute(params![n.id, id, coder])?;
+        }
+    }
     let mut revision = tx.prepare_cached(
         "INSERT INTO note_revisions (note_id, kind, body, tags, written_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;

@@ -403,45 +403,84 @@ impl Store {
     }
 }
 
-/// A passage an import brings with its note (a REFI-QDA project fieldnotes exported).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportedPassage {
+/// A passage as a note's record carries it through exports, imports and merges.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PassageRecord {
     pub tag: Tag,
     /// Code points into the note's body, end excluded.
     pub start: usize,
     pub end: usize,
+    /// The coded words; `None` to read them from the body at `start..end` (a REFI-QDA
+    /// selection carries positions only).
+    pub text: Option<String>,
     pub coder: String,
+    pub lost: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Writes an imported note's passages inside the import's transaction; the coded text is
-/// read from the body, so a range outside it is refused.
+impl From<Passage> for PassageRecord {
+    fn from(p: Passage) -> PassageRecord {
+        PassageRecord {
+            tag: p.tag,
+            start: p.start,
+            end: p.end,
+            text: Some(p.text),
+            coder: p.coder,
+            lost: p.lost,
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// Writes a note's passages from its record (an import, a merge) inside that transaction;
+/// returns how many were new. A passage whose words are not at its offsets in `body` (the
+/// other side of a merge coded an older version) is found again by its words, nearest where
+/// it was, or kept as lost; positions outside the body without words to go by are refused.
 pub(super) fn insert_passages_in(
     tx: &Connection,
     note: &str,
     body: &str,
-    passages: &[ImportedPassage],
-) -> Result<()> {
+    passages: &[PassageRecord],
+) -> Result<usize> {
+    let mut added = 0;
     for p in passages {
-        let (range, text) = resolve_span(body, &SpanSpec::Range(p.start..p.end))
-            .map_err(|e| Error::BadValue(format!("a passage of note {note}: {e}")))?;
         let coder = check_coder(&p.coder)?;
+        let at_offsets = resolve_span(body, &SpanSpec::Range(p.start..p.end));
+        let (range, text, lost) = match (&p.text, at_offsets) {
+            (None, Ok((range, text))) => (range, text, false),
+            (None, Err(e)) => {
+                return Err(Error::BadValue(format!("a passage of note {note}: {e}")));
+            }
+            (Some(words), Ok((range, text))) if !p.lost && *words == text => (range, text, false),
+            (Some(words), _) => match reanchor(body, words, p.start) {
+                Some(range) => (range, words.clone(), false),
+                None if p.start < p.end => (p.start..p.end, words.clone(), true),
+                None => {
+                    return Err(Error::BadValue(format!(
+                        "a passage of note {note} at {}..{} is empty",
+                        p.start, p.end
+                    )));
+                }
+            },
+        };
         let tag_id = tag_id(tx, &p.tag)?;
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO passages (note_id, tag_id, start, end, text, coder, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            note,
-            tag_id,
-            range.start as i64,
-            range.end as i64,
-            text,
-            coder,
-            time::to_db(&p.created_at)
-        ])?;
+        added += tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO passages (note_id, tag_id, start, end, text, coder, lost, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                note,
+                tag_id,
+                range.start as i64,
+                range.end as i64,
+                text,
+                coder,
+                lost,
+                time::to_db(&p.created_at)
+            ])?;
     }
-    Ok(())
+    Ok(added)
 }
 
 /// Puts `tag` under `parent` and gives it `colour`, inside an import's transaction, only
