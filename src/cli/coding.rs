@@ -19,7 +19,7 @@ use super::{FilterArgs, to_filters, usage};
     Examples:\n  \
     fieldnotes code 01JD4 =wait-time --quote \"queued for ages\"\n  \
     fieldnotes code 01JD4 =wait-time --span 10..42 --coder Ana\n  \
-    fieldnotes code 01JD4 =wait-time                       # the whole note\n  \
+    fieldnotes code 01JD4 =wait-time                         # the whole note\n  \
     fieldnotes code --search \"queue* OR line\" =wait-time --dry-run\n  \
     fieldnotes code --search queue --persona busy-parent =wait-time\n  \
     fieldnotes code --undo                                   # takes back the last --search\n\n\

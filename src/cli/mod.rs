@@ -210,11 +210,14 @@ enum Command {
     /// Export notes as JSONL (lossless), CSV, a Markdown report, or REFI-QDA for QDA suites
     #[command(
         after_help = "Formats (chosen from the output's extension, or --format):\n  \
-        .jsonl  every note with its session, participants, revisions and trash (lossless)\n  \
+        .jsonl  every note with its session, participants, revisions, passages, coders and\n          \
+        trash (lossless)\n  \
         .csv    the live notes, one row each, with the columns `import` reads\n  \
         .md     a report: sessions, notes grouped by kind, tag counts\n  \
         .qdpx   a REFI-QDA project: sessions as text sources, notes as coded selections,\n          \
-        tags as codes under a parent code per facet, participants as cases\n  \
+        tags as codes under a parent code per facet (nested as in the codebook),\n          \
+        passages as selections at exact code-point offsets with their coders,\n          \
+        participants as cases\n  \
         .qdc    a REFI-QDA codebook: the tags alone\n\n\
         --redact replaces participants' names with P1, P2, … (the same every time), masks\n\
         e-mail addresses, phone and card numbers and street addresses, and leaves out the\n\
@@ -279,7 +282,9 @@ enum Command {
         archive = \"~/research/archive\"      # the archive to open (FIELDNOTES_ARCHIVE, --archive win)\n  \
         draft-interval-ms = 500              # how soon the app saves a draft of what you type (50-5000;\n  \
                                        FIELDNOTES_DRAFT_INTERVAL_MS wins)\n  \
-        colour = true                        # false: no colour (so does NO_COLOR)\n\n  \
+        colour = true                        # false: no colour (so does NO_COLOR)\n  \
+        coder = \"Ana Ruiz\"                   # who codes passages (FIELDNOTES_CODER, --coder win;\n  \
+                                       default: $USER)\n\n  \
         [colours]                            # persona touchpoint emotion job code observation quote\n  \
         persona = \"magenta\"                  # interpretation accent selected: a name or \"#rrggbb\"\n\n  \
         [keys.note-list]                     # a view or pane: home, editor, note-list, search-results…\n  \
@@ -1061,6 +1066,7 @@ fn show_config(config: &Config, archive_flag: Option<PathBuf>, out: &Out) -> Res
             "archive": archive,
             "draft_interval_ms": config.draft_interval.as_millis() as u64,
             "colour": config.colour,
+            "coder": config.coder,
             "colours": config.colours.iter().map(|c| (c.name.clone(), c.value.clone())).collect::<std::collections::BTreeMap<_, _>>(),
             "keys": config.keys.iter().map(|k| serde_json::json!({"view": k.context, "action": k.action, "keys": k.keys})).collect::<Vec<_>>(),
         }));
@@ -1085,6 +1091,12 @@ fn show_config(config: &Config, archive_flag: Option<PathBuf>, out: &Out) -> Res
     text.push_str(&format!(
         "colour:         {}\n",
         if config.colour { "on" } else { "off" }
+    ));
+    text.push_str(&format!(
+        "coder:          {}\n",
+        config
+            .coder(None)
+            .unwrap_or_else(|_| "none (pass --coder NAME when coding)".into())
     ));
     for c in &config.colours {
         text.push_str(&format!("colour of {}: {}\n", c.name, c.value));
