@@ -1,6 +1,8 @@
 //! The one way to open an archive: a folder holding `fieldnotes.db` (the truth) and `index/`
 //! (derived). Every write goes to SQLite first, then the index catches up.
 
+mod coding;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -13,6 +15,8 @@ use crate::query::{Filters, Query};
 use crate::store::{
     ImportCounts, ImportSink, IndexRecord, MergeCounts, NewNote, NewSession, NoteRecord, Store,
 };
+
+pub use coding::Edited;
 
 pub const DB_FILE: &str = "fieldnotes.db";
 pub const INDEX_DIR: &str = "index";
@@ -201,10 +205,10 @@ impl Archive {
         Ok(note)
     }
 
+    /// Replaces a note's text, keeping the old version; see [`Archive::edit_note_reporting`]
+    /// for the passages an edit loses.
     pub fn edit_note(&mut self, id: &str, body: &str, kind: Option<NoteKind>) -> Result<Note> {
-        let note = self.store.edit_note(id, body, kind)?;
-        self.sync_index()?;
-        Ok(note)
+        Ok(self.edit_note_reporting(id, body, kind)?.note)
     }
 
     pub fn trash_note(&mut self, id: &str) -> Result<Note> {

@@ -33,6 +33,9 @@ pub struct Config {
     /// Key bindings by view and action (`[keys.note-list] trash-note = "ctrl+d"`), checked by
     /// the app, which knows the views, actions and keys.
     pub keys: Vec<KeySetting>,
+    /// Who codes passages and notes (`coder = "Ana"`, `FIELDNOTES_CODER`), recorded with every
+    /// coding so coders can be compared; `--coder` wins, `$USER` when none says.
+    pub coder: Option<String>,
 }
 
 impl Default for Config {
@@ -44,6 +47,7 @@ impl Default for Config {
             colour: true,
             colours: Vec::new(),
             keys: Vec::new(),
+            coder: None,
         }
     }
 }
@@ -71,6 +75,7 @@ struct RawFile {
     archive: Option<String>,
     draft_interval_ms: Option<Spanned<u64>>,
     colour: Option<bool>,
+    coder: Option<String>,
     #[serde(default)]
     colours: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default)]
@@ -137,6 +142,7 @@ impl Config {
         })?;
         let mut config = Config {
             archive: raw.archive.map(|a| expand_home(&a)),
+            coder: raw.coder.filter(|c| !c.trim().is_empty()),
             ..Config::default()
         };
         if let Some(ms) = raw.draft_interval_ms {
@@ -173,9 +179,13 @@ impl Config {
         Ok(config)
     }
 
-    /// The environment's layer: `FIELDNOTES_DRAFT_INTERVAL_MS`, and `NO_COLOR` (set and not
-    /// empty) turning colour off. `FIELDNOTES_ARCHIVE` is read with the `--archive` flag.
+    /// The environment's layer: `FIELDNOTES_DRAFT_INTERVAL_MS`, `FIELDNOTES_CODER`, and
+    /// `NO_COLOR` (set and not empty) turning colour off. `FIELDNOTES_ARCHIVE` is read with
+    /// the `--archive` flag.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
+        if let Some(coder) = var("FIELDNOTES_CODER").filter(|c| !c.trim().is_empty()) {
+            self.coder = Some(coder);
+        }
         if let Some(ms) = var("FIELDNOTES_DRAFT_INTERVAL_MS") {
             let ms = ms.trim().parse::<u64>().map_err(|_| {
                 Error::BadValue(format!(
@@ -188,6 +198,19 @@ impl Config {
             self.colour = false;
         }
         Ok(())
+    }
+
+    /// Who is coding: the flag's name, else the settings' (`FIELDNOTES_CODER`, `coder` in the
+    /// file), else the login name (`$USER`, as a session's researcher defaults to).
+    pub fn coder(&self, flag: Option<String>) -> Result<String> {
+        flag.filter(|c| !c.trim().is_empty())
+            .or_else(|| self.coder.clone())
+            .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+            .or_else(|| std::env::var("USERNAME").ok().filter(|u| !u.is_empty()))
+            .map(|c| c.trim().to_owned())
+            .ok_or(Error::Empty(
+                "who is coding? pass --coder NAME, set FIELDNOTES_CODER or `coder` in config.toml",
+            ))
     }
 
     /// The archive to open: the flag's (or `FIELDNOTES_ARCHIVE`'s), else the file's, else the
@@ -265,15 +288,20 @@ mod tests {
 
     #[test]
     fn the_environment_overrides_the_file() {
-        let mut c = Config::parse("draft-interval-ms = 250\n").unwrap();
+        let mut c = Config::parse("draft-interval-ms = 250\ncoder = \"Ana\"\n").unwrap();
+        assert_eq!(c.coder.as_deref(), Some("Ana"));
         let env = |name: &str| match name {
             "FIELDNOTES_DRAFT_INTERVAL_MS" => Some("1000".to_owned()),
+            "FIELDNOTES_CODER" => Some("Ben".to_owned()),
             "NO_COLOR" => Some("1".to_owned()),
             _ => None,
         };
         c.apply_env(env).unwrap();
         assert_eq!(c.draft_interval, Duration::from_millis(1000));
         assert!(!c.colour);
+        assert_eq!(c.coder.as_deref(), Some("Ben"));
+        assert_eq!(c.coder(Some("Cy".into())).unwrap(), "Cy");
+        assert_eq!(c.coder(None).unwrap(), "Ben");
         // An empty NO_COLOR leaves colour on, as no-color.org asks.
         let mut c = Config::default();
         c.apply_env(|n| (n == "NO_COLOR").then(String::new))

@@ -112,3 +112,52 @@ fn counting_a_sessions_live_notes_reads_only_the_live_index() {
         "{steps:?}"
     );
 }
+
+#[test]
+fn an_archive_from_before_passages_gains_the_codebook_columns_and_can_code() {
+    use fieldnotes::model::{SpanSpec, Tag};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("old");
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("fieldnotes.db");
+    drop(Store::open_migrated_to(&db, 7).unwrap());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "INSERT INTO studies (id, name, created_at) VALUES (1, 'Old study', '2024-01-01T09:00:00Z');
+         INSERT INTO sessions (id, study_id, kind, started_at)
+             VALUES ('01J0000000000000000000SESS', 1, 'interview', '2024-01-01T09:00:00Z');
+         UPDATE change_counter SET seq = 1;
+         INSERT INTO notes (id, session_id, kind, body, created_at, updated_at, change_seq)
+             VALUES ('01J0000000000000000000NOTE', '01J0000000000000000000SESS', 'quote',
+                     'Queued for ages =wait-time', '2024-01-01T09:05:00Z', '2024-01-01T09:05:00Z', 1);
+         INSERT INTO tags (id, facet, name, description) VALUES (900, 'code', 'wait-time', 'Waiting');
+         INSERT INTO note_tags (note_id, tag_id) VALUES ('01J0000000000000000000NOTE', 900);",
+    )
+    .unwrap();
+    drop(conn);
+    let mut archive = Archive::open(&dir).unwrap();
+    assert_eq!(
+        archive.store().schema_version().unwrap(),
+        MIGRATIONS.len() as i64
+    );
+    let tree = archive.codebook().unwrap();
+    let wait = tree.iter().find(|e| e.tag == "=wait-time").unwrap();
+    assert_eq!((wait.notes, wait.passages), (1, 0));
+    assert_eq!(wait.description.as_deref(), Some("Waiting"));
+    let tag = Tag::parse_token("=wait-time").unwrap();
+    let p = archive
+        .code_span(
+            "01J0000000000000000000NOTE",
+            &tag,
+            &SpanSpec::Quote("Queued for ages".into()),
+            "Ana",
+        )
+        .unwrap();
+    assert_eq!((p.start, p.end), (0, 15));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let coder: Option<String> = conn
+        .query_row("SELECT coder FROM note_tags", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(coder, None, "old codings have no recorded coder");
+    assert!(archive.check().unwrap().is_empty());
+}

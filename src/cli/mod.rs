@@ -1,5 +1,6 @@
 //! Command-line definitions (clap) and their mapping onto library calls.
 
+mod coding;
 mod output;
 mod themes;
 mod visits;
@@ -94,6 +95,14 @@ enum Command {
     },
     /// Every version of a note, oldest first
     History { id: String },
+    /// Code a passage of a note (--span, --quote), a whole note, or every result of a search
+    Code(Box<coding::CodeArgs>),
+    /// Take a code off a passage or a note
+    Uncode(coding::UncodeArgs),
+    /// A note's coded passages (who coded what, where), or every lost one
+    Spans(coding::SpansArgs),
+    /// The codebook as a tree with counts; describe, nest, rename and merge tags
+    Codebook(coding::CodebookArgs),
     /// Move a note to the trash (restorable)
     Rm { id: String },
     /// Bring a note back from the trash
@@ -201,11 +210,14 @@ enum Command {
     /// Export notes as JSONL (lossless), CSV, a Markdown report, or REFI-QDA for QDA suites
     #[command(
         after_help = "Formats (chosen from the output's extension, or --format):\n  \
-        .jsonl  every note with its session, participants, revisions and trash (lossless)\n  \
+        .jsonl  every note with its session, participants, revisions, passages, coders and\n          \
+        trash (lossless)\n  \
         .csv    the live notes, one row each, with the columns `import` reads\n  \
         .md     a report: sessions, notes grouped by kind, tag counts\n  \
         .qdpx   a REFI-QDA project: sessions as text sources, notes as coded selections,\n          \
-        tags as codes under a parent code per facet, participants as cases\n  \
+        tags as codes under a parent code per facet (nested as in the codebook),\n          \
+        passages as selections at exact code-point offsets with their coders,\n          \
+        participants as cases\n  \
         .qdc    a REFI-QDA codebook: the tags alone\n\n\
         --redact replaces participants' names with P1, P2, … (the same every time), masks\n\
         e-mail addresses, phone and card numbers and street addresses, and leaves out the\n\
@@ -270,7 +282,9 @@ enum Command {
         archive = \"~/research/archive\"      # the archive to open (FIELDNOTES_ARCHIVE, --archive win)\n  \
         draft-interval-ms = 500              # how soon the app saves a draft of what you type (50-5000;\n  \
                                        FIELDNOTES_DRAFT_INTERVAL_MS wins)\n  \
-        colour = true                        # false: no colour (so does NO_COLOR)\n\n  \
+        colour = true                        # false: no colour (so does NO_COLOR)\n  \
+        coder = \"Ana Ruiz\"                   # who codes passages (FIELDNOTES_CODER, --coder win;\n  \
+                                       default: $USER)\n\n  \
         [colours]                            # persona touchpoint emotion job code observation quote\n  \
         persona = \"magenta\"                  # interpretation accent selected: a name or \"#rrggbb\"\n\n  \
         [keys.note-list]                     # a view or pane: home, editor, note-list, search-results…\n  \
@@ -555,9 +569,14 @@ fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Edit { id, kind, text } => {
             let id = archive.store().resolve_note(&id)?;
-            let note = archive.edit_note(&id, &read_text(&text)?, kind)?;
-            out.note_saved(&note)
+            let edited = archive.edit_note_reporting(&id, &read_text(&text)?, kind)?;
+            coding::report_lost(&edited.lost);
+            out.note_saved(&edited.note)
         }
+        Command::Code(args) => coding::code(&mut archive, *args, &config, &out),
+        Command::Uncode(args) => coding::uncode(&mut archive, args, &out),
+        Command::Spans(args) => coding::spans(&archive, args, &out),
+        Command::Codebook(args) => coding::codebook(&mut archive, args, &out),
         Command::History { id } => {
             let id = archive.store().resolve_note(&id)?;
             out.history(&id, &archive.store().history(&id)?)
@@ -1047,6 +1066,7 @@ fn show_config(config: &Config, archive_flag: Option<PathBuf>, out: &Out) -> Res
             "archive": archive,
             "draft_interval_ms": config.draft_interval.as_millis() as u64,
             "colour": config.colour,
+            "coder": config.coder,
             "colours": config.colours.iter().map(|c| (c.name.clone(), c.value.clone())).collect::<std::collections::BTreeMap<_, _>>(),
             "keys": config.keys.iter().map(|k| serde_json::json!({"view": k.context, "action": k.action, "keys": k.keys})).collect::<Vec<_>>(),
         }));
@@ -1071,6 +1091,12 @@ fn show_config(config: &Config, archive_flag: Option<PathBuf>, out: &Out) -> Res
     text.push_str(&format!(
         "colour:         {}\n",
         if config.colour { "on" } else { "off" }
+    ));
+    text.push_str(&format!(
+        "coder:          {}\n",
+        config
+            .coder(None)
+            .unwrap_or_else(|_| "none (pass --coder NAME when coding)".into())
     ));
     for c in &config.colours {
         text.push_str(&format!("colour of {}: {}\n", c.name, c.value));

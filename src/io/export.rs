@@ -215,5 +215,25 @@ fn redact_note(r: &Redactor, mut rec: NoteRecord) -> NoteRecord {
         rev.body = r.text(&rev.body);
         rev.tags = r.tags(&rev.tags);
     }
+    // A passage goes where its redacted words are in the redacted text; one whose words
+    // redaction took out is left out.
+    let body = rec.body.clone();
+    rec.passages = std::mem::take(&mut rec.passages)
+        .into_iter()
+        .filter_map(|mut p| {
+            p.tag = r.tags(std::slice::from_ref(&p.tag)).remove(0);
+            let words = r.text(p.text.as_deref()?);
+            if !p.lost {
+                let at = crate::model::reanchor(&body, &words, p.start)?;
+                (p.start, p.end) = (at.start, at.end);
+            }
+            p.text = Some(words);
+            Some(p)
+        })
+        .collect();
+    rec.coders = std::mem::take(&mut rec.coders)
+        .into_iter()
+        .map(|(t, c)| (r.tags(std::slice::from_ref(&t)).remove(0), c))
+        .collect();
     rec
 }

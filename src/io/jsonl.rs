@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{Facet, Feedback, NoteKind, Revision, Tag, group_tags};
-use crate::store::{ImportSink, NewSession, NoteRecord};
+use crate::store::{ImportSink, NewSession, NoteRecord, PassageRecord};
 
 use super::export::{ExportSummary, ExportView, SessionLine};
 
@@ -39,6 +39,26 @@ pub struct NoteLine {
     pub session: SessionLine,
     #[serde(default)]
     pub revisions: Vec<RevisionLine>,
+    /// Coded passages, lost ones included (absent when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passages: Vec<PassageLine>,
+    /// Who gave each tag given beside the text (`{"=wait-time": "Ana"}`), where recorded.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub coders: BTreeMap<String, String>,
+}
+
+/// A passage: `tag` on code points `start..end` of the body (end excluded), by `coder`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PassageLine {
+    pub tag: String,
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    pub coder: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lost: bool,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -68,6 +88,24 @@ pub fn export(view: &ExportView<'_>, out: &mut dyn Write) -> Result<ExportSummar
     view.for_each_note(true, |session, rec| {
         let line = NoteLine {
             tags: group_tags(&rec.tags),
+            passages: rec
+                .passages
+                .iter()
+                .map(|p| PassageLine {
+                    tag: p.tag.to_string(),
+                    start: p.start,
+                    end: p.end,
+                    text: p.text.clone().unwrap_or_default(),
+                    coder: p.coder.clone(),
+                    lost: p.lost,
+                    created_at: p.created_at,
+                })
+                .collect(),
+            coders: rec
+                .coders
+                .iter()
+                .map(|(t, c)| (t.to_string(), c.clone()))
+                .collect(),
             session: session.clone(),
             revisions: rec
                 .revisions
@@ -206,6 +244,31 @@ fn to_record(line: NoteLine) -> std::result::Result<NoteRecord, String> {
         feedback: line.feedback,
         deleted_at: line.deleted_at,
         revisions,
+        passages: line
+            .passages
+            .into_iter()
+            .map(|p| {
+                Ok(PassageRecord {
+                    tag: Tag::parse_token(&p.tag)
+                        .ok_or_else(|| format!("a passage's tag {:?} is not a tag", p.tag))?,
+                    start: p.start,
+                    end: p.end,
+                    text: Some(p.text),
+                    coder: p.coder,
+                    lost: p.lost,
+                    created_at: p.created_at,
+                })
+            })
+            .collect::<std::result::Result<_, String>>()?,
+        coders: line
+            .coders
+            .into_iter()
+            .map(|(t, c)| {
+                Tag::parse_token(&t)
+                    .map(|t| (t, c))
+                    .ok_or_else(|| format!("{t:?} in coders is not a tag"))
+            })
+            .collect::<std::result::Result<_, String>>()?,
     })
 }
 

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use crate::error::{Error, Result};
-use crate::model::{Facet, Tag};
+use crate::model::{Facet, Passage, Tag, reanchor};
 use crate::store::NoteRecord;
 use crate::time;
 
@@ -33,7 +33,8 @@ fn facet_label(f: Facet) -> &'static str {
     }
 }
 
-fn facet_color(f: Facet) -> &'static str {
+/// The colour of a facet's codes when a code has none of its own.
+pub(super) fn facet_color(f: Facet) -> &'static str {
     match f {
         Facet::Persona => "#1f77b4",
         Facet::Touchpoint => "#2ca02c",
@@ -71,20 +72,34 @@ fn esc(text: &str) -> String {
 struct CodeEntry {
     tag: Tag,
     description: Option<String>,
+    /// The name of its parent tag (of the same facet), nested inside it.
+    parent: Option<String>,
+    /// Its own colour; the facet's when it has none.
+    colour: Option<String>,
 }
 
 /// The codebook as the export shows it: every tag of the archive, grouped by facet.
 fn codes(view: &ExportView<'_>, used: &BTreeSet<Tag>) -> Result<BTreeMap<Facet, Vec<CodeEntry>>> {
     let mut by_facet: BTreeMap<Facet, BTreeMap<String, CodeEntry>> = BTreeMap::new();
+    let mut links = view.store().tag_parents_and_colours()?;
+    let redact = |tag: Tag| match view.redactor() {
+        Some(r) => r.tags(std::slice::from_ref(&tag)).remove(0),
+        None => tag,
+    };
     for t in view.store().tag_counts(None)? {
         let tag = Tag {
             facet: t.facet,
             name: t.name,
         };
-        let tag = match view.redactor() {
-            Some(r) => r.tags(std::slice::from_ref(&tag)).remove(0),
-            None => tag,
-        };
+        let (parent, colour) = links.remove(&tag).unwrap_or_default();
+        let parent = parent.map(|name| {
+            redact(Tag {
+                facet: tag.facet,
+                name,
+            })
+            .name
+        });
+        let tag = redact(tag);
         let mut parts = Vec::new();
         if let Some(d) = t.description {
             parts.push(d);
@@ -105,10 +120,15 @@ fn codes(view: &ExportView<'_>, used: &BTreeSet<Tag>) -> Result<BTreeMap<Facet, 
                 None => text,
             }
         });
-        by_facet
-            .entry(tag.facet)
-            .or_default()
-            .insert(tag.name.clone(), CodeEntry { tag, description });
+        by_facet.entry(tag.facet).or_default().insert(
+            tag.name.clone(),
+            CodeEntry {
+                tag,
+                description,
+                parent,
+                colour,
+            },
+        );
     }
     for tag in used {
         by_facet
@@ -118,6 +138,8 @@ fn codes(view: &ExportView<'_>, used: &BTreeSet<Tag>) -> Result<BTreeMap<Facet, 
             .or_insert_with(|| CodeEntry {
                 tag: tag.clone(),
                 description: None,
+                parent: None,
+                colour: None,
             });
     }
     Ok(by_facet
@@ -127,7 +149,7 @@ fn codes(view: &ExportView<'_>, used: &BTreeSet<Tag>) -> Result<BTreeMap<Facet, 
 }
 
 /// `<Code>` elements: one parent per facet (always, so the list is never empty), the
-/// facet's tags inside it.
+/// facet's tags inside it, each tag nested inside its parent tag.
 fn write_codes(xml: &mut String, codes: &BTreeMap<Facet, Vec<CodeEntry>>, indent: &str) {
     for facet in Facet::ALL {
         let _ = write!(
@@ -141,25 +163,48 @@ fn write_codes(xml: &mut String, codes: &BTreeMap<Facet, Vec<CodeEntry>>, indent
             facet.as_str(),
             facet.sigil(),
         );
-        for c in codes.get(&facet).into_iter().flatten() {
-            let _ = write!(
-                xml,
-                "{indent}  <Code guid=\"{}\" name=\"{}\" isCodable=\"true\" color=\"{}\"",
-                code_guid(&c.tag),
-                esc(&c.tag.name),
-                facet_color(facet)
-            );
-            match &c.description {
-                Some(d) => {
-                    let _ = writeln!(
-                        xml,
-                        ">\n{indent}    <Description>{}</Description>\n{indent}  </Code>",
-                        esc(d)
-                    );
-                }
-                None => xml.push_str("/>\n"),
-            }
+        let entries: &[CodeEntry] = codes.get(&facet).map_or(&[], Vec::as_slice);
+        let names: BTreeSet<&str> = entries.iter().map(|c| c.tag.name.as_str()).collect();
+        // A parent the export does not hold (none should be missing) leaves its child at the top.
+        let mut children: BTreeMap<Option<&str>, Vec<&CodeEntry>> = BTreeMap::new();
+        for c in entries {
+            let parent = c.parent.as_deref().filter(|p| names.contains(p));
+            children.entry(parent).or_default().push(c);
         }
+        let mut inner = indent.to_owned();
+        inner.push_str("  ");
+        write_code_level(xml, &children, None, &inner);
+        let _ = writeln!(xml, "{indent}</Code>");
+    }
+}
+
+/// The codes under `parent` (the facet's own codes for `None`), each with its children.
+fn write_code_level(
+    xml: &mut String,
+    children: &BTreeMap<Option<&str>, Vec<&CodeEntry>>,
+    parent: Option<&str>,
+    indent: &str,
+) {
+    for c in children.get(&parent).into_iter().flatten() {
+        let _ = write!(
+            xml,
+            "{indent}<Code guid=\"{}\" name=\"{}\" isCodable=\"true\" color=\"{}\"",
+            code_guid(&c.tag),
+            esc(&c.tag.name),
+            c.colour.as_deref().unwrap_or(facet_color(c.tag.facet))
+        );
+        let has_children = children.contains_key(&Some(c.tag.name.as_str()));
+        if c.description.is_none() && !has_children {
+            xml.push_str("/>\n");
+            continue;
+        }
+        xml.push_str(">\n");
+        if let Some(d) = &c.description {
+            let _ = writeln!(xml, "{indent}  <Description>{}</Description>", esc(d));
+        }
+        let mut inner = indent.to_owned();
+        inner.push_str("  ");
+        write_code_level(xml, children, Some(c.tag.name.as_str()), &inner);
         let _ = writeln!(xml, "{indent}</Code>");
     }
 }
@@ -253,6 +298,88 @@ fn source_description(s: &SessionLine) -> String {
     parts.join("; ")
 }
 
+/// A passage as a project shows it: its range in its note's text as exported (redacted and
+/// XML-safe), in code points.
+struct PassageOut {
+    passage: Passage,
+    start: usize,
+    end: usize,
+}
+
+/// The passages of the exported notes, by note id. Each is found in its note's text as
+/// exported by its own words (redacted like the text), nearest where it is stored: the same
+/// place unless redaction or a dropped control character moved it. Lost passages, and any
+/// whose words redaction took out, are not exported.
+fn passages_out(
+    view: &ExportView<'_>,
+    sources: &[Source],
+) -> Result<BTreeMap<String, Vec<PassageOut>>> {
+    let mut out: BTreeMap<String, Vec<PassageOut>> = BTreeMap::new();
+    for s in sources {
+        for (note, ..) in &s.selections {
+            let body = xml_safe(&note.body);
+            for mut p in view.store().passages(&note.id)? {
+                if p.lost {
+                    continue;
+                }
+                if let Some(r) = view.redactor() {
+                    p.tag = r.tags(std::slice::from_ref(&p.tag)).remove(0);
+                }
+                let text = match view.redactor() {
+                    Some(r) => r.text(&xml_safe(&p.text)),
+                    None => xml_safe(&p.text),
+                };
+                if let Some(r) = reanchor(&body, &text, p.start) {
+                    out.entry(note.id.clone()).or_default().push(PassageOut {
+                        passage: p,
+                        start: r.start,
+                        end: r.end,
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The description that tells fieldnotes' import a selection is a passage of a note.
+pub(super) const PASSAGE_OF: &str = "fieldnotes passage of note ";
+
+/// A passage as a selection of the source beside its note's, coded by its coder.
+fn write_passage(
+    xml: &mut String,
+    note: &NoteRecord,
+    p: &PassageOut,
+    note_start: usize,
+    coder: &str,
+) {
+    let q = &p.passage;
+    let key = [
+        "passage",
+        note.id.as_str(),
+        &q.tag.to_string(),
+        &q.start.to_string(),
+        &q.end.to_string(),
+        q.coder.as_str(),
+    ];
+    let at = time::to_db(&q.created_at);
+    let _ = writeln!(
+        xml,
+        "      <PlainTextSelection guid=\"{}\" name=\"passage\" startPosition=\"{}\" endPosition=\"{}\" creatingUser=\"{coder}\" creationDateTime=\"{at}\">\n\
+         \x20       <Description>{PASSAGE_OF}{}</Description>\n\
+         \x20       <Coding guid=\"{}\" creatingUser=\"{coder}\" creationDateTime=\"{at}\">\n\
+         \x20         <CodeRef targetGUID=\"{}\"/>\n\
+         \x20       </Coding>\n\
+         \x20     </PlainTextSelection>",
+        stable_guid(&key),
+        note_start + p.start,
+        note_start + p.end,
+        note.id,
+        stable_guid(&[&key[..], &["coding"]].concat()),
+        code_guid(&q.tag),
+    );
+}
+
 /// Writes a REFI-QDA project (`.qdpx`, a zip) of the notes in view.
 pub fn export_project(view: &ExportView<'_>, out: &mut dyn Write) -> Result<ExportSummary> {
     let mut sessions: BTreeMap<String, (SessionLine, Vec<NoteRecord>)> = BTreeMap::new();
@@ -279,6 +406,9 @@ pub fn export_project(view: &ExportView<'_>, out: &mut dyn Write) -> Result<Expo
                 .flat_map(|(n, ..)| n.tags.iter().cloned())
         })
         .collect();
+    let passages = passages_out(view, &sources)?;
+    let mut used = used;
+    used.extend(passages.values().flatten().map(|p| p.passage.tag.clone()));
     let codes = codes(view, &used)?;
 
     // Cases: every participant of an exported session or note.
@@ -299,9 +429,11 @@ pub fn export_project(view: &ExportView<'_>, out: &mut dyn Write) -> Result<Expo
             }
         }
     }
+    // Users: the sessions' researchers and the passages' coders.
     let researchers: BTreeSet<String> = sources
         .iter()
         .filter_map(|s| s.session.researcher.clone())
+        .chain(passages.values().flatten().map(|p| p.passage.coder.clone()))
         .collect();
     let user_guid = |name: &str| stable_guid(&["user", name]);
 
@@ -396,6 +528,9 @@ pub fn export_project(view: &ExportView<'_>, out: &mut dyn Write) -> Result<Expo
                     );
                 }
                 xml.push_str("      </PlainTextSelection>\n");
+                for p in passages.get(&note.id).into_iter().flatten() {
+                    write_passage(&mut xml, note, p, *start, &user_guid(&p.passage.coder));
+                }
             }
             xml.push_str("    </TextSource>\n");
         }

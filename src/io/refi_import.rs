@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::error::{Error, Result};
 use crate::model::{Facet, Feedback, NoteKind, Participant, SessionKind, Tag, normalize_name};
-use crate::store::{ImportSink, JOURNEY_STAGES, NewSession, NoteRecord, TagInfo};
+use crate::store::{ImportSink, JOURNEY_STAGES, NewSession, NoteRecord, PassageRecord, TagInfo};
 use crate::time;
 
 use super::stable_id::stable_ulid;
@@ -156,6 +156,11 @@ fn facet_named(name: &str) -> Option<Facet> {
 /// A code of the codebook, as fieldnotes takes it.
 struct CodeIn {
     guid: String,
+    /// The listed code it is nested in (an index into `Codebook::codes`).
+    parent: Option<usize>,
+    /// Its own colour, when it is not its facet's (fieldnotes' export paints a code without
+    /// one in its facet's colour).
+    colour: Option<String>,
     /// The tag a coding with this code gives (`None` when its name has no letters).
     tag: Option<Tag>,
     /// Listed in the archive's codebook: codable codes, not the facets' parent codes.
@@ -178,6 +183,8 @@ struct RawCode<'a> {
     path: Vec<String>,
     listed: bool,
     facet_parent: bool,
+    /// The nearest listed code it sits under (an index into the raw list).
+    parent: Option<usize>,
 }
 
 impl Codebook {
@@ -197,12 +204,13 @@ impl Codebook {
                         path: vec![name.to_owned()],
                         listed: false,
                         facet_parent: true,
+                        parent: None,
                     });
                     for child in top.children_named("Code") {
-                        walk(part, child, facet, &[], &mut raw)?;
+                        walk(part, child, facet, &[], None, &mut raw)?;
                     }
                 }
-                None => walk(part, top, Facet::Code, &[], &mut raw)?,
+                None => walk(part, top, Facet::Code, &[], None, &mut raw)?,
             }
         }
         // A code's own name, unless another code of its facet has the same one.
@@ -239,8 +247,20 @@ impl Codebook {
                 return Err(part.at(r.el, "another code has the same guid"));
             }
             book.by_guid.insert(r.guid.clone(), book.codes.len());
+            let colour =
+                r.el.attr("color")
+                    .map(|c| c.trim().to_ascii_lowercase())
+                    .filter(|c| {
+                        !r.facet_parent
+                            && c.len() == 7
+                            && c.starts_with('#')
+                            && c[1..].chars().all(|ch| ch.is_ascii_hexdigit())
+                            && c != super::refi::facet_color(r.facet)
+                    });
             book.codes.push(CodeIn {
                 guid: r.guid.clone(),
+                parent: r.parent,
+                colour,
                 tag,
                 listed: r.listed,
                 info,
@@ -280,6 +300,11 @@ impl Codebook {
                     kept.join(" and ")
                 ));
             }
+            let parent = code.parent.and_then(|i| self.codes[i].tag.as_ref());
+            if parent.is_some() || code.colour.is_some() {
+                sink.tag_links(tag, parent, code.colour.as_deref())
+                    .map_err(|e| fail(file, format!("the code {}", code.guid), e.to_string()))?;
+            }
         }
         Ok(())
     }
@@ -295,13 +320,16 @@ fn walk<'a>(
     el: &'a Element,
     facet: Facet,
     above: &[String],
+    parent: Option<usize>,
     out: &mut Vec<RawCode<'a>>,
 ) -> Result<()> {
     let name = part.required(el, "name")?;
     let mut path = above.to_vec();
     path.push(name.to_owned());
     let codable = is_codable(el);
+    let me = out.len();
     out.push(RawCode {
+        parent,
         el,
         guid: part.guid(el, "guid")?,
         facet,
@@ -309,8 +337,11 @@ fn walk<'a>(
         listed: codable,
         facet_parent: false,
     });
+    // A code that only groups others is not in the archive: its children go under the
+    // nearest code that is.
+    let under = if codable { Some(me) } else { parent };
     for child in el.children_named("Code") {
-        walk(part, child, facet, &path, out)?;
+        walk(part, child, facet, &path, under, out)?;
     }
     Ok(())
 }
@@ -540,6 +571,14 @@ fn our_note_id(el: &Element) -> Option<String> {
     Some(id.to_owned())
 }
 
+/// The note a selection is a passage of, when fieldnotes exported it as one.
+fn our_passage_note(el: &Element) -> Option<String> {
+    let text = description(el)?;
+    let id = text.strip_prefix(super::refi::PASSAGE_OF)?.trim();
+    ulid::Ulid::from_string(id).ok()?;
+    Some(id.to_owned())
+}
+
 /// A selection's name as fieldnotes writes it: `quote +12:34` (kind, then offset).
 fn our_kind_and_offset(name: &str) -> Option<(NoteKind, Option<i64>)> {
     let (kind, offset) = match name.split_once(' ') {
@@ -604,6 +643,18 @@ struct SourceIn<'a> {
     created: Option<DateTime<Utc>>,
     researcher: Option<String>,
     selections: Vec<SelectionIn<'a>>,
+    /// fieldnotes' own passages (selections described as a passage of a note).
+    passages: Vec<PassageIn>,
+}
+
+/// A passage of a note, as fieldnotes exports it: positions in the source, like its note's.
+struct PassageIn {
+    note: String,
+    start: i64,
+    end: i64,
+    tags: Vec<Tag>,
+    coder: String,
+    created: Option<DateTime<Utc>>,
 }
 
 /// Imports a REFI-QDA project (`.qdpx`) into the import's transaction.
@@ -734,9 +785,12 @@ pub fn import_project(
                 part.entry
             ));
         }
+        let ours = description(el).as_deref().and_then(parse_our_session);
         let mut selections = Vec::new();
+        let mut passages = Vec::new();
         for s in el.children_named("PlainTextSelection") {
             let mut tags = Vec::new();
+            let mut coder = None;
             for coding in s.children_named("Coding") {
                 let code_ref = coding
                     .child("CodeRef")
@@ -745,9 +799,32 @@ pub fn import_project(
                 if let Some(tag) = book.tag_of(&part, s, target)? {
                     tags.push(tag.clone());
                 }
+                coder = coder.or_else(|| user(coding, "creatingUser"));
             }
             tags.sort();
             tags.dedup();
+            if ours.is_some()
+                && let Some(note) = our_passage_note(s)
+            {
+                let guid = part.guid(s, "guid")?;
+                let Some(coder) = coder.or_else(|| user(s, "creatingUser")) else {
+                    sink.skip(format!(
+                        "{}: passage {guid} of note {note} names no coder, left out",
+                        part.entry
+                    ));
+                    continue;
+                };
+                known_selections.insert(guid);
+                passages.push(PassageIn {
+                    note,
+                    start: part.position(s, "startPosition")?,
+                    end: part.position(s, "endPosition")?,
+                    tags,
+                    coder,
+                    created: part.time(s, "creationDateTime")?,
+                });
+                continue;
+            }
             let sel = SelectionIn {
                 el: s,
                 guid: part.guid(s, "guid")?,
@@ -765,10 +842,11 @@ pub fn import_project(
             guid: id,
             name: el.attr("name").map(str::to_owned),
             text: text.chars().collect(),
-            ours: description(el).as_deref().and_then(parse_our_session),
+            ours,
             created: part.time(el, "creationDateTime")?,
             researcher: user(el, "creatingUser").or_else(|| project_user.clone()),
             selections,
+            passages,
         });
     }
     for memo in root
@@ -1038,6 +1116,7 @@ fn write_source(
             }
         ));
     }
+    let passages = our_passages(part, source, sink);
     let mut order: Vec<usize> = (0..source.selections.len()).collect();
     order.sort_by_key(|&i| (placed[i], i));
     for (n, &i) in order.iter().enumerate() {
@@ -1094,12 +1173,53 @@ fn write_source(
             feedback: o.feedback,
             ..NoteRecord::written(id, session.clone(), kind, body, created)
         };
+        let record = NoteRecord {
+            passages: passages.get(&record.id).cloned().unwrap_or_default(),
+            ..record
+        };
         sink.note(&record).map_err(|e| match e {
             Error::Import { .. } => e,
             other => part.at(sel.el, other.to_string()),
         })?;
     }
     Ok(())
+}
+
+/// A source's passages by note id, at code points into their note's text (a passage's
+/// position less its note's, both counted in the source as fieldnotes wrote it).
+fn our_passages(
+    part: &Part<'_>,
+    source: &SourceIn<'_>,
+    sink: &mut ImportSink<'_>,
+) -> HashMap<String, Vec<PassageRecord>> {
+    let note_start: HashMap<String, (i64, i64)> = source
+        .selections
+        .iter()
+        .filter_map(|s| our_note_id(s.el).map(|id| (id, (s.start, s.end))))
+        .collect();
+    let mut out: HashMap<String, Vec<PassageRecord>> = HashMap::new();
+    for p in &source.passages {
+        match note_start.get(&p.note) {
+            Some(&(start, end)) if start <= p.start && p.start < p.end && p.end <= end => {
+                for tag in &p.tags {
+                    out.entry(p.note.clone()).or_default().push(PassageRecord {
+                        tag: tag.clone(),
+                        start: (p.start - start) as usize,
+                        end: (p.end - start) as usize,
+                        text: None,
+                        lost: false,
+                        coder: p.coder.clone(),
+                        created_at: p.created.unwrap_or_else(time::now),
+                    });
+                }
+            }
+            _ => sink.skip(format!(
+                "{}: a passage of note {} lies outside that note's selection, left out",
+                part.entry, p.note
+            )),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

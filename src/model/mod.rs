@@ -1,12 +1,14 @@
 //! Domain types in the researcher's words (see DESIGN.md).
 
 mod kinds;
+mod passage;
 mod tags;
 
 pub use kinds::{Feedback, NoteKind, SessionKind};
+pub use passage::{Passage, SpanSpec, byte_range, char_len, occurrences, reanchor, resolve_span};
 pub use tags::{
-    Facet, PartialTag, Tag, TagSpan, normalize_name, parse_inline, partial_tag_at, retag,
-    tag_pattern, tags_of,
+    Facet, PartialTag, Tag, TagSpan, normalize_name, parse_inline, partial_tag_at, rename_inline,
+    retag, tag_pattern, tags_of,
 };
 
 use std::collections::BTreeMap;

@@ -236,6 +236,28 @@ pub fn retag(body: &str, tags: &[Tag]) -> String {
     out
 }
 
+/// `body` with every inline `from` tag written as `to` (whatever spelling it was typed in:
+/// `=Wait_Time` is `=wait-time`), every other character as written; `None` when the body
+/// holds no `from`. How a codebook rename or merge rewrites the notes.
+pub fn rename_inline(body: &str, from: &Tag, to: &Tag) -> Option<String> {
+    let spans: Vec<TagSpan> = parse_inline(body)
+        .into_iter()
+        .filter(|s| &s.tag == from)
+        .collect();
+    if spans.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(body.len());
+    let mut at = 0;
+    for span in spans {
+        out.push_str(&body[at..span.range.start]);
+        out.push_str(&to.to_string());
+        at = span.range.end;
+    }
+    out.push_str(&body[at..]);
+    Some(out)
+}
+
 /// Finds every inline tag in `text`, in order of appearance. Never fails: anything that is
 /// not a tag is text.
 pub fn parse_inline(text: &str) -> Vec<TagSpan> {
@@ -301,6 +323,22 @@ pub fn tags_of(text: &str) -> Vec<Tag> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn rename_inline_rewrites_only_that_tags_tokens() {
+        let from = Tag::new(Facet::Code, "wait-time").unwrap();
+        let to = Tag::new(Facet::Code, "queueing").unwrap();
+        assert_eq!(
+            rename_inline(
+                "Long =Wait_Time here, #wait-time too. =wait-time",
+                &from,
+                &to
+            )
+            .as_deref(),
+            Some("Long =queueing here, #wait-time too. =queueing")
+        );
+        assert_eq!(rename_inline("no tag a=wait-time", &from, &to), None);
+    }
 
     #[test]
     fn retag_takes_out_and_adds_only_what_changed() {

@@ -13,6 +13,8 @@
 //!   has the note in the trash from before, restore it again after merging.)
 //! - Sessions, participants and tags are matched by id, pseudonym and name; what is missing is
 //!   added. A participant's consent counts when either side recorded it.
+//! - Codings are a union: every passage either side coded (found again by its words in the
+//!   merged text, or kept as lost), and every tag a coder gave beside the text, with its coder.
 
 use std::collections::HashMap;
 
@@ -20,6 +22,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::notes::{insert_note, write_tags_and_revisions};
+use super::passages::{insert_passages_in, reanchor_in, touch_note};
 use super::sessions::{NewSession, insert_session, participant_id};
 use super::{NoteRecord, Store, next_change};
 use crate::error::Result;
@@ -59,6 +62,12 @@ pub fn merge_note(local: &NoteRecord, other: &NoteRecord) -> NoteRecord {
         tags: n.tags.clone(),
         written_at: n.updated_at,
     };
+    let coded: Vec<&Tag> = local
+        .coders
+        .iter()
+        .chain(&other.coders)
+        .map(|(t, _)| t)
+        .collect();
     let mut versions: Vec<Revision> = local
         .revisions
         .iter()
@@ -67,6 +76,9 @@ pub fn merge_note(local: &NoteRecord, other: &NoteRecord) -> NoteRecord {
         .chain(other.revisions.iter().cloned())
         .chain([current(other)])
         .map(|mut v| {
+            // Coded tags are kept apart from the versions (see below), so one side having
+            // coded the note does not make its text a different version.
+            v.tags.retain(|t| !coded.contains(&t));
             v.tags.sort();
             v.tags.dedup();
             v
@@ -79,12 +91,22 @@ pub fn merge_note(local: &NoteRecord, other: &NoteRecord) -> NoteRecord {
         .deleted_at
         .max(other.deleted_at)
         .filter(|d| *d >= newest.written_at);
+    // A tag a coder gave beside the text is a coding, not part of a version: like passages,
+    // codings from either side are kept.
+    let mut tags = newest.tags;
+    for tag in coded {
+        if !tags.contains(tag) {
+            tags.push(tag.clone());
+        }
+    }
+    tags.sort();
+    tags.dedup();
     NoteRecord {
         id: local.id.clone(),
         session: local.session.clone().min(other.session.clone()),
         kind: newest.kind,
         body: newest.body,
-        tags: newest.tags,
+        tags,
         participant: either(local.participant.clone(), other.participant.clone()),
         created_at: local.created_at.min(other.created_at),
         updated_at: newest.written_at,
@@ -93,6 +115,31 @@ pub fn merge_note(local: &NoteRecord, other: &NoteRecord) -> NoteRecord {
         feedback: either(local.feedback, other.feedback),
         deleted_at,
         revisions: versions,
+        // Codings are a union: every passage either side coded (the store finds each again
+        // in the merged text), and who gave a tag, this side's name first.
+        passages: {
+            let mut all: Vec<_> = local
+                .passages
+                .iter()
+                .chain(&other.passages)
+                .cloned()
+                .collect();
+            all.sort();
+            all.dedup_by(|a, b| {
+                (&a.tag, a.start, a.end, &a.coder) == (&b.tag, b.start, b.end, &b.coder)
+            });
+            all
+        },
+        coders: {
+            let mut all = local.coders.clone();
+            for (t, c) in &other.coders {
+                if !all.iter().any(|(mine, _)| mine == t) {
+                    all.push((t.clone(), c.clone()));
+                }
+            }
+            all.sort();
+            all
+        },
     }
 }
 
@@ -136,12 +183,23 @@ impl Store {
                 }
                 Some(local) => {
                     let merged = merge_note(&local, other);
-                    if same_note(&merged, &local) {
-                        counts.unchanged += 1;
-                    } else {
+                    let rewritten = !same_note(&merged, &local);
+                    if rewritten {
                         let seq = next_change(&tx)?;
                         rewrite_note(&tx, &merged, &mut tag_ids, seq)?;
+                        if merged.body != local.body {
+                            // This side's passages follow their words into the merged text.
+                            reanchor_in(&tx, &merged.id, &merged.body)?;
+                        }
+                    }
+                    let coded = insert_passages_in(&tx, &merged.id, &merged.body, &other.passages)?;
+                    if coded > 0 {
+                        touch_note(&tx, &merged.id)?;
+                    }
+                    if rewritten || coded > 0 {
                         counts.updated += 1;
+                    } else {
+                        counts.unchanged += 1;
                     }
                 }
             }
@@ -291,6 +349,8 @@ mod tests {
                     written_at: at(m),
                 })
                 .collect(),
+            passages: Vec::new(),
+            coders: Vec::new(),
         }
     }
 

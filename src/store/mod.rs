@@ -1,19 +1,23 @@
 //! SQLite: the single source of truth. Opening applies the numbered migrations in `schema/`.
 
 mod analysis;
+mod codebook;
 mod drafts;
 mod merge;
 mod notes;
+mod passages;
 mod sessions;
 mod tags;
 mod visits;
 
 pub use analysis::{CuratedTheme, Insight};
+pub use codebook::{CodeNotes, CodebookEntry, Recoded};
 pub use drafts::Draft;
 pub use merge::{MergeCounts, merge_note};
 pub use notes::{
     ImportCounts, ImportDone, ImportSink, IndexRecord, NewNote, NoteRecord, PreviewNote,
 };
+pub use passages::{BulkCoding, PassageRecord};
 pub use sessions::NewSession;
 pub use tags::{JOURNEY_STAGES, TagCount, TagInfo};
 pub use visits::{ScorecardImport, ScorecardVersion};
@@ -52,6 +56,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0008_theme_memory",
         include_str!("../../schema/0008_theme_memory.sql"),
+    ),
+    (
+        "0009_passages_and_codebook",
+        include_str!("../../schema/0009_passages_and_codebook.sql"),
     ),
 ];
 

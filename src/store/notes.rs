@@ -5,11 +5,12 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::passages::{PassageRecord, fill_tag_links_in, insert_passages_in, reanchor_in};
 use super::sessions::{NewSession, insert_session, participant_id, resolve_id};
 use super::tags::{TagInfo, fill_tag_info_in, tag_id};
 use super::{Store, next_change};
 use crate::error::{Error, Result};
-use crate::model::{Facet, Feedback, Note, NoteKind, Participant, Revision, Tag, tags_of};
+use crate::model::{Facet, Feedback, Note, NoteKind, Participant, Passage, Revision, Tag, tags_of};
 use crate::time;
 
 /// A note as typed: its tags come from the text plus any given beside it.
@@ -44,6 +45,10 @@ pub struct NoteRecord {
     pub deleted_at: Option<DateTime<Utc>>,
     /// Earlier versions, oldest first.
     pub revisions: Vec<Revision>,
+    /// Its coded passages, lost ones included.
+    pub passages: Vec<PassageRecord>,
+    /// Who gave each tag given beside the text, where that was recorded.
+    pub coders: Vec<(Tag, String)>,
 }
 
 impl NoteRecord {
@@ -70,6 +75,8 @@ impl NoteRecord {
             feedback: None,
             deleted_at: None,
             revisions: Vec::new(),
+            passages: Vec::new(),
+            coders: Vec::new(),
         }
     }
 }
@@ -176,7 +183,7 @@ fn parse_tag_text(facet: &str, name: String) -> Result<Tag> {
 }
 
 /// Tags written as `@a #b`, the way revisions keep them.
-fn tags_to_text(tags: &[Tag]) -> String {
+pub(super) fn tags_to_text(tags: &[Tag]) -> String {
     tags.iter()
         .map(Tag::to_string)
         .collect::<Vec<_>>()
@@ -248,8 +255,14 @@ impl Store {
     }
 
     /// Replaces a note's text (and kind), keeping the version it replaces as a revision.
-    /// Tags typed in the text follow the new text; tags given beside it stay.
-    pub(crate) fn edit_note(&self, id: &str, body: &str, kind: Option<NoteKind>) -> Result<Note> {
+    /// Tags typed in the text follow the new text; tags given beside it stay; passages are
+    /// found again by their text, and those whose text is gone are returned (marked lost).
+    pub(crate) fn edit_note(
+        &self,
+        id: &str,
+        body: &str,
+        kind: Option<NoteKind>,
+    ) -> Result<(Note, Vec<Passage>)> {
         if body.trim().is_empty() {
             return Err(Error::Empty(
                 "a note cannot be emptied: move it to the trash with `rm` instead",
@@ -273,7 +286,7 @@ impl Store {
         tx.execute("DELETE FROM drafts WHERE note_id = ?1", [id])?;
         if body == old_body && new_kind.as_str() == old_kind {
             tx.commit()?;
-            return self.note(id);
+            return Ok((self.note(id)?, Vec::new()));
         }
         tx.execute(
             "INSERT INTO note_revisions (note_id, kind, body, tags, written_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -291,8 +304,9 @@ impl Store {
         )?;
         let mut ids = HashMap::new();
         link_tags(&tx, id, &tags_of(body), &[], &mut ids)?;
+        let lost = reanchor_in(&tx, id, body)?;
         tx.commit()?;
-        self.note(id)
+        Ok((self.note(id)?, lost))
     }
 
     /// Every version of a note, oldest first, ending with the current one.
@@ -412,6 +426,12 @@ impl Store {
         revisions.pop();
         Ok(NoteRecord {
             tags: self.note_tags(&id)?,
+            passages: self
+                .passages(&id)?
+                .into_iter()
+                .map(PassageRecord::from)
+                .collect(),
+            coders: self.note_coders(&id)?,
             id,
             session: r.get(1)?,
             kind: kind.parse().map_err(Error::Corrupt)?,
@@ -427,6 +447,22 @@ impl Store {
             deleted_at: deleted.as_deref().map(time::from_db).transpose()?,
             revisions,
         })
+    }
+
+    /// Who gave each of a note's tags given beside its text, where that was recorded.
+    pub fn note_coders(&self, id: &str) -> Result<Vec<(Tag, String)>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT t.facet, t.name, nt.coder FROM note_tags nt JOIN tags t ON t.id = nt.tag_id \
+             WHERE nt.note_id = ?1 AND nt.coder IS NOT NULL ORDER BY t.facet, t.name",
+        )?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter()
+            .map(|(f, n, coder)| Ok((parse_tag_text(&f, n)?, coder)))
+            .collect()
     }
 
     /// Notes changed after `seq`, in change order: what the index must catch up on.
@@ -448,8 +484,12 @@ impl Store {
         let mut stmt = self.conn().prepare(
             "SELECT n.id, n.session_id, s.study_id, n.kind, n.body, n.created_at, \
                n.deleted_at IS NOT NULL, n.change_seq, \
-               (SELECT group_concat(t.facet || ':' || t.name, ' ') \
-                FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = n.id) \
+               (SELECT group_concat(token, ' ') FROM ( \
+                  SELECT t.facet || ':' || t.name AS token \
+                  FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = n.id \
+                  UNION SELECT t.facet || ':' || t.name \
+                  FROM passages p JOIN tags t ON t.id = p.tag_id \
+                  WHERE p.note_id = n.id AND p.lost = 0)) \
              FROM notes n JOIN sessions s ON s.id = n.session_id \
              WHERE n.change_seq > ?1 AND n.change_seq <= ?2 ORDER BY n.change_seq",
         )?;
@@ -693,7 +733,22 @@ impl<'a> ImportSink<'a> {
         started.as_deref().map(time::from_db).transpose()
     }
 
-    /// Adds a note unless one with its id is already in the archive.
+    /// Puts a tag under its parent and gives it its colour where the archive says nothing
+    /// yet (a REFI-QDA codebook's nesting and colours).
+    pub fn tag_links(
+        &mut self,
+        tag: &Tag,
+        parent: Option<&Tag>,
+        colour: Option<&str>,
+    ) -> Result<()> {
+        if fill_tag_links_in(self.tx, tag, parent, colour)? {
+            self.counts.tags += 1;
+        }
+        Ok(())
+    }
+
+    /// Adds a note (with its passages) unless one with its id is already in the archive,
+    /// which is kept as it is.
     pub fn note(&mut self, record: &NoteRecord) -> Result<bool> {
         let Some(tags) = insert_note(self.tx, record, &mut self.tag_ids, self.seq + 1)? else {
             self.counts.already_present += 1;
@@ -792,7 +847,15 @@ pub(super) fn insert_note(
         tx.prepare_cached("UPDATE notes SET feedback = ?2 WHERE id = ?1")?
             .execute(params![n.id, feedback.as_str()])?;
     }
-    write_tags_and_revisions(tx, n, tag_ids).map(Some)
+    let mut tags = write_tags_and_revisions(tx, n, tag_ids)?;
+    insert_passages_in(tx, &n.id, &n.body, &n.passages)?;
+    // The index files the note under its passages' codes too.
+    for p in n.passages.iter().filter(|p| !p.lost) {
+        if !tags.contains(&p.tag) {
+            tags.push(p.tag.clone());
+        }
+    }
+    Ok(Some(tags))
 }
 
 /// Links a note's tags (those in its text as inline, the rest as explicit) and stores its
@@ -812,6 +875,14 @@ pub(super) fn write_tags_and_revisions(
     explicit.sort();
     explicit.dedup();
     link_tags(tx, &n.id, &inline, &explicit, tag_ids)?;
+    for (tag, coder) in &n.coders {
+        if let Some(id) = tag_ids.get(tag) {
+            tx.prepare_cached(
+                "UPDATE note_tags SET coder = ?3 WHERE note_id = ?1 AND tag_id = ?2 AND origin = 'explicit'",
+            )?
+            .execute(params![n.id, id, coder])?;
+        }
+    }
     let mut revision = tx.prepare_cached(
         "INSERT INTO note_revisions (note_id, kind, body, tags, written_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
@@ -854,7 +925,7 @@ fn link_tags(
     Ok(())
 }
 
-fn note_tags(conn: &Connection, id: &str) -> Result<Vec<Tag>> {
+pub(super) fn note_tags(conn: &Connection, id: &str) -> Result<Vec<Tag>> {
     let mut stmt = conn.prepare_cached(
         "SELECT t.facet, t.name FROM note_tags nt JOIN tags t ON t.id = nt.tag_id WHERE nt.note_id = ?1",
     )?;
