@@ -6,6 +6,7 @@
 //! claim carries the ids of the notes behind it.
 
 pub mod contrast;
+pub mod cooccurrence;
 pub mod journey;
 pub mod lexicon;
 pub mod text;
@@ -20,6 +21,7 @@ use serde::Serialize;
 use crate::model::{Facet, NoteKind, Tag};
 
 pub use contrast::{ContrastBy, ContrastReport, contrast};
+pub use cooccurrence::{Coding, CooccurrenceReport, cooccurrence, notes_behind};
 pub use journey::{JourneyReport, PainsReport, journey, pains};
 pub use themes::{Curation, KeptTheme, Theme, ThemeSettings, ThemesReport, themes};
 pub use trend::{TrendReport, trend};
