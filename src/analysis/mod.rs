@@ -9,6 +9,7 @@ pub mod contrast;
 pub mod cooccurrence;
 pub mod journey;
 pub mod lexicon;
+pub mod matrix;
 pub mod text;
 pub mod themes;
 pub mod trend;
@@ -23,6 +24,7 @@ use crate::model::{Facet, NoteKind, Tag};
 pub use contrast::{ContrastBy, ContrastReport, contrast};
 pub use cooccurrence::{Coding, CooccurrenceReport, cooccurrence, notes_behind};
 pub use journey::{JourneyReport, PainsReport, journey, pains};
+pub use matrix::{CodeMatrix, MatrixBy, NoteGroups, code_matrix};
 pub use themes::{Curation, KeptTheme, Theme, ThemeSettings, ThemesReport, themes};
 pub use trend::{TrendReport, trend};
 
