@@ -5,6 +5,7 @@
 //! Every result is deterministic (ties are broken by name or id) and serialisable, and every
 //! claim carries the ids of the notes behind it.
 
+pub mod agreement;
 pub mod contrast;
 pub mod cooccurrence;
 pub mod journey;
@@ -21,6 +22,7 @@ use serde::Serialize;
 
 use crate::model::{Facet, NoteKind, Tag};
 
+pub use agreement::{AgreementReport, AgreementSettings, agreement};
 pub use contrast::{ContrastBy, ContrastReport, contrast};
 pub use cooccurrence::{Coding, CooccurrenceReport, cooccurrence, notes_behind};
 pub use journey::{JourneyReport, PainsReport, journey, pains};
