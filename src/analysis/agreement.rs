@@ -139,6 +139,9 @@ pub struct AgreementReport {
     pub disagreements: Vec<Disagreement>,
 }
 
+/// One code's codings in one note: (coder number, range).
+type Marks = Vec<(usize, Range)>;
+
 /// Compare the coders of `settings` over the `notes` in scope.
 pub fn agreement(
     codings: &[Coding],
@@ -166,7 +169,7 @@ pub fn agreement(
 
     // Who judged which note, and each code's codings by note.
     let mut judged = vec![settings.units == Units::AllNotes; notes.len() * m];
-    let mut applied: BTreeMap<&str, BTreeMap<usize, Vec<(usize, Range)>>> = BTreeMap::new();
+    let mut applied: BTreeMap<&str, BTreeMap<usize, Marks>> = BTreeMap::new();
     for coding in codings {
         let Some(&coder) = coding.coder.as_deref().and_then(|c| coder_of.get(c)) else {
             continue;
@@ -409,7 +412,7 @@ impl Tally {
             self.scratch[value as usize] += 1.0;
         }
         self.pairable += weight;
-        if self.scratch.iter().any(|&c| c == judges as f64) {
+        if self.scratch.contains(&(judges as f64)) {
             self.agreeing += weight;
         }
         // Every ordered pair of values from different coders, each unit weighing its judges − 1.
@@ -460,8 +463,7 @@ impl Tally {
     fn measures(&self) -> Measures {
         Measures {
             units: self.pairable.round() as u64,
-            percent_agreement: (self.pairable > 0.0)
-                .then(|| 100.0 * self.agreeing / self.pairable),
+            percent_agreement: (self.pairable > 0.0).then(|| 100.0 * self.agreeing / self.pairable),
             kappa: self.kappa(),
             alpha: self.alpha(),
         }
@@ -694,7 +696,10 @@ mod tests {
             &settings(&["ana", "ben"], None, Units::CodedNotes),
         );
         assert_eq!(
-            all.codes.iter().map(|c| c.code.as_str()).collect::<Vec<_>>(),
+            all.codes
+                .iter()
+                .map(|c| c.code.as_str())
+                .collect::<Vec<_>>(),
             ["=seen", "=x"]
         );
         assert_eq!(all.codes[0].levels.notes.kappa, None);
@@ -781,9 +786,9 @@ mod tests {
             Coding::whole("n1", "=x").by("ana"),
             Coding::whole("n1", "=x").by("ben"),
             Coding::whole("n2", "=x").by("ana"),
-            Coding::whole("n2", "=x").by("cy"), // not compared
+            Coding::whole("n2", "=x").by("cy"),  // not compared
             Coding::whole("n9", "=x").by("ben"), // not in scope
-            Coding::whole("n1", "=z"),          // no coder
+            Coding::whole("n1", "=z"),           // no coder
         ];
         let notes = [extent("n1", 5), extent("n2", 5), extent("n3", 5)];
         let coded = agreement(
@@ -846,7 +851,11 @@ mod tests {
 
     #[test]
     fn empty_input_gives_an_empty_report() {
-        let r = agreement(&[], &[], &settings(&["ana", "ben"], None, Units::CodedNotes));
+        let r = agreement(
+            &[],
+            &[],
+            &settings(&["ana", "ben"], None, Units::CodedNotes),
+        );
         assert!(r.codes.is_empty() && r.disagreements.is_empty());
         assert_eq!(r.notes, 0);
         assert_eq!(r.overall.notes.units, 0);

@@ -435,7 +435,10 @@ mod tests {
         let names: Vec<&str> = r.codes.iter().map(|c| c.code.as_str()).collect();
         assert_eq!(names, ["=price", "=staff", "=wait"]);
         assert_eq!(
-            r.codes.iter().map(|c| (c.notes, c.codings)).collect::<Vec<_>>(),
+            r.codes
+                .iter()
+                .map(|c| (c.notes, c.codings))
+                .collect::<Vec<_>>(),
             [(2, 2), (3, 3), (3, 3)]
         );
         assert_eq!(r.coded_notes, 4);
@@ -505,7 +508,11 @@ mod tests {
         assert_eq!(price[0].overlaps, [None]);
         assert_eq!(price[1].overlaps, [Some((0, 8))]);
         // Two whole-note codings overlap over the whole note.
-        let both = notes_behind(&[Coding::whole("x", "=a"), Coding::whole("x", "=b")], "=a", "=b");
+        let both = notes_behind(
+            &[Coding::whole("x", "=a"), Coding::whole("x", "=b")],
+            "=a",
+            "=b",
+        );
         assert_eq!(both[0].overlaps, [None]);
         assert!(notes_behind(&codings, "=price", "=nope").is_empty());
     }
@@ -525,6 +532,10 @@ mod tests {
         assert_eq!(index.notes, ["n1", "n3", "n2", "n4"]);
         let n1: Vec<u32> = index.items(0).iter().map(|i| i.code).collect();
         assert_eq!(n1, [0, 1, 2]);
-        assert_eq!(index.items(3).len(), 1, "the repeated =price 0..8 is one coding");
+        assert_eq!(
+            index.items(3).len(),
+            1,
+            "the repeated =price 0..8 is one coding"
+        );
     }
 }

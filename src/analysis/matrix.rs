@@ -145,14 +145,18 @@ pub fn code_matrix(by: MatrixBy, codings: &[Coding], notes: &[NoteGroups]) -> Co
     let mut group_people: Vec<(u32, u32)> = Vec::new();
     let mut cell_people: Vec<(u32, u32, u32)> = Vec::new();
     let mut seen = vec![false; index.note_count()];
+    let mut uncoded_seen: rustc_hash::FxHashSet<&str> = Default::default();
     let mut in_scope = 0u32;
     let (mut codes, mut groups, mut people) = (Vec::new(), Vec::new(), Vec::new());
     for entry in notes {
         let n = note_of.get(entry.note.as_str()).copied();
-        if let Some(n) = n {
-            if std::mem::replace(&mut seen[n as usize], true) {
-                continue; // the same note given twice
-            }
+        // The same note given twice counts once.
+        let again = match n {
+            Some(n) => std::mem::replace(&mut seen[n as usize], true),
+            None => !uncoded_seen.insert(entry.note.as_str()),
+        };
+        if again {
+            continue;
         }
         in_scope += 1;
         codes.clear();
@@ -470,6 +474,7 @@ mod tests {
         codings.reverse();
         notes.reverse();
         notes.push(notes[0].clone());
+        notes.push(notes[1].clone()); // n4, which has no codings
         assert_eq!(code_matrix(MatrixBy::Persona, &codings, &notes), m);
     }
 
