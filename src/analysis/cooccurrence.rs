@@ -297,46 +297,13 @@ pub(crate) struct CodingIndex<'a> {
 
 impl<'a> CodingIndex<'a> {
     pub fn new(codings: &'a [Coding]) -> CodingIndex<'a> {
-        let mut note_of: FxMap<&str, u32> = FxMap::default();
-        let mut code_of: FxMap<&str, u32> = FxMap::default();
-        let mut notes: Vec<&str> = Vec::new();
-        let mut codes: Vec<&str> = Vec::new();
-        let mut numbered: Vec<(u32, Item)> = Vec::with_capacity(codings.len());
-        let mut last: Option<(&str, u32)> = None;
-        for coding in codings {
-            // Rows usually come a note at a time: skip the lookup for the same note again.
-            let note = match last {
-                Some((id, n)) if id == coding.note => n,
-                _ => *note_of.entry(&coding.note).or_insert_with(|| {
-                    notes.push(&coding.note);
-                    notes.len() as u32 - 1
-                }),
-            };
-            last = Some((&coding.note, note));
-            let code = *code_of.entry(&coding.code).or_insert_with(|| {
-                codes.push(&coding.code);
-                codes.len() as u32 - 1
-            });
-            numbered.push((
-                note,
-                Item {
-                    code,
-                    range: Range::of(coding.span),
-                },
-            ));
-        }
-        // Renumber the codes in name order, so results do not depend on input order.
-        let mut order: Vec<u32> = (0..codes.len() as u32).collect();
-        order.sort_unstable_by_key(|&i| codes[i as usize]);
-        let mut renumber = vec![0u32; codes.len()];
-        for (new, &old) in order.iter().enumerate() {
-            renumber[old as usize] = new as u32;
-        }
-        let codes: Vec<&str> = order.iter().map(|&i| codes[i as usize]).collect();
+        // Notes and codes are numbered independently: one on each core.
+        let ((notes, note_numbers), (codes, code_numbers)) =
+            rayon::join(|| number_notes(codings), || number_codes(codings));
         // Group by note with a counting sort: one pass to count, one to place.
         let mut starts = vec![0u32; notes.len() + 1];
-        for (note, _) in &numbered {
-            starts[*note as usize + 1] += 1;
+        for &note in &note_numbers {
+            starts[note as usize + 1] += 1;
         }
         for n in 0..notes.len() {
             starts[n + 1] += starts[n];
@@ -347,12 +314,14 @@ impl<'a> CodingIndex<'a> {
                 code: 0,
                 range: Range::WHOLE
             };
-            numbered.len()
+            codings.len()
         ];
-        for (note, mut item) in numbered {
-            item.code = renumber[item.code as usize];
+        for ((coding, &note), &code) in codings.iter().zip(&note_numbers).zip(&code_numbers) {
             let at = &mut next[note as usize];
-            items[*at as usize] = item;
+            items[*at as usize] = Item {
+                code,
+                range: Range::of(coding.span),
+            };
             *at += 1;
         }
         // Sort and deduplicate within each note, compacting as we go.
@@ -394,6 +363,55 @@ impl<'a> CodingIndex<'a> {
     pub fn by_note(&self) -> impl Iterator<Item = &[Item]> {
         (0..self.notes.len()).map(|n| self.items(n))
     }
+}
+
+/// Number the notes in first-seen order: their ids, and per coding its note's number.
+fn number_notes(codings: &[Coding]) -> (Vec<&str>, Vec<u32>) {
+    // Rows usually come a note at a time: find the runs of one note first, so that there is
+    // one lookup per run and the map is sized once.
+    let runs: Vec<usize> = (0..codings.len())
+        .filter(|&i| i == 0 || codings[i - 1].note != codings[i].note)
+        .collect();
+    let mut note_of: FxMap<&str, u32> =
+        FxMap::with_capacity_and_hasher(runs.len(), Default::default());
+    let mut notes: Vec<&str> = Vec::new();
+    let mut numbers: Vec<u32> = Vec::with_capacity(codings.len());
+    for (r, &start) in runs.iter().enumerate() {
+        let end = runs.get(r + 1).copied().unwrap_or(codings.len());
+        let id = codings[start].note.as_str();
+        let n = *note_of.entry(id).or_insert_with(|| {
+            notes.push(id);
+            notes.len() as u32 - 1
+        });
+        numbers.extend(std::iter::repeat_n(n, end - start));
+    }
+    (notes, numbers)
+}
+
+/// Number the codes in name order, so that results do not depend on input order: their
+/// names, and per coding its code's number.
+fn number_codes(codings: &[Coding]) -> (Vec<&str>, Vec<u32>) {
+    let mut code_of: FxMap<&str, u32> = FxMap::default();
+    let mut codes: Vec<&str> = Vec::new();
+    let mut numbers: Vec<u32> = codings
+        .iter()
+        .map(|c| {
+            *code_of.entry(c.code.as_str()).or_insert_with(|| {
+                codes.push(&c.code);
+                codes.len() as u32 - 1
+            })
+        })
+        .collect();
+    let mut order: Vec<u32> = (0..codes.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| codes[i as usize]);
+    let mut renumber = vec![0u32; codes.len()];
+    for (new, &old) in order.iter().enumerate() {
+        renumber[old as usize] = new as u32;
+    }
+    for n in &mut numbers {
+        *n = renumber[*n as usize];
+    }
+    (order.iter().map(|&i| codes[i as usize]).collect(), numbers)
 }
 
 #[cfg(test)]

@@ -122,77 +122,91 @@ pub struct CodeMatrix {
     pub notes: u32,
 }
 
-/// Cross the codes of `codings` with the groups of `notes`.
+/// Cross the codes of `codings` with the groups of `notes`. Fastest when both come in the
+/// same note order (as when both are loaded by note): then no note is looked up by id.
 pub fn code_matrix(by: MatrixBy, codings: &[Coding], notes: &[NoteGroups]) -> CodeMatrix {
-    let index = CodingIndex::new(codings);
-    let note_of: FxMap<&str, u32> = index
-        .notes
-        .iter()
-        .enumerate()
-        .map(|(n, id)| (*id, n as u32))
-        .collect();
+    // The codings and the notes' groups are numbered independently: one on each core.
+    let (index, listed) = rayon::join(|| CodingIndex::new(codings), || Listed::new(notes));
     let k = index.codes.len();
-    let mut group_of: FxMap<&str, u32> = FxMap::default();
-    let mut group_names: Vec<&str> = Vec::new();
-    let mut participant_of: FxMap<&str, u32> = FxMap::default();
+    let g = listed.group_names.len();
+    let mut locate = Locator::new(&index);
 
-    // Per note, dense numbers; then counts, and (cell, participant) pairs for the distinct
-    // participant counts, deduplicated by sorting at the end.
+    // One pass over the notes in scope: note counts. Cells are laid out a group at a time
+    // (`group * k + code`).
+    let mut scope: Vec<Option<u32>> = Vec::new(); // per note in scope: its number in `index`
+    let mut kept: Vec<u32> = Vec::new(); // per note in scope: its position in `notes`
+    let mut people: Vec<(u32, u32)> = Vec::new(); // (participant, position in `scope`)
     let mut code_notes = vec![0u32; k];
-    let mut group_notes: Vec<u32> = Vec::new();
-    let mut cell_notes: FxMap<(u32, u32), u32> = FxMap::default();
-    let mut code_people: Vec<(u32, u32)> = Vec::new();
-    let mut group_people: Vec<(u32, u32)> = Vec::new();
-    let mut cell_people: Vec<(u32, u32, u32)> = Vec::new();
-    let mut seen = vec![false; index.note_count()];
-    let mut uncoded_seen: rustc_hash::FxHashSet<&str> = Default::default();
-    let mut in_scope = 0u32;
-    let (mut codes, mut groups, mut people) = (Vec::new(), Vec::new(), Vec::new());
-    for entry in notes {
-        let n = note_of.get(entry.note.as_str()).copied();
-        // The same note given twice counts once.
-        let again = match n {
-            Some(n) => std::mem::replace(&mut seen[n as usize], true),
-            None => !uncoded_seen.insert(entry.note.as_str()),
+    let mut group_notes = vec![0u32; g];
+    let mut cell_notes = vec![0u32; g * k];
+    let mut codes: Vec<u32> = Vec::new();
+    for (x, entry) in notes.iter().enumerate() {
+        let Some(n) = locate.note(&entry.note) else {
+            continue; // the same note given twice counts once
         };
-        if again {
-            continue;
-        }
-        in_scope += 1;
-        codes.clear();
-        if let Some(n) = n {
-            codes.extend(index.items(n as usize).iter().map(|i| i.code));
-            codes.dedup(); // sorted by code
-        }
-        groups.clear();
-        for g in &entry.groups {
-            let next = group_names.len() as u32;
-            let id = *group_of.entry(g.as_str()).or_insert(next);
-            if id == next {
-                group_names.push(g.as_str());
-                group_notes.push(0);
-            }
-            groups.push(id);
-        }
-        groups.sort_unstable();
-        groups.dedup();
-        people.clear();
-        for p in &entry.participants {
-            let next = participant_of.len() as u32;
-            people.push(*participant_of.entry(p.as_str()).or_insert(next));
-        }
-        people.sort_unstable();
-        people.dedup();
+        let at = scope.len() as u32;
+        scope.push(n);
+        kept.push(x as u32);
+        distinct_codes(&index, n, &mut codes);
+        people.extend(listed.participants(x).iter().map(|&p| (p, at)));
         for &c in &codes {
             code_notes[c as usize] += 1;
-            code_people.extend(people.iter().map(|&p| (c, p)));
         }
-        for &g in &groups {
-            group_notes[g as usize] += 1;
-            group_people.extend(people.iter().map(|&p| (g, p)));
+        for &grp in listed.groups(x) {
+            group_notes[grp as usize] += 1;
+            let row = grp as usize * k;
             for &c in &codes {
-                *cell_notes.entry((c, g)).or_default() += 1;
-                cell_people.extend(people.iter().map(|&p| (c, g, p)));
+                cell_notes[row + c as usize] += 1;
+            }
+        }
+    }
+
+    // Distinct participants: visit the notes a participant at a time (a counting sort by
+    // participant) and count a participant for a row, column or cell the first time it is
+    // met there.
+    let participant_count = listed.participant_count;
+    let mut by_participant = vec![0u32; participant_count + 1];
+    for &(p, _) in &people {
+        by_participant[p as usize + 1] += 1;
+    }
+    for p in 0..participant_count {
+        by_participant[p + 1] += by_participant[p];
+    }
+    let mut ordered = vec![0u32; people.len()];
+    for &(p, at) in &people {
+        let slot = &mut by_participant[p as usize];
+        ordered[*slot as usize] = at;
+        *slot += 1;
+    }
+    let mut code_participants = vec![0u32; k];
+    let mut group_participants = vec![0u32; g];
+    let mut cell_participants = vec![0u32; g * k];
+    let (mut code_seen, mut group_seen, mut cell_seen) =
+        (vec![u32::MAX; k], vec![u32::MAX; g], vec![u32::MAX; g * k]);
+    let mut p = 0u32;
+    for (slot, &at) in ordered.iter().enumerate() {
+        while by_participant[p as usize] as usize <= slot {
+            p += 1; // after placing, by_participant[p] is where participant p's notes end
+        }
+        distinct_codes(&index, scope[at as usize], &mut codes);
+        let mine = listed.groups(kept[at as usize] as usize);
+        for &c in &codes {
+            first_time(
+                &mut code_seen[c as usize],
+                p,
+                &mut code_participants[c as usize],
+            );
+        }
+        for &grp in mine {
+            first_time(
+                &mut group_seen[grp as usize],
+                p,
+                &mut group_participants[grp as usize],
+            );
+            let row = grp as usize * k;
+            for &c in &codes {
+                let cell = row + c as usize;
+                first_time(&mut cell_seen[cell], p, &mut cell_participants[cell]);
             }
         }
     }
@@ -201,45 +215,26 @@ pub fn code_matrix(by: MatrixBy, codings: &[Coding], notes: &[NoteGroups]) -> Co
     let rows: Vec<u32> = (0..k as u32)
         .filter(|&c| code_notes[c as usize] > 0)
         .collect();
-    let mut columns: Vec<u32> = (0..group_names.len() as u32).collect();
-    columns.sort_unstable_by_key(|&g| group_names[g as usize]);
-    let row_at = position_map(&rows, k);
-    let column_at = position_map(&columns, group_names.len());
-
-    let code_participants = distinct_counts(code_people, k);
-    let group_participants = distinct_counts(group_people, group_names.len());
-    let g = group_names.len();
-    let cell_participants = distinct_counts(
-        cell_people
-            .into_iter()
-            .map(|(c, grp, p)| (c * g as u32 + grp, p))
-            .collect(),
-        k * g,
-    );
-
-    let mut cells = vec![
-        vec![
-            MatrixCell {
-                notes: 0,
-                participants: 0,
-                row_share: 0.0,
-                column_share: 0.0,
-            };
-            columns.len()
-        ];
-        rows.len()
-    ];
-    for ((c, grp), count) in cell_notes {
-        let (Some(r), Some(col)) = (row_at[c as usize], column_at[grp as usize]) else {
-            continue;
-        };
-        cells[r][col] = MatrixCell {
-            notes: count,
-            participants: cell_participants[c as usize * g + grp as usize],
-            row_share: f64::from(count) / f64::from(code_notes[c as usize]),
-            column_share: f64::from(count) / f64::from(group_notes[grp as usize]),
-        };
-    }
+    let mut columns: Vec<u32> = (0..g as u32).collect();
+    columns.sort_unstable_by_key(|&grp| listed.group_names[grp as usize]);
+    let cells = rows
+        .iter()
+        .map(|&c| {
+            columns
+                .iter()
+                .map(|&grp| {
+                    let cell = grp as usize * k + c as usize;
+                    let count = cell_notes[cell];
+                    MatrixCell {
+                        notes: count,
+                        participants: cell_participants[cell],
+                        row_share: f64::from(count) / f64::from(code_notes[c as usize]),
+                        column_share: f64::from(count) / f64::from(group_notes[grp as usize]),
+                    }
+                })
+                .collect()
+        })
+        .collect();
     CodeMatrix {
         by,
         codes: rows
@@ -248,7 +243,7 @@ pub fn code_matrix(by: MatrixBy, codings: &[Coding], notes: &[NoteGroups]) -> Co
             .collect(),
         groups: columns
             .iter()
-            .map(|&grp| group_names[grp as usize].to_owned())
+            .map(|&grp| listed.group_names[grp as usize].to_owned())
             .collect(),
         cells,
         code_totals: rows
@@ -265,28 +260,152 @@ pub fn code_matrix(by: MatrixBy, codings: &[Coding], notes: &[NoteGroups]) -> Co
                 participants: group_participants[grp as usize],
             })
             .collect(),
-        notes: in_scope,
+        notes: scope.len() as u32,
     }
 }
 
-/// For each old number, its position in `order` (if there).
-fn position_map(order: &[u32], len: usize) -> Vec<Option<usize>> {
-    let mut at = vec![None; len];
-    for (pos, &x) in order.iter().enumerate() {
-        at[x as usize] = Some(pos);
-    }
-    at
+/// The listed notes' groups and participants as numbers, each note's sorted and distinct.
+struct Listed<'a> {
+    group_names: Vec<&'a str>,
+    group_list: Vec<u32>,
+    group_starts: Vec<u32>,
+    participant_list: Vec<u32>,
+    participant_starts: Vec<u32>,
+    participant_count: usize,
 }
 
-/// How many distinct second values each first value has.
-fn distinct_counts(mut pairs: Vec<(u32, u32)>, len: usize) -> Vec<u32> {
-    pairs.sort_unstable();
-    pairs.dedup();
-    let mut counts = vec![0u32; len];
-    for (key, _) in pairs {
-        counts[key as usize] += 1;
+impl<'a> Listed<'a> {
+    fn new(notes: &'a [NoteGroups]) -> Listed<'a> {
+        let mut group_of: FxMap<&str, u32> = FxMap::default();
+        let mut participant_of: FxMap<&str, u32> = FxMap::default();
+        let mut listed = Listed {
+            group_names: Vec::new(),
+            group_list: Vec::with_capacity(notes.len()),
+            group_starts: Vec::with_capacity(notes.len() + 1),
+            participant_list: Vec::with_capacity(notes.len()),
+            participant_starts: Vec::with_capacity(notes.len() + 1),
+            participant_count: 0,
+        };
+        listed.group_starts.push(0);
+        listed.participant_starts.push(0);
+        for entry in notes {
+            let from = listed.group_list.len();
+            for g in &entry.groups {
+                let next = listed.group_names.len() as u32;
+                let id = *group_of.entry(g.as_str()).or_insert(next);
+                if id == next {
+                    listed.group_names.push(g.as_str());
+                }
+                listed.group_list.push(id);
+            }
+            sort_dedup_tail(&mut listed.group_list, from);
+            listed.group_starts.push(listed.group_list.len() as u32);
+            let from = listed.participant_list.len();
+            for p in &entry.participants {
+                let next = participant_of.len() as u32;
+                let id = *participant_of.entry(p.as_str()).or_insert(next);
+                listed.participant_list.push(id);
+            }
+            sort_dedup_tail(&mut listed.participant_list, from);
+            let end = listed.participant_list.len() as u32;
+            listed.participant_starts.push(end);
+        }
+        listed.participant_count = participant_of.len();
+        listed
     }
-    counts
+
+    fn groups(&self, x: usize) -> &[u32] {
+        &self.group_list[self.group_starts[x] as usize..self.group_starts[x + 1] as usize]
+    }
+
+    fn participants(&self, x: usize) -> &[u32] {
+        let (from, to) = (self.participant_starts[x], self.participant_starts[x + 1]);
+        &self.participant_list[from as usize..to as usize]
+    }
+}
+
+/// Sort `list[from..]` and drop its repeats.
+fn sort_dedup_tail(list: &mut Vec<u32>, from: usize) {
+    list[from..].sort_unstable();
+    let mut kept = from;
+    for x in from..list.len() {
+        if kept == from || list[kept - 1] != list[x] {
+            list[kept] = list[x];
+            kept += 1;
+        }
+    }
+    list.truncate(kept);
+}
+
+/// Count `p` once: `seen` holds the last participant counted (participants come in order).
+fn first_time(seen: &mut u32, p: u32, count: &mut u32) {
+    if *seen != p {
+        *seen = p;
+        *count += 1;
+    }
+}
+
+/// The distinct codes of a note (none for a note without codings).
+fn distinct_codes(index: &CodingIndex, note: Option<u32>, out: &mut Vec<u32>) {
+    out.clear();
+    if let Some(n) = note {
+        out.extend(index.items(n as usize).iter().map(|i| i.code));
+        out.dedup(); // sorted by code
+    }
+}
+
+/// Finds listed notes among the coded ones: by walking in step while the two lists agree,
+/// by id otherwise; and tells a note listed twice.
+struct Locator<'i, 'a> {
+    index: &'i CodingIndex<'a>,
+    next: usize,
+    by_id: Option<FxMap<&'a str, u32>>,
+    seen: Vec<bool>,
+    uncoded: FxMap<String, ()>,
+}
+
+impl<'i, 'a> Locator<'i, 'a> {
+    fn new(index: &'i CodingIndex<'a>) -> Self {
+        Locator {
+            index,
+            next: 0,
+            by_id: None,
+            seen: vec![false; index.note_count()],
+            uncoded: FxMap::default(),
+        }
+    }
+
+    /// `Some(number in the index)` or `Some(None)` for a note without codings, the first time
+    /// a note is met; `None` when it was met before.
+    fn note(&mut self, id: &str) -> Option<Option<u32>> {
+        let found = if self.index.notes.get(self.next) == Some(&id) {
+            Some(self.next as u32)
+        } else {
+            let index = self.index;
+            self.by_id
+                .get_or_insert_with(|| {
+                    index
+                        .notes
+                        .iter()
+                        .enumerate()
+                        .map(|(n, id)| (*id, n as u32))
+                        .collect()
+                })
+                .get(id)
+                .copied()
+        };
+        match found {
+            Some(n) => {
+                self.next = n as usize + 1;
+                (!std::mem::replace(&mut self.seen[n as usize], true)).then_some(Some(n))
+            }
+            None => self
+                .uncoded
+                .insert(id.to_owned(), ())
+                .is_none()
+                .then_some(None),
+        }
+    }
 }
 
 /// Which figure a wide CSV shows in its cells.
