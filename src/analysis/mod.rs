@@ -5,9 +5,12 @@
 //! Every result is deterministic (ties are broken by name or id) and serialisable, and every
 //! claim carries the ids of the notes behind it.
 
+pub mod agreement;
 pub mod contrast;
+pub mod cooccurrence;
 pub mod journey;
 pub mod lexicon;
+pub mod matrix;
 pub mod text;
 pub mod themes;
 pub mod trend;
@@ -19,8 +22,11 @@ use serde::Serialize;
 
 use crate::model::{Facet, NoteKind, Tag};
 
+pub use agreement::{AgreementReport, AgreementSettings, agreement};
 pub use contrast::{ContrastBy, ContrastReport, contrast};
+pub use cooccurrence::{Coding, CooccurrenceReport, cooccurrence, notes_behind};
 pub use journey::{JourneyReport, PainsReport, journey, pains};
+pub use matrix::{CodeMatrix, MatrixBy, NoteGroups, code_matrix};
 pub use themes::{
     Curation, KeptTheme, RememberedTheme, Theme, ThemeSettings, ThemesReport, remember, themes,
 };
