@@ -1,5 +1,6 @@
 //! Command-line definitions (clap) and their mapping onto library calls.
 
+mod code_analysis;
 mod coding;
 mod output;
 mod themes;
@@ -103,6 +104,12 @@ enum Command {
     Spans(coding::SpansArgs),
     /// The codebook as a tree with counts; describe, nest, rename and merge tags
     Codebook(coding::CodebookArgs),
+    /// Which codes occur together (same note, overlapping passages), with the c-coefficient
+    Cooccurrence(Box<code_analysis::CooccurrenceArgs>),
+    /// Codes × persona, participant, session, study, session kind or touchpoint
+    Matrix(Box<code_analysis::MatrixArgs>),
+    /// Inter-coder agreement: percent, Cohen's kappa, Krippendorff's alpha, disagreements
+    Agreement(Box<code_analysis::AgreementArgs>),
     /// Move a note to the trash (restorable)
     Rm { id: String },
     /// Bring a note back from the trash
@@ -577,6 +584,9 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Uncode(args) => coding::uncode(&mut archive, args, &out),
         Command::Spans(args) => coding::spans(&archive, args, &out),
         Command::Codebook(args) => coding::codebook(&mut archive, args, &out),
+        Command::Cooccurrence(args) => code_analysis::cooccurrence_cmd(&archive, *args, &out),
+        Command::Matrix(args) => code_analysis::matrix_cmd(&archive, *args, &out),
+        Command::Agreement(args) => code_analysis::agreement_cmd(&archive, *args, &out),
         Command::History { id } => {
             let id = archive.store().resolve_note(&id)?;
             out.history(&id, &archive.store().history(&id)?)

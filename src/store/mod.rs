@@ -2,6 +2,7 @@
 
 mod analysis;
 mod codebook;
+mod codings;
 mod drafts;
 mod merge;
 mod notes;

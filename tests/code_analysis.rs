@@ -1,0 +1,123 @@
+//! The analyses of coding from the command line, on small archives worked out by hand:
+//! co-occurrence with the c-coefficient, a code matrix, and agreement between two coders.
+
+mod common;
+
+use common::TestArchive;
+
+/// Four notes: =wait-time on 1, 2 and 4, =staff-help on 1, 3 and 4; @parent on 1 and 2,
+/// @student on 3 and 4.
+fn coded() -> (TestArchive, Vec<String>) {
+    let a = TestArchive::new();
+    a.start_session();
+    let ids = [
+        "The queue was long and a clerk helped =wait-time =staff-help @parent",
+        "Waited twenty minutes =wait-time @parent",
+        "A clerk walked her to the lockers =staff-help @student",
+        "Long wait until someone came =wait-time =staff-help @student",
+    ]
+    .iter()
+    .map(|text| a.add(&[text]))
+    .collect();
+    (a, ids)
+}
+
+#[test]
+fn codes_applied_together_are_counted_with_their_c_coefficient() {
+    let (a, ids) = coded();
+    let r = a.json(&["cooccurrence", "--facet", "code"]);
+    let codes: Vec<&str> = r["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["=staff-help", "=wait-time"]);
+    // Both on notes 1 and 4; each on three notes: c = 2 / (3 + 3 − 2) = 0.5.
+    assert_eq!(r["notes"][0][1], 2);
+    assert_eq!(r["c"][0][1], 0.5);
+    assert_eq!(r["notes"][0][0], 3);
+    let behind = a.json(&["cooccurrence", "--pair", "=wait-time", "=staff-help"]);
+    let mut notes: Vec<&str> = behind
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["note"].as_str().unwrap())
+        .collect();
+    notes.sort();
+    let mut want = vec![ids[0].as_str(), ids[3].as_str()];
+    want.sort();
+    assert_eq!(notes, want);
+    let text = a.ok(&["cooccurrence", "--facet", "code"]);
+    assert!(text.contains("=staff-help"), "{text}");
+    assert!(text.contains("0.50"), "{text}");
+}
+
+#[test]
+fn a_code_by_persona_matrix_counts_notes_and_participants() {
+    let (a, _) = coded();
+    let m = a.json(&["matrix", "--by", "persona", "--facet", "code"]);
+    assert_eq!(m["groups"], serde_json::json!(["parent", "student"]));
+    assert_eq!(m["codes"], serde_json::json!(["=staff-help", "=wait-time"]));
+    // =wait-time: notes 1 and 2 are @parent, note 4 @student; all from one participant.
+    assert_eq!(m["cells"][1][0]["notes"], 2);
+    assert_eq!(m["cells"][1][1]["notes"], 1);
+    assert_eq!(m["cells"][1][0]["participants"], 1);
+    // Of the notes coded =wait-time (3), two thirds are @parent.
+    let share = m["cells"][1][0]["row_share"].as_f64().unwrap();
+    assert!((share - 2.0 / 3.0).abs() < 1e-9, "{share}");
+    let csv = a.ok(&["matrix", "--by", "persona", "--facet", "code", "--csv"]);
+    assert!(csv.lines().count() >= 5, "{csv}");
+    assert!(csv.contains("=wait-time"), "{csv}");
+    a.fails(&["matrix", "--by", "weather"]);
+}
+
+#[test]
+fn two_coders_agreement_matches_the_hand_computed_figures() {
+    let a = TestArchive::new();
+    a.start_session();
+    let ids: Vec<String> = [
+        "The price was higher than online",
+        "The price tag was missing",
+        "The price felt fair for the size",
+        "No one mentioned money at all",
+    ]
+    .iter()
+    .map(|t| a.add(&[t]))
+    .collect();
+    // Ana codes =price on notes 1 and 2, Ben on 1 and 3 (a passage each).
+    for (coder, notes) in [("Ana", [0, 1]), ("Ben", [0, 2])] {
+        for n in notes {
+            a.ok(&[
+                "code", &ids[n], "=price", "--quote", "price", "--coder", coder,
+            ]);
+        }
+    }
+    // Every note judged by both: agree on notes 1 and 4, not on 2 and 3. Agreement 50%;
+    // kappa (0.5 − 0.5) / (1 − 0.5) = 0; alpha = 1 − 7 · 4 / (2 · 4 · 4) = 0.125.
+    let r = a.json(&[
+        "agreement",
+        "--coders",
+        "Ana,Ben",
+        "--all-notes",
+        "--only",
+        "=price",
+    ]);
+    let notes = &r["overall"]["notes"];
+    assert_eq!(notes["units"], 4);
+    assert_eq!(notes["percent_agreement"], 50.0);
+    assert_eq!(notes["kappa"].as_f64().unwrap().abs(), 0.0);
+    assert!(
+        (notes["alpha"].as_f64().unwrap() - 0.125).abs() < 1e-9,
+        "{r}"
+    );
+    assert_eq!(r["disagreements"].as_array().unwrap().len(), 2);
+    let text = a.ok(&["agreement", "--coders", "Ana,Ben", "--all-notes"]);
+    assert!(text.contains("2 disagreements"), "{text}");
+    // A coder who coded nothing here is a clear error, not a table of dashes.
+    let out = a.fails(&["agreement", "--coders", "Ana,Zoe"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no note was coded by two"),
+        "{out:?}"
+    );
+}
