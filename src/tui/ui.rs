@@ -67,12 +67,24 @@ pub fn render(frame: &mut Frame, app: &mut App) {
         None => {}
     }
     if let Some(p) = &app.prompt {
-        let rect = overlay_rect(body, 80, 3);
+        // A tag prompt shows its suggestions on a line under the text.
+        let extra = u16::from(!p.suggestions.is_empty());
+        let rect = overlay_rect(body, 80, 3 + extra);
         frame.render_widget(Clear, rect);
         let b = block(app.palette, format!(" {} · Esc cancels ", p.title), true);
         let inner = b.inner(rect);
         frame.render_widget(b, rect);
-        frame.render_widget(&p.input, inner);
+        let [input, list] =
+            Layout::vertical([Constraint::Length(1), Constraint::Length(extra)]).areas(inner);
+        frame.render_widget(&p.input, input);
+        if extra > 0 {
+            let mut spans = vec![Span::styled("Tab ", app.palette.key())];
+            for tag in &p.suggestions {
+                spans.push(Span::styled(tag.to_string(), app.palette.facet(tag.facet)));
+                spans.push(Span::raw("  "));
+            }
+            frame.render_widget(Paragraph::new(Line::from(spans)), list);
+        }
     }
 }
 
@@ -298,6 +310,9 @@ fn context_name(ctx: Context) -> &'static str {
         Context::Themes => "the themes view",
         Context::Trash => "the trash",
         Context::Participants => "the participants",
+        Context::NoteText => "the note's text",
+        Context::NotePassages => "the note's passages",
+        Context::Codebook => "the codebook",
         Context::Overlay => "this window",
         Context::History => "the note's history",
         Context::Prompt => "this prompt",
