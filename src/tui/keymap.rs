@@ -1455,6 +1455,18 @@ mod tests {
         assert!(why.contains("is not a key"), "{why}");
         // Where letters are commands, a letter is fine.
         assert!(Keymap::with(&[setting("home", "new-session", &["a"], 1)]).is_ok());
+        // The note view and the codebook rebind like every view (the README's example).
+        let map = Keymap::with(&[
+            setting("note-text", "code-selection", &["enter"], 1),
+            setting("codebook", "merge", &["ctrl+m"], 2),
+        ])
+        .unwrap();
+        assert_eq!(
+            map.action_for(Context::NoteText, &key(KeyCode::Enter, KeyModifiers::NONE)),
+            Some(Action::CodeSelection)
+        );
+        let (_, why) = refused(setting("note-text", "select", &["w"], 1));
+        assert!(why.contains("already means word-right"), "{why}");
     }
 
     #[test]
