@@ -244,7 +244,14 @@ fn themes_view_with_its_tabs_and_evidence() {
         }
         other => panic!("no evidence overlay: {:?}", other.is_some()),
     }
+    // Enter there reads the selected note in the note view; Esc comes back to the themes.
+    h.press(KeyCode::Down);
+    h.press(KeyCode::Enter);
+    assert_eq!(h.app.view, View::Note);
+    let opened = h.app.note.as_ref().unwrap().note.id.clone();
+    assert!(first.notes.contains(&opened));
     h.press(KeyCode::Esc);
+    assert_eq!(h.app.view, View::Themes);
     for tab in ["contrast", "pains", "journey"] {
         h.press(KeyCode::Tab);
         let screen = h.screen(120, 34);

@@ -36,11 +36,11 @@ pub const STATUS_LIFETIME: Duration = Duration::from_secs(6);
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     Help,
-    /// The notes behind a theme.
+    /// The notes behind a theme; Enter opens the selected one in the note view.
     Evidence {
         title: String,
         notes: Vec<Note>,
-        scroll: u16,
+        sel: usize,
     },
     /// A note's versions, oldest first; `sel` is the one a restore would bring back.
     History {
@@ -253,6 +253,7 @@ impl App {
         }
         match self.overlay {
             Some(Overlay::History { .. }) => Context::History,
+            Some(Overlay::Evidence { .. }) => Context::Evidence,
             Some(_) => Context::Overlay,
             None => self.base_context(),
         }
@@ -331,7 +332,7 @@ impl App {
                 }
                 Vec::new()
             }
-            Context::Overlay | Context::History => Vec::new(),
+            Context::Overlay | Context::Evidence | Context::History => Vec::new(),
             _ => (self.view.spec().paste)(self, text),
         }
     }
@@ -346,7 +347,7 @@ impl App {
                 }
                 Vec::new()
             }
-            Context::Overlay | Context::History => Vec::new(),
+            Context::Overlay | Context::Evidence | Context::History => Vec::new(),
             _ => (self.view.spec().type_key)(self, key),
         }
     }
@@ -412,15 +413,15 @@ impl App {
                 return capture::change_note(self, &id, v.body, v.kind, "Restoring that version…");
             }
             (Overlay::History { versions, sel, .. }, nav) => move_sel(sel, versions.len(), nav),
-            (Overlay::Evidence { scroll, .. }, nav) => {
-                *scroll = match nav {
-                    Action::Down => scroll.saturating_add(1),
-                    Action::Up => scroll.saturating_sub(1),
-                    Action::PageDown => scroll.saturating_add(10),
-                    Action::PageUp => scroll.saturating_sub(10),
-                    _ => *scroll,
+            (Overlay::Evidence { notes, sel, .. }, Action::Open) => {
+                let Some(id) = notes.get(*sel).map(|n| n.id.clone()) else {
+                    return Vec::new();
                 };
+                // The overlay closes: Esc in the note comes back to the themes view.
+                self.overlay = None;
+                return note::open(&id);
             }
+            (Overlay::Evidence { notes, sel, .. }, nav) => move_sel(sel, notes.len(), nav),
             _ => {}
         }
         Vec::new()
@@ -612,7 +613,7 @@ impl App {
                 self.overlay = Some(Overlay::Evidence {
                     title,
                     notes,
-                    scroll: 0,
+                    sel: 0,
                 });
                 Vec::new()
             }
@@ -673,26 +674,40 @@ mod tests {
     use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 
     #[test]
-    fn overlays_scroll_up_with_up_and_down_with_down() {
+    fn evidence_moves_up_with_up_and_down_with_down_and_opens_a_note() {
         let mut app = App::new(Palette::plain());
+        let note = |id: &str| Note {
+            id: id.into(),
+            session: "s".into(),
+            kind: crate::model::NoteKind::Quote,
+            body: format!("note {id}"),
+            tags: Vec::new(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            offset_ms: None,
+            deleted_at: None,
+        };
         app.overlay = Some(Overlay::Evidence {
             title: "t".into(),
-            notes: Vec::new(),
-            scroll: 5,
+            notes: (0..20).map(|i| note(&i.to_string())).collect(),
+            sel: 5,
         });
         let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
-        let scroll = |app: &App| match &app.overlay {
-            Some(Overlay::Evidence { scroll, .. }) => *scroll,
+        let sel = |app: &App| match &app.overlay {
+            Some(Overlay::Evidence { sel, .. }) => *sel,
             _ => unreachable!(),
         };
         app.handle_key(key(KeyCode::Up));
-        assert_eq!(scroll(&app), 4);
+        assert_eq!(sel(&app), 4);
         app.handle_key(key(KeyCode::Char('k')));
-        assert_eq!(scroll(&app), 3);
+        assert_eq!(sel(&app), 3);
         app.handle_key(key(KeyCode::Down));
         app.handle_key(key(KeyCode::Char('j')));
-        assert_eq!(scroll(&app), 5);
+        assert_eq!(sel(&app), 5);
         app.handle_key(key(KeyCode::PageUp));
-        assert_eq!(scroll(&app), 0);
+        assert_eq!(sel(&app), 0);
+        let asked = app.handle_key(key(KeyCode::Enter));
+        assert!(app.overlay.is_none());
+        assert!(matches!(&asked[..], [Request::OpenNote(id)] if id == "0"));
     }
 }

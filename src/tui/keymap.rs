@@ -120,8 +120,10 @@ pub enum Context {
     NotePassages,
     /// The codebook: every tag as a tree.
     Codebook,
-    /// The help and evidence overlays: read and close.
+    /// The help overlay: read and close.
     Overlay,
+    /// The notes behind a theme: choose one to open.
+    Evidence,
     /// A note's versions, one of which can be restored.
     History,
     /// A one-line prompt (a note's tags, a participant's contact, an export's file name).
@@ -129,7 +131,7 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 19] = [
+    pub const ALL: [Context; 20] = [
         Context::Home,
         Context::SessionForm,
         Context::Editor,
@@ -147,6 +149,7 @@ impl Context {
         Context::NotePassages,
         Context::Codebook,
         Context::Overlay,
+        Context::Evidence,
         Context::History,
         Context::Prompt,
     ];
@@ -747,6 +750,28 @@ const OVERLAY: &[Binding] = &[bind!(
     true
 )];
 
+const EVIDENCE: &[Binding] = &[
+    bind!(
+        "Enter",
+        [(KeyCode::Enter, NONE)],
+        Open,
+        "read the selected note (select words and code them)",
+        true
+    ),
+    bind!(
+        "Esc/q",
+        [
+            (KeyCode::Esc, NONE),
+            ch('q'),
+            ch('?'),
+            (KeyCode::F(1), NONE)
+        ],
+        Back,
+        "close",
+        true
+    ),
+];
+
 const HISTORY: &[Binding] = &[
     bind!(
         "Ctrl+R",
@@ -1009,6 +1034,7 @@ fn default_bindings(ctx: Context) -> Vec<&'static Binding> {
         Context::NotePassages => &[NOTE_PASSAGES, BACK, HELP_QUIT, &ARROW_NAV, &LETTER_NAV],
         Context::Codebook => &[CODEBOOK, BACK, HELP_QUIT, &ARROW_NAV, &LETTER_NAV],
         Context::Overlay => &[OVERLAY, &ARROW_NAV, &LETTER_NAV],
+        Context::Evidence => &[EVIDENCE, &ARROW_NAV, &LETTER_NAV],
         Context::History => &[HISTORY, &ARROW_NAV],
         Context::Prompt => &[PROMPT],
     };
@@ -1305,7 +1331,10 @@ mod tests {
     #[test]
     fn every_view_has_help() {
         for ctx in Context::ALL {
-            if matches!(ctx, Context::Overlay | Context::History | Context::Prompt) {
+            if matches!(
+                ctx,
+                Context::Overlay | Context::Evidence | Context::History | Context::Prompt
+            ) {
                 continue; // the help and the small overlays say their keys in their hints
             }
             let help = bindings(ctx).iter().any(|b| b.action == Action::Help);
