@@ -714,3 +714,52 @@ fn keys_from_the_config_file() {
         1
     );
 }
+
+/// Coding a passage with the keyboard alone, in the real app: find the note, open it, move
+/// by words past an emoji, CJK and a combining accent, select three words, code them with
+/// `=wait-time` (the coder from FIELDNOTES_CODER), and find the passage in SQLite at the
+/// right code points.
+#[test]
+fn coding_a_passage_from_the_keyboard_in_a_real_terminal() {
+    let archive = TestArchive::new();
+    archive.start_session();
+    let note = archive.add(&["😀 排队 cafe\u{301}: we queued for ages at the till #checkout"]);
+    let Some(tmux) = Tmux::new("coding") else {
+        return;
+    };
+    tmux.run_with(&archive, "exec", "FIELDNOTES_CODER=Ana", "");
+    tmux.wait_for("Sessions, newest first");
+    tmux.keys(&["/"]);
+    tmux.type_text("queued");
+    tmux.wait_for(" 1 note ·");
+    tmux.keys(&["Enter", "Enter"]);
+    tmux.wait_for("v selects, c codes");
+    // Past 😀, 排队, café and "we" by word, then one character on to "queued".
+    tmux.keys(&["w", "w", "w", "w", "Right", "v", "w", "w", "w"]);
+    tmux.wait_for("15 characters selected (15..30)");
+    tmux.keys(&["c"]);
+    tmux.wait_for("Code “queued for ages” with");
+    tmux.type_text("wait-time");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("Passages (1)");
+    assert!(
+        screen.contains("=wait-time Ana “queued for ages” 15..30"),
+        "{screen}"
+    );
+    let passage: (String, i64, i64, String, String) = archive
+        .db()
+        .query_row(
+            "SELECT p.note_id, p.start, p.end, p.text, p.coder FROM passages p",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        passage,
+        (note, 15, 30, "queued for ages".into(), "Ana".into())
+    );
+    // The passage list: Tab, then d takes it off again.
+    tmux.keys(&["Tab", "d"]);
+    tmux.wait_for("Passages (0)");
+    assert_eq!(archive.count("SELECT count(*) FROM passages"), 0);
+}

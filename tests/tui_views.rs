@@ -23,11 +23,20 @@ struct Harness {
 
 impl Harness {
     fn new(seed_demo: bool) -> Harness {
+        Harness::with(|archive| {
+            if seed_demo {
+                fieldnotes::demo::seed(archive).unwrap();
+            }
+        })
+    }
+
+    /// An app on an archive `fill` wrote (before the app's worker opens it).
+    fn with(fill: impl FnOnce(&mut Archive)) -> Harness {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("archive");
-        if seed_demo {
+        {
             let mut archive = Archive::open(&dir).unwrap();
-            fieldnotes::demo::seed(&mut archive).unwrap();
+            fill(&mut archive);
         }
         let (worker, opened) = Worker::open(&dir).unwrap();
         let mut app = App::new(Palette::plain());
@@ -69,9 +78,21 @@ impl Harness {
     }
 
     fn screen(&mut self, width: u16, height: u16) -> String {
+        self.terminal(width, height).backend().to_string()
+    }
+
+    fn terminal(&mut self, width: u16, height: u16) -> Terminal<TestBackend> {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal.draw(|f| ui::render(f, &mut self.app)).unwrap();
-        terminal.backend().to_string()
+        terminal
+    }
+
+    fn status(&self) -> String {
+        self.app
+            .status
+            .as_ref()
+            .map(|s| s.text.clone())
+            .unwrap_or_default()
     }
 
     fn db(&self) -> rusqlite::Connection {
@@ -223,7 +244,14 @@ fn themes_view_with_its_tabs_and_evidence() {
         }
         other => panic!("no evidence overlay: {:?}", other.is_some()),
     }
+    // Enter there reads the selected note in the note view; Esc comes back to the themes.
+    h.press(KeyCode::Down);
+    h.press(KeyCode::Enter);
+    assert_eq!(h.app.view, View::Note);
+    let opened = h.app.note.as_ref().unwrap().note.id.clone();
+    assert!(first.notes.contains(&opened));
     h.press(KeyCode::Esc);
+    assert_eq!(h.app.view, View::Themes);
     for tab in ["contrast", "pains", "journey"] {
         h.press(KeyCode::Tab);
         let screen = h.screen(120, 34);
@@ -282,9 +310,12 @@ fn typing_saving_and_finding_a_note() {
     }
     h.type_text("@busy-parent #checkout pram");
     assert_eq!(h.app.search.results.total, 1);
-    // Enter on the hit opens its session with the note selected.
+    // Enter on the hit opens the note; `s` there opens its session with the note selected.
     h.press(KeyCode::Enter);
     h.press(KeyCode::Enter);
+    assert_eq!(h.app.view, View::Note);
+    assert_eq!(h.app.note.as_ref().unwrap().note.body, saved);
+    h.press(KeyCode::Char('s'));
     assert_eq!(h.app.view, View::Capture);
     assert_eq!(h.app.capture.focus, CaptureFocus::Notes);
     assert_eq!(h.app.capture.notes[h.app.capture.sel].body, saved);
@@ -617,4 +648,299 @@ fn the_draft_interval_comes_from_the_settings() {
     );
     let requests = h.app.tick(start + std::time::Duration::from_secs(4));
     assert!(matches!(requests.as_slice(), [Request::SaveDraft { .. }]));
+}
+
+/// A note with an emoji, CJK and a combining accent before the words to code: offsets are
+/// code points, so a byte or column count would land elsewhere.
+const MIXED: &str = "😀 排队 cafe\u{301}: we queued for ages at the till #checkout";
+
+fn one_note_archive(archive: &mut Archive) {
+    use fieldnotes::model::{NoteKind, SessionKind};
+    use fieldnotes::store::{NewNote, NewSession};
+    let session = archive
+        .start_session(
+            &NewSession::new("Checkout Q3", SessionKind::Interview),
+            None,
+        )
+        .unwrap();
+    archive
+        .add_note(&NewNote {
+            session: session.id,
+            kind: NoteKind::Quote,
+            body: MIXED.into(),
+            extra_tags: Vec::new(),
+            clears_draft: false,
+        })
+        .unwrap();
+}
+
+/// (start, end, text, coder) of every passage, by start and coder.
+fn passages(h: &Harness) -> Vec<(i64, i64, String, String)> {
+    let db = h.db();
+    let mut stmt = db
+        .prepare("SELECT start, end, text, coder FROM passages ORDER BY start, coder")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// From the session list, search a word and open the note it finds.
+fn open_note_found_by(h: &mut Harness, word: &str) {
+    h.press(KeyCode::Char('/'));
+    h.type_text(word);
+    h.press(KeyCode::Enter);
+    h.press(KeyCode::Enter);
+    assert_eq!(h.app.view, View::Note, "{}", h.status());
+}
+
+#[test]
+fn coding_a_passage_from_the_keyboard() {
+    let mut h = Harness::with(one_note_archive);
+    h.app.coder = Ok("Ana".into());
+    open_note_found_by(&mut h, "queued");
+    // To "queued": past the emoji, 排队, café and "we" by word, one character on.
+    for _ in 0..4 {
+        h.press(KeyCode::Char('w'));
+    }
+    h.press(KeyCode::Right);
+    assert_eq!(h.app.note.as_ref().unwrap().cursor, 15);
+    h.press(KeyCode::Char('v'));
+    for _ in 0..3 {
+        h.press(KeyCode::Char('w'));
+    }
+    assert_eq!(h.app.note.as_ref().unwrap().selection(), Some(15..30));
+    h.press(KeyCode::Char('c'));
+    assert!(h.app.prompt.is_some(), "c opens the tag prompt");
+    h.type_text("wait-time");
+    h.press(KeyCode::Enter);
+    assert_eq!(
+        passages(&h),
+        [(15, 30, "queued for ages".into(), "Ana".into())],
+        "{}",
+        h.status()
+    );
+    assert!(h.status().contains("=wait-time"), "{}", h.status());
+
+    // Another coder selects with Shift and Ctrl motions, and completes the tag with Tab.
+    h.app.coder = Ok("Ben".into());
+    h.press(KeyCode::End);
+    for _ in 0..3 {
+        h.press_with(KeyCode::Left, KeyModifiers::CONTROL);
+    }
+    for _ in 0..2 {
+        h.press_with(KeyCode::Right, KeyModifiers::CONTROL | KeyModifiers::SHIFT);
+    }
+    assert_eq!(h.app.note.as_ref().unwrap().selection(), Some(34..42));
+    h.press(KeyCode::Char('c'));
+    h.type_text("wa");
+    let offered: Vec<String> = h
+        .app
+        .prompt
+        .as_ref()
+        .unwrap()
+        .suggestions
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    assert_eq!(
+        offered.first().map(String::as_str),
+        Some("=wait-time"),
+        "{offered:?}"
+    );
+    h.press(KeyCode::Tab);
+    h.press(KeyCode::Enter);
+    assert_eq!(
+        passages(&h),
+        [
+            (15, 30, "queued for ages".into(), "Ana".into()),
+            (34, 42, "the till".into(), "Ben".into()),
+        ]
+    );
+
+    // A selection in progress over the CJK, beside the coded passages.
+    h.press(KeyCode::Home);
+    h.press(KeyCode::Char('w'));
+    h.press(KeyCode::Right);
+    h.press(KeyCode::Char('v'));
+    h.press(KeyCode::Right);
+    h.press(KeyCode::Right);
+    assert_eq!(h.app.note.as_ref().unwrap().selection(), Some(2..4));
+    // The note was written now: its time is masked.
+    let screen = h.screen(80, 20);
+    insta::with_settings!({filters => vec![(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[when]")]}, {
+        insta::assert_snapshot!("note_coding", screen);
+    });
+    // Coded words are marked in the text: underlined (the palette's passage style).
+    let terminal = h.terminal(80, 20);
+    let buffer = terminal.backend().buffer();
+    let coded = buffer.content().iter().any(|cell| {
+        cell.symbol() == "q" && cell.modifier.contains(ratatui::style::Modifier::UNDERLINED)
+    });
+    assert!(coded, "the coded words are underlined");
+
+    // The passage list: d takes the selected passage's code off.
+    h.press(KeyCode::Tab);
+    h.press(KeyCode::Char('d'));
+    assert_eq!(
+        passages(&h),
+        [(34, 42, "the till".into(), "Ben".into())],
+        "{}",
+        h.status()
+    );
+
+    // Without a coder, coding says why in the status line.
+    h.app.coder = Err("who is coding? set `coder`".into());
+    h.press(KeyCode::Tab);
+    h.press(KeyCode::Char('v'));
+    h.press(KeyCode::Right);
+    h.press(KeyCode::Right);
+    h.press(KeyCode::Char('c'));
+    assert!(h.app.prompt.is_none());
+    assert!(h.status().contains("who is coding"), "{}", h.status());
+    // And nothing selected: it says how to select.
+    h.press(KeyCode::Char('v'));
+    h.press(KeyCode::Char('c'));
+    assert!(h.status().contains("Select words first"), "{}", h.status());
+
+    // The new views in tiny terminals: a message or a squeezed view, never a panic.
+    for (w, ht) in [(20, 5), (44, 10), (45, 11), (200, 3)] {
+        h.terminal(w, ht);
+    }
+    h.press(KeyCode::Tab);
+    h.terminal(44, 10);
+}
+
+#[test]
+fn an_edit_in_the_app_says_how_many_passages_it_lost() {
+    let mut h = Harness::with(one_note_archive);
+    h.app.coder = Ok("Ana".into());
+    open_note_found_by(&mut h, "queued");
+    for _ in 0..4 {
+        h.press(KeyCode::Char('w'));
+    }
+    h.press(KeyCode::Right);
+    h.press(KeyCode::Char('v'));
+    for _ in 0..3 {
+        h.press(KeyCode::Char('w'));
+    }
+    h.press(KeyCode::Char('c'));
+    h.type_text("wait-time");
+    h.press(KeyCode::Enter);
+    assert_eq!(passages(&h).len(), 1);
+    // To the note's session, and edit the coded words away.
+    h.press(KeyCode::Char('s'));
+    assert_eq!(h.app.view, View::Capture);
+    h.press_with(KeyCode::Char('e'), KeyModifiers::CONTROL);
+    for _ in 0..MIXED.chars().count() + 5 {
+        h.press(KeyCode::Backspace);
+    }
+    h.type_text("😀 排队 we waited at the till");
+    h.press(KeyCode::Enter);
+    assert!(
+        h.status().contains("lost 1 coded passage"),
+        "{}",
+        h.status()
+    );
+}
+
+#[test]
+fn the_codebook_as_a_tree_with_its_edits() {
+    let mut h = Harness::new(true);
+    h.press(KeyCode::Char('c'));
+    assert_eq!(h.app.view, View::Codebook);
+    let row = |h: &Harness, tag: &str| {
+        h.app
+            .codebook
+            .rows
+            .iter()
+            .position(|(_, e)| e.tag == tag)
+            .unwrap_or_else(|| panic!("{tag} is not in the codebook"))
+    };
+    // Describe =wait-time.
+    h.app.codebook.sel = row(&h, "=wait-time");
+    h.press(KeyCode::Char('d'));
+    h.type_text("Time the customer waits");
+    h.press(KeyCode::Enter);
+    let sel = &h.app.codebook.rows[h.app.codebook.sel].1;
+    assert_eq!(sel.description.as_deref(), Some("Time the customer waits"));
+    // Move it under =staff-help (completed from the codebook).
+    h.press(KeyCode::Char('p'));
+    h.type_text("staff-h");
+    h.press(KeyCode::Tab);
+    h.press(KeyCode::Enter);
+    let (depth, sel) = &h.app.codebook.rows[h.app.codebook.sel];
+    assert_eq!(
+        (*depth, sel.tag.as_str()),
+        (1, "=wait-time"),
+        "{}",
+        h.status()
+    );
+    let parent = &h.app.codebook.rows[h.app.codebook.sel - 1].1;
+    assert_eq!(parent.tag, "=staff-help");
+    snap("codebook", h.screen(100, 24));
+
+    // Merge =scanner-error into =wait-time: first it says how many notes change.
+    let typing: i64 = h
+        .db()
+        .query_row(
+            "SELECT count(*) FROM notes WHERE body LIKE '%=scanner-error%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(typing > 0);
+    h.app.codebook.sel = row(&h, "=scanner-error");
+    h.press(KeyCode::Char('M'));
+    h.type_text("wait-time");
+    h.press(KeyCode::Enter);
+    let title = h.app.prompt.as_ref().expect("a confirmation").title.clone();
+    assert!(
+        title.contains(&format!("{typing} note")),
+        "{title} (expected {typing})"
+    );
+    h.press(KeyCode::Enter);
+    assert!(
+        h.status()
+            .starts_with("Merged =scanner-error into =wait-time"),
+        "{}",
+        h.status()
+    );
+    assert!(
+        h.app
+            .codebook
+            .rows
+            .iter()
+            .all(|(_, e)| e.tag != "=scanner-error")
+    );
+    let left: i64 = h
+        .db()
+        .query_row(
+            "SELECT count(*) FROM notes WHERE body LIKE '%=scanner-error%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0);
+
+    // Rename: every note typing it is rewritten.
+    h.app.codebook.sel = row(&h, "=wait-time");
+    h.press(KeyCode::Char('r'));
+    for _ in 0.."-time".len() {
+        h.press(KeyCode::Backspace);
+    }
+    h.type_text("ing");
+    h.press(KeyCode::Enter);
+    assert!(
+        h.status().starts_with("Renamed =wait-time to =waiting"),
+        "{}",
+        h.status()
+    );
+    row(&h, "=waiting");
+    // Esc goes home; a tiny terminal draws the codebook without a panic.
+    h.terminal(20, 5);
+    h.terminal(44, 10);
+    h.press(KeyCode::Esc);
+    assert_eq!(h.app.view, View::Home);
 }

@@ -161,6 +161,18 @@ impl Store {
             .collect()
     }
 
+    /// How many notes (trash included) type `tag` in their text: what a rename or merge of it
+    /// would rewrite, for the app to say before it asks to go on.
+    pub fn notes_typing(&self, tag: &Tag) -> Result<usize> {
+        let n: i64 = self.conn().query_row(
+            "SELECT count(*) FROM note_tags nt JOIN tags t ON t.id = nt.tag_id \
+             WHERE t.facet = ?1 AND t.name = ?2 AND nt.origin = 'inline'",
+            params![tag.facet.as_str(), tag.name],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
+    }
+
     /// Writes a code's description, memo and colour (creating the tag if new).
     pub(crate) fn describe_code(&self, tag: &Tag, notes: &CodeNotes) -> Result<()> {
         let colour = match notes.colour.as_deref() {

@@ -12,11 +12,14 @@ use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind, MouseEventKind};
 use ratatui_textarea::TextArea;
 
+use super::complete;
 use super::keymap::{self, Action, Context};
 use super::theme::Palette;
 use super::views::capture::{self, Capture};
+use super::views::codebook::{self, CodebookView};
 use super::views::common::{count, editor, move_sel, text_of};
 use super::views::form::{self, FormSlot, SessionForm};
+use super::views::note::{self, NoteView};
 use super::views::participants::{self, Participants};
 use super::views::report::{self, ReportView};
 use super::views::search::{self, SearchState};
@@ -25,7 +28,7 @@ use super::views::trash::{self, Trash};
 use super::views::visit::{self, VisitView};
 use super::views::{View, home};
 use super::worker::{Request, Response};
-use crate::model::{Note, Revision, Session, Tag, retag};
+use crate::model::{Note, Revision, Session, Tag, partial_tag_at, retag};
 
 /// How long a status message stays before the bar shows only the keys again.
 pub const STATUS_LIFETIME: Duration = Duration::from_secs(6);
@@ -33,11 +36,11 @@ pub const STATUS_LIFETIME: Duration = Duration::from_secs(6);
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     Help,
-    /// The notes behind a theme.
+    /// The notes behind a theme; Enter opens the selected one in the note view.
     Evidence {
         title: String,
         notes: Vec<Note>,
-        scroll: u16,
+        sel: usize,
     },
     /// A note's versions, oldest first; `sel` is the one a restore would bring back.
     History {
@@ -56,12 +59,75 @@ pub enum PromptFor {
     Contact { pseudonym: String },
     /// The file an export writes (its extension picks the format).
     ExportPath { options: crate::io::ExportOptions },
+    /// The tags that code a passage: code points `range` of `note`.
+    Code {
+        note: String,
+        range: std::ops::Range<usize>,
+    },
+    /// A codebook edit of `tag` (see `views::codebook`).
+    Codebook { tag: Tag, edit: codebook::Ask },
+}
+
+impl PromptFor {
+    /// Whether the prompt asks for tags, so it offers the codebook's as you type.
+    fn completes_tags(&self) -> bool {
+        match self {
+            PromptFor::Tags { .. } | PromptFor::Code { .. } => true,
+            PromptFor::Codebook { edit, .. } => edit.wants_tag(),
+            _ => false,
+        }
+    }
 }
 
 pub struct Prompt {
     pub purpose: PromptFor,
     pub title: String,
     pub input: TextArea<'static>,
+    /// Tags matching the word being typed (tag prompts only), best first.
+    pub suggestions: Vec<Tag>,
+}
+
+impl Prompt {
+    pub fn new(purpose: PromptFor, title: impl Into<String>, input: TextArea<'static>) -> Prompt {
+        Prompt {
+            purpose,
+            title: title.into(),
+            input,
+            suggestions: Vec::new(),
+        }
+    }
+
+    /// After the text changed: the suggestions follow the tag word under the cursor (the
+    /// same completion as the note editor's, `complete::suggest`).
+    pub(crate) fn text_changed(&mut self, tags: &[Tag]) {
+        if !self.purpose.completes_tags() {
+            return;
+        }
+        let ratatui_textarea::DataCursor(row, col) = self.input.cursor();
+        self.suggestions = self
+            .input
+            .lines()
+            .get(row)
+            .and_then(|line| partial_tag_at(line, col))
+            .map(|p| complete::suggest(tags, &p))
+            .unwrap_or_default();
+    }
+
+    /// Replaces the tag word being typed with the first suggestion.
+    fn take_suggestion(&mut self, tags: &[Tag]) {
+        let Some(tag) = self.suggestions.first().cloned() else {
+            return;
+        };
+        let ratatui_textarea::DataCursor(row, col) = self.input.cursor();
+        if let Some(partial) = partial_tag_at(&self.input.lines()[row], col) {
+            for _ in 0..partial.typed.chars().count() {
+                self.input.delete_char();
+            }
+            self.input.insert_str(format!("{} ", tag.name));
+        }
+        self.text_changed(tags);
+        self.suggestions.clear();
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +187,11 @@ pub struct App {
     pub themes_scope: ThemesScope,
     pub trash: Trash,
     pub participants: Participants,
+    /// The note open in the note view (to select and code passages).
+    pub note: Option<NoteView>,
+    pub codebook: CodebookView,
+    /// Who codes passages (config `coder`), or why nobody can: said when coding is tried.
+    pub coder: Result<String, String>,
 }
 
 impl App {
@@ -152,6 +223,12 @@ impl App {
             themes_scope: ThemesScope::new(),
             trash: Trash::default(),
             participants: Participants::default(),
+            note: None,
+            codebook: CodebookView::default(),
+            coder: Err(
+                "who is coding? set `coder` in config.toml or FIELDNOTES_CODER, then restart"
+                    .into(),
+            ),
         }
     }
 
@@ -176,6 +253,7 @@ impl App {
         }
         match self.overlay {
             Some(Overlay::History { .. }) => Context::History,
+            Some(Overlay::Evidence { .. }) => Context::Evidence,
             Some(_) => Context::Overlay,
             None => self.base_context(),
         }
@@ -250,10 +328,11 @@ impl App {
             Context::Prompt => {
                 if let Some(p) = self.prompt.as_mut() {
                     p.input.insert_str(text.replace('\n', " "));
+                    p.text_changed(&self.tags);
                 }
                 Vec::new()
             }
-            Context::Overlay | Context::History => Vec::new(),
+            Context::Overlay | Context::Evidence | Context::History => Vec::new(),
             _ => (self.view.spec().paste)(self, text),
         }
     }
@@ -264,10 +343,11 @@ impl App {
             Context::Prompt => {
                 if let Some(p) = self.prompt.as_mut() {
                     p.input.input(key);
+                    p.text_changed(&self.tags);
                 }
                 Vec::new()
             }
-            Context::Overlay | Context::History => Vec::new(),
+            Context::Overlay | Context::Evidence | Context::History => Vec::new(),
             _ => (self.view.spec().type_key)(self, key),
         }
     }
@@ -333,15 +413,15 @@ impl App {
                 return capture::change_note(self, &id, v.body, v.kind, "Restoring that version…");
             }
             (Overlay::History { versions, sel, .. }, nav) => move_sel(sel, versions.len(), nav),
-            (Overlay::Evidence { scroll, .. }, nav) => {
-                *scroll = match nav {
-                    Action::Down => scroll.saturating_add(1),
-                    Action::Up => scroll.saturating_sub(1),
-                    Action::PageDown => scroll.saturating_add(10),
-                    Action::PageUp => scroll.saturating_sub(10),
-                    _ => *scroll,
+            (Overlay::Evidence { notes, sel, .. }, Action::Open) => {
+                let Some(id) = notes.get(*sel).map(|n| n.id.clone()) else {
+                    return Vec::new();
                 };
+                // The overlay closes: Esc in the note comes back to the themes view.
+                self.overlay = None;
+                return note::open(&id);
             }
+            (Overlay::Evidence { notes, sel, .. }, nav) => move_sel(sel, notes.len(), nav),
             _ => {}
         }
         Vec::new()
@@ -367,11 +447,11 @@ impl App {
     pub(crate) fn ask_export(&mut self, options: crate::io::ExportOptions, name: &str) {
         let mut input = editor("file name: .md, .csv, .jsonl or .qdpx");
         input.insert_str(name);
-        self.prompt = Some(Prompt {
-            purpose: PromptFor::ExportPath { options },
-            title: "Export to (the extension picks the format: .md .csv .jsonl .qdpx)".into(),
+        self.prompt = Some(Prompt::new(
+            PromptFor::ExportPath { options },
+            "Export to (the extension picks the format: .md .csv .jsonl .qdpx)",
             input,
-        });
+        ));
     }
 
     /// What the event loop reports after `$EDITOR` exits.
@@ -387,6 +467,12 @@ impl App {
         match action {
             Action::Back => {
                 self.prompt = None;
+                Vec::new()
+            }
+            Action::TakeTag => {
+                if let Some(p) = self.prompt.as_mut() {
+                    p.take_suggestion(&self.tags);
+                }
                 Vec::new()
             }
             Action::Submit => {
@@ -427,6 +513,12 @@ impl App {
                         pseudonym,
                         contact: text,
                     }],
+                    PromptFor::Code { note, range } => {
+                        note::code_submitted(self, note, range, &text)
+                    }
+                    PromptFor::Codebook { tag, edit } => {
+                        codebook::submitted(self, tag, edit, &text)
+                    }
                     PromptFor::ExportPath { options } => {
                         if text.is_empty() {
                             self.say(Level::Error, "Give the file a name");
@@ -472,7 +564,7 @@ impl App {
                 visit,
             } => capture::session_loaded(self, session, notes, drafts, visit),
             Response::NoteSaved(note) => capture::note_saved(self, note),
-            Response::NoteEdited(note) => capture::note_edited(self, note),
+            Response::NoteEdited { note, lost } => capture::note_edited(self, note, lost),
             Response::NoteTrashed(note) => capture::note_trashed(self, note),
             Response::SaveFailed { body, message } => capture::save_failed(self, body, message),
             Response::NoteRestored(note) => trash::restored(self, note),
@@ -521,7 +613,7 @@ impl App {
                 self.overlay = Some(Overlay::Evidence {
                     title,
                     notes,
-                    scroll: 0,
+                    sel: 0,
                 });
                 Vec::new()
             }
@@ -533,6 +625,15 @@ impl App {
             Response::Tags(tags) => {
                 self.tags = tags;
                 Vec::new()
+            }
+            Response::NoteOpened {
+                note,
+                passages,
+                said,
+            } => note::opened(self, note, passages, said),
+            Response::Codebook { entries, said } => codebook::listed(self, entries, said),
+            Response::MergePreview { from, into, notes } => {
+                codebook::merge_preview(self, from, into, notes)
             }
             Response::DraftSaved => Vec::new(),
             Response::Failed(message) => {
@@ -573,26 +674,40 @@ mod tests {
     use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 
     #[test]
-    fn overlays_scroll_up_with_up_and_down_with_down() {
+    fn evidence_moves_up_with_up_and_down_with_down_and_opens_a_note() {
         let mut app = App::new(Palette::plain());
+        let note = |id: &str| Note {
+            id: id.into(),
+            session: "s".into(),
+            kind: crate::model::NoteKind::Quote,
+            body: format!("note {id}"),
+            tags: Vec::new(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            offset_ms: None,
+            deleted_at: None,
+        };
         app.overlay = Some(Overlay::Evidence {
             title: "t".into(),
-            notes: Vec::new(),
-            scroll: 5,
+            notes: (0..20).map(|i| note(&i.to_string())).collect(),
+            sel: 5,
         });
         let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
-        let scroll = |app: &App| match &app.overlay {
-            Some(Overlay::Evidence { scroll, .. }) => *scroll,
+        let sel = |app: &App| match &app.overlay {
+            Some(Overlay::Evidence { sel, .. }) => *sel,
             _ => unreachable!(),
         };
         app.handle_key(key(KeyCode::Up));
-        assert_eq!(scroll(&app), 4);
+        assert_eq!(sel(&app), 4);
         app.handle_key(key(KeyCode::Char('k')));
-        assert_eq!(scroll(&app), 3);
+        assert_eq!(sel(&app), 3);
         app.handle_key(key(KeyCode::Down));
         app.handle_key(key(KeyCode::Char('j')));
-        assert_eq!(scroll(&app), 5);
+        assert_eq!(sel(&app), 5);
         app.handle_key(key(KeyCode::PageUp));
-        assert_eq!(scroll(&app), 0);
+        assert_eq!(sel(&app), 0);
+        let asked = app.handle_key(key(KeyCode::Enter));
+        assert!(app.overlay.is_none());
+        assert!(matches!(&asked[..], [Request::OpenNote(id)] if id == "0"));
     }
 }

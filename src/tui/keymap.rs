@@ -65,6 +65,36 @@ pub enum Action {
     StudyScope,
     /// Take the highlighted tag from the list.
     TakeTag,
+    /// The note view's cursor: by character, by word, to the text's start and end.
+    CharLeft,
+    CharRight,
+    WordLeft,
+    WordRight,
+    TextStart,
+    TextEnd,
+    /// The same motions, extending the selection (a selection starts where the cursor was).
+    ExtendLeft,
+    ExtendRight,
+    ExtendWordLeft,
+    ExtendWordRight,
+    ExtendStart,
+    ExtendEnd,
+    /// Start a selection at the cursor (or drop the one there is).
+    Select,
+    /// Code the selected words with tags (a prompt with completion).
+    CodeSelection,
+    /// Take the selected passage's code off.
+    Uncode,
+    /// From a note to its session, at that note.
+    OpenSession,
+    /// The codebook view.
+    Codebook,
+    /// The codebook's edits of the selected tag.
+    Describe,
+    EditMemo,
+    MoveUnder,
+    Rename,
+    Merge,
 }
 
 /// Where keys are read: each has its own table.
@@ -84,8 +114,16 @@ pub enum Context {
     Themes,
     Trash,
     Participants,
-    /// The help and evidence overlays: read and close.
+    /// One note's text with a cursor, to select and code passages.
+    NoteText,
+    /// The list of that note's passages.
+    NotePassages,
+    /// The codebook: every tag as a tree.
+    Codebook,
+    /// The help overlay: read and close.
     Overlay,
+    /// The notes behind a theme: choose one to open.
+    Evidence,
     /// A note's versions, one of which can be restored.
     History,
     /// A one-line prompt (a note's tags, a participant's contact, an export's file name).
@@ -93,7 +131,7 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 16] = [
+    pub const ALL: [Context; 20] = [
         Context::Home,
         Context::SessionForm,
         Context::Editor,
@@ -107,7 +145,11 @@ impl Context {
         Context::Themes,
         Context::Trash,
         Context::Participants,
+        Context::NoteText,
+        Context::NotePassages,
+        Context::Codebook,
         Context::Overlay,
+        Context::Evidence,
         Context::History,
         Context::Prompt,
     ];
@@ -308,6 +350,13 @@ const HOME: &[Binding] = &[
         true
     ),
     bind!("v", [ch('v')], Report, "the mystery-shopping report", false),
+    bind!(
+        "c",
+        [ch('c')],
+        Codebook,
+        "the codebook: every tag as a tree, to describe, move, rename and merge",
+        false
+    ),
     bind!(
         "p",
         [ch('p')],
@@ -657,7 +706,7 @@ const SEARCH_RESULTS: &[Binding] = &[
         "Enter",
         [(KeyCode::Enter, NONE)],
         Open,
-        "open the note's session",
+        "read the note: select words and code them",
         true
     ),
     bind!(
@@ -701,6 +750,28 @@ const OVERLAY: &[Binding] = &[bind!(
     true
 )];
 
+const EVIDENCE: &[Binding] = &[
+    bind!(
+        "Enter",
+        [(KeyCode::Enter, NONE)],
+        Open,
+        "read the selected note (select words and code them)",
+        true
+    ),
+    bind!(
+        "Esc/q",
+        [
+            (KeyCode::Esc, NONE),
+            ch('q'),
+            ch('?'),
+            (KeyCode::F(1), NONE)
+        ],
+        Back,
+        "close",
+        true
+    ),
+];
+
 const HISTORY: &[Binding] = &[
     bind!(
         "Ctrl+R",
@@ -721,6 +792,200 @@ const HISTORY: &[Binding] = &[
 const PROMPT: &[Binding] = &[
     bind!("Enter", [(KeyCode::Enter, NONE)], Submit, "save", true),
     bind!("Esc", [(KeyCode::Esc, NONE)], Back, "cancel", true),
+    bind!(
+        "Tab",
+        [(KeyCode::Tab, NONE)],
+        TakeTag,
+        "take the first suggested tag (where a tag is asked for)",
+        false
+    ),
+];
+
+/// The note view's text: a cursor, motions, a selection and the code key.
+const NOTE_TEXT: &[Binding] = &[
+    bind!(
+        "v",
+        [ch('v')],
+        Select,
+        "start a selection here (again: drop it)",
+        true
+    ),
+    bind!(
+        "c",
+        [ch('c')],
+        CodeSelection,
+        "code the selected words: type tags (completion as in notes), Enter",
+        true
+    ),
+    bind!(
+        "←",
+        [(KeyCode::Left, NONE), ch('h')],
+        CharLeft,
+        "one character left (h too); motions extend a selection started with v",
+        false
+    ),
+    bind!(
+        "→",
+        [(KeyCode::Right, NONE), ch('l')],
+        CharRight,
+        "one character right (l too)",
+        false
+    ),
+    bind!(
+        "b/Ctrl+←",
+        [ch('b'), (KeyCode::Left, CTRL)],
+        WordLeft,
+        "to the start of the word (or the one before)",
+        false
+    ),
+    bind!(
+        "w/Ctrl+→",
+        [ch('w'), (KeyCode::Right, CTRL)],
+        WordRight,
+        "to the end of the word (or the next one)",
+        false
+    ),
+    bind!(
+        "Home",
+        [(KeyCode::Home, NONE), ch('0')],
+        TextStart,
+        "to the start of the note (0 too)",
+        false
+    ),
+    bind!(
+        "End",
+        [(KeyCode::End, NONE), ch('$')],
+        TextEnd,
+        "to the end of the note ($ too)",
+        false
+    ),
+    bind!(
+        "Shift+←",
+        [(KeyCode::Left, SHIFT)],
+        ExtendLeft,
+        "select one character left",
+        false
+    ),
+    bind!(
+        "Shift+→",
+        [(KeyCode::Right, SHIFT)],
+        ExtendRight,
+        "select one character right",
+        false
+    ),
+    bind!(
+        "Ctrl+Shift+←",
+        [(KeyCode::Left, CTRL.union(SHIFT))],
+        ExtendWordLeft,
+        "select to the start of the word",
+        false
+    ),
+    bind!(
+        "Ctrl+Shift+→",
+        [(KeyCode::Right, CTRL.union(SHIFT))],
+        ExtendWordRight,
+        "select to the end of the word",
+        false
+    ),
+    bind!(
+        "Shift+Home",
+        [(KeyCode::Home, SHIFT)],
+        ExtendStart,
+        "select to the start of the note",
+        false
+    ),
+    bind!(
+        "Shift+End",
+        [(KeyCode::End, SHIFT)],
+        ExtendEnd,
+        "select to the end of the note",
+        false
+    ),
+    bind!(
+        "Tab",
+        [
+            (KeyCode::Tab, NONE),
+            (KeyCode::BackTab, SHIFT),
+            (KeyCode::BackTab, NONE)
+        ],
+        FocusNext,
+        "the note's passages",
+        true
+    ),
+    bind!(
+        "s",
+        [ch('s')],
+        OpenSession,
+        "open the note's session at this note",
+        false
+    ),
+];
+
+/// The note view's list of passages.
+const NOTE_PASSAGES: &[Binding] = &[
+    bind!(
+        "d/Delete",
+        [ch('d'), (KeyCode::Delete, NONE)],
+        Uncode,
+        "remove the selected passage (its code, by its coder)",
+        true
+    ),
+    bind!(
+        "Enter",
+        [(KeyCode::Enter, NONE)],
+        Open,
+        "select the passage's words in the text",
+        true
+    ),
+    bind!(
+        "Tab",
+        [
+            (KeyCode::Tab, NONE),
+            (KeyCode::BackTab, SHIFT),
+            (KeyCode::BackTab, NONE)
+        ],
+        FocusNext,
+        "back to the text",
+        true
+    ),
+];
+
+const CODEBOOK: &[Binding] = &[
+    bind!(
+        "d",
+        [ch('d')],
+        Describe,
+        "describe the selected tag (what it means, for every coder)",
+        true
+    ),
+    bind!(
+        "m",
+        [ch('m')],
+        EditMemo,
+        "its memo (your own notes on it)",
+        false
+    ),
+    bind!(
+        "p",
+        [ch('p')],
+        MoveUnder,
+        "move it under a parent of its facet (empty: to the top)",
+        true
+    ),
+    bind!(
+        "r",
+        [ch('r')],
+        Rename,
+        "rename it (every note typing it is rewritten, old text kept)",
+        true
+    ),
+    bind!(
+        "M",
+        [ch('M')],
+        Merge,
+        "merge it into another tag (says how many notes change first)",
+        true
+    ),
 ];
 
 /// The bindings of a context: its own keys first, then those it shares with other views, then
@@ -765,7 +1030,11 @@ fn default_bindings(ctx: Context) -> Vec<&'static Binding> {
             &ARROW_NAV,
             &LETTER_NAV,
         ],
+        Context::NoteText => &[NOTE_TEXT, BACK, HELP_QUIT],
+        Context::NotePassages => &[NOTE_PASSAGES, BACK, HELP_QUIT, &ARROW_NAV, &LETTER_NAV],
+        Context::Codebook => &[CODEBOOK, BACK, HELP_QUIT, &ARROW_NAV, &LETTER_NAV],
         Context::Overlay => &[OVERLAY, &ARROW_NAV, &LETTER_NAV],
+        Context::Evidence => &[EVIDENCE, &ARROW_NAV, &LETTER_NAV],
         Context::History => &[HISTORY, &ARROW_NAV],
         Context::Prompt => &[PROMPT],
     };
@@ -1062,7 +1331,10 @@ mod tests {
     #[test]
     fn every_view_has_help() {
         for ctx in Context::ALL {
-            if matches!(ctx, Context::Overlay | Context::History | Context::Prompt) {
+            if matches!(
+                ctx,
+                Context::Overlay | Context::Evidence | Context::History | Context::Prompt
+            ) {
                 continue; // the help and the small overlays say their keys in their hints
             }
             let help = bindings(ctx).iter().any(|b| b.action == Action::Help);
@@ -1212,6 +1484,18 @@ mod tests {
         assert!(why.contains("is not a key"), "{why}");
         // Where letters are commands, a letter is fine.
         assert!(Keymap::with(&[setting("home", "new-session", &["a"], 1)]).is_ok());
+        // The note view and the codebook rebind like every view (the README's example).
+        let map = Keymap::with(&[
+            setting("note-text", "code-selection", &["enter"], 1),
+            setting("codebook", "merge", &["ctrl+m"], 2),
+        ])
+        .unwrap();
+        assert_eq!(
+            map.action_for(Context::NoteText, &key(KeyCode::Enter, KeyModifiers::NONE)),
+            Some(Action::CodeSelection)
+        );
+        let (_, why) = refused(setting("note-text", "select", &["w"], 1));
+        assert!(why.contains("already means word-right"), "{why}");
     }
 
     #[test]

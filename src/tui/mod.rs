@@ -42,10 +42,12 @@ pub(crate) fn last_panic() -> Option<String> {
 }
 
 /// What the app takes from the settings (see `crate::config`), checked before it starts.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub palette: Palette,
     pub draft_interval: Duration,
+    /// Who codes passages, or why nobody can (said in the app when coding is tried).
+    pub coder: Result<String, String>,
 }
 
 impl Settings {
@@ -56,6 +58,7 @@ impl Settings {
         Ok(Settings {
             palette: Palette::with(config.colour, &config.colours)?,
             draft_interval: config.draft_interval,
+            coder: config.coder(None).map_err(|e| e.to_string()),
         })
     }
 }
@@ -134,6 +137,7 @@ fn event_loop(
 ) -> std::io::Result<()> {
     let mut app = App::new(settings.palette);
     app.draft_interval = settings.draft_interval;
+    app.coder = settings.coder;
     // The first frame is drawn before the archive is even open.
     terminal.draw(|f| ui::render(f, &mut app))?;
 

@@ -167,6 +167,17 @@ impl Palette {
             .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
     }
 
+    /// Coded words in a note's text: underlined in the code colour.
+    pub fn passage(&self) -> Style {
+        self.fg(self.colours.code)
+            .add_modifier(Modifier::UNDERLINED)
+    }
+
+    /// The note view's cursor: reversed, with or without colour.
+    pub fn cursor(&self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+
     pub fn dim(&self) -> Style {
         if self.color {
             Style::new().fg(self.colours.dim)

@@ -59,20 +59,30 @@ pub fn render(frame: &mut Frame, app: &mut App) {
         Some(Overlay::History { id, versions, sel }) => {
             history(frame, app, body, id, versions, *sel)
         }
-        Some(Overlay::Evidence {
-            title,
-            notes,
-            scroll,
-        }) => evidence(frame, app, body, title, notes, *scroll),
+        Some(Overlay::Evidence { title, notes, sel }) => {
+            evidence(frame, app, body, title, notes, *sel)
+        }
         None => {}
     }
     if let Some(p) = &app.prompt {
-        let rect = overlay_rect(body, 80, 3);
+        // A tag prompt shows its suggestions on a line under the text.
+        let extra = u16::from(!p.suggestions.is_empty());
+        let rect = overlay_rect(body, 80, 3 + extra);
         frame.render_widget(Clear, rect);
         let b = block(app.palette, format!(" {} · Esc cancels ", p.title), true);
         let inner = b.inner(rect);
         frame.render_widget(b, rect);
-        frame.render_widget(&p.input, inner);
+        let [input, list] =
+            Layout::vertical([Constraint::Length(1), Constraint::Length(extra)]).areas(inner);
+        frame.render_widget(&p.input, input);
+        if extra > 0 {
+            let mut spans = vec![Span::styled("Tab ", app.palette.key())];
+            for tag in &p.suggestions {
+                spans.push(Span::styled(tag.to_string(), app.palette.facet(tag.facet)));
+                spans.push(Span::raw("  "));
+            }
+            frame.render_widget(Paragraph::new(Line::from(spans)), list);
+        }
     }
 }
 
@@ -298,7 +308,11 @@ fn context_name(ctx: Context) -> &'static str {
         Context::Themes => "the themes view",
         Context::Trash => "the trash",
         Context::Participants => "the participants",
+        Context::NoteText => "the note's text",
+        Context::NotePassages => "the note's passages",
+        Context::Codebook => "the codebook",
         Context::Overlay => "this window",
+        Context::Evidence => "the notes behind a theme",
         Context::History => "the note's history",
         Context::Prompt => "this prompt",
     }
@@ -360,18 +374,26 @@ fn history(
     );
 }
 
-fn evidence(frame: &mut Frame, app: &App, area: Rect, title: &str, notes: &[Note], scroll: u16) {
+fn evidence(frame: &mut Frame, app: &App, area: Rect, title: &str, notes: &[Note], sel: usize) {
     let t = app.palette;
     let width = area.width.saturating_sub(10) as usize;
     let mut lines = Vec::new();
-    for n in notes {
+    let mut selected_line = 0;
+    for (i, n) in notes.iter().enumerate() {
+        if i == sel {
+            selected_line = lines.len();
+        }
         for (j, piece) in wrap(&n.body, width).into_iter().enumerate() {
             let lead = if j == 0 {
                 format!("[{}] ", kind_marker(n.kind))
             } else {
                 "    ".into()
             };
-            lines.push(tagged_line(t, &format!("{lead}{piece}"), Style::new()));
+            let mut line = tagged_line(t, &format!("{lead}{piece}"), Style::new());
+            if i == sel && j == 0 {
+                line = line.style(t.selected());
+            }
+            lines.push(line);
         }
         lines.push(Line::styled(
             format!("    {} · {}", when(app.tz, &n.created_at), n.id),
@@ -379,16 +401,21 @@ fn evidence(frame: &mut Frame, app: &App, area: Rect, title: &str, notes: &[Note
         ));
     }
     let rect = overlay_rect(area, area.width, area.height);
+    // The selected note stays in sight, with a few lines of the ones before it.
+    let visible = rect.height.saturating_sub(2) as usize;
+    let scroll = selected_line.saturating_sub(visible.saturating_sub(4).min(3));
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).scroll((scroll, 0)).block(block(
-            t,
-            format!(
-                " {title} · {} notes · ↑/↓ scroll · Esc closes ",
-                notes.len()
-            ),
-            true,
-        )),
+        Paragraph::new(lines)
+            .scroll((scroll as u16, 0))
+            .block(block(
+                t,
+                format!(
+                    " {title} · {} notes · ↑/↓ choose · Enter reads it · Esc closes ",
+                    notes.len()
+                ),
+                true,
+            )),
         rect,
     );
 }

@@ -12,7 +12,7 @@ use std::time::Instant;
 use crate::io::{ExportOptions, Format};
 
 use crate::archive::{Archive, SearchResults, VisitState};
-use crate::model::{Note, NoteKind, Revision, Session, SessionKind, Tag};
+use crate::model::{Note, NoteKind, Revision, Session, SessionKind, SpanSpec, Tag};
 use crate::mystery_shop::{GroupBy, ReportGroup, report};
 use crate::query::Filters;
 use crate::store::{Draft, NewNote, NewSession};
@@ -92,6 +92,52 @@ pub enum Request {
         limit: usize,
     },
     History(String),
+    /// One note and its passages, for the note view.
+    OpenNote(String),
+    /// Codes code points `range` of a note with each tag, as `coder`.
+    CodeSpan {
+        note: String,
+        tags: Vec<Tag>,
+        range: std::ops::Range<usize>,
+        coder: String,
+    },
+    /// Takes one passage's code off (the passage at `range` coded `tag` by `coder`).
+    Uncode {
+        note: String,
+        tag: Tag,
+        range: std::ops::Range<usize>,
+        coder: String,
+    },
+    /// The codebook as a tree with counts.
+    Codebook,
+    /// A codebook edit; the codebook comes back with what was done.
+    EditCodebook(CodebookEdit),
+    /// How many notes merging `from` into `into` would rewrite, before asking to go on.
+    MergePreview {
+        from: Tag,
+        into: Tag,
+    },
+}
+
+/// The codebook view's writes, each one `Archive` method.
+#[derive(Debug, Clone)]
+pub enum CodebookEdit {
+    Describe {
+        tag: Tag,
+        notes: crate::store::CodeNotes,
+    },
+    Parent {
+        tag: Tag,
+        parent: Option<Tag>,
+    },
+    Rename {
+        from: Tag,
+        to: Tag,
+    },
+    Merge {
+        from: Tag,
+        into: Tag,
+    },
 }
 
 /// Which worker serves a request.
@@ -166,7 +212,12 @@ pub enum Response {
     SessionStarted(Session),
     SessionEnded(Session),
     NoteSaved(Note),
-    NoteEdited(Note),
+    /// A saved edit, with how many passages it lost (their words are gone; they are kept,
+    /// marked lost, for the researcher to recode or remove).
+    NoteEdited {
+        note: Note,
+        lost: usize,
+    },
     NoteTrashed(Note),
     NoteRestored(Note),
     Tags(Vec<Tag>),
@@ -188,6 +239,23 @@ pub enum Response {
     SaveFailed {
         body: String,
         message: String,
+    },
+    /// A note and its passages, lost ones included (after opening it, or a coding change;
+    /// `said` is what the change did, for the status bar).
+    NoteOpened {
+        note: Note,
+        passages: Vec<crate::model::Passage>,
+        said: Option<String>,
+    },
+    /// The codebook, and what the edit that preceded it did.
+    Codebook {
+        entries: Vec<crate::store::CodebookEntry>,
+        said: Option<String>,
+    },
+    MergePreview {
+        from: Tag,
+        into: Tag,
+        notes: usize,
     },
     /// Something failed; the message is for the status bar.
     Failed(String),
@@ -259,7 +327,13 @@ impl Worker {
             Some(pool) => pool.install(|| handle(archive, request)),
             None => handle(archive, request),
         };
-        let saved = matches!(response, Response::NoteSaved(_) | Response::NoteEdited(_));
+        let saved = matches!(
+            response,
+            Response::NoteSaved(_)
+                | Response::NoteEdited { .. }
+                | Response::NoteOpened { said: Some(_), .. }
+                | Response::Codebook { said: Some(_), .. }
+        );
         let mut out = vec![response];
         if saved && let Ok(tags) = self.archive.store().tag_names() {
             out.push(Response::Tags(tags));
@@ -483,9 +557,15 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
                 },
             },
         ),
-        Request::EditNote { id, body, kind } => archive
-            .edit_note(&id, &body, kind)
-            .map(Response::NoteEdited),
+        // The reporting edit, so the app can say how many passages the new text lost.
+        Request::EditNote { id, body, kind } => {
+            archive
+                .edit_note_reporting(&id, &body, kind)
+                .map(|edited| Response::NoteEdited {
+                    note: edited.note,
+                    lost: edited.lost.len(),
+                })
+        }
         Request::Trash(id) => archive.trash_note(&id).map(Response::NoteTrashed),
         Request::Restore(id) => archive.restore_note(&id).map(Response::NoteRestored),
         Request::SaveDraft {
@@ -593,8 +673,100 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
             .store()
             .history(&id)
             .map(|versions| Response::History { id, versions }),
+        Request::OpenNote(id) => note_with_passages(archive, &id, None),
+        Request::CodeSpan {
+            note,
+            tags,
+            range,
+            coder,
+        } => (|| {
+            let span = SpanSpec::Range(range);
+            for tag in &tags {
+                archive.code_span(&note, tag, &span, &coder)?;
+            }
+            let names: Vec<String> = tags.iter().map(Tag::to_string).collect();
+            let said = format!("Coded the passage {} as {coder}", names.join(" "));
+            note_with_passages(archive, &note, Some(said))
+        })(),
+        Request::Uncode {
+            note,
+            tag,
+            range,
+            coder,
+        } => archive
+            .uncode_span(&note, &tag, Some(&SpanSpec::Range(range)), Some(&coder))
+            .and_then(|_| {
+                note_with_passages(archive, &note, Some(format!("Took {tag} off the passage")))
+            }),
+        Request::Codebook => archive.codebook().map(|entries| Response::Codebook {
+            entries,
+            said: None,
+        }),
+        Request::EditCodebook(edit) => edit_codebook(archive, edit).and_then(|said| {
+            archive.codebook().map(|entries| Response::Codebook {
+                entries,
+                said: Some(said),
+            })
+        }),
+        Request::MergePreview { from, into } => archive
+            .store()
+            .notes_typing(&from)
+            .map(|notes| Response::MergePreview { from, into, notes }),
     };
     result.unwrap_or_else(|e| Response::Failed(e.to_string()))
+}
+
+/// A note and its passages, for the note view.
+fn note_with_passages(
+    archive: &Archive,
+    id: &str,
+    said: Option<String>,
+) -> crate::Result<Response> {
+    Ok(Response::NoteOpened {
+        note: archive.store().note(id)?,
+        passages: archive.passages(id)?,
+        said,
+    })
+}
+
+/// Does one codebook edit; says what it did.
+fn edit_codebook(archive: &mut Archive, edit: CodebookEdit) -> crate::Result<String> {
+    use crate::tui::views::common::count;
+    Ok(match edit {
+        CodebookEdit::Describe { tag, notes } => {
+            archive.describe_code(&tag, &notes)?;
+            format!("Saved what {tag} says")
+        }
+        CodebookEdit::Parent { tag, parent } => {
+            archive.set_code_parent(&tag, parent.as_ref())?;
+            match parent {
+                Some(p) => format!("{tag} is under {p} now"),
+                None => format!("{tag} is at the top now"),
+            }
+        }
+        CodebookEdit::Rename { from, to } => {
+            let done = archive.rename_tag(&from, &to)?;
+            recoded("Renamed", "to", &done, count(done.notes_rewritten, "note"))
+        }
+        CodebookEdit::Merge { from, into } => {
+            let done = archive.merge_tags(&from, &into)?;
+            recoded("Merged", "into", &done, count(done.notes_rewritten, "note"))
+        }
+    })
+}
+
+fn recoded(verb: &str, joiner: &str, done: &crate::store::Recoded, notes: String) -> String {
+    let mut said = format!(
+        "{verb} {} {joiner} {}: {notes} rewritten (old text kept as revisions)",
+        done.from, done.to
+    );
+    if !done.lost.is_empty() {
+        said.push_str(&format!(
+            "; {} lost",
+            crate::tui::views::common::count(done.lost.len(), "passage")
+        ));
+    }
+    said
 }
 
 #[cfg(test)]

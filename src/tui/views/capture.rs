@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui_textarea::{CursorMove, TextArea};
 use unicode_width::UnicodeWidthStr;
 
-use super::common::{a_or_an, editor, move_sel, set_text, text_of};
+use super::common::{a_or_an, count, editor, move_sel, set_text, text_of};
 use super::{View, ViewSpec, home, visit};
 use crate::archive::VisitState;
 use crate::model::{Note, NoteKind, Session, Tag, parse_inline, partial_tag_at};
@@ -380,11 +380,11 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
                     .collect();
                 let mut input = editor("@persona #touchpoint !emotion +job =code");
                 input.insert_str(line.join(" "));
-                app.prompt = Some(Prompt {
-                    purpose: PromptFor::Tags { note },
-                    title: "The note's tags (Enter saves a new version)".into(),
+                app.prompt = Some(Prompt::new(
+                    PromptFor::Tags { note },
+                    "The note's tags (Enter saves a new version)",
                     input,
-                });
+                ));
             }
         }
         (CaptureFocus::Notes, Action::CopyNote) => {
@@ -642,14 +642,25 @@ pub(crate) fn note_saved(app: &mut App, note: Note) -> Vec<Request> {
     Vec::new()
 }
 
-pub(crate) fn note_edited(app: &mut App, note: Note) -> Vec<Request> {
+pub(crate) fn note_edited(app: &mut App, note: Note, lost: usize) -> Vec<Request> {
     if let Some(n) = app.capture.notes.iter_mut().find(|n| n.id == note.id) {
         *n = note;
     }
-    app.say(
-        Level::Ok,
-        "Saved a new version (Ctrl+Z undoes it, Ctrl+R shows the history)",
-    );
+    if lost > 0 {
+        // Said as a warning: coded work is at stake, and undo brings the words back.
+        app.say(
+            Level::Error,
+            format!(
+                "Saved a new version; the edit lost {} (their words are gone): Ctrl+Z undoes it",
+                count(lost, "coded passage")
+            ),
+        );
+    } else {
+        app.say(
+            Level::Ok,
+            "Saved a new version (Ctrl+Z undoes it, Ctrl+R shows the history)",
+        );
+    }
     Vec::new()
 }
 

@@ -41,6 +41,7 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
             None => Vec::new(),
         },
         Action::Report => vec![Request::VisitReport],
+        Action::Codebook => super::codebook::open(app),
         Action::Themes => {
             let study = app.themes_scope.study.clone();
             themes::open(app, String::new(), Filters::default(), study)

@@ -4,9 +4,11 @@
 //! focused view through `View::spec`.
 
 pub mod capture;
+pub mod codebook;
 pub mod common;
 pub mod form;
 pub mod home;
+pub mod note;
 pub mod participants;
 pub mod report;
 pub mod search;
@@ -33,6 +35,8 @@ pub enum View {
     Themes,
     Trash,
     Participants,
+    Note,
+    Codebook,
 }
 
 impl View {
@@ -48,6 +52,8 @@ impl View {
             View::Themes => &themes::SPEC,
             View::Trash => &trash::SPEC,
             View::Participants => &participants::SPEC,
+            View::Note => &note::SPEC,
+            View::Codebook => &codebook::SPEC,
         }
     }
 }

@@ -46,13 +46,13 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
             if let Some(p) = selected {
                 let mut input = editor("e-mail or phone (private: never exported)");
                 input.insert_str(p.contact.unwrap_or_default());
-                app.prompt = Some(Prompt {
-                    title: format!("Contact for {}", p.pseudonym),
-                    purpose: PromptFor::Contact {
-                        pseudonym: p.pseudonym,
+                app.prompt = Some(Prompt::new(
+                    PromptFor::Contact {
+                        pseudonym: p.pseudonym.clone(),
                     },
+                    format!("Contact for {}", p.pseudonym),
                     input,
-                });
+                ));
             }
             Vec::new()
         }

@@ -270,10 +270,10 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
         (SearchFocus::Facets, Action::FocusNext) => s.focus = SearchFocus::Query,
         (SearchFocus::Results, Action::FocusPrev) => s.focus = SearchFocus::Query,
         (SearchFocus::Facets, Action::FocusPrev) => s.focus = SearchFocus::Results,
+        // The note view, to read the whole note and code passages (its `s` opens the session).
         (SearchFocus::Results, Action::Open) => {
             if let Some(hit) = s.results.hits.get(s.sel) {
-                app.capture.focus_note = Some(hit.id.clone());
-                return vec![Request::Session(hit.session.clone())];
+                return super::note::open(&hit.id);
             }
         }
         (SearchFocus::Results, nav) => move_sel(&mut s.sel, s.results.hits.len(), nav),
@@ -471,7 +471,7 @@ fn preview(frame: &mut Frame, app: &App, area: Rect) {
             lines.push(tagged_line(t, &piece, Style::new()));
         }
         lines.push(Line::raw(""));
-        lines.push(Line::styled("Enter opens its session", t.dim()));
+        lines.push(Line::styled("Enter opens it to code passages", t.dim()));
         frame.render_widget(Paragraph::new(lines), inner);
     }
 }
