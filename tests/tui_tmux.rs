@@ -602,11 +602,17 @@ fn editor_tags_clipboard_trash_consent_and_export_from_the_app() {
     tmux.type_text(" =scanner-error");
     tmux.keys(&["Enter"]);
     tmux.wait_for("=scanner-error");
-    let found = archive.json(&["search", "=scanner-error"]);
-    assert_eq!(
-        found["hits"][0]["body"],
-        "Scanner shouted 'unexpected item' #self-checkout (checked later) =scanner-error"
-    );
+    // The screen shows the tag as typed before the save lands: wait for the archive.
+    let want = "Scanner shouted 'unexpected item' #self-checkout (checked later) =scanner-error";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let found = loop {
+        let found = archive.json(&["search", "=scanner-error"]);
+        if found["hits"][0]["body"] == want || std::time::Instant::now() > deadline {
+            break found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(found["hits"][0]["body"], want);
     // Copy it: tmux keeps what the app sent in its paste buffer.
     tmux.keys(&["C-y"]);
     tmux.wait_for("Copied the note");
