@@ -294,7 +294,7 @@ fn similarity_sweep(notes: &[fieldnotes::analysis::AnalysisNote], gold: &[Vec<St
 fn label_quality(notes: &[fieldnotes::analysis::AnalysisNote], report: &ThemesReport) {
     use fieldnotes::analysis::lexicon::{ArchiveWords, is_general};
     let refs: Vec<&fieldnotes::analysis::AnalysisNote> = notes.iter().collect();
-    let words = ArchiveWords::learn(&refs, 20_000);
+    let words = ArchiveWords::learn(&refs, ArchiveWords::SAMPLE);
     let bad = report
         .themes
         .iter()
@@ -377,10 +377,14 @@ fn stability(notes: &[fieldnotes::analysis::AnalysisNote], fresh: &ThemesReport)
         if same { "yes" } else { "NO" },
     );
     if std::env::var_os("THEMES_BENCH_DIAG").is_some() {
-        for b in &before.themes {
-            let matched = after.themes.iter().find(|a| a.label == b.label);
-            if matched.is_none() {
-                println!("  {} ({} notes) is gone or renamed", b.label, b.note_count);
+        for (from, to, what) in [(&before, &after, "+2%"), (&after, &reopened, "reopened")] {
+            for b in &from.themes {
+                if !to.themes.iter().any(|a| a.label == b.label) {
+                    println!(
+                        "  {what}: {} ({} notes, {:?}) is gone or renamed",
+                        b.label, b.note_count, b.phrases
+                    );
+                }
             }
         }
     }

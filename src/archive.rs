@@ -91,8 +91,9 @@ impl Archive {
 
     /// A second handle on this archive for long reads on another thread (searches, analyses,
     /// reports): its own SQLite connection, and this archive's index reader, so it sees every
-    /// note this handle indexes as soon as it is committed. Reads only: writes belong to the
-    /// handle that holds the index writer.
+    /// note this handle indexes as soon as it is committed. Reads only — writes belong to the
+    /// handle that holds the index writer — save the theme memory, a cache outside the index
+    /// (see [`Archive::themes`]).
     pub fn reader(&self) -> Result<Archive> {
         Ok(Archive {
             dir: self.dir.clone(),

@@ -111,7 +111,7 @@ pub fn contrast(
     min_count: usize,
 ) -> ContrastReport {
     let refs: Vec<&AnalysisNote> = notes.iter().collect();
-    let words = ArchiveWords::learn(&refs, 20_000);
+    let words = ArchiveWords::learn(&refs, ArchiveWords::SAMPLE);
     let mut vocab = Vocabulary::with_stops(std::sync::Arc::new(words.feature_stops()));
     let (mut tokens, mut gram_buf) = (Vec::new(), Vec::new());
     // Each note's terms: its phrases (as stems, shown in their first surface form) and tags.

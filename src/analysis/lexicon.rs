@@ -194,6 +194,9 @@ pub struct ArchiveWords {
 }
 
 impl ArchiveWords {
+    /// How many notes (an even sample) are enough to learn an archive's names and conventions.
+    pub const SAMPLE: usize = 20_000;
+
     /// Reads names and conventions from the notes (an even sample of at most `sample`).
     pub fn learn(notes: &[&AnalysisNote], sample: usize) -> ArchiveWords {
         let stride = notes.len().div_ceil(sample.max(1)).max(1);

@@ -99,13 +99,15 @@ pub fn remember(report: &ThemesReport) -> Vec<RememberedTheme> {
         .themes
         .iter()
         .filter(|t| t.status == ThemeStatus::Suggested)
-        .filter_map(|t| {
-            let i = t.phrases.iter().position(|p| *p == t.label)?;
-            Some(RememberedTheme {
+        .map(|t| {
+            // A label made of two phrases (`a · b`, when another theme had `a`) is kept by
+            // its first phrase.
+            let i = t.phrases.iter().position(|p| *p == t.label).unwrap_or(0);
+            RememberedTheme {
                 label: t.label.clone(),
-                stem: t.stems.get(i)?.clone(),
+                stem: t.stems.get(i).cloned().unwrap_or_default(),
                 notes: t.notes.iter().take(REMEMBERED_NOTES).cloned().collect(),
-            })
+            }
         })
         .collect()
 }
@@ -171,10 +173,6 @@ const LABEL_PHRASES: usize = 3;
 /// How far down the ranked phrases a label looks for better (longer) forms.
 const LABEL_CANDIDATES: usize = 40;
 const REPRESENTATIVES: usize = 3;
-/// How close a note must be to a remembered theme to keep phrases from seeding a new theme
-/// with it (a note in a theme is typically 0.3–0.8 from its centre; one sharing a single
-/// common word with it, under 0.2).
-const ANCHOR_SIMILARITY: f32 = 0.3;
 
 /// Finds the themes of `notes` (any order; the result does not depend on it).
 pub fn themes(
@@ -232,7 +230,8 @@ pub fn themes(
         .map(|(g, _)| label_of(g, &corpus, None))
         .collect();
     let groups = merge_duplicates(groups, &candidates, &vectors, &phrases);
-    let earlier = match_remembered(&groups, &remembered);
+    let members: Vec<&[usize]> = groups.iter().map(|(m, _)| m.as_slice()).collect();
+    let earlier = match_remembered(&members, &remembered);
     let stem_index: HashMap<&str, usize> = phrases
         .stems
         .iter()
@@ -240,10 +239,14 @@ pub fn themes(
         .map(|(f, s)| (s.as_str(), f))
         .collect();
     let mut suggested = Vec::new();
-    for ((cluster_notes, _), earlier) in groups.iter().zip(earlier) {
+    for ((cluster_notes, from), earlier) in groups.iter().zip(earlier) {
         let before = earlier.map(|r| &curation.previous[r]);
         let prefer = before.and_then(|r| stem_index.get(r.stem.as_str()).copied());
-        let top = label_of(cluster_notes, &corpus, prefer);
+        let top = match (from.as_slice(), prefer) {
+            // A group no merge changed and no earlier name steers keeps the phrases found.
+            ([g], None) => candidates[*g].clone(),
+            _ => label_of(cluster_notes, &corpus, prefer),
+        };
         let mut theme = suggested_theme(cluster_notes, &top, &notes, &phrases, &mut corpus);
         // The name it had keeps its exact form while the phrase still names it.
         if let (Some(r), Some(p)) = (before, prefer)
@@ -851,9 +854,7 @@ fn cluster(
                 && sim >= settings.min_similarity
             {
                 groups[c as usize].push(sample[s]);
-                // Only notes close to it keep phrases from seeding: one that merely shares a
-                // word with a remembered theme may belong to a finding that is new.
-                claimed[s] = sim >= ANCHOR_SIMILARITY;
+                claimed[s] = true;
             }
         }
         members.extend(groups);
@@ -867,14 +868,6 @@ fn cluster(
                 claimed[s] = true;
             }
             members.push(fresh.iter().map(|&s| sample[s]).collect());
-        }
-    }
-    // A note a new seed took starts there, not in the remembered theme it was loosely near.
-    let anchored = remembered.len();
-    if anchored > 0 && members.len() > anchored {
-        let seeded: BTreeSet<usize> = members[anchored..].iter().flatten().copied().collect();
-        for m in &mut members[..anchored] {
-            m.retain(|i| !seeded.contains(i));
         }
     }
     if members.is_empty() {
@@ -1237,13 +1230,10 @@ fn distinct_label(theme: &mut Theme, used: &mut BTreeSet<String>) {
 
 /// For each group, the remembered theme it continues, if any: the one whose remembered notes
 /// are at least half in it, pairs with the largest share first, each used once.
-fn match_remembered(
-    groups: &[(Vec<usize>, Vec<f32>)],
-    remembered: &[Vec<usize>],
-) -> Vec<Option<usize>> {
+fn match_remembered(groups: &[&[usize]], remembered: &[Vec<usize>]) -> Vec<Option<usize>> {
     let mut group_of: FxMap<usize, usize> = FxMap::default();
-    for (g, (members, _)) in groups.iter().enumerate() {
-        for &i in members {
+    for (g, members) in groups.iter().enumerate() {
+        for &i in *members {
             group_of.insert(i, g);
         }
     }
@@ -1277,15 +1267,23 @@ fn match_remembered(
 /// Themes that say the same thing become one: two groups whose evidence — the notes holding
 /// either of their two best label phrases — overlaps by half or more (Jaccard) are merged.
 /// Only groups whose label phrases share a word are compared.
+/// Each merged group comes with the groups it was made of.
 fn merge_duplicates(
     groups: Vec<(Vec<usize>, Vec<f32>)>,
     candidates: &[Vec<usize>],
     v: &Vectors,
     phrases: &Phrases,
-) -> Vec<(Vec<usize>, Vec<f32>)> {
+) -> Vec<(Vec<usize>, Vec<usize>)> {
     let k = groups.len();
+    let unmerged = |groups: Vec<(Vec<usize>, Vec<f32>)>| {
+        groups
+            .into_iter()
+            .enumerate()
+            .map(|(g, (members, _))| (members, vec![g]))
+            .collect()
+    };
     if k < 2 {
-        return groups;
+        return unmerged(groups);
     }
     let best: Vec<Vec<usize>> = candidates
         .iter()
@@ -1304,7 +1302,7 @@ fn merge_duplicates(
         .filter(|&(a, b)| !group_words[a].is_disjoint(&group_words[b]))
         .collect();
     if pairs.is_empty() {
-        return groups;
+        return unmerged(groups);
     }
     // The evidence of each group, read from the note vectors in one pass.
     let mut wanted: FxMap<usize, Vec<usize>> = FxMap::default();
@@ -1361,19 +1359,19 @@ fn merge_duplicates(
             }
         }
     }
-    let mut merged: Vec<(Vec<usize>, Vec<f32>)> = vec![(Vec::new(), Vec::new()); k];
+    let mut merged: Vec<(Vec<(usize, f32)>, Vec<usize>)> = vec![(Vec::new(), Vec::new()); k];
     for (g, (members, sims)) in groups.into_iter().enumerate() {
         let r = root(&mut parent, g);
-        merged[r].0.extend(members);
-        merged[r].1.extend(sims);
+        merged[r].0.extend(members.into_iter().zip(sims));
+        merged[r].1.push(g);
     }
     merged
         .into_iter()
         .filter(|(m, _)| !m.is_empty())
-        .map(|(m, s)| {
-            let mut pairs: Vec<(usize, f32)> = m.into_iter().zip(s).collect();
-            pairs.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            pairs.into_iter().unzip()
+        .map(|(mut m, from)| {
+            // Strongest first, as each group came.
+            m.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            (m.into_iter().map(|(i, _)| i).collect(), from)
         })
         .collect()
 }
@@ -1850,5 +1848,20 @@ mod tests {
         // Without the threshold the passing mention joins too. (How coverage and purity trade
         // on labelled corpora as it moves: the themes benchmark prints it.)
         assert_eq!(joined(0.0), (true, true));
+    }
+
+    #[test]
+    fn a_label_of_two_phrases_is_remembered_by_its_first() {
+        let mut r = themes(
+            &findings(0),
+            &ThemeSettings::default(),
+            &Curation::default(),
+        );
+        let t = &mut r.themes[0];
+        t.label = format!("{} · {}", t.phrases[0], t.phrases[1]);
+        let (label, stem) = (t.label.clone(), t.stems[0].clone());
+        let remembered = remember(&r);
+        assert_eq!(remembered.len(), r.themes.len());
+        assert_eq!((&remembered[0].label, &remembered[0].stem), (&label, &stem));
     }
 }

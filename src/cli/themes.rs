@@ -13,6 +13,7 @@ use fieldnotes::analysis::{
     contrast::ContrastReport, journey::JourneyReport, journey::PainsReport, trend::TrendReport,
 };
 use fieldnotes::archive::ThemeStart;
+use fieldnotes::query::Filters;
 use fieldnotes::store::Insight;
 use fieldnotes::text::excerpt;
 use fieldnotes::time;
@@ -155,7 +156,7 @@ pub(crate) fn run(archive: &mut Archive, args: ThemesArgs, out: &Out) -> Result<
             min_count,
             scope,
         }) => {
-            let (notes, _) = load(archive, &scope)?;
+            let notes = load(archive, &scope)?;
             let report = analysis::contrast(&notes, by, scope.limit, min_count);
             out.done(&report, &contrast_text(&report))
         }
@@ -198,18 +199,18 @@ pub(crate) fn run(archive: &mut Archive, args: ThemesArgs, out: &Out) -> Result<
             )
         }
         Some(ThemesCommand::Pains { scope }) => {
-            let (notes, _) = load(archive, &scope)?;
+            let notes = load(archive, &scope)?;
             let mut report = analysis::pains(&notes, &archive.store().stage_map()?);
             report.touchpoints.truncate(scope.limit);
             out.done(&report, &pains_text(&report))
         }
         Some(ThemesCommand::Journey { scope }) => {
-            let (notes, _) = load(archive, &scope)?;
+            let notes = load(archive, &scope)?;
             let report = analysis::journey(&notes, &archive.store().stage_map()?);
             out.done(&report, &journey_text(&report))
         }
         Some(ThemesCommand::Trend { from, to, scope }) => {
-            let (notes, _) = load(archive, &scope)?;
+            let notes = load(archive, &scope)?;
             let before_wave = Wave::parse(archive, &from).context("--from")?;
             let after_wave = Wave::parse(archive, &to).context("--to")?;
             let before: Vec<AnalysisNote> = notes
@@ -373,11 +374,17 @@ pub(crate) fn insight(archive: &mut Archive, cmd: InsightCommand, out: &Out) -> 
     }
 }
 
-fn load(archive: &Archive, scope: &NoteSelection) -> Result<(Vec<AnalysisNote>, String)> {
-    let filters = to_filters(archive, scope.filters.clone())?;
-    let query = scope.query.join(" ");
-    let notes = archive.analysis_notes(&query, &filters)?;
-    Ok((notes, query))
+/// The search and filters a selection stands for.
+fn selection(archive: &Archive, scope: &NoteSelection) -> Result<(String, Filters)> {
+    Ok((
+        scope.query.join(" "),
+        to_filters(archive, scope.filters.clone())?,
+    ))
+}
+
+fn load(archive: &Archive, scope: &NoteSelection) -> Result<Vec<AnalysisNote>> {
+    let (query, filters) = selection(archive, scope)?;
+    Ok(archive.analysis_notes(&query, &filters)?)
 }
 
 /// The themes of the scope's notes, as `fieldnotes themes` shows them.
@@ -386,8 +393,7 @@ fn themes_of(
     scope: &NoteSelection,
     start: ThemeStart,
 ) -> Result<(Vec<AnalysisNote>, ThemesReport)> {
-    let filters = to_filters(archive, scope.filters.clone())?;
-    let query = scope.query.join(" ");
+    let (query, filters) = selection(archive, scope)?;
     Ok(archive.themes(&query, &filters, &ThemeSettings::default(), start)?)
 }
 
