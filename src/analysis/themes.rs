@@ -1359,7 +1359,9 @@ fn merge_duplicates(
             }
         }
     }
-    let mut merged: Vec<(Vec<(usize, f32)>, Vec<usize>)> = vec![(Vec::new(), Vec::new()); k];
+    // Per root: its notes with their similarities, and the groups it was made of.
+    type Merged = (Vec<(usize, f32)>, Vec<usize>);
+    let mut merged: Vec<Merged> = vec![(Vec::new(), Vec::new()); k];
     for (g, (members, sims)) in groups.into_iter().enumerate() {
         let r = root(&mut parent, g);
         merged[r].0.extend(members.into_iter().zip(sims));
