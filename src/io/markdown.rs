@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::error::{Error, Result};
-use crate::model::{Feedback, NoteKind, Participant, Tag, tags_of};
+use crate::model::{Facet, Feedback, NoteKind, Participant, Tag};
 use crate::store::{ImportSink, NoteRecord};
 use crate::time;
 
@@ -381,16 +381,15 @@ pub fn import(
             "tags" => {
                 for v in values.iter().flat_map(|v| v.split([',', ' '])) {
                     let v = v.trim();
-                    let written = if v.starts_with(['@', '#', '!', '+', '=']) {
-                        v.to_owned()
-                    } else {
-                        format!("={v}")
-                    };
-                    match tags_of(&written).as_slice() {
-                        [tag] => tags.push(tag.clone()),
-                        [] if v.is_empty() => {}
-                        _ => return Err(bad(format!("{v:?} is not a tag"))),
+                    if v.is_empty() {
+                        continue;
                     }
+                    let tag = if v.starts_with(|c| Facet::from_sigil(c).is_some()) {
+                        Tag::parse_token(v)
+                    } else {
+                        Tag::parse_token(&format!("{}{v}", Facet::Code.sigil()))
+                    };
+                    tags.push(tag.ok_or_else(|| bad(format!("{v:?} is not a tag")))?);
                 }
             }
             "participant" | "participants" => {
