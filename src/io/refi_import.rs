@@ -62,7 +62,7 @@ fn fail(file: &str, location: impl Into<String>, reason: impl Into<String>) -> E
     }
 }
 
-/// An XML part of the file, read into a tree.
+/// An XML part of the file, for errors that name where in it something is wrong.
 struct Part<'a> {
     file: &'a str,
     /// `project.qde`, or `the codebook` for a `.qdc`.
@@ -70,16 +70,6 @@ struct Part<'a> {
 }
 
 impl Part<'_> {
-    fn parse(&self, text: &str) -> Result<Element> {
-        xml::parse(text).map_err(|e| {
-            fail(
-                self.file,
-                format!("{}, line {}", self.entry, e.line),
-                format!("not well-formed XML: {}", e.reason),
-            )
-        })
-    }
-
     fn at(&self, el: &Element, reason: impl Into<String>) -> Error {
         fail(
             self.file,
@@ -386,7 +376,7 @@ pub fn import_codebook(file: &str, text: &str, sink: &mut ImportSink<'_>) -> Res
         file,
         entry: "the codebook".into(),
     };
-    let root = part.parse(text)?;
+    let root = xml::parse_part(file, &part.entry, text)?;
     if root.name != "CodeBook" {
         return Err(part.at(
             &root,
@@ -689,9 +679,8 @@ pub fn import_project(
             }
         }
     };
-    let text = zip.text(&entry)?;
+    let root = zip.xml(&entry)?;
     let part = Part { file, entry };
-    let root = part.parse(&text)?;
     if root.name != "Project" {
         return Err(part.at(
             &root,
