@@ -876,8 +876,9 @@ pub fn import_project(
 
     book.write(file, sink)?;
     write_participants(&cases, &sources, sink)?;
+    let credit = credits(&part, &cases, &sources, sink);
     for source in &sources {
-        write_source(&part, o, &cases, source, sink)?;
+        write_source(&part, o, &cases, &credit, source, sink)?;
     }
     Ok(())
 }
@@ -997,11 +998,40 @@ fn our_title_and_participants(
     Some((title, who))
 }
 
+/// Who each selection a case names is credited to: the first case naming it (with a warning
+/// when another names it too).
+fn credits<'c>(
+    part: &Part<'_>,
+    cases: &'c [CaseIn],
+    sources: &[SourceIn<'_>],
+    sink: &mut ImportSink<'_>,
+) -> HashMap<&'c str, &'c str> {
+    let selections: HashSet<&str> = sources
+        .iter()
+        .flat_map(|s| &s.selections)
+        .map(|s| s.guid.as_str())
+        .collect();
+    let mut credit: HashMap<&str, &str> = HashMap::new();
+    for case in cases {
+        for s in &case.selections {
+            let taken = credit.entry(s.as_str()).or_insert(case.name.as_str());
+            if *taken != case.name && selections.contains(s.as_str()) {
+                sink.warn(format!(
+                    "{}: the selection {s} is in the cases {:?} and {:?}: credited to {:?}",
+                    part.entry, taken, case.name, taken
+                ));
+            }
+        }
+    }
+    credit
+}
+
 /// One source's session and notes.
 fn write_source(
     part: &Part<'_>,
     o: &RefiOptions,
     cases: &[CaseIn],
+    credit: &HashMap<&str, &str>,
     source: &SourceIn<'_>,
     sink: &mut ImportSink<'_>,
 ) -> Result<()> {
@@ -1068,19 +1098,6 @@ fn write_source(
         .session_start(&session)?
         .unwrap_or_else(|| new.started_at.expect("set above"));
 
-    // Who each selection is credited to.
-    let mut credit: HashMap<&str, &str> = HashMap::new();
-    for case in cases {
-        for s in &case.selections {
-            let taken = credit.entry(s.as_str()).or_insert(case.name.as_str());
-            if *taken != case.name && source.selections.iter().any(|x| x.guid == *s) {
-                sink.warn(format!(
-                    "{}: the selection {s} is in the cases {:?} and {:?}: credited to {:?}",
-                    part.entry, taken, case.name, taken
-                ));
-            }
-        }
-    }
     let sole_case = match cases
         .iter()
         .filter(|c| c.sources.contains(&source.guid))
