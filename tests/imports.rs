@@ -440,3 +440,33 @@ fn a_front_matter_tag_is_one_whole_tag_or_the_page_is_refused() {
         );
     }
 }
+
+#[test]
+fn a_jsonl_file_that_is_not_utf8_says_which_encoding_to_name() {
+    let a = TestArchive::new();
+    a.start_session();
+    a.add(&["Crème brûlée was cold #dessert"]);
+    let file = a.path("notes.jsonl");
+    a.ok(&["export", "-o", file.to_str().unwrap()]);
+    // The same export as an old tool would save it, in Windows-1252.
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.chars().all(|c| (c as u32) < 0x80 || "èûé".contains(c)));
+    write(
+        &file,
+        text.chars().map(|c| c as u32 as u8).collect::<Vec<_>>(),
+    );
+    let b = TestArchive::new();
+    let err = b.fails(&["import", file.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&err.stderr);
+    assert!(
+        err.contains("line 1") && err.contains("--encoding windows-1252"),
+        "{err}"
+    );
+    let done = b.json(&[
+        "import",
+        file.to_str().unwrap(),
+        "--encoding",
+        "windows-1252",
+    ]);
+    assert_eq!(done["added"], 1);
+}

@@ -133,8 +133,17 @@ fn utf32(name: &str, body: &[u8], encoding: TextEncoding) -> Result<String> {
 }
 
 /// The "not UTF-8" error: where, and which `--encoding` the bytes look like.
-pub fn not_utf8(name: &str, bytes: &[u8], valid_up_to: usize) -> Error {
+fn not_utf8(name: &str, bytes: &[u8], valid_up_to: usize) -> Error {
     let line = bytes[..valid_up_to].iter().filter(|&&b| b == b'\n').count() + 1;
+    Error::Import {
+        file: name.to_owned(),
+        location: format!("line {line}"),
+        reason: not_utf8_reason(bytes),
+    }
+}
+
+/// Why text that is not UTF-8 is refused, naming the `--encoding` its bytes look like.
+pub(crate) fn not_utf8_reason(bytes: &[u8]) -> String {
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(&bytes[..bytes.len().min(1 << 20)], bytes.len() <= 1 << 20);
     let guess = detector.guess(None, true);
@@ -143,18 +152,15 @@ pub fn not_utf8(name: &str, bytes: &[u8], valid_up_to: usize) -> Error {
     } else {
         guess.name().to_ascii_lowercase()
     };
-    Error::Import {
-        file: name.to_owned(),
-        location: format!("line {line}"),
-        reason: format!(
-            "the text is not UTF-8: it looks like {suggestion}; import it with \
-             --encoding {suggestion} (or save the file as UTF-8)"
-        ),
-    }
+    format!(
+        "the text is not UTF-8: it looks like {suggestion}; import it with \
+         --encoding {suggestion} (or save the file as UTF-8)"
+    )
 }
 
 /// A reader giving UTF-8: the input itself when it is UTF-8 (a mark skipped), else the whole
-/// input decoded. Invalid UTF-8 further on is the caller's to report (with [`not_utf8`]).
+/// input decoded. Invalid UTF-8 further on is the caller's to report (with
+/// [`not_utf8_reason`]).
 pub fn utf8_reader(
     name: &str,
     mut input: Box<dyn BufRead>,
