@@ -49,7 +49,7 @@ const FIELDS: &[&str] = &[
 
 /// A note found in the page, with the line it starts on.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Block {
+struct Block {
     pub line: usize,
     pub quote: bool,
     pub text: String,
@@ -89,14 +89,14 @@ fn is_rule(line: &str) -> bool {
 
 /// A front-matter field: its line, key (lowercase) and values (one for a scalar, each item
 /// of a list).
-pub type Field = (usize, String, Vec<String>);
+type Field = (usize, String, Vec<String>);
 
 /// The page split: its front matter's fields, the line the body starts after, and the body.
-pub type Page<'a> = (Vec<Field>, usize, Vec<&'a str>);
+type Page<'a> = (Vec<Field>, usize, Vec<&'a str>);
 
 /// Splits YAML front matter (between `---` lines at the top) from the body; an error is the
 /// line and what is wrong.
-pub fn split_front_matter(text: &str) -> std::result::Result<Page<'_>, (usize, String)> {
+fn split_front_matter(text: &str) -> std::result::Result<Page<'_>, (usize, String)> {
     let lines: Vec<&str> = text.lines().collect();
     let opens = lines
         .first()
@@ -252,13 +252,13 @@ fn is_table_delimiter(line: &str) -> bool {
 
 /// What the body holds besides notes, for the report: (line, what).
 #[derive(Debug, Clone, PartialEq)]
-pub struct LeftOut {
+struct LeftOut {
     pub line: usize,
     pub what: &'static str,
 }
 
 /// The notes of a Markdown body, in order, and the tables and HTML left out.
-pub fn blocks(lines: &[&str], first_line: usize) -> (Vec<Block>, Vec<LeftOut>) {
+fn blocks(lines: &[&str], first_line: usize) -> (Vec<Block>, Vec<LeftOut>) {
     let mut out: Vec<Block> = Vec::new();
     let mut left_out = Vec::new();
     let mut open = false;
