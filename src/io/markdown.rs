@@ -241,13 +241,11 @@ fn opens_html(line: &str) -> bool {
 /// A table's delimiter row: `|---|:---:|`, `--- | ---`.
 fn is_table_delimiter(line: &str) -> bool {
     let t = line.trim().trim_matches('|');
-    t.contains('-')
-        && t.split('|').count() >= 1
+    line.contains('|')
         && t.split('|').all(|cell| {
             let c = cell.trim().trim_matches(':');
             c.len() >= 3 && c.chars().all(|ch| ch == '-')
         })
-        && (line.contains('|'))
 }
 
 /// What the body holds besides notes, for the report: (line, what).

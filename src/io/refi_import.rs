@@ -616,6 +616,8 @@ struct CaseIn {
 struct SelectionIn<'a> {
     el: &'a Element,
     guid: String,
+    /// The note's own id, when fieldnotes exported the selection as a note.
+    note_id: Option<String>,
     start: i64,
     end: i64,
     created: Option<DateTime<Utc>>,
@@ -817,6 +819,7 @@ pub fn import_project(
             let sel = SelectionIn {
                 el: s,
                 guid: part.guid(s, "guid")?,
+                note_id: ours.as_ref().and_then(|_| our_note_id(s)),
                 start: part.position(s, "startPosition")?,
                 end: part.position(s, "endPosition")?,
                 created: part.time(s, "creationDateTime")?,
@@ -1139,7 +1142,7 @@ fn write_source(
             continue;
         };
         let raw: String = source.text[s..e].iter().collect();
-        let ours = source.ours.is_some().then(|| our_note_id(sel.el)).flatten();
+        let ours = sel.note_id.clone();
         let body = if ours.is_some() {
             raw
         } else {
@@ -1201,7 +1204,7 @@ fn our_passages(
     let note_start: HashMap<String, (i64, i64)> = source
         .selections
         .iter()
-        .filter_map(|s| our_note_id(s.el).map(|id| (id, (s.start, s.end))))
+        .filter_map(|s| Some((s.note_id.clone()?, (s.start, s.end))))
         .collect();
     let mut out: HashMap<String, Vec<PassageRecord>> = HashMap::new();
     for p in &source.passages {
