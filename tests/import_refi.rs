@@ -788,3 +788,60 @@ fn a_dry_run_of_a_project_writes_nothing() {
     assert_eq!(b.count("SELECT count(*) FROM notes"), 0);
     assert_eq!(b.count("SELECT count(*) FROM sessions"), 0);
 }
+
+#[test]
+fn a_selection_two_cases_name_is_credited_to_the_first_with_one_warning() {
+    let a = TestArchive::new();
+    let case = |guid: u32, name: &str, refs: &[u32]| {
+        let refs: String = refs
+            .iter()
+            .map(|r| format!("<SelectionRef targetGUID=\"{}\"/>", g(*r)))
+            .collect();
+        format!("<Case guid=\"{}\" name=\"{name}\">{refs}</Case>", g(guid))
+    };
+    let selection = |guid: u32, start: u32, end: u32| {
+        format!(
+            "<PlainTextSelection guid=\"{}\" startPosition=\"{start}\" endPosition=\"{end}\"><Coding guid=\"{}\"><CodeRef targetGUID=\"{}\"/></Coding></PlainTextSelection>",
+            g(guid),
+            g(guid + 50),
+            g(1)
+        )
+    };
+    let qde = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<Project xmlns="urn:QDA-XML:project:1.0" name="p">
+  <CodeBook><Codes><Code guid="{c}" name="Waiting" isCodable="true"/></Codes></CodeBook>
+  <Cases>{jo}{sam}</Cases>
+  <Sources>
+    <TextSource guid="{s1}" name="One"><PlainTextContent>Long queue. Rude staff.</PlainTextContent>{x1}{x2}</TextSource>
+    <TextSource guid="{s2}" name="Two"><PlainTextContent>Slow till.</PlainTextContent>{x3}</TextSource>
+  </Sources>
+</Project>"#,
+        c = g(1),
+        s1 = g(2),
+        s2 = g(3),
+        jo = case(10, "Jo", &[20, 22]),
+        sam = case(11, "Sam", &[20, 21]),
+        x1 = selection(20, 0, 11),
+        x2 = selection(21, 12, 23),
+        x3 = selection(22, 0, 10),
+    );
+    validate(PROJECT_XSD, &qde, &a.path("cases.qde"));
+    let file = a.path("cases.qdpx");
+    qdpx(&file, &qde, &[]);
+    let done = a.json(&["import", file.to_str().unwrap()]);
+    assert_eq!(done["added"], 3, "{done}");
+    let warnings: Vec<&str> = done["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .filter(|w| w.contains("is in the cases"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{done}");
+    assert!(warnings[0].contains(&g(20)), "{warnings:?}");
+    let n = notes(&a);
+    assert_eq!(note(&n, "Long queue")["participant"], "Jo");
+    assert_eq!(note(&n, "Rude staff")["participant"], "Sam");
+    assert_eq!(note(&n, "Slow till")["participant"], "Jo");
+}

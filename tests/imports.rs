@@ -403,3 +403,70 @@ fn a_notion_page_without_front_matter_skips_its_table_and_html() {
     );
     assert!(bodies.contains(&"She tracks every parcel in the app now +track-parcel".to_owned()));
 }
+
+#[test]
+fn a_front_matter_tag_is_one_whole_tag_or_the_page_is_refused() {
+    let a = TestArchive::new();
+    let page = a.path("visit.md");
+    // `=a.b` would read as the tag `=a` followed by text: the writer meant something else.
+    write(
+        &page,
+        "---\nstudy: Tags\ntags: [queue, \"#till\", wait.time]\n---\nLong queue\n",
+    );
+    let out = a.fails(&["import", page.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 3") && err.contains("\"wait.time\" is not a tag"),
+        "{err}"
+    );
+    assert_eq!(a.count("SELECT count(*) FROM notes"), 0);
+    write(
+        &page,
+        "---\nstudy: Tags\ntags: [queue, \"#till\", Wait_Time]\n---\nLong queue\n",
+    );
+    assert_eq!(a.json(&["import", page.to_str().unwrap()])["added"], 1);
+    for (facet, name) in [
+        ("code", "queue"),
+        ("touchpoint", "till"),
+        ("code", "wait-time"),
+    ] {
+        assert_eq!(
+            a.count(&format!(
+                "SELECT count(*) FROM note_tags nt JOIN tags t ON t.id = nt.tag_id \
+                 WHERE t.facet = '{facet}' AND t.name = '{name}'"
+            )),
+            1,
+            "{facet}:{name}"
+        );
+    }
+}
+
+#[test]
+fn a_jsonl_file_that_is_not_utf8_says_which_encoding_to_name() {
+    let a = TestArchive::new();
+    a.start_session();
+    a.add(&["Crème brûlée was cold #dessert"]);
+    let file = a.path("notes.jsonl");
+    a.ok(&["export", "-o", file.to_str().unwrap()]);
+    // The same export as an old tool would save it, in Windows-1252.
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.chars().all(|c| (c as u32) < 0x80 || "èûé".contains(c)));
+    write(
+        &file,
+        text.chars().map(|c| c as u32 as u8).collect::<Vec<_>>(),
+    );
+    let b = TestArchive::new();
+    let err = b.fails(&["import", file.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&err.stderr);
+    assert!(
+        err.contains("line 1") && err.contains("--encoding windows-1252"),
+        "{err}"
+    );
+    let done = b.json(&[
+        "import",
+        file.to_str().unwrap(),
+        "--encoding",
+        "windows-1252",
+    ]);
+    assert_eq!(done["added"], 1);
+}

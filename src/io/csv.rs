@@ -61,7 +61,7 @@ pub fn import(
         .from_reader(body.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| fail(lines_before + 1, csv_reason(&e)))?
+        .map_err(|e| fail(lines_before + 1, e.to_string()))?
         .iter()
         .map(str::to_owned)
         .collect();
@@ -83,7 +83,7 @@ pub fn import(
             Ok(false) => break,
             Err(e) => {
                 let byte = e.position().map_or(0, |p| p.byte() as usize);
-                return Err(fail(line_at(byte), csv_reason(&e)));
+                return Err(fail(line_at(byte), e.to_string()));
             }
         }
         let byte = row.position().map_or(0, |p| p.byte() as usize);
@@ -176,13 +176,6 @@ pub fn delimiter_from(given: &str) -> std::result::Result<u8, String> {
         _ => Err(format!(
             "{given:?} is not a delimiter: give one character such as , ; | or `tab`"
         )),
-    }
-}
-
-fn csv_reason(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "the text is not UTF-8".into(),
-        _ => e.to_string(),
     }
 }
 

@@ -2,7 +2,7 @@
 //! (UTF-8, UTF-16, UTF-32) when there is one, or the encoding the researcher names with
 //! `--encoding` for legacy files (Windows-1252, Latin-1, GB2312, Shift_JIS…).
 
-use std::io::{BufRead, Cursor, Read};
+use std::io::{BufRead, Cursor};
 
 use encoding_rs::Encoding;
 
@@ -76,20 +76,23 @@ fn bom(bytes: &[u8]) -> Option<(TextEncoding, usize)> {
 
 /// Decodes a whole file: its byte-order mark wins, then `given`, then UTF-8 (refused with a
 /// suggestion of `--encoding` when it is not UTF-8).
-pub fn decode(name: &str, bytes: Vec<u8>, given: Option<TextEncoding>) -> Result<String> {
+pub fn decode(name: &str, mut bytes: Vec<u8>, given: Option<TextEncoding>) -> Result<String> {
     let (encoding, skip) = match bom(&bytes) {
         Some((e, n)) => (e, n),
         None => (given.unwrap_or(TextEncoding::Utf8), 0),
     };
-    let body = &bytes[skip..];
     match encoding {
-        TextEncoding::Utf8 => match String::from_utf8(body.to_vec()) {
-            Ok(s) => Ok(s),
-            Err(e) => Err(not_utf8(name, body, e.utf8_error().valid_up_to())),
-        },
-        TextEncoding::Utf32Le | TextEncoding::Utf32Be => utf32(name, body, encoding),
+        TextEncoding::Utf8 => {
+            // The bytes become the string: a large file is not held twice.
+            bytes.drain(..skip);
+            String::from_utf8(bytes).map_err(|e| {
+                let valid_up_to = e.utf8_error().valid_up_to();
+                not_utf8(name, e.as_bytes(), valid_up_to)
+            })
+        }
+        TextEncoding::Utf32Le | TextEncoding::Utf32Be => utf32(name, &bytes[skip..], encoding),
         TextEncoding::Other(e) => {
-            let (text, had_errors) = e.decode_without_bom_handling(body);
+            let (text, had_errors) = e.decode_without_bom_handling(&bytes[skip..]);
             if had_errors {
                 return Err(Error::Import {
                     file: name.to_owned(),
@@ -130,8 +133,17 @@ fn utf32(name: &str, body: &[u8], encoding: TextEncoding) -> Result<String> {
 }
 
 /// The "not UTF-8" error: where, and which `--encoding` the bytes look like.
-pub fn not_utf8(name: &str, bytes: &[u8], valid_up_to: usize) -> Error {
+fn not_utf8(name: &str, bytes: &[u8], valid_up_to: usize) -> Error {
     let line = bytes[..valid_up_to].iter().filter(|&&b| b == b'\n').count() + 1;
+    Error::Import {
+        file: name.to_owned(),
+        location: format!("line {line}"),
+        reason: not_utf8_reason(bytes),
+    }
+}
+
+/// Why text that is not UTF-8 is refused, naming the `--encoding` its bytes look like.
+pub(crate) fn not_utf8_reason(bytes: &[u8]) -> String {
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(&bytes[..bytes.len().min(1 << 20)], bytes.len() <= 1 << 20);
     let guess = detector.guess(None, true);
@@ -140,18 +152,15 @@ pub fn not_utf8(name: &str, bytes: &[u8], valid_up_to: usize) -> Error {
     } else {
         guess.name().to_ascii_lowercase()
     };
-    Error::Import {
-        file: name.to_owned(),
-        location: format!("line {line}"),
-        reason: format!(
-            "the text is not UTF-8: it looks like {suggestion}; import it with \
-             --encoding {suggestion} (or save the file as UTF-8)"
-        ),
-    }
+    format!(
+        "the text is not UTF-8: it looks like {suggestion}; import it with \
+         --encoding {suggestion} (or save the file as UTF-8)"
+    )
 }
 
 /// A reader giving UTF-8: the input itself when it is UTF-8 (a mark skipped), else the whole
-/// input decoded. Invalid UTF-8 further on is the caller's to report (with [`not_utf8`]).
+/// input decoded. Invalid UTF-8 further on is the caller's to report (with
+/// [`not_utf8_reason`]).
 pub fn utf8_reader(
     name: &str,
     mut input: Box<dyn BufRead>,
@@ -167,10 +176,7 @@ pub fn utf8_reader(
         }
         None if matches!(given, None | Some(TextEncoding::Utf8)) => Ok(input),
         _ => {
-            let mut bytes = Vec::new();
-            input
-                .read_to_end(&mut bytes)
-                .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
+            let bytes = super::read_bytes(name, input)?;
             Ok(Box::new(Cursor::new(
                 decode(name, bytes, given)?.into_bytes(),
             )))

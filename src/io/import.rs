@@ -1,7 +1,7 @@
 //! Importing a file: which format it is, and which reader fills the import's transaction.
 //! The front ends only gather the researcher's options and show progress.
 
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -172,7 +172,7 @@ impl ImportFile {
             format,
             options: o,
             modified,
-            mut input,
+            input,
         } = self;
         match format {
             Format::Jsonl => {
@@ -200,7 +200,7 @@ impl ImportFile {
                 }
             }
             Format::Vtt | Format::Srt | Format::Text => {
-                let text = super::read_text(&name, &mut input, o.encoding)?;
+                let text = super::read_text(&name, input, o.encoding)?;
                 // A text file is a transcript when it has times, else notes in paragraphs.
                 let Some(cues) = super::transcript::read(&name, &text, format)? else {
                     return super::markdown::import(&name, &text, target, o.kind, o.feedback, sink);
@@ -218,14 +218,11 @@ impl ImportFile {
                 )
             }
             Format::Markdown => {
-                let text = super::read_text(&name, &mut input, o.encoding)?;
+                let text = super::read_text(&name, input, o.encoding)?;
                 super::markdown::import(&name, &text, target, o.kind, o.feedback, sink)
             }
             Format::Qdpx => {
-                let mut bytes = Vec::new();
-                input
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
+                let bytes = super::read_bytes(&name, input)?;
                 let options = RefiOptions {
                     study: o.study,
                     session_kind: o.session_kind,
@@ -237,10 +234,7 @@ impl ImportFile {
                 super::refi_import::import_project(&name, &bytes, &options, sink)
             }
             Format::Docx => {
-                let mut bytes = Vec::new();
-                input
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
+                let bytes = super::read_bytes(&name, input)?;
                 let options = DocxOptions {
                     target,
                     given: Given {
@@ -255,7 +249,7 @@ impl ImportFile {
                 super::docx::import(&name, &bytes, options, sink)
             }
             Format::Qdc => {
-                let text = super::read_text(&name, &mut input, o.encoding)?;
+                let text = super::read_text(&name, input, o.encoding)?;
                 super::refi_import::import_codebook(&name, &text, sink)
             }
         }

@@ -189,7 +189,7 @@ fn for_each_line(
         };
         let bytes = line.map_err(|e| Error::io(format!("cannot read {name}"), e))?;
         let text = std::str::from_utf8(&bytes)
-            .map_err(|_| at("the text is not UTF-8".into()))?
+            .map_err(|_| at(super::encoding::not_utf8_reason(&bytes)))?
             .trim();
         if !text.is_empty() {
             f(&at, text)?;

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::error::{Error, Result};
-use crate::model::{Feedback, NoteKind, Participant, Tag, tags_of};
+use crate::model::{Facet, Feedback, NoteKind, Participant, Tag};
 use crate::store::{ImportSink, NoteRecord};
 use crate::time;
 
@@ -49,7 +49,7 @@ const FIELDS: &[&str] = &[
 
 /// A note found in the page, with the line it starts on.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Block {
+struct Block {
     pub line: usize,
     pub quote: bool,
     pub text: String,
@@ -89,14 +89,14 @@ fn is_rule(line: &str) -> bool {
 
 /// A front-matter field: its line, key (lowercase) and values (one for a scalar, each item
 /// of a list).
-pub type Field = (usize, String, Vec<String>);
+type Field = (usize, String, Vec<String>);
 
 /// The page split: its front matter's fields, the line the body starts after, and the body.
-pub type Page<'a> = (Vec<Field>, usize, Vec<&'a str>);
+type Page<'a> = (Vec<Field>, usize, Vec<&'a str>);
 
 /// Splits YAML front matter (between `---` lines at the top) from the body; an error is the
 /// line and what is wrong.
-pub fn split_front_matter(text: &str) -> std::result::Result<Page<'_>, (usize, String)> {
+fn split_front_matter(text: &str) -> std::result::Result<Page<'_>, (usize, String)> {
     let lines: Vec<&str> = text.lines().collect();
     let opens = lines
         .first()
@@ -241,24 +241,22 @@ fn opens_html(line: &str) -> bool {
 /// A table's delimiter row: `|---|:---:|`, `--- | ---`.
 fn is_table_delimiter(line: &str) -> bool {
     let t = line.trim().trim_matches('|');
-    t.contains('-')
-        && t.split('|').count() >= 1
+    line.contains('|')
         && t.split('|').all(|cell| {
             let c = cell.trim().trim_matches(':');
             c.len() >= 3 && c.chars().all(|ch| ch == '-')
         })
-        && (line.contains('|'))
 }
 
 /// What the body holds besides notes, for the report: (line, what).
 #[derive(Debug, Clone, PartialEq)]
-pub struct LeftOut {
+struct LeftOut {
     pub line: usize,
     pub what: &'static str,
 }
 
 /// The notes of a Markdown body, in order, and the tables and HTML left out.
-pub fn blocks(lines: &[&str], first_line: usize) -> (Vec<Block>, Vec<LeftOut>) {
+fn blocks(lines: &[&str], first_line: usize) -> (Vec<Block>, Vec<LeftOut>) {
     let mut out: Vec<Block> = Vec::new();
     let mut left_out = Vec::new();
     let mut open = false;
@@ -381,16 +379,15 @@ pub fn import(
             "tags" => {
                 for v in values.iter().flat_map(|v| v.split([',', ' '])) {
                     let v = v.trim();
-                    let written = if v.starts_with(['@', '#', '!', '+', '=']) {
-                        v.to_owned()
-                    } else {
-                        format!("={v}")
-                    };
-                    match tags_of(&written).as_slice() {
-                        [tag] => tags.push(tag.clone()),
-                        [] if v.is_empty() => {}
-                        _ => return Err(bad(format!("{v:?} is not a tag"))),
+                    if v.is_empty() {
+                        continue;
                     }
+                    let tag = if v.starts_with(|c| Facet::from_sigil(c).is_some()) {
+                        Tag::parse_token(v)
+                    } else {
+                        Tag::parse_token(&format!("{}{v}", Facet::Code.sigil()))
+                    };
+                    tags.push(tag.ok_or_else(|| bad(format!("{v:?} is not a tag")))?);
                 }
             }
             "participant" | "participants" => {

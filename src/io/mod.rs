@@ -142,17 +142,22 @@ pub fn write_atomically(
     result
 }
 
-/// Reads everything from a reader into a string, naming the input if it is not UTF-8.
-pub fn read_text(
-    name: &str,
-    mut input: impl Read,
-    encoding: Option<encoding::TextEncoding>,
-) -> Result<String> {
+/// Reads everything from a reader, naming the input if it cannot be read.
+pub(crate) fn read_bytes(name: &str, mut input: impl Read) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     input
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
-    encoding::decode(name, bytes, encoding)
+    Ok(bytes)
+}
+
+/// Reads everything from a reader into a string, naming the input if it is not UTF-8.
+pub fn read_text(
+    name: &str,
+    input: impl Read,
+    encoding: Option<encoding::TextEncoding>,
+) -> Result<String> {
+    encoding::decode(name, read_bytes(name, input)?, encoding)
 }
 
 /// Another researcher's notes, to merge: a `.jsonl` export, or an archive (its folder or its

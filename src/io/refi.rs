@@ -13,6 +13,7 @@ use std::io::Write;
 use crate::error::{Error, Result};
 use crate::model::{Facet, Passage, Tag, reanchor};
 use crate::store::NoteRecord;
+use crate::text::offset_label;
 use crate::time;
 
 use super::export::SessionLine;
@@ -233,8 +234,6 @@ struct Source {
     /// (note, start, end) in characters, as REFI-QDA counts positions.
     selections: Vec<(NoteRecord, usize, usize)>,
 }
-
-use crate::text::offset_label;
 
 fn build_source(session: SessionLine, notes: Vec<NoteRecord>) -> Source {
     let guid = stable_guid(&["session", &session.id]);

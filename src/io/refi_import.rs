@@ -62,7 +62,7 @@ fn fail(file: &str, location: impl Into<String>, reason: impl Into<String>) -> E
     }
 }
 
-/// An XML part of the file, read into a tree.
+/// An XML part of the file, for errors that name where in it something is wrong.
 struct Part<'a> {
     file: &'a str,
     /// `project.qde`, or `the codebook` for a `.qdc`.
@@ -70,16 +70,6 @@ struct Part<'a> {
 }
 
 impl Part<'_> {
-    fn parse(&self, text: &str) -> Result<Element> {
-        xml::parse(text).map_err(|e| {
-            fail(
-                self.file,
-                format!("{}, line {}", self.entry, e.line),
-                format!("not well-formed XML: {}", e.reason),
-            )
-        })
-    }
-
     fn at(&self, el: &Element, reason: impl Into<String>) -> Error {
         fail(
             self.file,
@@ -386,7 +376,7 @@ pub fn import_codebook(file: &str, text: &str, sink: &mut ImportSink<'_>) -> Res
         file,
         entry: "the codebook".into(),
     };
-    let root = part.parse(text)?;
+    let root = xml::parse_part(file, &part.entry, text)?;
     if root.name != "CodeBook" {
         return Err(part.at(
             &root,
@@ -626,6 +616,8 @@ struct CaseIn {
 struct SelectionIn<'a> {
     el: &'a Element,
     guid: String,
+    /// The note's own id, when fieldnotes exported the selection as a note.
+    note_id: Option<String>,
     start: i64,
     end: i64,
     created: Option<DateTime<Utc>>,
@@ -689,9 +681,8 @@ pub fn import_project(
             }
         }
     };
-    let text = zip.text(&entry)?;
+    let root = zip.xml(&entry)?;
     let part = Part { file, entry };
-    let root = part.parse(&text)?;
     if root.name != "Project" {
         return Err(part.at(
             &root,
@@ -828,6 +819,7 @@ pub fn import_project(
             let sel = SelectionIn {
                 el: s,
                 guid: part.guid(s, "guid")?,
+                note_id: ours.as_ref().and_then(|_| our_note_id(s)),
                 start: part.position(s, "startPosition")?,
                 end: part.position(s, "endPosition")?,
                 created: part.time(s, "creationDateTime")?,
@@ -887,8 +879,9 @@ pub fn import_project(
 
     book.write(file, sink)?;
     write_participants(&cases, &sources, sink)?;
+    let credit = credits(&part, &cases, &sources, sink);
     for source in &sources {
-        write_source(&part, o, &cases, source, sink)?;
+        write_source(&part, o, &cases, &credit, source, sink)?;
     }
     Ok(())
 }
@@ -1008,11 +1001,40 @@ fn our_title_and_participants(
     Some((title, who))
 }
 
+/// Who each selection a case names is credited to: the first case naming it (with a warning
+/// when another names it too).
+fn credits<'c>(
+    part: &Part<'_>,
+    cases: &'c [CaseIn],
+    sources: &[SourceIn<'_>],
+    sink: &mut ImportSink<'_>,
+) -> HashMap<&'c str, &'c str> {
+    let selections: HashSet<&str> = sources
+        .iter()
+        .flat_map(|s| &s.selections)
+        .map(|s| s.guid.as_str())
+        .collect();
+    let mut credit: HashMap<&str, &str> = HashMap::new();
+    for case in cases {
+        for s in &case.selections {
+            let taken = credit.entry(s.as_str()).or_insert(case.name.as_str());
+            if *taken != case.name && selections.contains(s.as_str()) {
+                sink.warn(format!(
+                    "{}: the selection {s} is in the cases {:?} and {:?}: credited to {:?}",
+                    part.entry, taken, case.name, taken
+                ));
+            }
+        }
+    }
+    credit
+}
+
 /// One source's session and notes.
 fn write_source(
     part: &Part<'_>,
     o: &RefiOptions,
     cases: &[CaseIn],
+    credit: &HashMap<&str, &str>,
     source: &SourceIn<'_>,
     sink: &mut ImportSink<'_>,
 ) -> Result<()> {
@@ -1079,19 +1101,6 @@ fn write_source(
         .session_start(&session)?
         .unwrap_or_else(|| new.started_at.expect("set above"));
 
-    // Who each selection is credited to.
-    let mut credit: HashMap<&str, &str> = HashMap::new();
-    for case in cases {
-        for s in &case.selections {
-            let taken = credit.entry(s.as_str()).or_insert(case.name.as_str());
-            if *taken != case.name && source.selections.iter().any(|x| x.guid == *s) {
-                sink.warn(format!(
-                    "{}: the selection {s} is in the cases {:?} and {:?}: credited to {:?}",
-                    part.entry, taken, case.name, taken
-                ));
-            }
-        }
-    }
     let sole_case = match cases
         .iter()
         .filter(|c| c.sources.contains(&source.guid))
@@ -1133,7 +1142,7 @@ fn write_source(
             continue;
         };
         let raw: String = source.text[s..e].iter().collect();
-        let ours = source.ours.is_some().then(|| our_note_id(sel.el)).flatten();
+        let ours = sel.note_id.clone();
         let body = if ours.is_some() {
             raw
         } else {
@@ -1195,7 +1204,7 @@ fn our_passages(
     let note_start: HashMap<String, (i64, i64)> = source
         .selections
         .iter()
-        .filter_map(|s| our_note_id(s.el).map(|id| (id, (s.start, s.end))))
+        .filter_map(|s| Some((s.note_id.clone()?, (s.start, s.end))))
         .collect();
     let mut out: HashMap<String, Vec<PassageRecord>> = HashMap::new();
     for p in &source.passages {

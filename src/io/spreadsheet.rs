@@ -16,7 +16,7 @@ use super::table::{TableDefaults, TableImport};
 /// Reads one sheet's rows into the import's transaction: `defaults.sheet`, or the first.
 pub fn import(
     name: &str,
-    mut input: impl Read,
+    input: impl Read,
     defaults: &TableDefaults,
     sink: &mut ImportSink<'_>,
 ) -> Result<()> {
@@ -25,10 +25,7 @@ pub fn import(
         location,
         reason,
     };
-    let mut bytes = Vec::new();
-    input
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(format!("cannot read {name}"), e))?;
+    let bytes = super::read_bytes(name, input)?;
     let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.as_slice()))
         .map_err(|e| {
             fail(

@@ -32,7 +32,7 @@ const MAX_UNNAMED_CHARS: usize = 500;
 
 /// One cue, as the file gives it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Cue {
+pub(crate) struct Cue {
     /// The line its timing is on.
     pub line: usize,
     pub start_ms: i64,
@@ -43,14 +43,14 @@ pub struct Cue {
 
 /// A transcript's cues, and the blocks its rules left out (line, why).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Cues {
+pub(crate) struct Cues {
     pub cues: Vec<Cue>,
     pub skipped: Vec<(usize, String)>,
 }
 
 /// One speaker turn: what becomes a note.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Turn {
+pub(crate) struct Turn {
     pub start_ms: i64,
     pub end_ms: i64,
     pub speaker: Option<String>,
@@ -247,7 +247,7 @@ fn blocks(lines: &[String], first: usize) -> Vec<Block> {
 }
 
 /// Reads a WebVTT file into cues; a file without the `WEBVTT` signature is refused.
-pub fn parse_vtt(name: &str, text: &str) -> Result<Cues> {
+fn parse_vtt(name: &str, text: &str) -> Result<Cues> {
     let lines = split_lines(text);
     let signature = lines.first().map(String::as_str).unwrap_or_default();
     let ok = signature
@@ -295,7 +295,7 @@ pub fn parse_vtt(name: &str, text: &str) -> Result<Cues> {
 }
 
 /// Reads an SRT file into cues, as players do.
-pub fn parse_srt(text: &str) -> Cues {
+fn parse_srt(text: &str) -> Cues {
     let lines = split_lines(text);
     let mut out = Cues::default();
     for block in blocks(&lines, 1) {
@@ -340,7 +340,7 @@ fn clock_time(s: &str) -> Option<i64> {
 /// a line of its own, then `Name: words` lines), Otter's (`Name  0:05` above each turn) and
 /// Rev's or Descript's (`[00:01:02] Name: words`, `Name (00:01:02): words`). None when fewer
 /// than two times are found: the text is notes, not a transcript.
-pub fn parse_timed_text(text: &str) -> Option<Cues> {
+fn parse_timed_text(text: &str) -> Option<Cues> {
     let lines = split_lines(text);
     let mut cues = Cues::default();
     let mut now: Option<i64> = None;
@@ -737,13 +737,13 @@ fn attribute(
 
 /// Cues into turns: a turn ends when the speaker changes, at a pause, or when it grows long
 /// (at a cue boundary; sooner when nobody is named).
-pub fn turns(cues: &[Cue], rules: &Speakers) -> Vec<Turn> {
+fn turns(cues: Vec<Cue>, rules: &Speakers) -> Vec<Turn> {
     let mut out: Vec<Turn> = Vec::new();
     // An unnamed part right after a named one, in the same cue or the next without a pause,
     // is the same speaker going on (Zoom names a speaker once per cue; captions once per turn).
     let mut carried: Option<String> = None;
     for cue in cues {
-        for (speaker, text) in attribute(cue.parts.clone(), rules) {
+        for (speaker, text) in attribute(cue.parts, rules) {
             let speaker = match speaker {
                 Some(s) => Some(s),
                 None => carried.clone().filter(|_| {
@@ -783,7 +783,7 @@ pub fn turns(cues: &[Cue], rules: &Speakers) -> Vec<Turn> {
 
 /// Who is who in a transcript, and where its notes go.
 #[derive(Debug, Clone)]
-pub struct TranscriptOptions {
+pub(crate) struct TranscriptOptions {
     pub target: SessionTarget,
     /// The researcher's name as the transcript writes it: their turns have no participant.
     pub researcher: Option<String>,
@@ -793,7 +793,7 @@ pub struct TranscriptOptions {
 
 /// A transcript's cues as its format reads them: WebVTT, SRT, or plain text with times (None
 /// when the text has none: it is notes, not a transcript).
-pub fn read(name: &str, text: &str, format: super::Format) -> Result<Option<Cues>> {
+pub(crate) fn read(name: &str, text: &str, format: super::Format) -> Result<Option<Cues>> {
     Ok(match format {
         super::Format::Vtt => Some(parse_vtt(name, text)?),
         super::Format::Srt => Some(parse_srt(text)),
@@ -803,7 +803,7 @@ pub fn read(name: &str, text: &str, format: super::Format) -> Result<Option<Cues
 
 /// Writes a transcript's turns into the import's transaction; cue blocks its rules left out
 /// are reported (with their lines) rather than failing the file.
-pub fn import(
+pub(crate) fn import(
     name: &str,
     cues: Cues,
     opts: &TranscriptOptions,
@@ -812,7 +812,7 @@ pub fn import(
     for (line, why) in &cues.skipped {
         sink.skip(format!("{name}: line {line}: {why}"));
     }
-    let turns = turns(&cues.cues, &opts.speakers);
+    let turns = turns(cues.cues, &opts.speakers);
     if turns.is_empty() {
         return Err(Error::Import {
             file: name.to_owned(),
@@ -882,7 +882,7 @@ mod tests {
     use super::*;
 
     fn vtt_turns(text: &str) -> Vec<Turn> {
-        turns(&parse_vtt("t.vtt", text).unwrap().cues, &Speakers::Detect)
+        turns(parse_vtt("t.vtt", text).unwrap().cues, &Speakers::Detect)
     }
 
     #[test]
@@ -896,7 +896,7 @@ mod tests {
         assert_eq!(t[1].text, "Slow. Really slow #checkout !frustrated");
 
         let srt = "1\r\n00:01:02,500 --> 00:01:04,000\r\nMaya: I waited ages\r\n\r\n2\r\n00:01:05,000 --> 00:01:06,000\r\n[Ana] Why?\r\n";
-        let t = turns(&parse_srt(srt).cues, &Speakers::Detect);
+        let t = turns(parse_srt(srt).cues, &Speakers::Detect);
         assert_eq!(t[0].start_ms, 62_500);
         assert_eq!(t[0].speaker.as_deref(), Some("Maya"));
         assert_eq!(t[1].speaker.as_deref(), Some("Ana"));
@@ -945,7 +945,7 @@ mod tests {
     #[test]
     fn meet_otter_and_rev_text_transcripts() {
         let meet = "Checkout interview - Transcript\n\n00:00:00\n\nAna Ruiz: Thanks for joining.\nMaya: Happy to.\n\n00:01:10\n\nMaya: The queue was long.\n";
-        let t = turns(&parse_timed_text(meet).unwrap().cues, &Speakers::Detect);
+        let t = turns(parse_timed_text(meet).unwrap().cues, &Speakers::Detect);
         let got: Vec<(Option<&str>, &str, i64)> = t
             .iter()
             .map(|t| (t.speaker.as_deref(), t.text.as_str(), t.start_ms))
@@ -960,13 +960,13 @@ mod tests {
             ]
         );
         let otter = "Speaker 1  0:00\nHow was it?\n\nSpeaker 2  0:04\nSlow, honestly.\n";
-        let t = turns(&parse_timed_text(otter).unwrap().cues, &Speakers::Detect);
+        let t = turns(parse_timed_text(otter).unwrap().cues, &Speakers::Detect);
         assert_eq!(t[1].speaker.as_deref(), Some("Speaker 2"));
         assert_eq!(t[1].start_ms, 4_000);
         assert_eq!(t[1].text, "Slow, honestly.");
         let rev =
             "[00:00:05] Ana: Why?\n[00:00:09] Maya: The scanner.\nMaya (00:01:00): And the sign.\n";
-        let t = turns(&parse_timed_text(rev).unwrap().cues, &Speakers::Detect);
+        let t = turns(parse_timed_text(rev).unwrap().cues, &Speakers::Detect);
         assert_eq!(t.last().unwrap().start_ms, 60_000);
         assert_eq!(t.last().unwrap().text, "And the sign.");
         assert!(parse_timed_text("Just notes.\nMet at 10:30 by the door.\n").is_none());

@@ -155,6 +155,16 @@ pub(crate) fn parse(xml: &str) -> std::result::Result<Element, XmlError> {
     })
 }
 
+/// Reads a part of `file` (`entry`: a zip entry, or what the file is) into its tree; an
+/// error names the file, the part and the line.
+pub(crate) fn parse_part(file: &str, entry: &str, xml: &str) -> Result<Element> {
+    parse(xml).map_err(|e| Error::Import {
+        file: file.to_owned(),
+        location: format!("{entry}, line {}", e.line),
+        reason: format!("not well-formed XML: {}", e.reason),
+    })
+}
+
 fn element(start: &BytesStart<'_>, line: usize) -> std::result::Result<Element, String> {
     let mut attrs = Vec::new();
     for a in start.attributes() {
@@ -177,15 +187,11 @@ fn element(start: &BytesStart<'_>, line: usize) -> std::result::Result<Element, 
 /// zone (none is UTC), to the millisecond the archive keeps.
 pub(crate) fn date_time(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
-    let t = DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
-                .ok()
-                .map(|t| t.and_utc())
-        })
-        .or_else(|| crate::time::parse_user(s).ok())?;
+    // A zone-less time with a fraction of a second is the one form a person does not type.
+    let t = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .map(|t| t.and_utc())
+        .or_else(|_| crate::time::parse_user(s))
+        .ok()?;
     DateTime::from_timestamp_millis(t.timestamp_millis())
 }
 
@@ -256,11 +262,7 @@ impl<'a> Package<'a> {
     /// An XML entry read into its tree; an error names the entry and line.
     pub fn xml(&mut self, entry: &str) -> Result<Element> {
         let text = self.text(entry)?;
-        parse(&text).map_err(|e| Error::Import {
-            file: self.file.to_owned(),
-            location: format!("{entry}, line {}", e.line),
-            reason: format!("not well-formed XML: {}", e.reason),
-        })
+        parse_part(self.file, entry, &text)
     }
 }
 
@@ -282,6 +284,25 @@ mod tests {
         assert_eq!(p.children[0].text, "x<y😀\r\nz");
         // The line break inside the text counts.
         assert_eq!(root.children[1].line, 5);
+    }
+
+    #[test]
+    fn date_times_with_or_without_a_zone_to_the_millisecond() {
+        let t = |s: &str| date_time(s).map(|t| crate::time::to_db(&t));
+        assert_eq!(
+            t("2026-09-03T10:00:00.1234+02:00").as_deref(),
+            Some("2026-09-03T08:00:00.123Z")
+        );
+        assert_eq!(
+            t(" 2026-09-03T10:00:00.5 ").as_deref(),
+            Some("2026-09-03T10:00:00.500Z")
+        );
+        assert_eq!(
+            t("2026-09-03T10:00:00").as_deref(),
+            Some("2026-09-03T10:00:00.000Z")
+        );
+        assert_eq!(t("2026-09-03").as_deref(), Some("2026-09-03T00:00:00.000Z"));
+        assert_eq!(t("yesterday"), None);
     }
 
     #[test]
