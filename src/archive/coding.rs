@@ -58,16 +58,18 @@ impl Archive {
         Ok(removed)
     }
 
-    /// Codes a whole note with `tag` (beside its text) as `coder`; false when it had it.
+    /// Codes a whole note with `tag` (beside its text) as `coder`; false when nothing changed
+    /// (`coder` had coded it so, or the note carries the tag with no coder).
     pub fn code_note(&mut self, note: &str, tag: &Tag, coder: &str) -> Result<bool> {
         let added = self.store.code_note(note, tag, coder)?;
         self.sync_index()?;
         Ok(added)
     }
 
-    /// Takes a whole-note tag given beside the text off a note.
-    pub fn uncode_note(&mut self, note: &str, tag: &Tag) -> Result<()> {
-        self.store.uncode_note(note, tag)?;
+    /// Takes `coder`'s whole-note coding with `tag` off a note (every coder's when `None`);
+    /// the note keeps the tag while another coder's coding remains.
+    pub fn uncode_note(&mut self, note: &str, tag: &Tag, coder: Option<&str>) -> Result<()> {
+        self.store.uncode_note(note, tag, coder)?;
         self.sync_index()?;
         Ok(())
     }
@@ -136,7 +138,7 @@ impl Archive {
         coder: &str,
     ) -> Result<BulkCoding> {
         let ids = self.search_ids(query, filters)?;
-        let already = self.store.notes_carrying(tag, &ids)?;
+        let already = self.store.notes_coded_already(tag, coder, &ids)?;
         Ok(BulkCoding {
             id: None,
             tag: tag.clone(),

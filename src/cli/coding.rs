@@ -57,7 +57,8 @@ pub struct CodeArgs {
     fieldnotes uncode 01JD4 =wait-time --span 10..42      # that passage\n  \
     fieldnotes uncode 01JD4 =wait-time --quote \"queued for ages\"\n  \
     fieldnotes uncode 01JD4 =wait-time --spans            # every passage of the tag\n  \
-    fieldnotes uncode 01JD4 =wait-time                    # the whole-note coding\n\n\
+    fieldnotes uncode 01JD4 =wait-time                    # the whole-note coding\n  \
+    fieldnotes uncode 01JD4 =wait-time --coder Ben        # only Ben's whole-note coding\n\n\
     A tag typed in the note's text follows the text: `fieldnotes edit` takes it off.")]
 pub struct UncodeArgs {
     /// The note's id (or its first characters)
@@ -73,7 +74,7 @@ pub struct UncodeArgs {
     /// Every passage of the tag on the note
     #[arg(long)]
     spans: bool,
-    /// Only this coder's passages
+    /// Only this coder's passages, or whole-note coding
     #[arg(long, value_name = "NAME")]
     coder: Option<String>,
 }
@@ -263,13 +264,11 @@ pub fn uncode(archive: &mut Archive, args: UncodeArgs, out: &Out) -> Result<()> 
     let tag = tag_arg(&args.tag)?;
     let span = span_arg(args.span, args.quote)?;
     if span.is_none() && !args.spans {
-        if args.coder.is_some() {
-            usage!("--coder picks passages: give --span, --quote or --spans with it");
-        }
-        archive.uncode_note(&note, &tag)?;
+        archive.uncode_note(&note, &tag, args.coder.as_deref())?;
+        let by = args.coder.as_ref().map(|c| format!(" (coder {c})"));
         return out.done(
-            &serde_json::json!({"note": note, "tag": tag.to_string()}),
-            &format!("took {tag} off note {note}"),
+            &serde_json::json!({"note": note, "tag": tag.to_string(), "coder": args.coder}),
+            &format!("took {tag} off note {note}{}", by.unwrap_or_default()),
         );
     }
     let removed = archive.uncode_span(&note, &tag, span.as_ref(), args.coder.as_deref())?;

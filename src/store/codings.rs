@@ -10,7 +10,7 @@ use crate::model::Facet;
 
 impl Store {
     /// Every coding of the live notes: each tag on a whole note (typed in it or given beside
-    /// it, with its coder when one was recorded) and each passage still found on its words,
+    /// it; one coding per coder who gave it, else one with no coder) and each passage still found on its words,
     /// with its coder. Sorted by note, so the analyses can walk notes in order.
     pub fn codings(&self) -> Result<Vec<Coding>> {
         let code = |facet: String, name: String| -> rusqlite::Result<String> {
@@ -25,8 +25,9 @@ impl Store {
         };
         let mut codings = Vec::new();
         let mut stmt = self.conn().prepare(
-            "SELECT nt.note_id, t.facet, t.name, nt.coder FROM note_tags nt \
+            "SELECT nt.note_id, t.facet, t.name, c.coder FROM note_tags nt \
              JOIN tags t ON t.id = nt.tag_id JOIN notes n ON n.id = nt.note_id \
+             LEFT JOIN note_codings c ON c.note_id = nt.note_id AND c.tag_id = nt.tag_id \
              WHERE n.deleted_at IS NULL",
         )?;
         let rows = stmt.query_map([], |r| {
