@@ -189,3 +189,48 @@ fn a_merge_keeps_each_coders_whole_note_codings() {
     assert_eq!(r["overall"]["notes"]["percent_agreement"], 100.0, "{r}");
     assert_eq!(a.json(&["merge", b.dir.to_str().unwrap()])["unchanged"], 2);
 }
+
+#[test]
+fn agreement_over_one_facet_still_knows_which_notes_each_coder_judged() {
+    let a = TestArchive::new();
+    a.start_session();
+    let one = a.add(&["The price was higher than online"]);
+    let two = a.add(&["A parent asked about the price of nappies"]);
+    // Ana codes =price on note 1 and only a persona on note 2; Ben codes =price on both.
+    a.ok(&["code", &one, "=price", "--coder", "Ana"]);
+    a.ok(&["code", &two, "@parent", "--coder", "Ana"]);
+    a.ok(&["code", &one, "=price", "--coder", "Ben"]);
+    a.ok(&["code", &two, "=price", "--coder", "Ben"]);
+    // Ana judged note 2 (she coded it) and did not find =price there: a disagreement.
+    let r = a.json(&["agreement", "--coders", "Ana,Ben", "--facet", "code"]);
+    assert_eq!(r["notes"], 2, "{r}");
+    let codes: Vec<&str> = r["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["=price"], "{r}");
+    assert_eq!(r["overall"]["notes"]["percent_agreement"], 50.0, "{r}");
+    // --only and --facet together compare the codes both allow.
+    let r = a.json(&[
+        "agreement",
+        "--coders",
+        "Ana,Ben",
+        "--facet",
+        "persona",
+        "--only",
+        "=price",
+    ]);
+    assert_eq!(r["codes"].as_array().unwrap().len(), 0, "{r}");
+}
+
+#[test]
+fn the_analyses_read_only_the_codings_of_the_notes_a_search_selects() {
+    let (a, _) = coded();
+    // "clerk" finds notes 1 and 3: the two codes meet on note 1 only.
+    let r = a.json(&["cooccurrence", "--facet", "code", "clerk"]);
+    assert_eq!(r["notes"][0][1], 1, "{r}");
+    assert_eq!(r["notes"][0][0], 2, "{r}");
+    assert_eq!(r["coded_notes"], 2, "{r}");
+}

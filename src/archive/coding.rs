@@ -4,9 +4,10 @@
 use serde::Serialize;
 
 use super::Archive;
+use crate::analysis::{AnalysisNote, Coding};
 use crate::error::{Error, Result};
 use crate::model::{Note, NoteKind, Passage, SpanSpec, Tag};
-use crate::query::{Filters, Query};
+use crate::query::Filters;
 use crate::store::{BulkCoding, CodeNotes, CodebookEntry, Recoded};
 
 /// A saved edit, with the passages whose text the edit removed (kept, marked lost).
@@ -156,16 +157,29 @@ impl Archive {
         Ok(done)
     }
 
+    /// The notes `query` and `filters` select (every live note when both are empty), loaded
+    /// for analysis, and their codings by note: what co-occurrence, code matrices and
+    /// agreement read.
+    pub fn coded_notes(
+        &self,
+        query: &str,
+        filters: &Filters,
+    ) -> Result<(Vec<AnalysisNote>, Vec<Coding>)> {
+        let ids = self.selected_ids(query, filters)?;
+        Ok((
+            self.store.analysis_notes(ids.as_deref())?,
+            self.store.codings(ids.as_deref())?,
+        ))
+    }
+
     /// Every live note a search finds. An empty search would code the whole archive: refused.
     fn search_ids(&self, query: &str, filters: &Filters) -> Result<Vec<String>> {
-        let parsed = Query::parse(query)?;
-        if parsed.expr.is_none() && *filters == Filters::default() {
-            return Err(Error::Usage(
+        let ids = self.selected_ids(query, filters)?.ok_or_else(|| {
+            Error::Usage(
                 "code all results needs a search query or a filter: it would code every note"
                     .into(),
-            ));
-        }
-        let ids = self.index.matching_ids(&parsed, filters)?;
+            )
+        })?;
         // The index may trail SQLite: only notes SQLite has live are coded.
         self.store.live_among(ids)
     }
