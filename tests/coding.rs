@@ -383,6 +383,10 @@ fn code_all_results_previews_codes_in_one_go_and_undoes() {
     // An empty search would code everything: refused.
     let out = a.fails(&["code", "--search", "", "=x", "--coder", "Ana"]);
     assert_eq!(out.status.code(), Some(2));
+    // A filter narrows a search: on one note it is a mistake, said so.
+    let out = a.fails(&["code", &one, "=x", "--persona", "parent", "--coder", "Ana"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("go with --search"));
 
     a.ok(&["code", "--undo"]);
     assert_eq!(a.hit_ids(&["--code", "wait-time"]), vec![two.clone()]);

@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use fieldnotes::Archive;
 use fieldnotes::config::Config;
 use fieldnotes::model::{Facet, Passage, SpanSpec, Tag};
+use fieldnotes::query::Filters;
 use fieldnotes::store::{BulkCoding, CodeNotes, CodebookEntry, Recoded};
 
 use super::output::Out;
@@ -178,13 +179,13 @@ pub fn code(archive: &mut Archive, args: CodeArgs, config: &Config, out: &Out) -
             ),
         );
     }
+    let filters = to_filters(archive, args.filters)?;
     if let Some(query) = args.search {
         let [tag] = args.target.as_slice() else {
             usage!("with --search, give the tag only: fieldnotes code --search QUERY =tag");
         };
         let tag = tag_arg(tag)?;
         let coder = config.coder(args.coder)?;
-        let filters = to_filters(archive, args.filters)?;
         return if args.dry_run {
             let preview = archive.code_search_dry_run(&query, &filters, &tag, &coder)?;
             out.done(
@@ -199,7 +200,7 @@ pub fn code(archive: &mut Archive, args: CodeArgs, config: &Config, out: &Out) -
             )
         };
     }
-    if args.filters_given() {
+    if filters != Filters::default() {
         usage!("--persona, --study and the other filters go with --search");
     }
     let [note, tag] = args.target.as_slice() else {
@@ -241,22 +242,6 @@ fn bulk_line(verb: &str, b: &BulkCoding, tail: &str) -> String {
         "{verb} {} notes found by {:?} with {} ({} already had it){tail}",
         b.coded, b.query, b.tag, b.already
     )
-}
-
-impl CodeArgs {
-    fn filters_given(&self) -> bool {
-        let f = &self.filters;
-        !(f.persona.is_empty()
-            && f.touchpoint.is_empty()
-            && f.emotion.is_empty()
-            && f.job.is_empty()
-            && f.code.is_empty()
-            && f.kind.is_none()
-            && f.session.is_none()
-            && f.study.is_none()
-            && f.since.is_none()
-            && f.until.is_none())
-    }
 }
 
 pub fn uncode(archive: &mut Archive, args: UncodeArgs, out: &Out) -> Result<()> {

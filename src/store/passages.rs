@@ -15,16 +15,12 @@ use crate::time;
 pub struct BulkCoding {
     /// The id `code --undo` takes back (none for a dry run).
     pub id: Option<i64>,
-    #[serde(serialize_with = "tag_token")]
+    #[serde(serialize_with = "crate::model::tag_as_token")]
     pub tag: Tag,
     pub query: String,
     pub coder: String,
     pub coded: usize,
     pub already: usize,
-}
-
-fn tag_token<S: serde::Serializer>(tag: &Tag, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(&tag.to_string())
 }
 
 const PASSAGE_SELECT: &str = "SELECT p.id, p.note_id, t.facet, t.name, p.start, p.end, p.text, \
@@ -274,18 +270,6 @@ impl Store {
         )?
         .pop()
         .ok_or_else(|| Error::NotFound(format!("no passage with id {id}")))
-    }
-
-    /// Every passage of the live notes (for exports and analysis), by note then position.
-    pub fn all_passages(&self) -> Result<Vec<Passage>> {
-        query_passages(
-            self.conn(),
-            &format!(
-                "{PASSAGE_SELECT} JOIN notes n ON n.id = p.note_id \
-                 WHERE n.deleted_at IS NULL ORDER BY p.note_id, p.start, p.end, t.facet, t.name, p.coder"
-            ),
-            [],
-        )
     }
 
     /// How many of `notes` coding them with `tag` as `coder` would leave unchanged (see
