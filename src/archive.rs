@@ -469,12 +469,19 @@ impl Archive {
         query: &str,
         filters: &Filters,
     ) -> Result<Vec<crate::analysis::AnalysisNote>> {
+        let ids = self.selected_ids(query, filters)?;
+        self.store.analysis_notes(ids.as_deref())
+    }
+
+    /// The ids of the notes `query` and `filters` find (every hit, not one page); `None` when
+    /// both are empty: every live note. The index may trail SQLite, so readers join on SQLite's
+    /// live notes.
+    fn selected_ids(&self, query: &str, filters: &Filters) -> Result<Option<Vec<String>>> {
         let parsed = Query::parse(query)?;
         if parsed.expr.is_none() && *filters == Filters::default() {
-            return self.store.analysis_notes(None);
+            return Ok(None);
         }
-        let ids = self.index.matching_ids(&parsed, filters)?;
-        self.store.analysis_notes(Some(&ids))
+        Ok(Some(self.index.matching_ids(&parsed, filters)?))
     }
 
     /// The themes of the notes that match `query` and `filters` (every live note when both are

@@ -121,3 +121,116 @@ fn two_coders_agreement_matches_the_hand_computed_figures() {
         "{out:?}"
     );
 }
+
+/// Four notes; Ana codes =price on the whole of notes 1 and 2, Ben on 1 and 3.
+fn coded_whole_by_two(a: &TestArchive) -> Vec<String> {
+    a.start_session();
+    let ids: Vec<String> = [
+        "The price was higher than online",
+        "The price tag was missing",
+        "The price felt fair for the size",
+        "No one mentioned money at all",
+    ]
+    .iter()
+    .map(|t| a.add(&[t]))
+    .collect();
+    for (coder, notes) in [("Ana", [0, 1]), ("Ben", [0, 2])] {
+        for n in notes {
+            a.ok(&["code", &ids[n], "=price", "--coder", coder]);
+        }
+    }
+    ids
+}
+
+#[test]
+fn two_coders_coding_the_same_whole_note_are_both_counted() {
+    let a = TestArchive::new();
+    let ids = coded_whole_by_two(&a);
+    // As with passages: agree on notes 1 and 4, not on 2 and 3 (Ben's coding of note 1,
+    // which Ana had coded already, counts).
+    let r = a.json(&[
+        "agreement",
+        "--coders",
+        "Ana,Ben",
+        "--all-notes",
+        "--only",
+        "=price",
+    ]);
+    assert_eq!(r["overall"]["notes"]["percent_agreement"], 50.0, "{r}");
+    // Ben taking his coding back leaves Ana's.
+    a.ok(&["uncode", &ids[0], "=price", "--coder", "Ben"]);
+    let r = a.json(&["agreement", "--coders", "Ana,Ben", "--all-notes"]);
+    assert_eq!(r["overall"]["notes"]["percent_agreement"], 25.0, "{r}");
+    let out = a.fails(&["uncode", &ids[0], "=price", "--coder", "Ben"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not coded =price as a whole by Ben"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_merge_keeps_each_coders_whole_note_codings() {
+    // Ana and Ben each code a copy of the same note as a whole; the merge keeps both codings.
+    let a = TestArchive::new();
+    a.start_session();
+    let note = a.add(&["The price was higher than online"]);
+    let other = a.add(&["No one mentioned money at all"]);
+    let shared = a.path("shared.jsonl");
+    a.ok(&["export", "-o", shared.to_str().unwrap()]);
+    let b = TestArchive::new();
+    b.ok(&["import", shared.to_str().unwrap()]);
+    a.ok(&["code", &note, "=price", "--coder", "Ana"]);
+    a.ok(&["code", &other, "=money", "--coder", "Ana"]);
+    b.ok(&["code", &note, "=price", "--coder", "Ben"]);
+    b.ok(&["code", &other, "=money", "--coder", "Ben"]);
+    assert_eq!(a.json(&["merge", b.dir.to_str().unwrap()])["updated"], 2);
+    let r = a.json(&["agreement", "--coders", "Ana,Ben"]);
+    assert_eq!(r["notes"], 2, "{r}");
+    assert_eq!(r["overall"]["notes"]["percent_agreement"], 100.0, "{r}");
+    assert_eq!(a.json(&["merge", b.dir.to_str().unwrap()])["unchanged"], 2);
+}
+
+#[test]
+fn agreement_over_one_facet_still_knows_which_notes_each_coder_judged() {
+    let a = TestArchive::new();
+    a.start_session();
+    let one = a.add(&["The price was higher than online"]);
+    let two = a.add(&["A parent asked about the price of nappies"]);
+    // Ana codes =price on note 1 and only a persona on note 2; Ben codes =price on both.
+    a.ok(&["code", &one, "=price", "--coder", "Ana"]);
+    a.ok(&["code", &two, "@parent", "--coder", "Ana"]);
+    a.ok(&["code", &one, "=price", "--coder", "Ben"]);
+    a.ok(&["code", &two, "=price", "--coder", "Ben"]);
+    // Ana judged note 2 (she coded it) and did not find =price there: a disagreement.
+    let r = a.json(&["agreement", "--coders", "Ana,Ben", "--facet", "code"]);
+    assert_eq!(r["notes"], 2, "{r}");
+    let codes: Vec<&str> = r["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["=price"], "{r}");
+    assert_eq!(r["overall"]["notes"]["percent_agreement"], 50.0, "{r}");
+    // --only and --facet together compare the codes both allow.
+    let r = a.json(&[
+        "agreement",
+        "--coders",
+        "Ana,Ben",
+        "--facet",
+        "persona",
+        "--only",
+        "=price",
+    ]);
+    assert_eq!(r["codes"].as_array().unwrap().len(), 0, "{r}");
+}
+
+#[test]
+fn the_analyses_read_only_the_codings_of_the_notes_a_search_selects() {
+    let (a, _) = coded();
+    // "clerk" finds notes 1 and 3: the two codes meet on note 1 only.
+    let r = a.json(&["cooccurrence", "--facet", "code", "clerk"]);
+    assert_eq!(r["notes"][0][1], 1, "{r}");
+    assert_eq!(r["notes"][0][0], 2, "{r}");
+    assert_eq!(r["coded_notes"], 2, "{r}");
+}

@@ -167,7 +167,7 @@ fn the_coder_comes_from_the_flag_the_environment_or_the_config_file() {
         .unwrap();
     assert_eq!(coders, ["Cleo", "Dev"]);
     assert_eq!(
-        a.count("SELECT count(*) FROM note_tags WHERE coder = 'Eve' AND origin = 'explicit'"),
+        a.count("SELECT count(*) FROM note_codings WHERE coder = 'Eve'"),
         1
     );
 }
@@ -191,6 +191,7 @@ fn snapshot(a: &TestArchive) -> String {
         "SELECT id || ' ' || body || ' ' || updated_at FROM notes ORDER BY id",
         "SELECT facet || name || ' ' || coalesce(parent_id, '-') FROM tags ORDER BY id",
         "SELECT note_id || ' ' || tag_id || ' ' || origin FROM note_tags ORDER BY note_id, tag_id",
+        "SELECT note_id || ' ' || tag_id || ' ' || coder FROM note_codings ORDER BY 1",
         "SELECT note_id || ' ' || body FROM note_revisions ORDER BY id",
         "SELECT note_id || ' ' || tag_id || ' ' || start FROM passages ORDER BY id",
     ] {
@@ -376,12 +377,16 @@ fn code_all_results_previews_codes_in_one_go_and_undoes() {
     expected.sort();
     assert_eq!(coded, expected);
     assert_eq!(
-        a.count("SELECT count(*) FROM note_tags WHERE coder = 'Ana' AND origin = 'explicit'"),
+        a.count("SELECT count(*) FROM note_codings WHERE coder = 'Ana'"),
         2
     );
     // An empty search would code everything: refused.
     let out = a.fails(&["code", "--search", "", "=x", "--coder", "Ana"]);
     assert_eq!(out.status.code(), Some(2));
+    // A filter narrows a search: on one note it is a mistake, said so.
+    let out = a.fails(&["code", &one, "=x", "--persona", "parent", "--coder", "Ana"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("go with --search"));
 
     a.ok(&["code", "--undo"]);
     assert_eq!(a.hit_ids(&["--code", "wait-time"]), vec![two.clone()]);
@@ -432,7 +437,7 @@ fn codings_travel_through_jsonl_and_a_merge_keeps_both_coders() {
         ]
     );
     assert_eq!(
-        a.count("SELECT count(*) FROM note_tags WHERE coder = 'Ana' AND origin = 'explicit'"),
+        a.count("SELECT count(*) FROM note_codings WHERE coder = 'Ana'"),
         1
     );
     // Merging again changes nothing.
@@ -454,7 +459,7 @@ fn codings_travel_through_jsonl_and_a_merge_keeps_both_coders() {
         [(11, 15, "rude".into(), "Ana".into(), true)]
     );
     assert_eq!(
-        c.count("SELECT count(*) FROM note_tags WHERE coder = 'Ana' AND origin = 'explicit'"),
+        c.count("SELECT count(*) FROM note_codings WHERE coder = 'Ana'"),
         1
     );
     // Lossless: exporting the copy gives the same file.
@@ -464,4 +469,27 @@ fn codings_travel_through_jsonl_and_a_merge_keeps_both_coders() {
         std::fs::read_to_string(&again).unwrap(),
         std::fs::read_to_string(&all).unwrap()
     );
+}
+
+#[test]
+fn a_coders_whole_note_coding_outlives_the_tag_typed_in_the_text() {
+    let a = TestArchive::new();
+    a.start_session();
+    let note = a.add(&["Queued for ages =queueing"]);
+    a.ok(&["code", &note, "=wait-time", "--coder", "Ana"]);
+    // After the merge the text types =wait-time, which Ana had also coded as a whole.
+    a.ok(&["codebook", "merge", "=queueing", "=wait-time"]);
+    assert_eq!(body(&a, &note), "Queued for ages =wait-time");
+    // Editing the typed tag away keeps Ana's coding, and with it the tag.
+    a.ok(&["edit", &note, "Queued for ages"]);
+    assert_eq!(
+        a.count("SELECT count(*) FROM note_codings WHERE coder = 'Ana'"),
+        1
+    );
+    assert_eq!(
+        a.count("SELECT count(*) FROM note_tags WHERE origin = 'explicit'"),
+        1
+    );
+    a.ok(&["uncode", &note, "=wait-time"]);
+    assert_eq!(a.count("SELECT count(*) FROM note_tags"), 0);
 }

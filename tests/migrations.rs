@@ -155,9 +155,61 @@ fn an_archive_from_before_passages_gains_the_codebook_columns_and_can_code() {
         .unwrap();
     assert_eq!((p.start, p.end), (0, 15));
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let coder: Option<String> = conn
-        .query_row("SELECT coder FROM note_tags", [], |r| r.get(0))
+    let coders: i64 = conn
+        .query_row("SELECT count(*) FROM note_codings", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(coder, None, "old codings have no recorded coder");
+    assert_eq!(coders, 0, "old codings have no recorded coder");
+    assert!(archive.check().unwrap().is_empty());
+}
+
+#[test]
+fn whole_note_codings_move_to_their_own_table_with_their_coder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("old");
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("fieldnotes.db");
+    // As 0009 left it: the coder on the note_tags row.
+    drop(Store::open_migrated_to(&db, 9).unwrap());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "INSERT INTO studies (id, name, created_at) VALUES (1, 'Old study', '2024-01-01T09:00:00Z');
+         INSERT INTO sessions (id, study_id, kind, started_at)
+             VALUES ('01J0000000000000000000SESS', 1, 'interview', '2024-01-01T09:00:00Z');
+         UPDATE change_counter SET seq = 1;
+         INSERT INTO notes (id, session_id, kind, body, created_at, updated_at, change_seq)
+             VALUES ('01J0000000000000000000NOTE', '01J0000000000000000000SESS', 'quote',
+                     'Queued for ages =typed', '2024-01-01T09:05:00Z', '2024-01-01T09:05:00Z', 1);
+         INSERT INTO tags (id, facet, name) VALUES (900, 'code', 'wait-time'), (901, 'code', 'typed');
+         INSERT INTO note_tags (note_id, tag_id, origin, coder)
+             VALUES ('01J0000000000000000000NOTE', 900, 'explicit', 'Ana'),
+                    ('01J0000000000000000000NOTE', 901, 'inline', NULL);",
+    )
+    .unwrap();
+    drop(conn);
+    let mut archive = Archive::open(&dir).unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let codings: Vec<String> = conn
+        .prepare("SELECT note_id || ' ' || tag_id || ' ' || coder FROM note_codings")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(codings, ["01J0000000000000000000NOTE 900 Ana"]);
+    let tags: i64 = conn
+        .query_row("SELECT count(*) FROM note_tags", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tags, 2);
+    // A second coder's coding of the same note and tag is recorded beside the first.
+    let tag = fieldnotes::model::Tag::parse_token("=wait-time").unwrap();
+    assert!(
+        archive
+            .code_note("01J0000000000000000000NOTE", &tag, "Ben")
+            .unwrap()
+    );
+    let coders: i64 = conn
+        .query_row("SELECT count(*) FROM note_codings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(coders, 2);
     assert!(archive.check().unwrap().is_empty());
 }

@@ -4,9 +4,10 @@
 use serde::Serialize;
 
 use super::Archive;
+use crate::analysis::{AnalysisNote, Coding};
 use crate::error::{Error, Result};
 use crate::model::{Note, NoteKind, Passage, SpanSpec, Tag};
-use crate::query::{Filters, Query};
+use crate::query::Filters;
 use crate::store::{BulkCoding, CodeNotes, CodebookEntry, Recoded};
 
 /// A saved edit, with the passages whose text the edit removed (kept, marked lost).
@@ -58,16 +59,18 @@ impl Archive {
         Ok(removed)
     }
 
-    /// Codes a whole note with `tag` (beside its text) as `coder`; false when it had it.
+    /// Codes a whole note with `tag` (beside its text) as `coder`; false when nothing changed
+    /// (`coder` had coded it so, or the note carries the tag with no coder).
     pub fn code_note(&mut self, note: &str, tag: &Tag, coder: &str) -> Result<bool> {
         let added = self.store.code_note(note, tag, coder)?;
         self.sync_index()?;
         Ok(added)
     }
 
-    /// Takes a whole-note tag given beside the text off a note.
-    pub fn uncode_note(&mut self, note: &str, tag: &Tag) -> Result<()> {
-        self.store.uncode_note(note, tag)?;
+    /// Takes `coder`'s whole-note coding with `tag` off a note (every coder's when `None`);
+    /// the note keeps the tag while another coder's coding remains.
+    pub fn uncode_note(&mut self, note: &str, tag: &Tag, coder: Option<&str>) -> Result<()> {
+        self.store.uncode_note(note, tag, coder)?;
         self.sync_index()?;
         Ok(())
     }
@@ -136,7 +139,7 @@ impl Archive {
         coder: &str,
     ) -> Result<BulkCoding> {
         let ids = self.search_ids(query, filters)?;
-        let already = self.store.notes_carrying(tag, &ids)?;
+        let already = self.store.notes_coded_already(tag, coder, &ids)?;
         Ok(BulkCoding {
             id: None,
             tag: tag.clone(),
@@ -154,16 +157,29 @@ impl Archive {
         Ok(done)
     }
 
+    /// The notes `query` and `filters` select (every live note when both are empty), loaded
+    /// for analysis, and their codings by note: what co-occurrence, code matrices and
+    /// agreement read.
+    pub fn coded_notes(
+        &self,
+        query: &str,
+        filters: &Filters,
+    ) -> Result<(Vec<AnalysisNote>, Vec<Coding>)> {
+        let ids = self.selected_ids(query, filters)?;
+        Ok((
+            self.store.analysis_notes(ids.as_deref())?,
+            self.store.codings(ids.as_deref())?,
+        ))
+    }
+
     /// Every live note a search finds. An empty search would code the whole archive: refused.
     fn search_ids(&self, query: &str, filters: &Filters) -> Result<Vec<String>> {
-        let parsed = Query::parse(query)?;
-        if parsed.expr.is_none() && *filters == Filters::default() {
-            return Err(Error::Usage(
+        let ids = self.selected_ids(query, filters)?.ok_or_else(|| {
+            Error::Usage(
                 "code all results needs a search query or a filter: it would code every note"
                     .into(),
-            ));
-        }
-        let ids = self.index.matching_ids(&parsed, filters)?;
+            )
+        })?;
         // The index may trail SQLite: only notes SQLite has live are coded.
         self.store.live_among(ids)
     }

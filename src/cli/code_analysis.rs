@@ -1,7 +1,7 @@
 //! `cooccurrence`, `matrix` and `agreement`: the analyses of coding, over the notes a search
 //! and filters select.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use anyhow::{Result, bail};
@@ -89,24 +89,29 @@ pub(crate) struct AgreementArgs {
     limit: usize,
 }
 
-/// The selected notes, and their codings of the chosen facets.
+/// The selected notes and all their codings (agreement needs every facet's to know which
+/// notes a coder judged).
 fn load(archive: &Archive, scope: &CodingScope) -> Result<(Vec<AnalysisNote>, Vec<Coding>)> {
     let filters = to_filters(archive, scope.filters.clone())?;
-    let notes = archive.analysis_notes(&scope.query.join(" "), &filters)?;
-    let ids: HashSet<&str> = notes.iter().map(|n| n.id.as_str()).collect();
-    let sigils: Vec<char> = scope.facets.iter().map(|f| f.sigil()).collect();
-    let codings = archive
-        .store()
-        .codings()?
-        .into_iter()
-        .filter(|c| ids.contains(c.note.as_str()))
-        .filter(|c| sigils.is_empty() || c.code.starts_with(sigils.as_slice()))
-        .collect();
-    Ok((notes, codings))
+    Ok(archive.coded_notes(&scope.query.join(" "), &filters)?)
+}
+
+impl CodingScope {
+    /// Whether `code` is of a facet `--facet` chose (every code when none was given).
+    fn keeps(&self, code: &str) -> bool {
+        self.facets.is_empty() || self.facets.iter().any(|f| code.starts_with(f.sigil()))
+    }
+
+    /// The selected notes, and their codings of the chosen facets.
+    fn load_codes(&self, archive: &Archive) -> Result<(Vec<AnalysisNote>, Vec<Coding>)> {
+        let (notes, mut codings) = load(archive, self)?;
+        codings.retain(|c| self.keeps(&c.code));
+        Ok((notes, codings))
+    }
 }
 
 pub(crate) fn cooccurrence_cmd(archive: &Archive, args: CooccurrenceArgs, out: &Out) -> Result<()> {
-    let (_, codings) = load(archive, &args.scope)?;
+    let (_, codings) = args.scope.load_codes(archive)?;
     if let [a, b] = args.pair.as_slice() {
         let notes = notes_behind(&codings, a, b);
         let mut text = format!("{} notes carry both {a} and {b}\n", notes.len());
@@ -162,7 +167,7 @@ pub(crate) fn cooccurrence_cmd(archive: &Archive, args: CooccurrenceArgs, out: &
 }
 
 pub(crate) fn matrix_cmd(archive: &Archive, args: MatrixArgs, out: &Out) -> Result<()> {
-    let (notes, codings) = load(archive, &args.scope)?;
+    let (notes, codings) = args.scope.load_codes(archive)?;
     let kinds = if args.by == MatrixBy::SessionKind {
         archive.store().session_kinds()?
     } else {
@@ -227,9 +232,30 @@ pub(crate) fn agreement_cmd(archive: &Archive, args: AgreementArgs, out: &Out) -
             chars: n.body.chars().count(),
         })
         .collect();
+    // Every coding tells which notes a coder judged; --facet and --only choose the codes
+    // compared.
+    let codes = if args.scope.facets.is_empty() {
+        (!args.codes.is_empty()).then(|| args.codes.clone())
+    } else if args.codes.is_empty() {
+        let applied: BTreeSet<&str> = codings
+            .iter()
+            .filter(|c| c.coder.as_ref().is_some_and(|c| args.coders.contains(c)))
+            .map(|c| c.code.as_str())
+            .filter(|code| args.scope.keeps(code))
+            .collect();
+        Some(applied.into_iter().map(str::to_owned).collect())
+    } else {
+        Some(
+            args.codes
+                .iter()
+                .filter(|code| args.scope.keeps(code))
+                .cloned()
+                .collect(),
+        )
+    };
     let settings = AgreementSettings {
         coders: args.coders.clone(),
-        codes: (!args.codes.is_empty()).then(|| args.codes.clone()),
+        codes,
         units: if args.all_notes {
             Units::AllNotes
         } else {

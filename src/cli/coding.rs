@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use fieldnotes::Archive;
 use fieldnotes::config::Config;
 use fieldnotes::model::{Facet, Passage, SpanSpec, Tag};
+use fieldnotes::query::Filters;
 use fieldnotes::store::{BulkCoding, CodeNotes, CodebookEntry, Recoded};
 
 use super::output::Out;
@@ -57,7 +58,8 @@ pub struct CodeArgs {
     fieldnotes uncode 01JD4 =wait-time --span 10..42      # that passage\n  \
     fieldnotes uncode 01JD4 =wait-time --quote \"queued for ages\"\n  \
     fieldnotes uncode 01JD4 =wait-time --spans            # every passage of the tag\n  \
-    fieldnotes uncode 01JD4 =wait-time                    # the whole-note coding\n\n\
+    fieldnotes uncode 01JD4 =wait-time                    # the whole-note coding\n  \
+    fieldnotes uncode 01JD4 =wait-time --coder Ben        # only Ben's whole-note coding\n\n\
     A tag typed in the note's text follows the text: `fieldnotes edit` takes it off.")]
 pub struct UncodeArgs {
     /// The note's id (or its first characters)
@@ -73,7 +75,7 @@ pub struct UncodeArgs {
     /// Every passage of the tag on the note
     #[arg(long)]
     spans: bool,
-    /// Only this coder's passages
+    /// Only this coder's passages, or whole-note coding
     #[arg(long, value_name = "NAME")]
     coder: Option<String>,
 }
@@ -177,13 +179,13 @@ pub fn code(archive: &mut Archive, args: CodeArgs, config: &Config, out: &Out) -
             ),
         );
     }
+    let filters = to_filters(archive, args.filters)?;
     if let Some(query) = args.search {
         let [tag] = args.target.as_slice() else {
             usage!("with --search, give the tag only: fieldnotes code --search QUERY =tag");
         };
         let tag = tag_arg(tag)?;
         let coder = config.coder(args.coder)?;
-        let filters = to_filters(archive, args.filters)?;
         return if args.dry_run {
             let preview = archive.code_search_dry_run(&query, &filters, &tag, &coder)?;
             out.done(
@@ -198,7 +200,7 @@ pub fn code(archive: &mut Archive, args: CodeArgs, config: &Config, out: &Out) -
             )
         };
     }
-    if args.filters_given() {
+    if filters != Filters::default() {
         usage!("--persona, --study and the other filters go with --search");
     }
     let [note, tag] = args.target.as_slice() else {
@@ -242,34 +244,16 @@ fn bulk_line(verb: &str, b: &BulkCoding, tail: &str) -> String {
     )
 }
 
-impl CodeArgs {
-    fn filters_given(&self) -> bool {
-        let f = &self.filters;
-        !(f.persona.is_empty()
-            && f.touchpoint.is_empty()
-            && f.emotion.is_empty()
-            && f.job.is_empty()
-            && f.code.is_empty()
-            && f.kind.is_none()
-            && f.session.is_none()
-            && f.study.is_none()
-            && f.since.is_none()
-            && f.until.is_none())
-    }
-}
-
 pub fn uncode(archive: &mut Archive, args: UncodeArgs, out: &Out) -> Result<()> {
     let note = archive.store().resolve_note(&args.note)?;
     let tag = tag_arg(&args.tag)?;
     let span = span_arg(args.span, args.quote)?;
     if span.is_none() && !args.spans {
-        if args.coder.is_some() {
-            usage!("--coder picks passages: give --span, --quote or --spans with it");
-        }
-        archive.uncode_note(&note, &tag)?;
+        archive.uncode_note(&note, &tag, args.coder.as_deref())?;
+        let by = args.coder.as_ref().map(|c| format!(" (coder {c})"));
         return out.done(
-            &serde_json::json!({"note": note, "tag": tag.to_string()}),
-            &format!("took {tag} off note {note}"),
+            &serde_json::json!({"note": note, "tag": tag.to_string(), "coder": args.coder}),
+            &format!("took {tag} off note {note}{}", by.unwrap_or_default()),
         );
     }
     let removed = archive.uncode_span(&note, &tag, span.as_ref(), args.coder.as_deref())?;

@@ -5,6 +5,7 @@ mod passage;
 mod tags;
 
 pub use kinds::{Feedback, NoteKind, SessionKind};
+pub(crate) use passage::tag_as_token;
 pub use passage::{Passage, SpanSpec, byte_range, char_len, occurrences, reanchor, resolve_span};
 pub use tags::{
     Facet, PartialTag, Tag, TagSpan, normalize_name, parse_inline, partial_tag_at, rename_inline,

@@ -29,7 +29,8 @@ pub struct Passage {
     pub created_at: DateTime<Utc>,
 }
 
-fn tag_as_token<S: Serializer>(tag: &Tag, s: S) -> Result<S::Ok, S::Error> {
+/// Serialises a tag as it is typed (`=wait-time`).
+pub(crate) fn tag_as_token<S: Serializer>(tag: &Tag, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&tag.to_string())
 }
 

@@ -304,12 +304,19 @@ impl Store {
         let (rewritten, lost) = rewrite_notes(&tx, from_id, from, into)?;
         // Whole-note codings: a tag typed in the text stays typed (inline wins).
         tx.execute(
-            "INSERT INTO note_tags (note_id, tag_id, origin, coder) \
-               SELECT note_id, ?2, origin, coder FROM note_tags WHERE tag_id = ?1 \
+            "INSERT INTO note_tags (note_id, tag_id, origin) \
+               SELECT note_id, ?2, origin FROM note_tags WHERE tag_id = ?1 \
              ON CONFLICT (note_id, tag_id) DO UPDATE SET origin = 'inline' \
                WHERE excluded.origin = 'inline'",
             params![from_id, into_id],
         )?;
+        // Each coder's codings with both are one coding now.
+        tx.execute(
+            "INSERT OR IGNORE INTO note_codings (note_id, tag_id, coder) \
+               SELECT note_id, ?2, coder FROM note_codings WHERE tag_id = ?1",
+            params![from_id, into_id],
+        )?;
+        tx.execute("DELETE FROM note_codings WHERE tag_id = ?1", [from_id])?;
         tx.execute("DELETE FROM note_tags WHERE tag_id = ?1", [from_id])?;
         // A passage the same coder coded with both is one passage now.
         tx.execute(

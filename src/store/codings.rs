@@ -9,10 +9,27 @@ use crate::error::{Error, Result};
 use crate::model::Facet;
 
 impl Store {
-    /// Every coding of the live notes: each tag on a whole note (typed in it or given beside
-    /// it, with its coder when one was recorded) and each passage still found on its words,
-    /// with its coder. Sorted by note, so the analyses can walk notes in order.
-    pub fn codings(&self) -> Result<Vec<Coding>> {
+    /// The codings of the live notes among `ids` (every live note for `None`): each tag on a
+    /// whole note (typed in it or given beside it; one coding per coder who gave it, else one
+    /// with no coder) and each passage still found on its words, with its coder. Sorted by
+    /// note, so the analyses can walk notes in order.
+    pub fn codings(&self, ids: Option<&[String]>) -> Result<Vec<Coding>> {
+        let tx = self.conn().unchecked_transaction()?;
+        let among = match ids {
+            None => "",
+            Some(ids) => {
+                tx.execute_batch(
+                    "CREATE TEMP TABLE IF NOT EXISTS coding_ids (id TEXT PRIMARY KEY) WITHOUT ROWID; \
+                     DELETE FROM temp.coding_ids;",
+                )?;
+                let mut insert =
+                    tx.prepare_cached("INSERT OR IGNORE INTO temp.coding_ids (id) VALUES (?1)")?;
+                for id in ids {
+                    insert.execute([id])?;
+                }
+                "JOIN temp.coding_ids a ON a.id = n.id"
+            }
+        };
         let code = |facet: String, name: String| -> rusqlite::Result<String> {
             let facet = Facet::from_name(&facet).ok_or_else(|| {
                 rusqlite::Error::FromSqlConversionFailure(
@@ -24,11 +41,12 @@ impl Store {
             Ok(format!("{}{name}", facet.sigil()))
         };
         let mut codings = Vec::new();
-        let mut stmt = self.conn().prepare(
-            "SELECT nt.note_id, t.facet, t.name, nt.coder FROM note_tags nt \
-             JOIN tags t ON t.id = nt.tag_id JOIN notes n ON n.id = nt.note_id \
-             WHERE n.deleted_at IS NULL",
-        )?;
+        let mut stmt = tx.prepare(&format!(
+            "SELECT nt.note_id, t.facet, t.name, c.coder FROM note_tags nt \
+             JOIN tags t ON t.id = nt.tag_id JOIN notes n ON n.id = nt.note_id {among} \
+             LEFT JOIN note_codings c ON c.note_id = nt.note_id AND c.tag_id = nt.tag_id \
+             WHERE n.deleted_at IS NULL"
+        ))?;
         let rows = stmt.query_map([], |r| {
             Ok(Coding {
                 note: r.get(0)?,
@@ -40,11 +58,11 @@ impl Store {
         for row in rows {
             codings.push(row.map_err(corrupt)?);
         }
-        let mut stmt = self.conn().prepare(
+        let mut stmt = tx.prepare(&format!(
             "SELECT p.note_id, t.facet, t.name, p.start, p.end, p.coder FROM passages p \
-             JOIN tags t ON t.id = p.tag_id JOIN notes n ON n.id = p.note_id \
-             WHERE n.deleted_at IS NULL AND p.lost = 0",
-        )?;
+             JOIN tags t ON t.id = p.tag_id JOIN notes n ON n.id = p.note_id {among} \
+             WHERE n.deleted_at IS NULL AND p.lost = 0"
+        ))?;
         let rows = stmt.query_map([], |r| {
             let (start, end): (i64, i64) = (r.get(3)?, r.get(4)?);
             Ok(Coding {

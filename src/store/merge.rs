@@ -116,7 +116,7 @@ pub fn merge_note(local: &NoteRecord, other: &NoteRecord) -> NoteRecord {
         deleted_at,
         revisions: versions,
         // Codings are a union: every passage either side coded (the store finds each again
-        // in the merged text), and who gave a tag, this side's name first.
+        // in the merged text), and every coder's whole-note codings.
         passages: {
             let mut all: Vec<_> = local
                 .passages
@@ -131,13 +131,9 @@ pub fn merge_note(local: &NoteRecord, other: &NoteRecord) -> NoteRecord {
             all
         },
         coders: {
-            let mut all = local.coders.clone();
-            for (t, c) in &other.coders {
-                if !all.iter().any(|(mine, _)| mine == t) {
-                    all.push((t.clone(), c.clone()));
-                }
-            }
+            let mut all: Vec<_> = local.coders.iter().chain(&other.coders).cloned().collect();
             all.sort();
+            all.dedup();
             all
         },
     }
@@ -223,6 +219,11 @@ fn same_note(a: &NoteRecord, b: &NoteRecord) -> bool {
         tags.sort();
         tags
     };
+    let sorted_coders = |n: &NoteRecord| {
+        let mut coders = n.coders.clone();
+        coders.sort();
+        coders
+    };
     a.kind == b.kind
         && a.body == b.body
         && sorted(a) == sorted(b)
@@ -234,6 +235,7 @@ fn same_note(a: &NoteRecord, b: &NoteRecord) -> bool {
         && a.source == b.source
         && a.feedback == b.feedback
         && a.session == b.session
+        && sorted_coders(a) == sorted_coders(b)
         && a.revisions.len() == b.revisions.len()
         && a.revisions
             .iter()
@@ -277,6 +279,7 @@ fn rewrite_note(
             seq
         ],
     )?;
+    tx.execute("DELETE FROM note_codings WHERE note_id = ?1", [&n.id])?;
     tx.execute("DELETE FROM note_tags WHERE note_id = ?1", [&n.id])?;
     tx.execute("DELETE FROM note_revisions WHERE note_id = ?1", [&n.id])?;
     write_tags_and_revisions(tx, n, tag_ids).map(drop)

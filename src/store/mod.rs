@@ -62,6 +62,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0009_passages_and_codebook",
         include_str!("../../schema/0009_passages_and_codebook.sql"),
     ),
+    (
+        "0010_whole_note_codings_by_coder",
+        include_str!("../../schema/0010_whole_note_codings_by_coder.sql"),
+    ),
 ];
 
 /// One connection to an archive's `fieldnotes.db`.

@@ -47,7 +47,8 @@ pub struct NoteRecord {
     pub revisions: Vec<Revision>,
     /// Its coded passages, lost ones included.
     pub passages: Vec<PassageRecord>,
-    /// Who gave each tag given beside the text, where that was recorded.
+    /// Who coded the note as a whole with which tag, one pair per coder and tag (a tag
+    /// here is carried by the note even when `tags` leaves it out).
     pub coders: Vec<(Tag, String)>,
 }
 
@@ -298,6 +299,13 @@ impl Store {
             "UPDATE notes SET body = ?2, kind = ?3, updated_at = ?4, change_seq = ?5 WHERE id = ?1",
             params![id, body, new_kind.as_str(), time::to_db(&now), seq],
         )?;
+        // A typed tag that coders also gave beside the text stays, as theirs.
+        tx.execute(
+            "UPDATE note_tags SET origin = 'explicit' WHERE note_id = ?1 AND origin = 'inline' \
+             AND EXISTS (SELECT 1 FROM note_codings c \
+                         WHERE c.note_id = note_tags.note_id AND c.tag_id = note_tags.tag_id)",
+            [id],
+        )?;
         tx.execute(
             "DELETE FROM note_tags WHERE note_id = ?1 AND origin = 'inline'",
             [id],
@@ -449,11 +457,11 @@ impl Store {
         })
     }
 
-    /// Who gave each of a note's tags given beside its text, where that was recorded.
+    /// Who coded the note as a whole with which tag: one pair per coder and tag.
     pub fn note_coders(&self, id: &str) -> Result<Vec<(Tag, String)>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT t.facet, t.name, nt.coder FROM note_tags nt JOIN tags t ON t.id = nt.tag_id \
-             WHERE nt.note_id = ?1 AND nt.coder IS NOT NULL ORDER BY t.facet, t.name",
+            "SELECT t.facet, t.name, c.coder FROM note_codings c JOIN tags t ON t.id = c.tag_id \
+             WHERE c.note_id = ?1 ORDER BY t.facet, t.name, c.coder",
         )?;
         let rows = stmt
             .query_map([id], |r| {
@@ -869,6 +877,7 @@ pub(super) fn write_tags_and_revisions(
     let mut explicit: Vec<Tag> = n
         .tags
         .iter()
+        .chain(n.coders.iter().map(|(t, _)| t))
         .filter(|t| !inline.contains(t))
         .cloned()
         .collect();
@@ -878,7 +887,7 @@ pub(super) fn write_tags_and_revisions(
     for (tag, coder) in &n.coders {
         if let Some(id) = tag_ids.get(tag) {
             tx.prepare_cached(
-                "UPDATE note_tags SET coder = ?3 WHERE note_id = ?1 AND tag_id = ?2 AND origin = 'explicit'",
+                "INSERT OR IGNORE INTO note_codings (note_id, tag_id, coder) VALUES (?1, ?2, ?3)",
             )?
             .execute(params![n.id, id, coder])?;
         }

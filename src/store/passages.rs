@@ -15,16 +15,12 @@ use crate::time;
 pub struct BulkCoding {
     /// The id `code --undo` takes back (none for a dry run).
     pub id: Option<i64>,
-    #[serde(serialize_with = "tag_token")]
+    #[serde(serialize_with = "crate::model::tag_as_token")]
     pub tag: Tag,
     pub query: String,
     pub coder: String,
     pub coded: usize,
     pub already: usize,
-}
-
-fn tag_token<S: serde::Serializer>(tag: &Tag, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(&tag.to_string())
 }
 
 const PASSAGE_SELECT: &str = "SELECT p.id, p.note_id, t.facet, t.name, p.start, p.end, p.text, \
@@ -199,8 +195,9 @@ impl Store {
         Ok(removed)
     }
 
-    /// Gives a note `tag` as a whole (beside its text), recording `coder`. Returns false when
-    /// the note already carried it (typed in its text or given before): nothing changes.
+    /// Codes a note as a whole with `tag` (beside its text) as `coder`. Returns false when
+    /// nothing changes: `coder` had coded it so, or the note carries the tag with no coder
+    /// (typed in its text, or given by an import that named none).
     pub(crate) fn code_note(&self, note: &str, tag: &Tag, coder: &str) -> Result<bool> {
         let coder = check_coder(coder)?;
         let tx = self.write()?;
@@ -210,9 +207,10 @@ impl Store {
         Ok(added)
     }
 
-    /// Takes a whole-note tag given beside the text off a note. A tag typed in the text
+    /// Takes `coder`'s whole-note coding with `tag` off a note, or every coder's when `None`;
+    /// the note keeps the tag while another coder's coding remains. A tag typed in the text
     /// follows the text: the error says to edit it.
-    pub(crate) fn uncode_note(&self, note: &str, tag: &Tag) -> Result<()> {
+    pub(crate) fn uncode_note(&self, note: &str, tag: &Tag, coder: Option<&str>) -> Result<()> {
         let tx = self.write()?;
         let body = live_body(&tx, note)?;
         if tags_of(&body).contains(tag) {
@@ -220,17 +218,23 @@ impl Store {
                 "{tag} is typed in the note's text: edit the text (`fieldnotes edit {note}`) to take it off"
             )));
         }
-        let removed = tx.execute(
-            "DELETE FROM note_tags WHERE note_id = ?1 AND origin = 'explicit' \
-             AND tag_id = (SELECT id FROM tags WHERE facet = ?2 AND name = ?3)",
-            params![note, tag.facet.as_str(), tag.name],
-        )?;
-        if removed == 0 {
+        let tag_id: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM tags WHERE facet = ?1 AND name = ?2",
+                params![tag.facet.as_str(), tag.name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let removed = match tag_id {
+            Some(id) => uncode_note_in(&tx, note, id, coder, false)?,
+            None => false,
+        };
+        if !removed {
             return Err(Error::NotFound(format!(
-                "note {note} is not coded {tag} as a whole: `fieldnotes spans {note}` lists its passages"
+                "note {note} is not coded {tag} as a whole{}: `fieldnotes spans {note}` lists its passages",
+                coder.map(|c| format!(" by {c}")).unwrap_or_default()
             )));
         }
-        touch_note(&tx, note)?;
         tx.commit()?;
         Ok(())
     }
@@ -268,27 +272,21 @@ impl Store {
         .ok_or_else(|| Error::NotFound(format!("no passage with id {id}")))
     }
 
-    /// Every passage of the live notes (for exports and analysis), by note then position.
-    pub fn all_passages(&self) -> Result<Vec<Passage>> {
-        query_passages(
-            self.conn(),
-            &format!(
-                "{PASSAGE_SELECT} JOIN notes n ON n.id = p.note_id \
-                 WHERE n.deleted_at IS NULL ORDER BY p.note_id, p.start, p.end, t.facet, t.name, p.coder"
-            ),
-            [],
-        )
-    }
-
-    /// How many of `notes` carry `tag` as a whole already.
-    pub fn notes_carrying(&self, tag: &Tag, notes: &[String]) -> Result<usize> {
+    /// How many of `notes` coding them with `tag` as `coder` would leave unchanged (see
+    /// [`Store::code_note`]): what a dry run of code all results reports as already coded.
+    pub fn notes_coded_already(&self, tag: &Tag, coder: &str, notes: &[String]) -> Result<usize> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT 1 FROM note_tags nt JOIN tags t ON t.id = nt.tag_id \
-             WHERE nt.note_id = ?1 AND t.facet = ?2 AND t.name = ?3",
+             WHERE nt.note_id = ?1 AND t.facet = ?2 AND t.name = ?3 \
+             AND (EXISTS (SELECT 1 FROM note_codings c WHERE c.note_id = nt.note_id \
+                          AND c.tag_id = nt.tag_id AND c.coder = ?4) \
+                  OR NOT EXISTS (SELECT 1 FROM note_codings c WHERE c.note_id = nt.note_id \
+                                 AND c.tag_id = nt.tag_id))",
         )?;
+        let coder = coder.trim();
         let mut n = 0;
         for note in notes {
-            if stmt.exists(params![note, tag.facet.as_str(), tag.name])? {
+            if stmt.exists(params![note, tag.facet.as_str(), tag.name, coder])? {
                 n += 1;
             }
         }
@@ -373,19 +371,11 @@ impl Store {
         let tag_id = tag_id(&tx, &tag)?;
         let mut undone = 0;
         for (note, body) in &notes {
-            if tags_of(body).contains(&tag) {
-                // Typed in the text since: the tag stays, now as the text's.
-                tx.execute(
-                    "UPDATE note_tags SET origin = 'inline', coder = NULL WHERE note_id = ?1 AND tag_id = ?2",
-                    params![note, tag_id],
-                )?;
-            } else {
-                undone += tx.execute(
-                    "DELETE FROM note_tags WHERE note_id = ?1 AND tag_id = ?2 AND origin = 'explicit'",
-                    params![note, tag_id],
-                )?;
+            // Typed in the text since: the tag stays, as the text's.
+            let typed = tags_of(body).contains(&tag);
+            if uncode_note_in(&tx, note, tag_id, Some(&coder), typed)? && !typed {
+                undone += 1;
             }
-            touch_note(&tx, note)?;
         }
         tx.execute(
             "UPDATE bulk_codings SET undone_at = ?2 WHERE id = ?1",
@@ -526,18 +516,74 @@ pub(super) fn fill_tag_links_in(
     Ok(changed)
 }
 
-/// Links `tag` to a note as given beside its text, by `coder`; false when it already has it.
+/// Records `coder`'s whole-note coding with `tag` (the note carries the tag beside its text);
+/// false when nothing changed: `coder` had coded it, or the note carries the tag with no coder,
+/// which is nobody's coding to add to.
 fn code_note_in(tx: &Connection, note: &str, tag: &Tag, coder: &str) -> Result<bool> {
     let tag_id = tag_id(tx, tag)?;
+    let carried_before = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO note_tags (note_id, tag_id, origin) VALUES (?1, ?2, 'explicit')",
+        )?
+        .execute(params![note, tag_id])?
+        == 0;
+    if carried_before && !coded(tx, note, tag_id)? {
+        return Ok(false);
+    }
     let added = tx
         .prepare_cached(
-            "INSERT OR IGNORE INTO note_tags (note_id, tag_id, origin, coder) VALUES (?1, ?2, 'explicit', ?3)",
+            "INSERT OR IGNORE INTO note_codings (note_id, tag_id, coder) VALUES (?1, ?2, ?3)",
         )?
-        .execute(params![note, tag_id, coder])?;
-    if added > 0 {
+        .execute(params![note, tag_id, coder])?
+        > 0;
+    if !carried_before {
         touch_note(tx, note)?;
     }
-    Ok(added > 0)
+    Ok(added)
+}
+
+/// Whether any coder coded the note as a whole with the tag.
+fn coded(tx: &Connection, note: &str, tag_id: i64) -> Result<bool> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM note_codings WHERE note_id = ?1 AND tag_id = ?2")?
+        .exists(params![note, tag_id])?)
+}
+
+/// Takes `coder`'s whole-note coding with the tag off a note (every coder's when `None`; with
+/// `None`, also a tag given beside the text with no coder). When no coding remains, the note
+/// stops carrying the tag, unless `typed` in its text: then it carries it as the text's.
+/// Returns whether anything was taken off.
+fn uncode_note_in(
+    tx: &Connection,
+    note: &str,
+    tag_id: i64,
+    coder: Option<&str>,
+    typed: bool,
+) -> Result<bool> {
+    let removed = tx
+        .prepare_cached(
+            "DELETE FROM note_codings WHERE note_id = ?1 AND tag_id = ?2 AND (?3 IS NULL OR coder = ?3)",
+        )?
+        .execute(params![note, tag_id, coder])?;
+    if (removed == 0 && coder.is_some()) || coded(tx, note, tag_id)? {
+        return Ok(removed > 0);
+    }
+    let dropped = if typed {
+        tx.prepare_cached(
+            "UPDATE note_tags SET origin = 'inline' WHERE note_id = ?1 AND tag_id = ?2",
+        )?
+        .execute(params![note, tag_id])?;
+        0
+    } else {
+        tx.prepare_cached(
+            "DELETE FROM note_tags WHERE note_id = ?1 AND tag_id = ?2 AND origin = 'explicit'",
+        )?
+        .execute(params![note, tag_id])?
+    };
+    if removed + dropped > 0 {
+        touch_note(tx, note)?;
+    }
+    Ok(removed + dropped > 0)
 }
 
 /// Finds a note's passages again in its new `body` (each by its text, the occurrence nearest
