@@ -28,7 +28,7 @@ use super::views::trash::{self, Trash};
 use super::views::visit::{self, VisitView};
 use super::views::{View, home};
 use super::worker::{Request, Response};
-use crate::model::{Note, Revision, Session, Tag, partial_tag_at, retag};
+use crate::model::{Note, Revision, Session, Tag, retag};
 
 /// How long a status message stays before the bar shows only the keys again.
 pub const STATUS_LIFETIME: Duration = Duration::from_secs(6);
@@ -98,35 +98,19 @@ impl Prompt {
     }
 
     /// After the text changed: the suggestions follow the tag word under the cursor (the
-    /// same completion as the note editor's, `complete::suggest`).
+    /// same completion as the note editor's).
     pub(crate) fn text_changed(&mut self, tags: &[Tag]) {
-        if !self.purpose.completes_tags() {
-            return;
+        if self.purpose.completes_tags() {
+            self.suggestions = complete::at_cursor(&self.input, tags);
         }
-        let ratatui_textarea::DataCursor(row, col) = self.input.cursor();
-        self.suggestions = self
-            .input
-            .lines()
-            .get(row)
-            .and_then(|line| partial_tag_at(line, col))
-            .map(|p| complete::suggest(tags, &p))
-            .unwrap_or_default();
     }
 
     /// Replaces the tag word being typed with the first suggestion.
-    fn take_suggestion(&mut self, tags: &[Tag]) {
-        let Some(tag) = self.suggestions.first().cloned() else {
-            return;
-        };
-        let ratatui_textarea::DataCursor(row, col) = self.input.cursor();
-        if let Some(partial) = partial_tag_at(&self.input.lines()[row], col) {
-            for _ in 0..partial.typed.chars().count() {
-                self.input.delete_char();
-            }
-            self.input.insert_str(format!("{} ", tag.name));
+    fn take_suggestion(&mut self) {
+        if let Some(tag) = self.suggestions.first().cloned() {
+            complete::take(&mut self.input, &tag);
+            self.suggestions.clear();
         }
-        self.text_changed(tags);
-        self.suggestions.clear();
     }
 }
 
@@ -471,7 +455,7 @@ impl App {
             }
             Action::TakeTag => {
                 if let Some(p) = self.prompt.as_mut() {
-                    p.take_suggestion(&self.tags);
+                    p.take_suggestion();
                 }
                 Vec::new()
             }
