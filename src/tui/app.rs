@@ -114,6 +114,17 @@ impl Prompt {
     }
 }
 
+/// The tags typed in a prompt, one a word; an error names the first word that is not one.
+pub(crate) fn typed_tags(text: &str) -> Result<Vec<Tag>, String> {
+    text.split_whitespace()
+        .map(|word| {
+            Tag::parse_token(word).ok_or_else(|| {
+                format!("{word:?} is not a tag: start it with @ # ! + or = and a letter")
+            })
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Info,
@@ -464,58 +475,46 @@ impl App {
                     return Vec::new();
                 };
                 let text = text_of(&prompt.input).trim().to_owned();
-                match prompt.purpose {
-                    PromptFor::Tags { note } => {
-                        let mut tags = Vec::new();
-                        for word in text.split_whitespace() {
-                            match Tag::parse_token(word) {
-                                Some(tag) => tags.push(tag),
-                                None => {
-                                    self.say(Level::Error, format!("{word:?} is not a tag: start it with @ # ! + or = and a letter"));
-                                    self.prompt = Some(Prompt {
-                                        purpose: PromptFor::Tags { note },
-                                        ..prompt
-                                    });
-                                    return Vec::new();
-                                }
-                            }
-                        }
-                        let body = retag(&note.body, &tags);
-                        if body == note.body {
-                            self.say(Level::Info, "The tags are unchanged");
-                            return Vec::new();
-                        }
-                        capture::change_note(
-                            self,
-                            &note.id,
-                            body,
-                            note.kind,
-                            "Saving the new tags…",
-                        )
-                    }
-                    PromptFor::Contact { pseudonym } => vec![Request::SetContact {
-                        pseudonym,
-                        contact: text,
-                    }],
-                    PromptFor::Code { note, range } => {
-                        note::code_submitted(self, note, range, &text)
-                    }
-                    PromptFor::Codebook { tag, edit } => {
-                        codebook::submitted(self, tag, edit, &text)
-                    }
-                    PromptFor::ExportPath { options } => {
-                        if text.is_empty() {
-                            self.say(Level::Error, "Give the file a name");
-                            return Vec::new();
-                        }
-                        let path = std::path::PathBuf::from(text);
-                        self.say(Level::Info, format!("Exporting to {}…", path.display()));
-                        vec![Request::Export { path, options }]
+                match self.submit(prompt.purpose.clone(), &text) {
+                    Ok(requests) => requests,
+                    // The prompt stays with what was typed, to be put right.
+                    Err(why) => {
+                        self.say(Level::Error, why);
+                        self.prompt = Some(prompt);
+                        Vec::new()
                     }
                 }
             }
             _ => Vec::new(),
         }
+    }
+
+    /// A prompt's Enter; an error keeps the prompt open and is said in the status bar.
+    fn submit(&mut self, purpose: PromptFor, text: &str) -> Result<Vec<Request>, String> {
+        Ok(match purpose {
+            PromptFor::Tags { note } => {
+                let body = retag(&note.body, &typed_tags(text)?);
+                if body == note.body {
+                    self.say(Level::Info, "The tags are unchanged");
+                    return Ok(Vec::new());
+                }
+                capture::change_note(self, &note.id, body, note.kind, "Saving the new tags…")
+            }
+            PromptFor::Contact { pseudonym } => vec![Request::SetContact {
+                pseudonym,
+                contact: text.to_owned(),
+            }],
+            PromptFor::Code { note, range } => note::code_submitted(self, note, range, text)?,
+            PromptFor::Codebook { tag, edit } => codebook::submitted(self, tag, edit, text)?,
+            PromptFor::ExportPath { options } => {
+                if text.is_empty() {
+                    return Err("Give the file a name".into());
+                }
+                let path = std::path::PathBuf::from(text);
+                self.say(Level::Info, format!("Exporting to {}…", path.display()));
+                vec![Request::Export { path, options }]
+            }
+        })
     }
 
     // ---- worker responses ----------------------------------------------------------------

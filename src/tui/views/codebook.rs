@@ -138,17 +138,16 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
     Vec::new()
 }
 
-/// A codebook prompt's Enter.
-pub(crate) fn submitted(app: &mut App, tag: Tag, ask: Ask, text: &str) -> Vec<Request> {
-    let tag_typed = |app: &mut App| match Tag::parse_token(text) {
-        Some(t) => Some(t),
-        None => {
-            app.say(
-                Level::Error,
-                format!("{text:?} is not a tag: write it with its sigil, e.g. =waiting"),
-            );
-            None
-        }
+/// A codebook prompt's Enter; an error (a word that is not a tag) keeps the prompt open.
+pub(crate) fn submitted(
+    app: &mut App,
+    tag: Tag,
+    ask: Ask,
+    text: &str,
+) -> Result<Vec<Request>, String> {
+    let tag_typed = || {
+        Tag::parse_token(text)
+            .ok_or_else(|| format!("{text:?} is not a tag: write it with its sigil, e.g. =waiting"))
     };
     let edit = match ask {
         Ask::Description => CodebookEdit::Describe {
@@ -167,30 +166,28 @@ pub(crate) fn submitted(app: &mut App, tag: Tag, ask: Ask, text: &str) -> Vec<Re
         },
         // Only the sigil left (or nothing): back to the top of the tree.
         Ask::Parent if text.chars().count() <= 1 => CodebookEdit::Parent { tag, parent: None },
-        Ask::Parent => match tag_typed(app) {
-            Some(parent) => CodebookEdit::Parent {
-                tag,
-                parent: Some(parent),
-            },
-            None => return Vec::new(),
+        Ask::Parent => CodebookEdit::Parent {
+            tag,
+            parent: Some(tag_typed()?),
         },
-        Ask::Rename => match tag_typed(app) {
-            Some(to) if to == tag => {
+        Ask::Rename => match tag_typed()? {
+            to if to == tag => {
                 app.say(Level::Info, "The name is unchanged");
-                return Vec::new();
+                return Ok(Vec::new());
             }
-            Some(to) => CodebookEdit::Rename { from: tag, to },
-            None => return Vec::new(),
+            to => CodebookEdit::Rename { from: tag, to },
         },
         // Before merging, the worker counts the notes it would rewrite, to ask with.
-        Ask::MergeInto => match tag_typed(app) {
-            Some(into) => return vec![Request::MergePreview { from: tag, into }],
-            None => return Vec::new(),
-        },
+        Ask::MergeInto => {
+            return Ok(vec![Request::MergePreview {
+                from: tag,
+                into: tag_typed()?,
+            }]);
+        }
         Ask::ConfirmMerge { into } => CodebookEdit::Merge { from: tag, into },
     };
     app.say(Level::Info, "Saving…");
-    vec![Request::EditCodebook(edit)]
+    Ok(vec![Request::EditCodebook(edit)])
 }
 
 // ---- worker responses --------------------------------------------------------------------

@@ -15,8 +15,8 @@ use unicode_width::UnicodeWidthChar;
 
 use super::common::{count, editor, move_sel};
 use super::{View, ViewSpec, no_paste, no_typing};
-use crate::model::{Note, Passage, Tag};
-use crate::tui::app::{App, Level, Prompt, PromptFor};
+use crate::model::{Note, Passage};
+use crate::tui::app::{App, Level, Prompt, PromptFor, typed_tags};
 use crate::tui::keymap::{Action, Context};
 use crate::tui::theme::kind_marker;
 use crate::tui::ui::{block, fit, when};
@@ -263,39 +263,20 @@ pub(crate) fn code_submitted(
     note: String,
     range: Range<usize>,
     text: &str,
-) -> Vec<Request> {
-    let mut tags = Vec::new();
-    for word in text.split_whitespace() {
-        match Tag::parse_token(word) {
-            Some(tag) => tags.push(tag),
-            None => {
-                app.say(
-                    Level::Error,
-                    format!("{word:?} is not a tag: start it with = @ # ! or + and a letter"),
-                );
-                return Vec::new();
-            }
-        }
-    }
+) -> Result<Vec<Request>, String> {
+    let tags = typed_tags(text)?;
     if tags.is_empty() {
         app.say(Level::Info, "Nothing coded: type a tag such as =wait-time");
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    let coder = match &app.coder {
-        Ok(c) => c.clone(),
-        Err(why) => {
-            let why = why.clone();
-            app.say(Level::Error, why);
-            return Vec::new();
-        }
-    };
+    let coder = app.coder.clone()?;
     app.say(Level::Info, "Coding…");
-    vec![Request::CodeSpan {
+    Ok(vec![Request::CodeSpan {
         note,
         tags,
         range,
         coder,
-    }]
+    }])
 }
 
 // ---- worker responses --------------------------------------------------------------------
