@@ -15,7 +15,7 @@ use super::{View, ViewSpec, no_paste, no_typing};
 use crate::model::Tag;
 use crate::store::{CodeNotes, CodebookEntry};
 use crate::tui::app::{App, Level, Prompt, PromptFor};
-use crate::tui::keymap::{Action, Context};
+use crate::tui::keymap::{self, Action, Context};
 use crate::tui::ui::{block, fit};
 use crate::tui::worker::{CodebookEdit, Request};
 
@@ -223,8 +223,9 @@ pub(crate) fn listed(
 /// The merge's count arrives: asked to go on, saying how many notes change.
 pub(crate) fn merge_preview(app: &mut App, from: Tag, into: Tag, notes: usize) -> Vec<Request> {
     let title = format!(
-        "Merge {from} into {into}? {} rewritten (old text kept) · Enter merges",
-        count(notes, "note")
+        "Merge {from} into {into}? {} rewritten (old text kept) · {} merges",
+        count(notes, "note"),
+        keymap::key_of(Context::Prompt, Action::Submit)
     );
     app.prompt = Some(Prompt::new(
         PromptFor::Codebook {
@@ -232,7 +233,7 @@ pub(crate) fn merge_preview(app: &mut App, from: Tag, into: Tag, notes: usize) -
             edit: Ask::ConfirmMerge { into },
         },
         title,
-        editor("Enter merges, Esc cancels"),
+        editor(""),
     ));
     Vec::new()
 }

@@ -17,7 +17,7 @@ use super::common::{count, editor, move_sel};
 use super::{View, ViewSpec, no_paste, no_typing};
 use crate::model::{Note, Passage};
 use crate::tui::app::{App, Level, Prompt, PromptFor, typed_tags};
-use crate::tui::keymap::{Action, Context};
+use crate::tui::keymap::{self, Action, Context};
 use crate::tui::theme::kind_marker;
 use crate::tui::ui::{block, fit, when};
 use crate::tui::worker::Request;
@@ -134,6 +134,11 @@ pub fn word_start(chars: &[char], at: usize) -> usize {
     i
 }
 
+/// The key for `action` in the text, as the key table (maybe rebound) has it.
+fn key(action: Action) -> &'static str {
+    keymap::key_of(Context::NoteText, action)
+}
+
 fn context(app: &App) -> Context {
     match app.note.as_ref().map(|n| n.focus) {
         Some(NoteFocus::Passages) => Context::NotePassages,
@@ -197,7 +202,10 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
             let Some(p) = n.passages.get(n.passage_sel) else {
                 app.say(
                     Level::Info,
-                    "The note has no passages yet: select words, then c",
+                    format!(
+                        "The note has no passages yet: select words, then {}",
+                        key(Action::CodeSelection)
+                    ),
                 );
                 return Vec::new();
             };
@@ -230,7 +238,14 @@ fn ask_code(app: &mut App) -> Vec<Request> {
     let Some(range) = n.selection() else {
         app.say(
             Level::Info,
-            "Select words first: v (or Shift+→), then move with → w b End",
+            format!(
+                "Select words first: {} (or {}), then move with {} {} {}",
+                key(Action::Select),
+                key(Action::ExtendRight),
+                key(Action::CharRight),
+                key(Action::WordRight),
+                key(Action::TextEnd)
+            ),
         );
         return Vec::new();
     };
@@ -384,15 +399,16 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(who)), head);
 
     let focused = n.focus == NoteFocus::Text;
+    let code = key(Action::CodeSelection);
     let title = match n.selection() {
         Some(r) => format!(
-            " Note · {} selected ({}..{}) · c codes it ",
+            " Note · {} selected ({}..{}) · {code} codes it ",
             count(r.len(), "character"),
             r.start,
             r.end
         ),
-        None if n.anchor.is_some() => " Note · selecting: move to extend, c codes ".into(),
-        None => " Note · v selects, c codes ".into(),
+        None if n.anchor.is_some() => format!(" Note · selecting: move to extend, {code} codes "),
+        None => format!(" Note · {} selects, {code} codes ", key(Action::Select)),
     };
     let b = block(t, title, focused);
     let inner = b.inner(text_area);
@@ -459,11 +475,15 @@ fn passages(frame: &mut Frame, app: &App, n: &NoteView, area: Rect) {
     let inner = b.inner(area);
     frame.render_widget(b, area);
     if n.passages.is_empty() {
-        frame.render_widget(
-            Paragraph::new("None yet: select words in the text (v, then → w End) and press c.")
-                .style(t.dim()),
-            inner,
+        let how = format!(
+            "None yet: select words in the text ({}, then {} {} {}) and press {}.",
+            key(Action::Select),
+            key(Action::CharRight),
+            key(Action::WordRight),
+            key(Action::TextEnd),
+            key(Action::CodeSelection)
         );
+        frame.render_widget(Paragraph::new(how).style(t.dim()), inner);
         return;
     }
     let visible = inner.height.max(1) as usize;
