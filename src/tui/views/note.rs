@@ -4,6 +4,7 @@
 //! Every position here is a Unicode code point of the note's body, as `Archive::code_span`
 //! and REFI-QDA count them: an emoji or a CJK character is one step of the cursor.
 
+use std::cell::{Ref, RefCell};
 use std::ops::Range;
 
 use ratatui::Frame;
@@ -52,6 +53,9 @@ pub struct NoteView {
     pub passage_sel: usize,
     /// Where Esc returns to.
     pub back: View,
+    /// The body's visual lines at the width last drawn: every frame asks for them, and they
+    /// change only with the text (a new `NoteView`) or the width.
+    wrapped: RefCell<Option<(usize, Vec<Range<usize>>)>>,
 }
 
 impl NoteView {
@@ -66,7 +70,20 @@ impl NoteView {
             focus: NoteFocus::Text,
             passage_sel: 0,
             back,
+            wrapped: RefCell::new(None),
         }
+    }
+
+    /// The body's visual lines at `width` columns (see `visual_lines`), wrapped again only
+    /// when the width changed.
+    fn lines_at(&self, width: usize) -> Ref<'_, [Range<usize>]> {
+        let stale = !matches!(&*self.wrapped.borrow(), Some((w, _)) if *w == width);
+        if stale {
+            *self.wrapped.borrow_mut() = Some((width, visual_lines(&self.chars, width)));
+        }
+        Ref::map(self.wrapped.borrow(), |w| {
+            w.as_ref().map_or(&[][..], |(_, lines)| &lines[..])
+        })
     }
 
     /// The selected code points, without the spaces at either end; None when nothing but
@@ -305,14 +322,13 @@ pub(crate) fn opened(
 ) -> Vec<Request> {
     match app.note.as_mut() {
         Some(n) if n.note.id == note.id && app.view == View::Note => {
-            n.chars = note.body.chars().collect();
-            n.cursor = n.cursor.min(n.chars.len());
-            n.note = note;
-            n.passages = passages;
-            n.passage_sel = n.passage_sel.min(n.passages.len().saturating_sub(1));
-            // The coded selection is done with.
-            n.anchor = None;
-            n.visual = false;
+            // The cursor, focus and passage stay where they were; the coded selection is
+            // done with.
+            let mut fresh = NoteView::new(note, passages, n.back);
+            fresh.cursor = n.cursor.min(fresh.chars.len());
+            fresh.focus = n.focus;
+            fresh.passage_sel = n.passage_sel.min(fresh.passages.len().saturating_sub(1));
+            *n = fresh;
         }
         _ => {
             let back = if app.view == View::Note {
@@ -413,17 +429,17 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let b = block(t, title, focused);
     let inner = b.inner(text_area);
     frame.render_widget(b, text_area);
-    let lines = visual_lines(&n.chars, inner.width as usize);
+    // Only the rows in sight are styled: the cursor's row, and the ones before it that fit.
+    let lines = n.lines_at(inner.width as usize);
+    let cursor_line = lines
+        .partition_point(|r| r.start <= n.cursor)
+        .saturating_sub(1);
+    let first = cursor_line.saturating_sub(inner.height.saturating_sub(1) as usize);
+    let shown = &lines[first..lines.len().min(first + inner.height as usize)];
     let selection = n.anchor.map(|a| a.min(n.cursor)..a.max(n.cursor));
-    let coded: Vec<Range<usize>> = n
-        .passages
-        .iter()
-        .filter(|p| !p.lost)
-        .map(|p| p.start..p.end)
-        .collect();
     let style_at = |i: usize| {
         let mut s = Style::new();
-        if coded.iter().any(|r| r.contains(&i)) {
+        if n.passages.iter().any(|p| !p.lost && (p.start..p.end).contains(&i)) {
             s = s.patch(t.passage());
         }
         if selection.as_ref().is_some_and(|r| r.contains(&i)) {
@@ -434,9 +450,8 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
         }
         s
     };
-    let mut cursor_line = 0;
-    let mut drawn = Vec::with_capacity(lines.len());
-    for (row, range) in lines.iter().enumerate() {
+    let mut drawn = Vec::with_capacity(shown.len());
+    for range in shown {
         let mut spans: Vec<Span> = Vec::new();
         let mut run = String::new();
         let mut run_style = Style::new();
@@ -453,16 +468,12 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
         }
         // A cursor on a line break or after the last character shows as a block there.
         let ends_here = range.end == n.chars.len() || n.chars.get(range.end) == Some(&'\n');
-        if range.contains(&n.cursor) || (ends_here && n.cursor == range.end) {
-            cursor_line = row;
-            if focused && ends_here && n.cursor == range.end {
-                spans.push(Span::styled(" ", t.cursor()));
-            }
+        if focused && ends_here && n.cursor == range.end {
+            spans.push(Span::styled(" ", t.cursor()));
         }
         drawn.push(Line::from(spans));
     }
-    let scroll = cursor_line.saturating_sub(inner.height.saturating_sub(1) as usize);
-    frame.render_widget(Paragraph::new(drawn).scroll((scroll as u16, 0)), inner);
+    frame.render_widget(Paragraph::new(drawn), inner);
 
     passages(frame, app, n, list_area);
 }
@@ -552,21 +563,50 @@ mod tests {
         assert_eq!(visual_lines(&[], 5), vec![Range { start: 0, end: 0 }]);
     }
 
-    #[test]
-    fn a_selection_leaves_out_the_spaces_at_its_ends() {
+    fn note(body: &str) -> Note {
         let now = chrono::Utc::now();
-        let note = Note {
+        Note {
             id: "n".into(),
             session: "s".into(),
             kind: crate::model::NoteKind::Observation,
-            body: " a b ".into(),
+            body: body.into(),
             tags: Vec::new(),
             created_at: now,
             updated_at: now,
             offset_ms: None,
             deleted_at: None,
-        };
-        let mut v = NoteView::new(note, Vec::new(), View::Home);
+        }
+    }
+
+    /// The text panel of a note view drawn at `width` x `height`.
+    fn drawn(v: NoteView, width: u16, height: u16) -> String {
+        let mut app = App::new(crate::tui::theme::Palette::plain());
+        app.opened = true;
+        app.view = View::Note;
+        app.note = Some(v);
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+        terminal
+            .draw(|f| crate::tui::ui::render(f, &mut app))
+            .unwrap();
+        terminal.backend().to_string()
+    }
+
+    #[test]
+    fn a_long_note_scrolls_to_keep_the_cursor_in_sight() {
+        let body: String = (1..=60).map(|i| format!("word{i:02} ")).collect();
+        let mut v = NoteView::new(note(body.trim_end()), Vec::new(), View::Home);
+        let screen = drawn(NoteView::new(v.note.clone(), Vec::new(), View::Home), 44, 12);
+        assert!(screen.contains("word01"), "{screen}");
+        v.cursor = v.chars.len();
+        let screen = drawn(v, 44, 12);
+        assert!(screen.contains("word60"), "{screen}");
+        assert!(!screen.contains("word01"), "{screen}");
+    }
+
+    #[test]
+    fn a_selection_leaves_out_the_spaces_at_its_ends() {
+        let mut v = NoteView::new(note(" a b "), Vec::new(), View::Home);
         v.anchor = Some(0);
         v.cursor = 5;
         assert_eq!(v.selection(), Some(1..4));
