@@ -717,7 +717,11 @@ fn coding_a_passage_from_the_keyboard() {
     // A word that is not a tag: said, and the prompt stays with what was typed.
     h.type_text("wait-time oops");
     h.press(KeyCode::Enter);
-    assert!(h.status().contains("\"oops\" is not a tag"), "{}", h.status());
+    assert!(
+        h.status().contains("\"oops\" is not a tag"),
+        "{}",
+        h.status()
+    );
     let kept = h.app.prompt.as_ref().map(|p| p.input.lines().join("\n"));
     assert_eq!(kept.as_deref(), Some("=wait-time oops"));
     assert!(passages(&h).is_empty());

@@ -1508,7 +1508,10 @@ mod tests {
             Some(Action::CodeSelection)
         );
         // Text that names the key (the note view's title, its messages) names the new one.
-        assert_eq!(map.key_of(Context::NoteText, Action::CodeSelection), "Enter");
+        assert_eq!(
+            map.key_of(Context::NoteText, Action::CodeSelection),
+            "Enter"
+        );
         assert_eq!(map.key_of(Context::NoteText, Action::Select), "v");
         let (_, why) = refused(setting("note-text", "select", &["w"], 1));
         assert!(why.contains("already means word-right"), "{why}");

@@ -70,7 +70,11 @@ pub fn render(frame: &mut Frame, app: &mut App) {
         let rect = overlay_rect(body, 80, 3 + extra);
         frame.render_widget(Clear, rect);
         let cancel = keymap::key_of(Context::Prompt, keymap::Action::Back);
-        let b = block(app.palette, format!(" {} · {cancel} cancels ", p.title), true);
+        let b = block(
+            app.palette,
+            format!(" {} · {cancel} cancels ", p.title),
+            true,
+        );
         let inner = b.inner(rect);
         frame.render_widget(b, rect);
         let [input, list] =

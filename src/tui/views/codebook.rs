@@ -9,6 +9,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
 
 use super::common::{count, editor, move_sel};
 use super::{View, ViewSpec, no_paste, no_typing};
@@ -267,7 +268,7 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
         let name_width = cb
             .rows
             .iter()
-            .map(|(d, e)| d * 2 + e.tag.chars().count())
+            .map(|(d, e)| d * 2 + e.tag.width())
             .max()
             .unwrap_or(0)
             .min(width / 2);
@@ -281,7 +282,7 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
             .take(visible)
             .map(|(i, (depth, e))| {
                 let name = fit(&format!("{}{}", "  ".repeat(*depth), e.tag), name_width);
-                let pad = name_width.saturating_sub(name.chars().count());
+                let pad = name_width.saturating_sub(name.width());
                 let counts = format!(" {:>5} {:>5}  ", e.notes, e.passages);
                 let room = width.saturating_sub(name_width + counts.len() + 3);
                 let mut line = Line::from(vec![
@@ -335,5 +336,49 @@ fn swatch(app: &App, e: &CodebookEntry) -> Span<'static> {
         Some(Ok(c)) if app.palette.color => Span::styled("■", Style::new().fg(c)),
         Some(_) => Span::raw("■"),
         None => Span::raw(" "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Facet;
+
+    fn entry(name: &str, notes: i64) -> CodebookEntry {
+        CodebookEntry {
+            tag: format!("={name}"),
+            facet: Facet::Code,
+            name: name.into(),
+            description: None,
+            memo: None,
+            colour: None,
+            notes,
+            passages: 0,
+            children: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn counts_line_up_under_tags_of_any_script() {
+        let mut app = App::new(crate::tui::theme::Palette::plain());
+        app.opened = true;
+        app.view = View::Codebook;
+        listed(&mut app, vec![entry("排队", 12), entry("queue", 34)], None);
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(60, 12)).unwrap();
+        terminal
+            .draw(|f| crate::tui::ui::render(f, &mut app))
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        let column_of = |text: &str| {
+            (0..buffer.area.height).find_map(|y| {
+                let row: String = (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect();
+                row.find(text).map(|at| row[..at].chars().count())
+            })
+        };
+        // Cells, not characters: a wide character's second cell is an empty symbol.
+        assert_eq!(column_of("12"), column_of("34"));
     }
 }

@@ -12,7 +12,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use unicode_width::UnicodeWidthChar;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::common::{count, editor, move_sel};
 use super::{View, ViewSpec, no_paste, no_typing};
@@ -439,7 +439,10 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let selection = n.anchor.map(|a| a.min(n.cursor)..a.max(n.cursor));
     let style_at = |i: usize| {
         let mut s = Style::new();
-        if n.passages.iter().any(|p| !p.lost && (p.start..p.end).contains(&i)) {
+        if n.passages
+            .iter()
+            .any(|p| !p.lost && (p.start..p.end).contains(&i))
+        {
             s = s.patch(t.passage());
         }
         if selection.as_ref().is_some_and(|r| r.contains(&i)) {
@@ -507,20 +510,22 @@ fn passages(frame: &mut Frame, app: &App, n: &NoteView, area: Rect) {
         .skip(first)
         .take(visible)
         .map(|(i, p)| {
-            let head = format!("{} {} ", p.tag, p.coder);
-            let tail = format!(
-                " {}..{}{}",
-                p.start,
-                p.end,
-                if p.lost { " lost" } else { "" }
-            );
-            let room = width.saturating_sub(head.chars().count() + tail.chars().count() + 2);
+            let tag = p.tag.to_string();
+            let coder = format!(" {} ", p.coder);
+            let at = format!(" {}..{}", p.start, p.end);
+            let lost = if p.lost { " lost" } else { "" };
+            // The words on one line, in the columns the rest leaves (quotes included).
+            let used = tag.width() + coder.width() + at.len() + lost.len() + 2;
+            let words = p.text.split_whitespace().collect::<Vec<_>>().join(" ");
             let mut line = Line::from(vec![
-                Span::styled(p.tag.to_string(), t.facet(p.tag.facet)),
-                Span::styled(format!(" {} ", p.coder), t.dim()),
-                Span::raw(format!("“{}”", fit(&p.text, room.max(1)))),
-                Span::styled(format!(" {}..{}", p.start, p.end), t.dim()),
-                Span::styled(if p.lost { " lost" } else { "" }, t.error()),
+                Span::styled(tag, t.facet(p.tag.facet)),
+                Span::styled(coder, t.dim()),
+                Span::raw(format!(
+                    "“{}”",
+                    fit(&words, width.saturating_sub(used).max(1))
+                )),
+                Span::styled(at, t.dim()),
+                Span::styled(lost, t.error()),
             ]);
             if focused && i == n.passage_sel {
                 line = line.style(t.selected());
@@ -596,12 +601,37 @@ mod tests {
     fn a_long_note_scrolls_to_keep_the_cursor_in_sight() {
         let body: String = (1..=60).map(|i| format!("word{i:02} ")).collect();
         let mut v = NoteView::new(note(body.trim_end()), Vec::new(), View::Home);
-        let screen = drawn(NoteView::new(v.note.clone(), Vec::new(), View::Home), 44, 12);
+        let screen = drawn(
+            NoteView::new(v.note.clone(), Vec::new(), View::Home),
+            44,
+            12,
+        );
         assert!(screen.contains("word01"), "{screen}");
         v.cursor = v.chars.len();
         let screen = drawn(v, 44, 12);
         assert!(screen.contains("word60"), "{screen}");
         assert!(!screen.contains("word01"), "{screen}");
+    }
+
+    #[test]
+    fn a_passage_over_a_line_break_is_listed_on_one_line() {
+        let body = "排队排队排队 at the\ntill, again";
+        let passage = Passage {
+            id: 1,
+            note: "n".into(),
+            tag: crate::model::Tag::parse_token("=wait-time").unwrap(),
+            start: 7,
+            end: 18,
+            text: "at the\ntill".into(),
+            coder: "排队".into(),
+            lost: false,
+            created_at: chrono::Utc::now(),
+        };
+        let screen = drawn(NoteView::new(note(body), vec![passage], View::Home), 44, 12);
+        assert!(
+            screen.contains("│=wait-time 排队 “at the till” 7..18"),
+            "{screen}"
+        );
     }
 
     #[test]
