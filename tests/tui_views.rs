@@ -714,7 +714,20 @@ fn coding_a_passage_from_the_keyboard() {
     assert_eq!(h.app.note.as_ref().unwrap().selection(), Some(15..30));
     h.press(KeyCode::Char('c'));
     assert!(h.app.prompt.is_some(), "c opens the tag prompt");
-    h.type_text("wait-time");
+    // A word that is not a tag: said, and the prompt stays with what was typed.
+    h.type_text("wait-time oops");
+    h.press(KeyCode::Enter);
+    assert!(
+        h.status().contains("\"oops\" is not a tag"),
+        "{}",
+        h.status()
+    );
+    let kept = h.app.prompt.as_ref().map(|p| p.input.lines().join("\n"));
+    assert_eq!(kept.as_deref(), Some("=wait-time oops"));
+    assert!(passages(&h).is_empty());
+    for _ in 0.." oops".len() {
+        h.press(KeyCode::Backspace);
+    }
     h.press(KeyCode::Enter);
     assert_eq!(
         passages(&h),

@@ -28,7 +28,7 @@ use super::views::trash::{self, Trash};
 use super::views::visit::{self, VisitView};
 use super::views::{View, home};
 use super::worker::{Request, Response};
-use crate::model::{Note, Revision, Session, Tag, partial_tag_at, retag};
+use crate::model::{Note, Revision, Session, Tag, retag};
 
 /// How long a status message stays before the bar shows only the keys again.
 pub const STATUS_LIFETIME: Duration = Duration::from_secs(6);
@@ -98,36 +98,31 @@ impl Prompt {
     }
 
     /// After the text changed: the suggestions follow the tag word under the cursor (the
-    /// same completion as the note editor's, `complete::suggest`).
+    /// same completion as the note editor's).
     pub(crate) fn text_changed(&mut self, tags: &[Tag]) {
-        if !self.purpose.completes_tags() {
-            return;
+        if self.purpose.completes_tags() {
+            self.suggestions = complete::at_cursor(&self.input, tags);
         }
-        let ratatui_textarea::DataCursor(row, col) = self.input.cursor();
-        self.suggestions = self
-            .input
-            .lines()
-            .get(row)
-            .and_then(|line| partial_tag_at(line, col))
-            .map(|p| complete::suggest(tags, &p))
-            .unwrap_or_default();
     }
 
     /// Replaces the tag word being typed with the first suggestion.
-    fn take_suggestion(&mut self, tags: &[Tag]) {
-        let Some(tag) = self.suggestions.first().cloned() else {
-            return;
-        };
-        let ratatui_textarea::DataCursor(row, col) = self.input.cursor();
-        if let Some(partial) = partial_tag_at(&self.input.lines()[row], col) {
-            for _ in 0..partial.typed.chars().count() {
-                self.input.delete_char();
-            }
-            self.input.insert_str(format!("{} ", tag.name));
+    fn take_suggestion(&mut self) {
+        if let Some(tag) = self.suggestions.first().cloned() {
+            complete::take(&mut self.input, &tag);
+            self.suggestions.clear();
         }
-        self.text_changed(tags);
-        self.suggestions.clear();
     }
+}
+
+/// The tags typed in a prompt, one a word; an error names the first word that is not one.
+pub(crate) fn typed_tags(text: &str) -> Result<Vec<Tag>, String> {
+    text.split_whitespace()
+        .map(|word| {
+            Tag::parse_token(word).ok_or_else(|| {
+                format!("{word:?} is not a tag: start it with @ # ! + or = and a letter")
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -471,7 +466,7 @@ impl App {
             }
             Action::TakeTag => {
                 if let Some(p) = self.prompt.as_mut() {
-                    p.take_suggestion(&self.tags);
+                    p.take_suggestion();
                 }
                 Vec::new()
             }
@@ -480,58 +475,46 @@ impl App {
                     return Vec::new();
                 };
                 let text = text_of(&prompt.input).trim().to_owned();
-                match prompt.purpose {
-                    PromptFor::Tags { note } => {
-                        let mut tags = Vec::new();
-                        for word in text.split_whitespace() {
-                            match Tag::parse_token(word) {
-                                Some(tag) => tags.push(tag),
-                                None => {
-                                    self.say(Level::Error, format!("{word:?} is not a tag: start it with @ # ! + or = and a letter"));
-                                    self.prompt = Some(Prompt {
-                                        purpose: PromptFor::Tags { note },
-                                        ..prompt
-                                    });
-                                    return Vec::new();
-                                }
-                            }
-                        }
-                        let body = retag(&note.body, &tags);
-                        if body == note.body {
-                            self.say(Level::Info, "The tags are unchanged");
-                            return Vec::new();
-                        }
-                        capture::change_note(
-                            self,
-                            &note.id,
-                            body,
-                            note.kind,
-                            "Saving the new tags…",
-                        )
-                    }
-                    PromptFor::Contact { pseudonym } => vec![Request::SetContact {
-                        pseudonym,
-                        contact: text,
-                    }],
-                    PromptFor::Code { note, range } => {
-                        note::code_submitted(self, note, range, &text)
-                    }
-                    PromptFor::Codebook { tag, edit } => {
-                        codebook::submitted(self, tag, edit, &text)
-                    }
-                    PromptFor::ExportPath { options } => {
-                        if text.is_empty() {
-                            self.say(Level::Error, "Give the file a name");
-                            return Vec::new();
-                        }
-                        let path = std::path::PathBuf::from(text);
-                        self.say(Level::Info, format!("Exporting to {}…", path.display()));
-                        vec![Request::Export { path, options }]
+                match self.submit(prompt.purpose.clone(), &text) {
+                    Ok(requests) => requests,
+                    // The prompt stays with what was typed, to be put right.
+                    Err(why) => {
+                        self.say(Level::Error, why);
+                        self.prompt = Some(prompt);
+                        Vec::new()
                     }
                 }
             }
             _ => Vec::new(),
         }
+    }
+
+    /// A prompt's Enter; an error keeps the prompt open and is said in the status bar.
+    fn submit(&mut self, purpose: PromptFor, text: &str) -> Result<Vec<Request>, String> {
+        Ok(match purpose {
+            PromptFor::Tags { note } => {
+                let body = retag(&note.body, &typed_tags(text)?);
+                if body == note.body {
+                    self.say(Level::Info, "The tags are unchanged");
+                    return Ok(Vec::new());
+                }
+                capture::change_note(self, &note.id, body, note.kind, "Saving the new tags…")
+            }
+            PromptFor::Contact { pseudonym } => vec![Request::SetContact {
+                pseudonym,
+                contact: text.to_owned(),
+            }],
+            PromptFor::Code { note, range } => note::code_submitted(self, note, range, text)?,
+            PromptFor::Codebook { tag, edit } => codebook::submitted(self, tag, edit, text)?,
+            PromptFor::ExportPath { options } => {
+                if text.is_empty() {
+                    return Err("Give the file a name".into());
+                }
+                let path = std::path::PathBuf::from(text);
+                self.say(Level::Info, format!("Exporting to {}…", path.display()));
+                vec![Request::Export { path, options }]
+            }
+        })
     }
 
     // ---- worker responses ----------------------------------------------------------------

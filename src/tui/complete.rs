@@ -3,8 +3,9 @@
 
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
+use ratatui_textarea::{DataCursor, TextArea};
 
-use crate::model::{PartialTag, Tag};
+use crate::model::{PartialTag, Tag, partial_tag_at};
 
 /// How many suggestions the list shows.
 pub const MAX_SUGGESTIONS: usize = 6;
@@ -39,6 +40,29 @@ pub fn suggest(tags: &[Tag], partial: &PartialTag) -> Vec<Tag> {
         .take(MAX_SUGGESTIONS)
         .map(|(_, t)| t.clone())
         .collect()
+}
+
+/// The suggestions for the tag word just before `input`'s cursor (none outside a tag word).
+pub fn at_cursor(input: &TextArea<'_>, tags: &[Tag]) -> Vec<Tag> {
+    let DataCursor(row, col) = input.cursor();
+    input
+        .lines()
+        .get(row)
+        .and_then(|line| partial_tag_at(line, col))
+        .map(|p| suggest(tags, &p))
+        .unwrap_or_default()
+}
+
+/// Replaces the tag word just before `input`'s cursor with `tag` and a space.
+pub fn take(input: &mut TextArea<'_>, tag: &Tag) {
+    let DataCursor(row, col) = input.cursor();
+    let Some(partial) = input.lines().get(row).and_then(|l| partial_tag_at(l, col)) else {
+        return;
+    };
+    for _ in 0..partial.typed.chars().count() {
+        input.delete_char();
+    }
+    input.insert_str(format!("{} ", tag.name));
 }
 
 #[cfg(test)]

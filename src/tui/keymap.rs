@@ -1159,6 +1159,13 @@ impl Keymap {
         &self.table[slot(ctx)]
     }
 
+    fn key_of(&self, ctx: Context, action: Action) -> &'static str {
+        self.bindings(ctx)
+            .iter()
+            .find(|b| b.action == action)
+            .map_or("(no key)", |b| b.label)
+    }
+
     fn action_for(&self, ctx: Context, key: &KeyEvent) -> Option<Action> {
         let (code, mods) = normalise(key);
         self.bindings(ctx)
@@ -1170,8 +1177,14 @@ impl Keymap {
 
 /// The bindings of a context: its own keys first, then those it shares with other views, then
 /// list navigation where lists are shown.
-pub fn bindings(ctx: Context) -> Vec<&'static Binding> {
-    current().bindings(ctx).to_vec()
+pub fn bindings(ctx: Context) -> &'static [&'static Binding] {
+    current().bindings(ctx)
+}
+
+/// How the key for `action` in `ctx` is written (its binding's label), for text that names
+/// it beside the hints, so a rebound key is named right.
+pub fn key_of(ctx: Context, action: Action) -> &'static str {
+    current().key_of(ctx, action)
 }
 
 /// The action a key means in `ctx`, if any. Shift is ignored for characters (terminals differ
@@ -1297,7 +1310,7 @@ fn normalise(key: &KeyEvent) -> (KeyCode, KeyModifiers) {
 /// The status bar's key hints for a context.
 pub fn hints(ctx: Context) -> Vec<(&'static str, &'static str)> {
     bindings(ctx)
-        .into_iter()
+        .iter()
         .filter(|b| b.hint)
         .map(|b| (b.label, short_help(b.help)))
         .collect()
@@ -1494,6 +1507,12 @@ mod tests {
             map.action_for(Context::NoteText, &key(KeyCode::Enter, KeyModifiers::NONE)),
             Some(Action::CodeSelection)
         );
+        // Text that names the key (the note view's title, its messages) names the new one.
+        assert_eq!(
+            map.key_of(Context::NoteText, Action::CodeSelection),
+            "Enter"
+        );
+        assert_eq!(map.key_of(Context::NoteText, Action::Select), "v");
         let (_, why) = refused(setting("note-text", "select", &["w"], 1));
         assert!(why.contains("already means word-right"), "{why}");
     }

@@ -69,14 +69,20 @@ pub fn render(frame: &mut Frame, app: &mut App) {
         let extra = u16::from(!p.suggestions.is_empty());
         let rect = overlay_rect(body, 80, 3 + extra);
         frame.render_widget(Clear, rect);
-        let b = block(app.palette, format!(" {} · Esc cancels ", p.title), true);
+        let cancel = keymap::key_of(Context::Prompt, keymap::Action::Back);
+        let b = block(
+            app.palette,
+            format!(" {} · {cancel} cancels ", p.title),
+            true,
+        );
         let inner = b.inner(rect);
         frame.render_widget(b, rect);
         let [input, list] =
             Layout::vertical([Constraint::Length(1), Constraint::Length(extra)]).areas(inner);
         frame.render_widget(&p.input, input);
         if extra > 0 {
-            let mut spans = vec![Span::styled("Tab ", app.palette.key())];
+            let take = keymap::key_of(Context::Prompt, keymap::Action::TakeTag);
+            let mut spans = vec![Span::styled(format!("{take} "), app.palette.key())];
             for tag in &p.suggestions {
                 spans.push(Span::styled(tag.to_string(), app.palette.facet(tag.facet)));
                 spans.push(Span::raw("  "));

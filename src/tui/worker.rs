@@ -731,7 +731,6 @@ fn note_with_passages(
 
 /// Does one codebook edit; says what it did.
 fn edit_codebook(archive: &mut Archive, edit: CodebookEdit) -> crate::Result<String> {
-    use crate::tui::views::common::count;
     Ok(match edit {
         CodebookEdit::Describe { tag, notes } => {
             archive.describe_code(&tag, &notes)?;
@@ -746,25 +745,26 @@ fn edit_codebook(archive: &mut Archive, edit: CodebookEdit) -> crate::Result<Str
         }
         CodebookEdit::Rename { from, to } => {
             let done = archive.rename_tag(&from, &to)?;
-            recoded("Renamed", "to", &done, count(done.notes_rewritten, "note"))
+            recoded("Renamed", "to", &done)
         }
         CodebookEdit::Merge { from, into } => {
             let done = archive.merge_tags(&from, &into)?;
-            recoded("Merged", "into", &done, count(done.notes_rewritten, "note"))
+            recoded("Merged", "into", &done)
         }
     })
 }
 
-fn recoded(verb: &str, joiner: &str, done: &crate::store::Recoded, notes: String) -> String {
+/// What a rename or merge did: `Renamed =a to =b: 3 notes rewritten (…); 1 passage lost`.
+fn recoded(verb: &str, joiner: &str, done: &crate::store::Recoded) -> String {
+    use crate::tui::views::common::count;
     let mut said = format!(
-        "{verb} {} {joiner} {}: {notes} rewritten (old text kept as revisions)",
-        done.from, done.to
+        "{verb} {} {joiner} {}: {} rewritten (old text kept as revisions)",
+        done.from,
+        done.to,
+        count(done.notes_rewritten, "note")
     );
     if !done.lost.is_empty() {
-        said.push_str(&format!(
-            "; {} lost",
-            crate::tui::views::common::count(done.lost.len(), "passage")
-        ));
+        said.push_str(&format!("; {} lost", count(done.lost.len(), "passage")));
     }
     said
 }

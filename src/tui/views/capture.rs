@@ -15,7 +15,7 @@ use unicode_width::UnicodeWidthStr;
 use super::common::{a_or_an, count, editor, move_sel, set_text, text_of};
 use super::{View, ViewSpec, home, visit};
 use crate::archive::VisitState;
-use crate::model::{Note, NoteKind, Session, Tag, parse_inline, partial_tag_at};
+use crate::model::{Note, NoteKind, Session, Tag, parse_inline};
 use crate::store::Draft;
 use crate::tui::app::{App, ExternalEdit, Level, Prompt, PromptFor};
 use crate::tui::complete;
@@ -129,15 +129,7 @@ impl Capture {
     /// After the editor's text changed: a draft is due, and the tag list follows the cursor.
     pub fn editor_changed(&mut self, tags: &[Tag]) {
         self.dirty_since.get_or_insert_with(Instant::now);
-        let ratatui_textarea::DataCursor(row, col) = self.editor.cursor();
-        let partial = self
-            .editor
-            .lines()
-            .get(row)
-            .and_then(|line| partial_tag_at(line, col));
-        self.suggestions = partial
-            .map(|p| complete::suggest(tags, &p))
-            .unwrap_or_default();
+        self.suggestions = complete::at_cursor(&self.editor, tags);
         self.suggestion_sel = None;
     }
 
@@ -145,13 +137,7 @@ impl Capture {
         let Some(tag) = self.suggestions.get(pick).cloned() else {
             return;
         };
-        let ratatui_textarea::DataCursor(row, col) = self.editor.cursor();
-        if let Some(partial) = partial_tag_at(&self.editor.lines()[row], col) {
-            for _ in 0..partial.typed.chars().count() {
-                self.editor.delete_char();
-            }
-            self.editor.insert_str(format!("{} ", tag.name));
-        }
+        complete::take(&mut self.editor, &tag);
         self.editor_changed(tags);
         self.suggestions.clear();
     }

@@ -9,13 +9,14 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
 
 use super::common::{count, editor, move_sel};
 use super::{View, ViewSpec, no_paste, no_typing};
 use crate::model::Tag;
 use crate::store::{CodeNotes, CodebookEntry};
 use crate::tui::app::{App, Level, Prompt, PromptFor};
-use crate::tui::keymap::{Action, Context};
+use crate::tui::keymap::{self, Action, Context};
 use crate::tui::ui::{block, fit};
 use crate::tui::worker::{CodebookEdit, Request};
 
@@ -138,17 +139,16 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
     Vec::new()
 }
 
-/// A codebook prompt's Enter.
-pub(crate) fn submitted(app: &mut App, tag: Tag, ask: Ask, text: &str) -> Vec<Request> {
-    let tag_typed = |app: &mut App| match Tag::parse_token(text) {
-        Some(t) => Some(t),
-        None => {
-            app.say(
-                Level::Error,
-                format!("{text:?} is not a tag: write it with its sigil, e.g. =waiting"),
-            );
-            None
-        }
+/// A codebook prompt's Enter; an error (a word that is not a tag) keeps the prompt open.
+pub(crate) fn submitted(
+    app: &mut App,
+    tag: Tag,
+    ask: Ask,
+    text: &str,
+) -> Result<Vec<Request>, String> {
+    let tag_typed = || {
+        Tag::parse_token(text)
+            .ok_or_else(|| format!("{text:?} is not a tag: write it with its sigil, e.g. =waiting"))
     };
     let edit = match ask {
         Ask::Description => CodebookEdit::Describe {
@@ -167,30 +167,28 @@ pub(crate) fn submitted(app: &mut App, tag: Tag, ask: Ask, text: &str) -> Vec<Re
         },
         // Only the sigil left (or nothing): back to the top of the tree.
         Ask::Parent if text.chars().count() <= 1 => CodebookEdit::Parent { tag, parent: None },
-        Ask::Parent => match tag_typed(app) {
-            Some(parent) => CodebookEdit::Parent {
-                tag,
-                parent: Some(parent),
-            },
-            None => return Vec::new(),
+        Ask::Parent => CodebookEdit::Parent {
+            tag,
+            parent: Some(tag_typed()?),
         },
-        Ask::Rename => match tag_typed(app) {
-            Some(to) if to == tag => {
+        Ask::Rename => match tag_typed()? {
+            to if to == tag => {
                 app.say(Level::Info, "The name is unchanged");
-                return Vec::new();
+                return Ok(Vec::new());
             }
-            Some(to) => CodebookEdit::Rename { from: tag, to },
-            None => return Vec::new(),
+            to => CodebookEdit::Rename { from: tag, to },
         },
         // Before merging, the worker counts the notes it would rewrite, to ask with.
-        Ask::MergeInto => match tag_typed(app) {
-            Some(into) => return vec![Request::MergePreview { from: tag, into }],
-            None => return Vec::new(),
-        },
+        Ask::MergeInto => {
+            return Ok(vec![Request::MergePreview {
+                from: tag,
+                into: tag_typed()?,
+            }]);
+        }
         Ask::ConfirmMerge { into } => CodebookEdit::Merge { from: tag, into },
     };
     app.say(Level::Info, "Saving…");
-    vec![Request::EditCodebook(edit)]
+    Ok(vec![Request::EditCodebook(edit)])
 }
 
 // ---- worker responses --------------------------------------------------------------------
@@ -226,8 +224,9 @@ pub(crate) fn listed(
 /// The merge's count arrives: asked to go on, saying how many notes change.
 pub(crate) fn merge_preview(app: &mut App, from: Tag, into: Tag, notes: usize) -> Vec<Request> {
     let title = format!(
-        "Merge {from} into {into}? {} rewritten (old text kept) · Enter merges",
-        count(notes, "note")
+        "Merge {from} into {into}? {} rewritten (old text kept) · {} merges",
+        count(notes, "note"),
+        keymap::key_of(Context::Prompt, Action::Submit)
     );
     app.prompt = Some(Prompt::new(
         PromptFor::Codebook {
@@ -235,7 +234,7 @@ pub(crate) fn merge_preview(app: &mut App, from: Tag, into: Tag, notes: usize) -
             edit: Ask::ConfirmMerge { into },
         },
         title,
-        editor("Enter merges, Esc cancels"),
+        editor(""),
     ));
     Vec::new()
 }
@@ -269,7 +268,7 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
         let name_width = cb
             .rows
             .iter()
-            .map(|(d, e)| d * 2 + e.tag.chars().count())
+            .map(|(d, e)| d * 2 + e.tag.width())
             .max()
             .unwrap_or(0)
             .min(width / 2);
@@ -283,7 +282,7 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
             .take(visible)
             .map(|(i, (depth, e))| {
                 let name = fit(&format!("{}{}", "  ".repeat(*depth), e.tag), name_width);
-                let pad = name_width.saturating_sub(name.chars().count());
+                let pad = name_width.saturating_sub(name.width());
                 let counts = format!(" {:>5} {:>5}  ", e.notes, e.passages);
                 let room = width.saturating_sub(name_width + counts.len() + 3);
                 let mut line = Line::from(vec![
@@ -337,5 +336,49 @@ fn swatch(app: &App, e: &CodebookEntry) -> Span<'static> {
         Some(Ok(c)) if app.palette.color => Span::styled("■", Style::new().fg(c)),
         Some(_) => Span::raw("■"),
         None => Span::raw(" "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Facet;
+
+    fn entry(name: &str, notes: i64) -> CodebookEntry {
+        CodebookEntry {
+            tag: format!("={name}"),
+            facet: Facet::Code,
+            name: name.into(),
+            description: None,
+            memo: None,
+            colour: None,
+            notes,
+            passages: 0,
+            children: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn counts_line_up_under_tags_of_any_script() {
+        let mut app = App::new(crate::tui::theme::Palette::plain());
+        app.opened = true;
+        app.view = View::Codebook;
+        listed(&mut app, vec![entry("排队", 12), entry("queue", 34)], None);
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(60, 12)).unwrap();
+        terminal
+            .draw(|f| crate::tui::ui::render(f, &mut app))
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        let column_of = |text: &str| {
+            (0..buffer.area.height).find_map(|y| {
+                let row: String = (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect();
+                row.find(text).map(|at| row[..at].chars().count())
+            })
+        };
+        // Cells, not characters: a wide character's second cell is an empty symbol.
+        assert_eq!(column_of("12"), column_of("34"));
     }
 }

@@ -4,6 +4,7 @@
 //! Every position here is a Unicode code point of the note's body, as `Archive::code_span`
 //! and REFI-QDA count them: an emoji or a CJK character is one step of the cursor.
 
+use std::cell::{Ref, RefCell};
 use std::ops::Range;
 
 use ratatui::Frame;
@@ -11,13 +12,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use unicode_width::UnicodeWidthChar;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::common::{count, editor, move_sel};
 use super::{View, ViewSpec, no_paste, no_typing};
-use crate::model::{Note, Passage, Tag};
-use crate::tui::app::{App, Level, Prompt, PromptFor};
-use crate::tui::keymap::{Action, Context};
+use crate::model::{Note, Passage};
+use crate::tui::app::{App, Level, Prompt, PromptFor, typed_tags};
+use crate::tui::keymap::{self, Action, Context};
 use crate::tui::theme::kind_marker;
 use crate::tui::ui::{block, fit, when};
 use crate::tui::worker::Request;
@@ -52,6 +53,9 @@ pub struct NoteView {
     pub passage_sel: usize,
     /// Where Esc returns to.
     pub back: View,
+    /// The body's visual lines at the width last drawn: every frame asks for them, and they
+    /// change only with the text (a new `NoteView`) or the width.
+    wrapped: RefCell<Option<(usize, Vec<Range<usize>>)>>,
 }
 
 impl NoteView {
@@ -66,7 +70,20 @@ impl NoteView {
             focus: NoteFocus::Text,
             passage_sel: 0,
             back,
+            wrapped: RefCell::new(None),
         }
+    }
+
+    /// The body's visual lines at `width` columns (see `visual_lines`), wrapped again only
+    /// when the width changed.
+    fn lines_at(&self, width: usize) -> Ref<'_, [Range<usize>]> {
+        let stale = !matches!(&*self.wrapped.borrow(), Some((w, _)) if *w == width);
+        if stale {
+            *self.wrapped.borrow_mut() = Some((width, visual_lines(&self.chars, width)));
+        }
+        Ref::map(self.wrapped.borrow(), |w| {
+            w.as_ref().map_or(&[][..], |(_, lines)| &lines[..])
+        })
     }
 
     /// The selected code points, without the spaces at either end; None when nothing but
@@ -134,6 +151,11 @@ pub fn word_start(chars: &[char], at: usize) -> usize {
     i
 }
 
+/// The key for `action` in the text, as the key table (maybe rebound) has it.
+fn key(action: Action) -> &'static str {
+    keymap::key_of(Context::NoteText, action)
+}
+
 fn context(app: &App) -> Context {
     match app.note.as_ref().map(|n| n.focus) {
         Some(NoteFocus::Passages) => Context::NotePassages,
@@ -197,7 +219,10 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
             let Some(p) = n.passages.get(n.passage_sel) else {
                 app.say(
                     Level::Info,
-                    "The note has no passages yet: select words, then c",
+                    format!(
+                        "The note has no passages yet: select words, then {}",
+                        key(Action::CodeSelection)
+                    ),
                 );
                 return Vec::new();
             };
@@ -230,7 +255,14 @@ fn ask_code(app: &mut App) -> Vec<Request> {
     let Some(range) = n.selection() else {
         app.say(
             Level::Info,
-            "Select words first: v (or Shift+→), then move with → w b End",
+            format!(
+                "Select words first: {} (or {}), then move with {} {} {}",
+                key(Action::Select),
+                key(Action::ExtendRight),
+                key(Action::CharRight),
+                key(Action::WordRight),
+                key(Action::TextEnd)
+            ),
         );
         return Vec::new();
     };
@@ -263,39 +295,20 @@ pub(crate) fn code_submitted(
     note: String,
     range: Range<usize>,
     text: &str,
-) -> Vec<Request> {
-    let mut tags = Vec::new();
-    for word in text.split_whitespace() {
-        match Tag::parse_token(word) {
-            Some(tag) => tags.push(tag),
-            None => {
-                app.say(
-                    Level::Error,
-                    format!("{word:?} is not a tag: start it with = @ # ! or + and a letter"),
-                );
-                return Vec::new();
-            }
-        }
-    }
+) -> Result<Vec<Request>, String> {
+    let tags = typed_tags(text)?;
     if tags.is_empty() {
         app.say(Level::Info, "Nothing coded: type a tag such as =wait-time");
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    let coder = match &app.coder {
-        Ok(c) => c.clone(),
-        Err(why) => {
-            let why = why.clone();
-            app.say(Level::Error, why);
-            return Vec::new();
-        }
-    };
+    let coder = app.coder.clone()?;
     app.say(Level::Info, "Coding…");
-    vec![Request::CodeSpan {
+    Ok(vec![Request::CodeSpan {
         note,
         tags,
         range,
         coder,
-    }]
+    }])
 }
 
 // ---- worker responses --------------------------------------------------------------------
@@ -309,14 +322,13 @@ pub(crate) fn opened(
 ) -> Vec<Request> {
     match app.note.as_mut() {
         Some(n) if n.note.id == note.id && app.view == View::Note => {
-            n.chars = note.body.chars().collect();
-            n.cursor = n.cursor.min(n.chars.len());
-            n.note = note;
-            n.passages = passages;
-            n.passage_sel = n.passage_sel.min(n.passages.len().saturating_sub(1));
-            // The coded selection is done with.
-            n.anchor = None;
-            n.visual = false;
+            // The cursor, focus and passage stay where they were; the coded selection is
+            // done with.
+            let mut fresh = NoteView::new(note, passages, n.back);
+            fresh.cursor = n.cursor.min(fresh.chars.len());
+            fresh.focus = n.focus;
+            fresh.passage_sel = n.passage_sel.min(fresh.passages.len().saturating_sub(1));
+            *n = fresh;
         }
         _ => {
             let back = if app.view == View::Note {
@@ -403,30 +415,34 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(who)), head);
 
     let focused = n.focus == NoteFocus::Text;
+    let code = key(Action::CodeSelection);
     let title = match n.selection() {
         Some(r) => format!(
-            " Note · {} selected ({}..{}) · c codes it ",
+            " Note · {} selected ({}..{}) · {code} codes it ",
             count(r.len(), "character"),
             r.start,
             r.end
         ),
-        None if n.anchor.is_some() => " Note · selecting: move to extend, c codes ".into(),
-        None => " Note · v selects, c codes ".into(),
+        None if n.anchor.is_some() => format!(" Note · selecting: move to extend, {code} codes "),
+        None => format!(" Note · {} selects, {code} codes ", key(Action::Select)),
     };
     let b = block(t, title, focused);
     let inner = b.inner(text_area);
     frame.render_widget(b, text_area);
-    let lines = visual_lines(&n.chars, inner.width as usize);
+    // Only the rows in sight are styled: the cursor's row, and the ones before it that fit.
+    let lines = n.lines_at(inner.width as usize);
+    let cursor_line = lines
+        .partition_point(|r| r.start <= n.cursor)
+        .saturating_sub(1);
+    let first = cursor_line.saturating_sub(inner.height.saturating_sub(1) as usize);
+    let shown = &lines[first..lines.len().min(first + inner.height as usize)];
     let selection = n.anchor.map(|a| a.min(n.cursor)..a.max(n.cursor));
-    let coded: Vec<Range<usize>> = n
-        .passages
-        .iter()
-        .filter(|p| !p.lost)
-        .map(|p| p.start..p.end)
-        .collect();
     let style_at = |i: usize| {
         let mut s = Style::new();
-        if coded.iter().any(|r| r.contains(&i)) {
+        if n.passages
+            .iter()
+            .any(|p| !p.lost && (p.start..p.end).contains(&i))
+        {
             s = s.patch(t.passage());
         }
         if selection.as_ref().is_some_and(|r| r.contains(&i)) {
@@ -437,9 +453,8 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
         }
         s
     };
-    let mut cursor_line = 0;
-    let mut drawn = Vec::with_capacity(lines.len());
-    for (row, range) in lines.iter().enumerate() {
+    let mut drawn = Vec::with_capacity(shown.len());
+    for range in shown {
         let mut spans: Vec<Span> = Vec::new();
         let mut run = String::new();
         let mut run_style = Style::new();
@@ -456,16 +471,12 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
         }
         // A cursor on a line break or after the last character shows as a block there.
         let ends_here = range.end == n.chars.len() || n.chars.get(range.end) == Some(&'\n');
-        if range.contains(&n.cursor) || (ends_here && n.cursor == range.end) {
-            cursor_line = row;
-            if focused && ends_here && n.cursor == range.end {
-                spans.push(Span::styled(" ", t.cursor()));
-            }
+        if focused && ends_here && n.cursor == range.end {
+            spans.push(Span::styled(" ", t.cursor()));
         }
         drawn.push(Line::from(spans));
     }
-    let scroll = cursor_line.saturating_sub(inner.height.saturating_sub(1) as usize);
-    frame.render_widget(Paragraph::new(drawn).scroll((scroll as u16, 0)), inner);
+    frame.render_widget(Paragraph::new(drawn), inner);
 
     passages(frame, app, n, list_area);
 }
@@ -478,11 +489,15 @@ fn passages(frame: &mut Frame, app: &App, n: &NoteView, area: Rect) {
     let inner = b.inner(area);
     frame.render_widget(b, area);
     if n.passages.is_empty() {
-        frame.render_widget(
-            Paragraph::new("None yet: select words in the text (v, then → w End) and press c.")
-                .style(t.dim()),
-            inner,
+        let how = format!(
+            "None yet: select words in the text ({}, then {} {} {}) and press {}.",
+            key(Action::Select),
+            key(Action::CharRight),
+            key(Action::WordRight),
+            key(Action::TextEnd),
+            key(Action::CodeSelection)
         );
+        frame.render_widget(Paragraph::new(how).style(t.dim()), inner);
         return;
     }
     let visible = inner.height.max(1) as usize;
@@ -495,20 +510,22 @@ fn passages(frame: &mut Frame, app: &App, n: &NoteView, area: Rect) {
         .skip(first)
         .take(visible)
         .map(|(i, p)| {
-            let head = format!("{} {} ", p.tag, p.coder);
-            let tail = format!(
-                " {}..{}{}",
-                p.start,
-                p.end,
-                if p.lost { " lost" } else { "" }
-            );
-            let room = width.saturating_sub(head.chars().count() + tail.chars().count() + 2);
+            let tag = p.tag.to_string();
+            let coder = format!(" {} ", p.coder);
+            let at = format!(" {}..{}", p.start, p.end);
+            let lost = if p.lost { " lost" } else { "" };
+            // The words on one line, in the columns the rest leaves (quotes included).
+            let used = tag.width() + coder.width() + at.len() + lost.len() + 2;
+            let words = p.text.split_whitespace().collect::<Vec<_>>().join(" ");
             let mut line = Line::from(vec![
-                Span::styled(p.tag.to_string(), t.facet(p.tag.facet)),
-                Span::styled(format!(" {} ", p.coder), t.dim()),
-                Span::raw(format!("“{}”", fit(&p.text, room.max(1)))),
-                Span::styled(format!(" {}..{}", p.start, p.end), t.dim()),
-                Span::styled(if p.lost { " lost" } else { "" }, t.error()),
+                Span::styled(tag, t.facet(p.tag.facet)),
+                Span::styled(coder, t.dim()),
+                Span::raw(format!(
+                    "“{}”",
+                    fit(&words, width.saturating_sub(used).max(1))
+                )),
+                Span::styled(at, t.dim()),
+                Span::styled(lost, t.error()),
             ]);
             if focused && i == n.passage_sel {
                 line = line.style(t.selected());
@@ -551,21 +568,75 @@ mod tests {
         assert_eq!(visual_lines(&[], 5), vec![Range { start: 0, end: 0 }]);
     }
 
-    #[test]
-    fn a_selection_leaves_out_the_spaces_at_its_ends() {
+    fn note(body: &str) -> Note {
         let now = chrono::Utc::now();
-        let note = Note {
+        Note {
             id: "n".into(),
             session: "s".into(),
             kind: crate::model::NoteKind::Observation,
-            body: " a b ".into(),
+            body: body.into(),
             tags: Vec::new(),
             created_at: now,
             updated_at: now,
             offset_ms: None,
             deleted_at: None,
+        }
+    }
+
+    /// The text panel of a note view drawn at `width` x `height`.
+    fn drawn(v: NoteView, width: u16, height: u16) -> String {
+        let mut app = App::new(crate::tui::theme::Palette::plain());
+        app.opened = true;
+        app.view = View::Note;
+        app.note = Some(v);
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(width, height)).unwrap();
+        terminal
+            .draw(|f| crate::tui::ui::render(f, &mut app))
+            .unwrap();
+        terminal.backend().to_string()
+    }
+
+    #[test]
+    fn a_long_note_scrolls_to_keep_the_cursor_in_sight() {
+        let body: String = (1..=60).map(|i| format!("word{i:02} ")).collect();
+        let mut v = NoteView::new(note(body.trim_end()), Vec::new(), View::Home);
+        let screen = drawn(
+            NoteView::new(v.note.clone(), Vec::new(), View::Home),
+            44,
+            12,
+        );
+        assert!(screen.contains("word01"), "{screen}");
+        v.cursor = v.chars.len();
+        let screen = drawn(v, 44, 12);
+        assert!(screen.contains("word60"), "{screen}");
+        assert!(!screen.contains("word01"), "{screen}");
+    }
+
+    #[test]
+    fn a_passage_over_a_line_break_is_listed_on_one_line() {
+        let body = "排队排队排队 at the\ntill, again";
+        let passage = Passage {
+            id: 1,
+            note: "n".into(),
+            tag: crate::model::Tag::parse_token("=wait-time").unwrap(),
+            start: 7,
+            end: 18,
+            text: "at the\ntill".into(),
+            coder: "排队".into(),
+            lost: false,
+            created_at: chrono::Utc::now(),
         };
-        let mut v = NoteView::new(note, Vec::new(), View::Home);
+        let screen = drawn(NoteView::new(note(body), vec![passage], View::Home), 44, 12);
+        assert!(
+            screen.contains("│=wait-time 排队 “at the till” 7..18"),
+            "{screen}"
+        );
+    }
+
+    #[test]
+    fn a_selection_leaves_out_the_spaces_at_its_ends() {
+        let mut v = NoteView::new(note(" a b "), Vec::new(), View::Home);
         v.anchor = Some(0);
         v.cursor = 5;
         assert_eq!(v.selection(), Some(1..4));
