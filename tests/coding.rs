@@ -493,3 +493,42 @@ fn a_coders_whole_note_coding_outlives_the_tag_typed_in_the_text() {
     a.ok(&["uncode", &note, "=wait-time"]);
     assert_eq!(a.count("SELECT count(*) FROM note_tags"), 0);
 }
+
+#[test]
+fn two_coders_of_a_whole_note_both_travel_through_jsonl() {
+    let a = TestArchive::new();
+    a.start_session();
+    let note = a.add(&["We queued for ages at the till"]);
+    for coder in ["Ana", "Ben"] {
+        a.ok(&["code", &note, "=slow", "--coder", coder]);
+    }
+    assert_eq!(a.count("SELECT count(*) FROM note_codings"), 2);
+    let out = a.path("both.jsonl");
+    a.ok(&["export", "-o", out.to_str().unwrap()]);
+    let line: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(line["coders"]["=slow"], serde_json::json!(["Ana", "Ben"]));
+    let b = TestArchive::new();
+    b.ok(&["import", out.to_str().unwrap()]);
+    assert_eq!(
+        b.count("SELECT count(*) FROM note_codings WHERE coder IN ('Ana', 'Ben')"),
+        2
+    );
+    // A file written when a tag kept one coder reads too.
+    let old = a.path("old.jsonl");
+    let mut line = line;
+    line["coders"]["=slow"] = "Ana".into();
+    common::write(&old, format!("{line}\n"));
+    let c = TestArchive::new();
+    c.ok(&["import", old.to_str().unwrap()]);
+    assert_eq!(
+        c.count("SELECT count(*) FROM note_codings WHERE coder = 'Ana'"),
+        1
+    );
+}

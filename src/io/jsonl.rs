@@ -42,9 +42,34 @@ pub struct NoteLine {
     /// Coded passages, lost ones included (absent when there are none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub passages: Vec<PassageLine>,
-    /// Who gave each tag given beside the text (`{"=wait-time": "Ana"}`), where recorded.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub coders: BTreeMap<String, String>,
+    /// Who gave each tag given beside the text (`{"=wait-time": ["Ana", "Ben"]}`), where
+    /// recorded: every coder, so agreement survives the trip. (A single name, as files written
+    /// before two coders per tag were kept, reads too.)
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "coders_by_tag"
+    )]
+    pub coders: BTreeMap<String, Vec<String>>,
+}
+
+fn coders_by_tag<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<String, Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let map: BTreeMap<String, OneOrMany> = Deserialize::deserialize(d)?;
+    Ok(map
+        .into_iter()
+        .map(|(tag, c)| match c {
+            OneOrMany::One(c) => (tag, vec![c]),
+            OneOrMany::Many(c) => (tag, c),
+        })
+        .collect())
 }
 
 /// A passage: `tag` on code points `start..end` of the body (end excluded), by `coder`.
@@ -101,11 +126,12 @@ pub fn export(view: &ExportView<'_>, out: &mut dyn Write) -> Result<ExportSummar
                     created_at: p.created_at,
                 })
                 .collect(),
-            coders: rec
-                .coders
-                .iter()
-                .map(|(t, c)| (t.to_string(), c.clone()))
-                .collect(),
+            coders: rec.coders.iter().fold(BTreeMap::new(), |mut m, (t, c)| {
+                let coders: &mut Vec<String> = m.entry(t.to_string()).or_default();
+                coders.push(c.clone());
+                coders.sort();
+                m
+            }),
             session: session.clone(),
             revisions: rec
                 .revisions
@@ -263,12 +289,15 @@ fn to_record(line: NoteLine) -> std::result::Result<NoteRecord, String> {
         coders: line
             .coders
             .into_iter()
-            .map(|(t, c)| {
+            .map(|(t, coders)| {
                 Tag::parse_token(&t)
-                    .map(|t| (t, c))
+                    .map(|tag| coders.into_iter().map(move |c| (tag.clone(), c)))
                     .ok_or_else(|| format!("{t:?} in coders is not a tag"))
             })
-            .collect::<std::result::Result<_, String>>()?,
+            .collect::<std::result::Result<Vec<_>, String>>()?
+            .into_iter()
+            .flatten()
+            .collect(),
     })
 }
 
