@@ -9,9 +9,15 @@ pub fn cut(text: &str, max: usize) -> String {
     }
 }
 
-/// A note on one line (runs of white space become one space), cut to `max` characters.
+/// `text` on one line: runs of white space (line breaks included) become one space, and none
+/// is left at either end.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A note on one line, cut to `max` characters.
 pub fn excerpt(text: &str, max: usize) -> String {
-    cut(&text.split_whitespace().collect::<Vec<_>>().join(" "), max)
+    cut(&one_line(text), max)
 }
 
 /// How far into its session a note was taken: `+04:05`, or `+1:02:03` past the hour.

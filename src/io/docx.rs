@@ -24,6 +24,7 @@ use std::collections::{HashMap, HashSet};
 use crate::error::{Error, Result};
 use crate::model::{Feedback, NoteKind};
 use crate::store::{ImportSink, NoteRecord};
+use crate::text::one_line;
 
 use super::stable_id::stable_ulid;
 use super::xml::{self, Element, Package};
@@ -192,8 +193,7 @@ impl Walker<'_> {
             Some(Role::Heading(level)) if table.is_none() => {
                 if !text.is_empty() {
                     self.headings.retain(|(l, _)| *l < level);
-                    self.headings
-                        .push((level, text.split_whitespace().collect::<Vec<_>>().join(" ")));
+                    self.headings.push((level, one_line(&text)));
                 }
             }
             _ if text.is_empty() => {}
@@ -244,7 +244,7 @@ fn cell_text(cell: &Element) -> String {
         inline(p, &mut text, &mut Vec::new());
         text.push(' ');
     }
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    one_line(&text)
 }
 
 /// The text of a paragraph's runs, and the comments anchored in it.
@@ -291,7 +291,7 @@ struct Properties {
 fn properties(root: Option<&Element>) -> Properties {
     let field = |name: &str| {
         root.and_then(|r| r.child(name))
-            .map(|e| e.text.split_whitespace().collect::<Vec<_>>().join(" "))
+            .map(|e| one_line(&e.text))
             .filter(|t| !t.is_empty())
     };
     Properties {

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use crate::error::{Error, Result};
 use crate::model::{Feedback, NoteKind, Participant};
 use crate::store::{ImportSink, NoteRecord};
+use crate::text::one_line;
 
 use super::stable_id::stable_ulid;
 use super::{SessionTarget, open_session};
@@ -313,7 +314,7 @@ fn parse_srt(text: &str) -> Cues {
                     line: block.line,
                     start_ms,
                     end_ms,
-                    parts: vec![(None, flatten(&decode_references(&text)))],
+                    parts: vec![(None, one_line(&decode_references(&text)))],
                 });
             }
             Err(why) => out
@@ -396,24 +397,19 @@ fn parse_timed_text(text: &str) -> Option<Cues> {
             && last.parts.len() == 1
             && last.parts[0].1.is_empty()
         {
-            last.parts[0].1 = flatten(&text);
+            last.parts[0].1 = one_line(&text);
             continue;
         }
         cues.cues.push(Cue {
             line: i + 1,
             start_ms: at,
             end_ms: at,
-            parts: vec![(None, flatten(&text))],
+            parts: vec![(None, one_line(&text))],
         });
     }
     cues.cues
         .retain(|c| c.parts.iter().any(|(_, t)| !t.is_empty()));
     (times >= 2).then_some(cues)
-}
-
-/// Joins a cue's lines with spaces and squeezes white space.
-fn flatten(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// WebVTT cue text: tags dropped (a voice span's annotation kept as its speaker, ruby text
@@ -425,7 +421,7 @@ fn vtt_cue_text(raw: &str) -> Vec<(Option<String>, String)> {
     let mut in_ruby_text = 0usize;
     let mut rest = raw;
     let mut flush = |voice: &Option<String>, text: &mut String| {
-        let t = flatten(&decode_references(text));
+        let t = one_line(&decode_references(text));
         text.clear();
         if t.is_empty() {
             return;
@@ -460,7 +456,7 @@ fn vtt_cue_text(raw: &str) -> Vec<(Option<String>, String)> {
                 flush(&voice, &mut text);
                 let annotation = tag
                     .split_once(char::is_whitespace)
-                    .map(|(_, a)| flatten(&decode_references(a)))
+                    .map(|(_, a)| one_line(&decode_references(a)))
                     .filter(|a| !a.is_empty());
                 voice = annotation;
             }

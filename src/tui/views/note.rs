@@ -516,7 +516,7 @@ fn passages(frame: &mut Frame, app: &App, n: &NoteView, area: Rect) {
             let lost = if p.lost { " lost" } else { "" };
             // The words on one line, in the columns the rest leaves (quotes included).
             let used = tag.width() + coder.width() + at.len() + lost.len() + 2;
-            let words = p.text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let words = crate::text::one_line(&p.text);
             let mut line = Line::from(vec![
                 Span::styled(tag, t.facet(p.tag.facet)),
                 Span::styled(coder, t.dim()),

@@ -508,7 +508,7 @@ fn facets(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 fn snippet_line<'a>(t: Palette, snippet: &str) -> Line<'a> {
-    let flat: String = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat: String = crate::text::one_line(snippet);
     let spans: Vec<Span> = flat
         .split("**")
         .enumerate()
@@ -534,7 +534,7 @@ fn tag_spans<'a>(t: Palette, tags: impl Iterator<Item = Tag>) -> Vec<Span<'a>> {
 
 /// Cuts a `**`-marked snippet to `width` visible columns, keeping the markers balanced.
 fn truncate_marked(snippet: &str, width: usize) -> String {
-    let flat: String = snippet.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat: String = crate::text::one_line(snippet);
     let mut out = String::new();
     let mut visible = 0;
     let mut open = false;
