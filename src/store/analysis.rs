@@ -81,21 +81,7 @@ impl Store {
     pub fn analysis_notes(&self, ids: Option<&[String]>) -> Result<Vec<AnalysisNote>> {
         let conn = self.conn();
         let tx = conn.unchecked_transaction()?;
-        let join = match ids {
-            None => "",
-            Some(ids) => {
-                tx.execute_batch(
-                    "CREATE TEMP TABLE IF NOT EXISTS analysis_ids (id TEXT PRIMARY KEY) WITHOUT ROWID; \
-                     DELETE FROM temp.analysis_ids;",
-                )?;
-                let mut insert =
-                    tx.prepare_cached("INSERT OR IGNORE INTO temp.analysis_ids (id) VALUES (?1)")?;
-                for id in ids {
-                    insert.execute([id])?;
-                }
-                "JOIN temp.analysis_ids a ON a.id = n.id"
-            }
-        };
+        let join = super::join_selected(&tx, "analysis_ids", ids)?;
         let mut participants: HashMap<String, Vec<String>> = HashMap::new();
         {
             let mut stmt = tx.prepare(

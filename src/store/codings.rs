@@ -15,21 +15,7 @@ impl Store {
     /// note, so the analyses can walk notes in order.
     pub fn codings(&self, ids: Option<&[String]>) -> Result<Vec<Coding>> {
         let tx = self.conn().unchecked_transaction()?;
-        let among = match ids {
-            None => "",
-            Some(ids) => {
-                tx.execute_batch(
-                    "CREATE TEMP TABLE IF NOT EXISTS coding_ids (id TEXT PRIMARY KEY) WITHOUT ROWID; \
-                     DELETE FROM temp.coding_ids;",
-                )?;
-                let mut insert =
-                    tx.prepare_cached("INSERT OR IGNORE INTO temp.coding_ids (id) VALUES (?1)")?;
-                for id in ids {
-                    insert.execute([id])?;
-                }
-                "JOIN temp.coding_ids a ON a.id = n.id"
-            }
-        };
+        let among = super::join_selected(&tx, "coding_ids", ids)?;
         let code = |facet: String, name: String| -> rusqlite::Result<String> {
             let facet = Facet::from_name(&facet).ok_or_else(|| {
                 rusqlite::Error::FromSqlConversionFailure(

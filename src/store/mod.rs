@@ -68,6 +68,29 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// A `JOIN` that narrows a query over `notes n` to `ids` (nothing for `None`: every note),
+/// through the temporary table `name`, filled here inside `tx`.
+pub(crate) fn join_selected(
+    tx: &Transaction<'_>,
+    name: &str,
+    ids: Option<&[String]>,
+) -> Result<String> {
+    let Some(ids) = ids else {
+        return Ok(String::new());
+    };
+    tx.execute_batch(&format!(
+        "CREATE TEMP TABLE IF NOT EXISTS {name} (id TEXT PRIMARY KEY) WITHOUT ROWID; \
+         DELETE FROM temp.{name};"
+    ))?;
+    let mut insert = tx.prepare_cached(&format!(
+        "INSERT OR IGNORE INTO temp.{name} (id) VALUES (?1)"
+    ))?;
+    for id in ids {
+        insert.execute([id])?;
+    }
+    Ok(format!("JOIN temp.{name} a ON a.id = n.id"))
+}
+
 /// One connection to an archive's `fieldnotes.db`.
 pub struct Store {
     conn: Connection,
