@@ -1,6 +1,8 @@
 //! Property tests of the one inline tag parser.
 
-use fieldnotes::model::{Facet, Tag, normalize_name, parse_inline};
+use fieldnotes::model::{
+    Facet, Tag, built_in_scales, check_measures, normalize_name, parse_inline, parse_measures,
+};
 use proptest::prelude::*;
 
 proptest! {
@@ -67,6 +69,26 @@ fn the_named_cases_stay_text() {
     }
 }
 
+#[test]
+fn percent_signs_that_are_not_measures_stay_text() {
+    for text in [
+        "50% off",
+        "printf %d",
+        "%nps",
+        "a%nps=9",
+        "100%=all",
+        "% nps=9",
+        "%9=1",
+        "x=%nps",
+    ] {
+        assert!(parse_measures(text).is_empty(), "{text}");
+    }
+    let odd = parse_measures("%nps=nine, %csat=");
+    assert_eq!(odd.len(), 2);
+    assert_eq!((odd[0].raw.as_str(), odd[0].value), ("nine", None));
+    assert_eq!((odd[1].raw.as_str(), odd[1].value), ("", None));
+}
+
 /// Text made of the grammar's own pieces, so tags, near-tags and their edges are common.
 fn tag_soup() -> impl Strategy<Value = String> {
     prop::collection::vec(
@@ -97,6 +119,11 @@ fn tag_soup() -> impl Strategy<Value = String> {
             Just("😀"),
             Just("checkout"),
             Just("x1"),
+            Just("%"),
+            Just("%nps="),
+            Just("9"),
+            Just("-"),
+            Just(")"),
         ],
         0..40,
     )
@@ -104,23 +131,60 @@ fn tag_soup() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    /// The editor colours by a pattern: it must colour exactly the parser's tags.
+    /// The editor colours by a pattern: it must colour exactly the parser's tags and measures.
     #[test]
-    fn the_editor_colouring_pattern_finds_the_parsers_tags(text in tag_soup()) {
-        let pattern = regex::Regex::new(&fieldnotes::model::tag_pattern()).unwrap();
+    fn the_editor_colouring_pattern_finds_the_parsers_tokens(text in tag_soup()) {
+        let pattern = regex::Regex::new(&fieldnotes::model::inline_token_pattern()).unwrap();
         let coloured: Vec<std::ops::Range<usize>> = pattern
             .find_iter(&text)
             .map(|m| {
-                // The match carries what opens the token: the tag starts at its sigil.
-                let sigil = m.as_str().find(|c: char| Facet::from_sigil(c).is_some()).unwrap();
+                // The match carries what opens the token: the token starts at its sigil.
+                let sigil = m
+                    .as_str()
+                    .find(|c: char| c == '%' || Facet::from_sigil(c).is_some())
+                    .unwrap();
                 m.start() + sigil..m.end()
             })
             .collect();
-        let parsed: Vec<std::ops::Range<usize>> =
+        let mut parsed: Vec<std::ops::Range<usize>> =
             parse_inline(&text).into_iter().map(|s| s.range).collect();
+        parsed.extend(parse_measures(&text).into_iter().map(|s| s.range));
+        parsed.sort_by_key(|r| r.start);
         prop_assert_eq!(coloured, parsed, "in {:?}", text);
     }
 
+    /// A measure and a tag never claim the same characters.
+    #[test]
+    fn measures_and_tags_never_overlap(text in tag_soup()) {
+        let tags = parse_inline(&text);
+        for m in parse_measures(&text) {
+            prop_assert!(m.name == normalize_name(&m.name));
+            prop_assert!(text[m.range.clone()].starts_with('%'));
+            for t in &tags {
+                prop_assert!(t.range.end <= m.range.start || m.range.end <= t.range.start,
+                    "{:?} and {:?} overlap in {:?}", t, m, text);
+            }
+        }
+    }
+
+    /// A measure typed among words and tags is found with its value; the tags around it stay.
+    #[test]
+    fn a_typed_measure_is_found_with_its_value(
+        name in prop::sample::select(vec!["nps", "csat", "ces", "confidence"]),
+        value in 0u8..=10,
+        lead in "[a-z ]{0,10}",
+        close in prop::sample::select(vec!["", ".", ",", ")", "!"]),
+    ) {
+        let text = format!("{lead} (%{name}={value}{close} #checkout");
+        let found = parse_measures(&text);
+        prop_assert_eq!(found.len(), 1);
+        prop_assert_eq!(found[0].value, Some(f64::from(value)));
+        prop_assert_eq!(&text[found[0].range.clone()], format!("%{name}={value}"));
+        prop_assert_eq!(parse_inline(&text).len(), 1);
+        let scale = built_in_scales().into_iter().find(|s| s.name == name).unwrap();
+        let checked = check_measures(&text, &built_in_scales());
+        prop_assert_eq!(checked.is_ok(), f64::from(value) >= scale.min && f64::from(value) <= scale.max);
+    }
     /// Completion's finder agrees with the parser about a tag typed up to the cursor.
     #[test]
     fn the_completion_finder_agrees_with_the_parser(text in tag_soup()) {

@@ -1,15 +1,20 @@
 //! Domain types in the researcher's words (see DESIGN.md).
 
 mod kinds;
+mod measures;
 mod passage;
 mod tags;
 
 pub use kinds::{Feedback, NoteKind, SessionKind};
+pub use measures::{
+    BUILT_IN as BUILT_IN_MEASURES, Measure, MeasureScale, MeasureSpan, built_in_scales,
+    check_measures, measures_of, number, parse_assignment,
+};
 pub(crate) use passage::tag_as_token;
 pub use passage::{Passage, SpanSpec, byte_range, char_len, occurrences, reanchor, resolve_span};
 pub use tags::{
-    Facet, PartialTag, Tag, TagSpan, normalize_name, parse_inline, partial_tag_at, rename_inline,
-    retag, tag_pattern, tags_of,
+    Facet, PartialTag, Tag, TagSpan, inline_token_pattern, normalize_name, parse_inline,
+    parse_measures, partial_tag_at, rename_inline, retag, tags_of,
 };
 
 use std::collections::BTreeMap;

@@ -9,6 +9,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::measures::MeasureSpan;
+
 /// The five kinds of tag a researcher can put on a note.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -146,16 +148,19 @@ fn is_opening(c: char) -> bool {
     OPENINGS.contains(&c)
 }
 
-/// The same grammar as [`parse_inline`], as a regular expression, for widgets that can only
-/// colour by pattern (the app's editor). It matches a tag token with what opens it (a space,
-/// brackets, quotes); a test holds it to the parser on the parser's property-test corpus.
-pub fn tag_pattern() -> String {
+/// The same grammar as [`parse_inline`] and [`parse_measures`], as a regular expression, for
+/// widgets that can only colour by pattern (the app's editor). It matches a tag or a measure
+/// token with what opens it (a space, brackets, quotes); a test holds it to the parser on the
+/// parser's property-test corpus.
+pub fn inline_token_pattern() -> String {
     let sigils: String = Facet::ALL.iter().map(|f| regex_escape(f.sigil())).collect();
     let openings: String = OPENINGS.iter().map(|&c| regex_escape(c)).collect();
+    let closings: String = CLOSINGS.iter().map(|&c| regex_escape(c)).collect();
+    let measure = regex_escape(MEASURE_SIGIL);
     // Name characters are `char::is_alphanumeric`: Alphabetic or a Number (N*).
-    format!(
-        r"(?:^|\s)[{openings}]*[{sigils}]\p{{Alphabetic}}[\p{{Alphabetic}}\p{{N}}]*(?:[-_][\p{{Alphabetic}}\p{{N}}]+)*"
-    )
+    let name = r"\p{Alphabetic}[\p{Alphabetic}\p{N}]*(?:[-_][\p{Alphabetic}\p{N}]+)*";
+    // A measure's value runs to the next space, less what closes the token.
+    format!(r"(?:^|\s)[{openings}]*(?:[{sigils}]{name}|{measure}{name}=(?:\S*[^\s{closings}])?)")
 }
 
 fn regex_escape(c: char) -> String {
@@ -262,6 +267,34 @@ pub fn rename_inline(body: &str, from: &Tag, to: &Tag) -> Option<String> {
 /// not a tag is text.
 pub fn parse_inline(text: &str) -> Vec<TagSpan> {
     let mut spans = Vec::new();
+    scan(text, |token| {
+        if let Token::Tag(span) = token {
+            spans.push(span);
+        }
+    });
+    spans
+}
+
+/// Finds every `%name=value` measure token in `text`, in order of appearance, whether its
+/// value reads as a number or not (see [`super::measures::check_measures`]).
+pub fn parse_measures(text: &str) -> Vec<MeasureSpan> {
+    let mut spans = Vec::new();
+    scan(text, |token| {
+        if let Token::Measure(span) = token {
+            spans.push(span);
+        }
+    });
+    spans
+}
+
+enum Token {
+    Tag(TagSpan),
+    Measure(MeasureSpan),
+}
+
+/// The one grammar: at a token start (after any opening brackets or quotes), a sigil and a
+/// letter open a tag, and `%` with a letter opens a measure when its name is followed by `=`.
+fn scan(text: &str, mut found: impl FnMut(Token)) {
     let mut chars = text.char_indices().peekable();
     let mut at_token_start = true;
     while let Some((i, c)) = chars.next() {
@@ -272,27 +305,67 @@ pub fn parse_inline(text: &str) -> Vec<TagSpan> {
         if at_token_start && is_opening(c) {
             continue;
         }
-        if at_token_start && let Some(facet) = Facet::from_sigil(c) {
-            let name_start = i + c.len_utf8();
-            let starts_with_letter = text[name_start..]
+        let name_start = i + c.len_utf8();
+        let starts_with_letter = || {
+            text[name_start..]
                 .chars()
                 .next()
-                .is_some_and(char::is_alphabetic);
-            if starts_with_letter {
-                let end = tag_name_end(text, name_start);
-                let name = normalize_name(&text[name_start..end]);
-                spans.push(TagSpan {
+                .is_some_and(char::is_alphabetic)
+        };
+        let mut end = None;
+        if at_token_start && let Some(facet) = Facet::from_sigil(c) {
+            if starts_with_letter() {
+                let name_end = tag_name_end(text, name_start);
+                let name = normalize_name(&text[name_start..name_end]);
+                found(Token::Tag(TagSpan {
                     tag: Tag { facet, name },
-                    range: i..end,
-                });
-                while chars.peek().is_some_and(|&(j, _)| j < end) {
-                    chars.next();
-                }
+                    range: i..name_end,
+                }));
+                end = Some(name_end);
+            }
+        } else if at_token_start && c == MEASURE_SIGIL && starts_with_letter() {
+            let name_end = tag_name_end(text, name_start);
+            if text[name_end..].starts_with('=') {
+                let value_start = name_end + 1;
+                let token_end = text[value_start..]
+                    .find(char::is_whitespace)
+                    .map_or(text.len(), |n| value_start + n);
+                let raw = text[value_start..token_end].trim_end_matches(CLOSINGS);
+                let value = read_number(raw);
+                found(Token::Measure(MeasureSpan {
+                    name: normalize_name(&text[name_start..name_end]),
+                    raw: raw.to_owned(),
+                    value,
+                    range: i..value_start + raw.len(),
+                }));
+                end = Some(value_start + raw.len());
+            }
+        }
+        if let Some(end) = end {
+            while chars.peek().is_some_and(|&(j, _)| j < end) {
+                chars.next();
             }
         }
         at_token_start = false;
     }
-    spans
+}
+
+/// Opens a measure token: `%nps=9`.
+pub const MEASURE_SIGIL: char = '%';
+
+/// What may close a measure's token without being part of its value: `(%nps=9).`
+const CLOSINGS: &[char] = &[
+    '.', ',', ';', ':', '!', '?', ')', ']', '}', '"', '\'', '”', '’', '»',
+];
+
+/// A measure's value: an optional sign, digits, and an optional decimal point with digits.
+fn read_number(raw: &str) -> Option<f64> {
+    let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    let is_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (is_digits(whole) && is_digits(fraction))
+        .then(|| raw.parse().ok())
+        .flatten()
 }
 
 /// A name runs over letters and digits joined by single `-` or `_`; it never ends on a joiner.

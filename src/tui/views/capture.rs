@@ -91,7 +91,7 @@ impl Capture {
         let mut editor = editor("Type a note: @persona #touchpoint !emotion +job =code");
         editor.set_search_style(palette.typed_tag());
         // Colours tags as they are typed, by the tag grammar's own pattern.
-        let _ = editor.set_search_pattern(crate::model::tag_pattern());
+        let _ = editor.set_search_pattern(crate::model::inline_token_pattern());
         Capture {
             session: None,
             notes: Vec::new(),
