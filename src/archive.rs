@@ -180,8 +180,9 @@ impl Archive {
         statement: &str,
         notes: &[String],
         theme: Option<&str>,
+        confidence: Option<crate::model::InsightConfidence>,
     ) -> Result<crate::store::Insight> {
-        self.store.add_insight(statement, notes, theme)
+        self.store.add_insight(statement, notes, theme, confidence)
     }
 
     /// Folds the write-ahead log into the database (the app does it when idle).

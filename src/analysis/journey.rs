@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::{AnalysisNote, Evidence, StageMap, mean_valence};
-use crate::model::{Facet, NoteKind};
+use crate::model::{Facet, NoteKind, built_in_scales};
 use crate::store::JOURNEY_STAGES;
 
 pub const LANES: [&str; 2] = ["onstage", "backstage"];
@@ -176,6 +176,10 @@ pub struct JourneyPoint {
     pub mean_valence: Option<f64>,
     /// Mean valence per lane, when notes carry `=onstage`/`=backstage`.
     pub lanes: BTreeMap<String, f64>,
+    /// Mean customer effort score (`%ces`, 1–7, 7 effortless) of the notes that give one.
+    pub mean_effort: Option<f64>,
+    /// How many effort scores the mean is over.
+    pub effort_values: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -236,6 +240,10 @@ fn point(stage: Option<&str>, tp: Option<&str>, notes: &[&AnalysisNote]) -> Jour
             Some((lane.to_owned(), v))
         })
         .collect();
+    let effort = built_in_scales()
+        .into_iter()
+        .find(|s| s.name == super::measures::EFFORT)
+        .and_then(|ces| super::measures::mean_of(notes.iter().copied(), &ces));
     JourneyPoint {
         stage: stage.map(str::to_owned),
         touchpoint: tp.map(str::to_owned),
@@ -243,6 +251,8 @@ fn point(stage: Option<&str>, tp: Option<&str>, notes: &[&AnalysisNote]) -> Jour
         rated_notes: notes.iter().filter(|n| n.valence.is_some()).count(),
         mean_valence: mean_valence(notes.iter().copied()),
         lanes,
+        mean_effort: effort.map(|(mean, _)| mean),
+        effort_values: effort.map_or(0, |(_, n)| n),
     }
 }
 
@@ -255,6 +265,34 @@ mod tests {
         let mut n = note(id, "s", body);
         n.valence = Some(valence);
         n
+    }
+
+    #[test]
+    fn the_journey_shows_effort_beside_feeling() {
+        let notes = vec![
+            felt("a", "slow #checkout %ces=2", -2.0),
+            note("b", "s", "queue #checkout %ces=3"),
+            note("c", "s", "imported #checkout %ces=9"),
+            note("d", "s", "fine #shelf"),
+        ];
+        let j = journey(&notes, &StageMap::default());
+        let checkout = j
+            .points
+            .iter()
+            .find(|p| p.touchpoint.as_deref() == Some("checkout"))
+            .unwrap();
+        // 9 is outside CES's 1–7: left out.
+        assert_eq!(
+            (checkout.mean_effort, checkout.effort_values),
+            (Some(2.5), 2)
+        );
+        assert_eq!(checkout.mean_valence, Some(-2.0));
+        let shelf = j
+            .points
+            .iter()
+            .find(|p| p.touchpoint.as_deref() == Some("shelf"))
+            .unwrap();
+        assert_eq!((shelf.mean_effort, shelf.effort_values), (None, 0));
     }
 
     #[test]

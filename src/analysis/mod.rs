@@ -11,6 +11,7 @@ pub mod cooccurrence;
 pub mod journey;
 pub mod lexicon;
 pub mod matrix;
+pub mod measures;
 pub mod text;
 pub mod themes;
 pub mod trend;
@@ -27,6 +28,10 @@ pub use contrast::{ContrastBy, ContrastReport, contrast};
 pub use cooccurrence::{Coding, CooccurrenceReport, cooccurrence, notes_behind};
 pub use journey::{JourneyReport, PainsReport, journey, pains};
 pub use matrix::{CodeMatrix, MatrixBy, NoteGroups, code_matrix};
+pub use measures::{
+    MeasureBy, MeasureValue, MeasuresReport, MeasuresTrend, measure_values, measures,
+    measures_trend,
+};
 pub use themes::{
     Curation, KeptTheme, RememberedTheme, Theme, ThemeSettings, ThemesReport, remember, themes,
 };

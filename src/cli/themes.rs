@@ -13,6 +13,7 @@ use fieldnotes::analysis::{
     contrast::ContrastReport, journey::JourneyReport, journey::PainsReport, trend::TrendReport,
 };
 use fieldnotes::archive::ThemeStart;
+use fieldnotes::model::InsightConfidence;
 use fieldnotes::query::Filters;
 use fieldnotes::store::Insight;
 use fieldnotes::text::excerpt;
@@ -127,11 +128,40 @@ pub(crate) enum InsightCommand {
         /// The kept theme it speaks to
         #[arg(long)]
         theme: Option<String>,
+        /// How sure you are of it: low, medium or high (shown beside its evidence count)
+        #[arg(long)]
+        confidence: Option<InsightConfidence>,
+    },
+    /// Set how sure you are of an insight: low, medium, high (or `none` to clear it)
+    Confidence {
+        id: i64,
+        #[arg(value_parser = parse_confidence)]
+        confidence: Option<InsightConfidence>,
     },
     /// Every insight
     List,
     /// An insight with its supporting notes
     Show { id: i64 },
+}
+
+fn parse_confidence(s: &str) -> Result<Option<InsightConfidence>, String> {
+    if s.trim().eq_ignore_ascii_case("none") {
+        Ok(None)
+    } else {
+        s.parse().map(Some)
+    }
+}
+
+/// "high confidence, 5 notes": an insight's support as a reader weighs it.
+pub(crate) fn support_text(insight: &Insight) -> String {
+    let notes = match insight.notes.len() {
+        1 => "1 note".to_owned(),
+        n => format!("{n} notes"),
+    };
+    match insight.confidence {
+        Some(c) => format!("{c} confidence, {notes}"),
+        None => notes,
+    }
 }
 
 fn parse_by(s: &str) -> Result<ContrastBy, String> {
@@ -307,13 +337,26 @@ pub(crate) fn insight(archive: &mut Archive, cmd: InsightCommand, out: &Out) -> 
             statement,
             notes,
             theme,
+            confidence,
         } => {
             let ids = notes
                 .iter()
                 .map(|n| archive.store().resolve_note(n))
                 .collect::<fieldnotes::Result<Vec<_>>>()?;
-            let insight = archive.add_insight(&statement, &ids, theme.as_deref())?;
+            let insight = archive.add_insight(&statement, &ids, theme.as_deref(), confidence)?;
             out.done(&insight, &insight.id.to_string())
+        }
+        InsightCommand::Confidence { id, confidence } => {
+            let insight = archive.store().set_insight_confidence(id, confidence)?;
+            out.done(
+                &insight,
+                &format!(
+                    "{}. {}  ({})",
+                    insight.id,
+                    insight.statement,
+                    support_text(&insight)
+                ),
+            )
         }
         InsightCommand::List => {
             let all = archive.store().insights()?;
@@ -326,10 +369,10 @@ pub(crate) fn insight(archive: &mut Archive, cmd: InsightCommand, out: &Out) -> 
             for i in &all {
                 let _ = writeln!(
                     text,
-                    "{:>3}. {}  ({} notes{})",
+                    "{:>3}. {}  ({}{})",
                     i.id,
                     i.statement,
-                    i.notes.len(),
+                    support_text(i),
                     i.theme
                         .as_ref()
                         .map(|t| format!(", theme {t}"))
@@ -352,6 +395,9 @@ pub(crate) fn insight(archive: &mut Archive, cmd: InsightCommand, out: &Out) -> 
             );
             if let Some(t) = &insight.theme {
                 let _ = writeln!(text, "theme {t}");
+            }
+            if let Some(c) = insight.confidence {
+                let _ = writeln!(text, "{c} confidence");
             }
             let _ = writeln!(text, "supported by {} notes:", notes.len());
             for n in &notes {

@@ -30,6 +30,8 @@ pub struct InsightRecord {
     pub theme: Option<String>,
     pub notes: Vec<String>,
     pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<crate::model::InsightConfidence>,
 }
 
 impl From<Insight> for InsightRecord {
@@ -39,6 +41,7 @@ impl From<Insight> for InsightRecord {
             theme: i.theme,
             notes: i.notes,
             created_at: i.created_at,
+            confidence: i.confidence,
         }
     }
 }
@@ -84,8 +87,14 @@ pub fn import_line(text: &str, sink: &mut ImportSink<'_>) -> Option<Result<(), S
                 .map_err(|e| e.to_string())
                 .and_then(|l| {
                     let i = l.insight;
-                    sink.insight(&i.statement, i.theme.as_deref(), &i.notes, i.created_at)
-                        .map_err(|e| e.to_string())
+                    sink.insight(
+                        &i.statement,
+                        i.theme.as_deref(),
+                        &i.notes,
+                        i.created_at,
+                        i.confidence,
+                    )
+                    .map_err(|e| e.to_string())
                 }),
         );
     }

@@ -73,6 +73,15 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// How sure the researcher is of an insight, shown beside its evidence count.
+    InsightConfidence, "confidence" {
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+    }
+);
+
 impl NoteKind {
     /// The next kind in the cycle the app's one-key switch walks through.
     pub fn next(self) -> NoteKind {

@@ -5,7 +5,7 @@ mod measures;
 mod passage;
 mod tags;
 
-pub use kinds::{Feedback, NoteKind, SessionKind};
+pub use kinds::{Feedback, InsightConfidence, NoteKind, SessionKind};
 pub use measures::{
     BUILT_IN as BUILT_IN_MEASURES, Measure, MeasureScale, MeasureSpan, built_in_scales,
     check_measures, measures_of, number, parse_assignment,
@@ -13,8 +13,8 @@ pub use measures::{
 pub(crate) use passage::tag_as_token;
 pub use passage::{Passage, SpanSpec, byte_range, char_len, occurrences, reanchor, resolve_span};
 pub use tags::{
-    Facet, PartialTag, Tag, TagSpan, inline_token_pattern, normalize_name, parse_inline,
-    parse_measures, partial_tag_at, rename_inline, retag, tags_of,
+    Facet, MEASURE_SIGIL, PartialTag, Tag, TagSpan, inline_token_pattern, normalize_name,
+    parse_inline, parse_measures, partial_tag_at, rename_inline, retag, tags_of,
 };
 
 use std::collections::BTreeMap;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{ImportSink, Store};
 use crate::analysis::{AnalysisNote, Curation, KeptTheme, RememberedTheme, StageMap};
 use crate::error::{Error, Result};
-use crate::model::Tag;
+use crate::model::{InsightConfidence, Tag};
 use crate::time;
 
 /// A researcher's statement with the notes that support it.
@@ -22,6 +22,8 @@ pub struct Insight {
     pub theme: Option<String>,
     pub notes: Vec<String>,
     pub created_at: DateTime<Utc>,
+    /// How sure the researcher is of it; `None` when they did not say.
+    pub confidence: Option<InsightConfidence>,
 }
 
 /// A curation decision as the archive keeps it (and the JSONL export carries it).
@@ -354,6 +356,7 @@ impl Store {
         statement: &str,
         notes: &[String],
         theme: Option<&str>,
+        confidence: Option<InsightConfidence>,
     ) -> Result<Insight> {
         if statement.trim().is_empty() {
             return Err(Error::Empty("an insight needs a statement"));
@@ -374,8 +377,13 @@ impl Store {
             }
         }
         tx.execute(
-            "INSERT INTO insights (statement, theme_id, created_at) VALUES (?1, ?2, ?3)",
-            params![statement.trim(), theme, time::to_db(&time::now())],
+            "INSERT INTO insights (statement, theme_id, created_at, confidence) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                statement.trim(),
+                theme,
+                time::to_db(&time::now()),
+                confidence.map(InsightConfidence::as_str)
+            ],
         )?;
         let id = tx.last_insert_rowid();
         for note in notes {
@@ -397,12 +405,17 @@ impl Store {
     }
 
     pub fn insight(&self, id: i64) -> Result<Insight> {
-        let (statement, theme, created): (String, Option<String>, String) = self
+        let (statement, theme, created, confidence): (
+            String,
+            Option<String>,
+            String,
+            Option<String>,
+        ) = self
             .conn()
             .query_row(
-                "SELECT statement, theme_id, created_at FROM insights WHERE id = ?1",
+                "SELECT statement, theme_id, created_at, confidence FROM insights WHERE id = ?1",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?
             .ok_or_else(|| {
@@ -422,7 +435,28 @@ impl Store {
             theme,
             notes,
             created_at: time::from_db(&created)?,
+            confidence: confidence
+                .map(|c| c.parse().map_err(Error::Corrupt))
+                .transpose()?,
         })
+    }
+
+    /// Sets (or, with `None`, clears) how sure the researcher is of an insight.
+    pub fn set_insight_confidence(
+        &self,
+        id: i64,
+        confidence: Option<InsightConfidence>,
+    ) -> Result<Insight> {
+        let changed = self.conn().execute(
+            "UPDATE insights SET confidence = ?2 WHERE id = ?1",
+            params![id, confidence.map(InsightConfidence::as_str)],
+        )?;
+        if changed == 0 {
+            return Err(Error::NotFound(format!(
+                "no insight {id}: `fieldnotes insight list` shows them"
+            )));
+        }
+        self.insight(id)
     }
 
     /// Every insight, oldest first.
@@ -476,6 +510,7 @@ impl ImportSink<'_> {
         theme: Option<&str>,
         notes: &[String],
         created_at: DateTime<Utc>,
+        confidence: Option<InsightConfidence>,
     ) -> Result<()> {
         let at = time::to_db(&created_at);
         let exists: bool = self.tx.query_row(
@@ -494,8 +529,8 @@ impl ImportSink<'_> {
             None => None,
         };
         self.tx.execute(
-            "INSERT INTO insights (statement, theme_id, created_at) VALUES (?1, ?2, ?3)",
-            params![statement, theme, at],
+            "INSERT INTO insights (statement, theme_id, created_at, confidence) VALUES (?1, ?2, ?3, ?4)",
+            params![statement, theme, at, confidence.map(InsightConfidence::as_str)],
         )?;
         let id = self.tx.last_insert_rowid();
         for note in notes {

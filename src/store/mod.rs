@@ -4,6 +4,7 @@ mod analysis;
 mod codebook;
 mod codings;
 mod drafts;
+mod measures;
 mod merge;
 mod notes;
 mod passages;
@@ -14,6 +15,7 @@ mod visits;
 pub use analysis::{CuratedTheme, Insight};
 pub use codebook::{CodeNotes, CodebookEntry, Recoded};
 pub use drafts::Draft;
+pub use measures::SessionMeasures;
 pub use merge::{MergeCounts, merge_note};
 pub use notes::{
     ImportCounts, ImportDone, ImportSink, IndexRecord, NewNote, NoteRecord, PreviewNote,
@@ -65,6 +67,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0010_whole_note_codings_by_coder",
         include_str!("../../schema/0010_whole_note_codings_by_coder.sql"),
+    ),
+    (
+        "0011_measures",
+        include_str!("../../schema/0011_measures.sql"),
     ),
 ];
 

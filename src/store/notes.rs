@@ -282,6 +282,11 @@ impl Store {
             return Err(Error::InTrash { id: id.to_owned() });
         }
         let old_tags = note_tags(&tx, id)?;
+        let session: String =
+            tx.query_row("SELECT session_id FROM notes WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })?;
+        super::measures::check_note_measures(&tx, &session, body)?;
         let new_kind = kind.unwrap_or(old_kind.parse().map_err(Error::Corrupt)?);
         // The app's draft of this edit is done with, whichever way the edit goes.
         tx.execute("DELETE FROM drafts WHERE note_id = ?1", [id])?;
@@ -758,6 +763,16 @@ impl<'a> ImportSink<'a> {
     /// Adds a note (with its passages) unless one with its id is already in the archive,
     /// which is kept as it is.
     pub fn note(&mut self, record: &NoteRecord) -> Result<bool> {
+        // A file's words are kept whatever its measures say; a measure that does not fit its
+        // scale is reported and left as text (analysis reads values against their scales).
+        if let Err(Error::BadValue(why)) =
+            super::measures::check_note_measures(self.tx, &record.session, &record.body)
+        {
+            self.warn(format!(
+                "note \"{}\": {why}; kept as text, not counted",
+                crate::text::excerpt(&record.body, 40)
+            ));
+        }
         let Some(tags) = insert_note(self.tx, record, &mut self.tag_ids, self.seq + 1)? else {
             self.counts.already_present += 1;
             return Ok(false);
@@ -957,6 +972,7 @@ pub(crate) fn add_note_in(tx: &Connection, new: &NewNote) -> Result<String> {
     if new.body.trim().is_empty() {
         return Err(Error::Empty("a note needs some text"));
     }
+    super::measures::check_note_measures(tx, &new.session, &new.body)?;
     let (started, ended): (String, Option<String>) = tx
         .query_row(
             "SELECT started_at, ended_at FROM sessions WHERE id = ?1",
