@@ -474,6 +474,21 @@ impl Archive {
         self.store.analysis_notes(ids.as_deref())
     }
 
+    /// The measures of the notes that match `query` and `filters` (every live note when both
+    /// are empty) and of their sessions, with those notes and the scales to read them against.
+    pub fn measure_values(&self, query: &str, filters: &Filters) -> Result<MeasureSelection> {
+        let notes = self.analysis_notes(query, filters)?;
+        let mut sessions: Vec<String> = notes.iter().map(|n| n.session.clone()).collect();
+        sessions.sort();
+        sessions.dedup();
+        let session_measures = self.store.session_measures(Some(&sessions))?;
+        Ok(MeasureSelection {
+            values: crate::analysis::measure_values(&notes, &session_measures),
+            scales: self.store.all_measure_scales()?,
+            notes,
+        })
+    }
+
     /// The ids of the notes `query` and `filters` find (every hit, not one page); `None` when
     /// both are empty: every live note. The index may trail SQLite, so readers join on SQLite's
     /// live notes.
@@ -609,6 +624,14 @@ fn theme_scope(query: &str, filters: &Filters) -> String {
     } else {
         format!("{}\u{1f}{filters:?}", query.trim())
     }
+}
+
+/// What the measures analyses read: the selected notes, the measures they and their sessions
+/// carry, and every scale the archive knows.
+pub struct MeasureSelection {
+    pub notes: Vec<crate::analysis::AnalysisNote>,
+    pub values: Vec<crate::analysis::MeasureValue>,
+    pub scales: Vec<crate::model::MeasureScale>,
 }
 
 /// Where a themes run starts.

@@ -109,6 +109,15 @@ impl std::str::FromStr for MeasureBy {
 pub const NO_GROUP: &str = "(none)";
 
 impl MeasureBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeasureBy::Touchpoint => "touchpoint",
+            MeasureBy::Persona => "persona",
+            MeasureBy::Study => "study",
+            MeasureBy::Month => "month",
+        }
+    }
+
     fn groups(self, v: &MeasureValue) -> Vec<String> {
         let or_none = |names: &[String]| {
             if names.is_empty() {

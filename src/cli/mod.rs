@@ -2,6 +2,7 @@
 
 mod code_analysis;
 mod coding;
+mod measures;
 mod output;
 mod themes;
 mod visits;
@@ -143,9 +144,11 @@ enum Command {
     },
     /// Recurring themes with their evidence; also contrast, pains, journey, trend, curation
     Themes(Box<themes::ThemesArgs>),
-    /// Insights: statements linked to the notes that support them
+    /// Insights: statements linked to the notes that support them, with your confidence
     #[command(subcommand)]
     Insight(themes::InsightCommand),
+    /// NPS, satisfaction, effort and confidence (%nps=9 in notes), by group and between waves
+    Measures(Box<measures::MeasuresArgs>),
     /// Import notes from JSONL (as exported), CSV, spreadsheets, transcripts, Markdown,
     /// REFI-QDA projects and codebooks, or Word documents
     #[command(after_help = "Formats (from the file's extension, or --format):\n  \
@@ -212,7 +215,7 @@ enum Command {
         #[arg(long, default_value = "observation")]
         kind: NoteKind,
         #[command(flatten)]
-        more: ImportArgs,
+        more: Box<ImportArgs>,
     },
     /// Export notes as JSONL (lossless), CSV, a Markdown report, or REFI-QDA for QDA suites
     #[command(
@@ -375,6 +378,11 @@ struct ImportArgs {
     /// CSV and spreadsheets: the column naming who said it (a participant)
     #[arg(long, value_name = "COL")]
     participant: Option<String>,
+    /// CSV and spreadsheets: read a measure from a column, NAME=COL: --measure nps=Score
+    /// (repeat for several). The value joins the note's text as %nps=9; a row with a score and
+    /// no text is still a note. Out-of-scale values stop the import, naming the row
+    #[arg(long = "measure", value_name = "NAME=COL", value_parser = parse_measure_column)]
+    measures: Vec<(String, String)>,
     /// CSV and spreadsheets: leave this column out, even if its name is one fieldnotes reads
     /// (repeat for several)
     #[arg(long, value_name = "COL")]
@@ -510,6 +518,17 @@ impl std::fmt::Display for Usage {
 impl std::error::Error for Usage {}
 
 /// Returns a usage error (exit 2) made like `format!`.
+fn parse_measure_column(s: &str) -> Result<(String, String), String> {
+    let (name, col) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: write NAME=COL, as nps=Score"))?;
+    let name = fieldnotes::model::normalize_name(name.trim_start_matches('%'));
+    if name.is_empty() || col.trim().is_empty() {
+        return Err(format!("{s:?}: write NAME=COL, as nps=Score"));
+    }
+    Ok((name, col.trim().to_owned()))
+}
+
 macro_rules! usage {
     ($($arg:tt)*) => {
         return Err(anyhow::Error::new($crate::cli::Usage(format!($($arg)*))))
@@ -617,6 +636,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Themes(args) => themes::run(&mut archive, *args, &out),
         Command::Insight(cmd) => themes::insight(&mut archive, cmd, &out),
+        Command::Measures(args) => measures::run(&mut archive, *args, &out),
         Command::Import {
             file,
             format,
@@ -629,7 +649,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             &file,
             format,
             (study, session_kind, kind),
-            more,
+            *more,
             &out,
         ),
         Command::Export {
@@ -933,6 +953,11 @@ fn import(
     ]
     .into_iter()
     .filter_map(|(field, col)| col.map(|c| (field.to_owned(), c)))
+    .chain(
+        more.measures
+            .into_iter()
+            .map(|(name, col)| (format!("{}{name}", io::table::MEASURE_FIELD), col)),
+    )
     .collect();
     options.speakers = match (&more.speakers, more.no_speakers) {
         (Some(list), _) => io::transcript::Speakers::parse_list(list)?,

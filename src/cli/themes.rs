@@ -135,8 +135,9 @@ pub(crate) enum InsightCommand {
     /// Set how sure you are of an insight: low, medium, high (or `none` to clear it)
     Confidence {
         id: i64,
+        /// low, medium, high or none
         #[arg(value_parser = parse_confidence)]
-        confidence: Option<InsightConfidence>,
+        confidence: ConfidenceArg,
     },
     /// Every insight
     List,
@@ -144,11 +145,15 @@ pub(crate) enum InsightCommand {
     Show { id: i64 },
 }
 
-fn parse_confidence(s: &str) -> Result<Option<InsightConfidence>, String> {
+/// A confidence to set, or none to clear it.
+#[derive(Clone)]
+pub(crate) struct ConfidenceArg(Option<InsightConfidence>);
+
+fn parse_confidence(s: &str) -> Result<ConfidenceArg, String> {
     if s.trim().eq_ignore_ascii_case("none") {
-        Ok(None)
+        Ok(ConfidenceArg(None))
     } else {
-        s.parse().map(Some)
+        s.parse().map(|c| ConfidenceArg(Some(c)))
     }
 }
 
@@ -347,7 +352,7 @@ pub(crate) fn insight(archive: &mut Archive, cmd: InsightCommand, out: &Out) -> 
             out.done(&insight, &insight.id.to_string())
         }
         InsightCommand::Confidence { id, confidence } => {
-            let insight = archive.store().set_insight_confidence(id, confidence)?;
+            let insight = archive.store().set_insight_confidence(id, confidence.0)?;
             out.done(
                 &insight,
                 &format!(
@@ -478,7 +483,7 @@ fn ensure_kept(archive: &Archive, id: &str) -> Result<KeptTheme> {
 }
 
 /// One wave of a trend: a date range or a study.
-enum Wave {
+pub(crate) enum Wave {
     Dates {
         since: Option<chrono::DateTime<chrono::Utc>>,
         until: Option<chrono::DateTime<chrono::Utc>>,
@@ -487,7 +492,7 @@ enum Wave {
 }
 
 impl Wave {
-    fn parse(archive: &Archive, s: &str) -> Result<Wave> {
+    pub(crate) fn parse(archive: &Archive, s: &str) -> Result<Wave> {
         if let Some((a, b)) = s.split_once("..") {
             let since = match a.trim() {
                 "" => None,
@@ -507,11 +512,16 @@ impl Wave {
     }
 
     fn holds(&self, n: &AnalysisNote) -> bool {
+        self.holds_at(&n.study, n.created_at)
+    }
+
+    /// Whether something of `study` written `at` falls in the wave.
+    pub(crate) fn holds_at(&self, study: &str, at: chrono::DateTime<chrono::Utc>) -> bool {
         match self {
             Wave::Dates { since, until } => {
-                since.is_none_or(|t| n.created_at >= t) && until.is_none_or(|t| n.created_at <= t)
+                since.is_none_or(|t| at >= t) && until.is_none_or(|t| at <= t)
             }
-            Wave::Study(s) => &n.study == s,
+            Wave::Study(s) => study == s,
         }
     }
 }

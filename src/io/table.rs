@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use crate::error::{Error, Result};
-use crate::model::{Facet, Feedback, NoteKind, SessionKind, Tag};
+use crate::model::{Facet, Feedback, Measure, MeasureScale, NoteKind, SessionKind, Tag};
 use crate::store::{ImportSink, NewSession, NoteRecord};
 use crate::time;
 
@@ -124,6 +124,8 @@ struct Columns {
     participant: Option<usize>,
     feedback: Option<usize>,
     facets: Vec<(Facet, usize)>,
+    /// Measure name → its column (`--measure nps=Score`).
+    measures: Vec<(String, usize)>,
 }
 
 impl Columns {
@@ -189,7 +191,16 @@ impl Columns {
             Some(&c) => Some((c, IdColumn::External)),
             None => column("id").map(|c| (c, IdColumn::UlidOrExternal)),
         };
+        let measures = defaults
+            .columns
+            .iter()
+            .filter_map(|(field, _)| {
+                let name = field.strip_prefix(MEASURE_FIELD)?;
+                Some((name.to_owned(), mapped[field.as_str()]))
+            })
+            .collect();
         Ok(Columns {
+            measures,
             text,
             text_header: names[text].clone(),
             id,
@@ -204,6 +215,27 @@ impl Columns {
                 .collect(),
         })
     }
+}
+
+/// A mapped field `measure:nps` reads the measure `nps` from its column.
+pub const MEASURE_FIELD: &str = "measure:";
+
+/// A survey cell holding a score: `9`, `9.0`, or the choice's text after it as some tools
+/// export it (`10 - Extremely likely`).
+fn score_in(cell: &str) -> Option<f64> {
+    let unsigned = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+    let digits = unsigned
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(unsigned.len());
+    let end = cell.len() - unsigned.len() + digits;
+    let rest = &cell[end..];
+    let labelled = rest.is_empty()
+        || rest.starts_with(char::is_whitespace)
+        || rest.starts_with(['-', '–', '—', '(', ':', '=']);
+    cell[..end]
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && labelled)
 }
 
 /// A header as it is matched: trimmed, without a byte-order mark, in lower case.
@@ -222,6 +254,8 @@ pub(crate) struct TableImport<'a> {
     seen: HashMap<(String, String, String), u32>,
     /// How often each (session, tool's id) was seen, for the same reason.
     seen_external: HashMap<(String, String), u32>,
+    /// The scales the measure columns are read against, once there is one.
+    scales: Option<Vec<MeasureScale>>,
 }
 
 impl<'a> TableImport<'a> {
@@ -244,6 +278,7 @@ impl<'a> TableImport<'a> {
             sessions: HashMap::new(),
             seen: HashMap::new(),
             seen_external: HashMap::new(),
+            scales: None,
         })
     }
 
@@ -264,7 +299,42 @@ impl<'a> TableImport<'a> {
         let defaults = self.defaults;
         let cell = |c: Option<usize>| c.map_or("", |c| row.cell(c).trim());
         let body = cell(Some(cols.text));
-        if body.is_empty() {
+        let mut measures = Vec::new();
+        for (name, c) in &cols.measures {
+            let raw = cell(Some(*c));
+            if raw.is_empty() {
+                continue;
+            }
+            if self.scales.is_none() {
+                self.scales = Some(
+                    sink.measure_scales(&defaults.study)
+                        .map_err(|e| fail(e.to_string()))?,
+                );
+            }
+            let scales = self.scales.as_deref().unwrap_or_default();
+            let scale = scales.iter().find(|s| &s.name == name).ok_or_else(|| {
+                let known: Vec<&str> = scales.iter().map(|s| s.name.as_str()).collect();
+                fail(format!(
+                    "--measure {name}: no measure is named {name} (known: {})",
+                    known.join(", ")
+                ))
+            })?;
+            let value = score_in(raw).ok_or_else(|| {
+                fail(format!(
+                    "column for {name}: {raw:?} is not a number in {}",
+                    scale.range_text()
+                ))
+            })?;
+            scale
+                .check(value)
+                .map_err(|e| fail(format!("column for {name}: {e}")))?;
+            measures.push(Measure {
+                name: name.clone(),
+                value,
+            });
+        }
+        // A survey answer may hold a score and no comment: the score still counts.
+        if body.is_empty() && measures.is_empty() {
             sink.skip_quietly();
             return Ok(());
         }
@@ -362,12 +432,20 @@ impl<'a> TableImport<'a> {
             (id, self.name.to_owned())
         };
         let at_time = created_at.unwrap_or_else(time::now);
+        // A note's measures live in its text, as typed ones do.
+        let mut text = body.to_owned();
+        for m in &measures {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(&m.to_string());
+        }
         sink.note(&NoteRecord {
             tags,
             participant,
             source: Some(source),
             feedback,
-            ..NoteRecord::written(id, session, kind, body.to_owned(), at_time)
+            ..NoteRecord::written(id, session, kind, text, at_time)
         })
         .map_err(|e| fail(e.to_string()))?;
         Ok(())
@@ -397,6 +475,18 @@ fn session_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scores_are_read_with_or_without_their_choice_text() {
+        assert_eq!(score_in("9"), Some(9.0));
+        assert_eq!(score_in("4.5"), Some(4.5));
+        assert_eq!(score_in("10 - Extremely likely"), Some(10.0));
+        assert_eq!(score_in("0 (Not at all likely)"), Some(0.0));
+        assert_eq!(score_in("-2"), Some(-2.0));
+        assert_eq!(score_in("9abc"), None);
+        assert_eq!(score_in("Extremely likely"), None);
+        assert_eq!(score_in("4,5"), None);
+    }
 
     fn defaults(columns: &[(&str, &str)], ignore: &[&str]) -> TableDefaults {
         let mut d = TableDefaults::new("S", SessionKind::Interview, "t", NoteKind::Observation);

@@ -147,7 +147,7 @@ pub fn check_measures(text: &str, scales: &[MeasureScale]) -> Result<Vec<Measure
         let Some(scale) = scales.iter().find(|s| s.name == span.name) else {
             let known: Vec<&str> = scales.iter().map(|s| s.name.as_str()).collect();
             return Err(format!(
-                "%{}={}: no measure is named {} (known: {}; a study defines more with `fieldnotes measure define`)",
+                "%{}={}: no measure is named {} (known: {}; a study defines more with `fieldnotes measures define`)",
                 span.name,
                 span.raw,
                 span.name,

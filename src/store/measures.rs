@@ -173,6 +173,18 @@ fn scales_of_study(conn: &Connection, study_id: Option<i64>) -> Result<Vec<Measu
     Ok(scales)
 }
 
+/// The scales of the study named `study` (the built-ins when there is none of that name).
+pub(super) fn scales_of_study_named(conn: &Connection, study: &str) -> Result<Vec<MeasureScale>> {
+    let id: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM studies WHERE name = ?1",
+            [study.trim()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    scales_of_study(conn, id)
+}
+
 /// The scales a session's notes may use.
 pub(super) fn scales_of_session(conn: &Connection, session: &str) -> Result<Vec<MeasureScale>> {
     let study: Option<i64> = conn

@@ -659,6 +659,11 @@ impl<'a> ImportSink<'a> {
         }
     }
 
+    /// The scales a study's notes may use (the built-ins when the study is new).
+    pub fn measure_scales(&self, study: &str) -> Result<Vec<crate::model::MeasureScale>> {
+        super::measures::scales_of_study_named(self.tx, study)
+    }
+
     /// Something the researcher should know about the import (a part left out, with its line).
     pub fn warn(&mut self, warning: impl Into<String>) {
         self.counts.warnings.push(warning.into());
