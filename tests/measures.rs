@@ -293,3 +293,53 @@ fn insights_carry_the_researchers_confidence_through_an_export() {
     a.ok(&["insight", "confidence", "1", "none"]);
     assert!(a.ok(&["insight", "list"]).contains("(2 notes)"));
 }
+
+#[test]
+fn a_visits_measures_are_given_when_it_starts_and_travel_in_an_export() {
+    let a = TestArchive::new();
+    let out = a.fails(&[
+        "session",
+        "start",
+        "--kind",
+        "mystery-shop",
+        "--study",
+        "Shops",
+        "--measure",
+        "csat=6",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("csat runs 1–5"));
+    assert_eq!(a.count("SELECT count(*) FROM sessions"), 0);
+    let visit = a
+        .ok(&[
+            "session",
+            "start",
+            "--kind",
+            "mystery-shop",
+            "--study",
+            "Shops",
+            "--location",
+            "Riverside",
+            "--measure",
+            "csat=2",
+            "--measure",
+            "%ces=3",
+        ])
+        .trim()
+        .to_owned();
+    a.add(&["Nobody at the counter for 6 minutes #counter !annoyed"]);
+    let r = a.json(&["measures", "--by", "study"]);
+    assert_eq!(measure(group(&r, "Shops"), "csat")["mean"], 2.0);
+    let export = a.path("shops.jsonl");
+    a.ok(&["export", "-o", export.to_str().unwrap()]);
+    let b = TestArchive::new();
+    b.ok(&["import", export.to_str().unwrap()]);
+    let r = b.json(&["measures"]);
+    let all = group(&r, "all");
+    assert_eq!(measure(all, "ces")["mean"], 3.0);
+    assert_eq!(
+        b.count(&format!(
+            "SELECT count(*) FROM session_measures WHERE session_id = '{visit}'"
+        )),
+        2
+    );
+}

@@ -425,6 +425,10 @@ enum SessionCommand {
         researcher: Option<String>,
         #[arg(long)]
         title: Option<String>,
+        /// A measure the whole session carries, NAME=VALUE: --measure nps=9 (repeat for
+        /// several; see `fieldnotes measures --help`)
+        #[arg(long = "measure", value_name = "NAME=VALUE")]
+        measures: Vec<String>,
         /// For mystery-shop visits: the scorecard to fill in (its latest version)
         #[arg(long, value_name = "NAME")]
         scorecard: Option<String>,
@@ -843,6 +847,7 @@ fn session(archive: &mut Archive, cmd: SessionCommand, out: &Out) -> Result<()> 
             channel,
             researcher,
             title,
+            measures,
             scorecard,
         } => {
             // A usage mistake (exit 2); the library refuses it too, and checks the name
@@ -865,6 +870,13 @@ fn session(archive: &mut Archive, cmd: SessionCommand, out: &Out) -> Result<()> 
                     contact: None,
                 })
                 .collect();
+            let scales = archive.store().measure_scales(Some(&new.study))?;
+            for m in &measures {
+                match fieldnotes::model::parse_assignment(m, &scales) {
+                    Ok(m) => new.measures.push(m),
+                    Err(e) => usage!("--measure: {e}"),
+                }
+            }
             let s = archive.start_session(&new, scorecard.as_deref())?;
             out.session_started(&s)
         }

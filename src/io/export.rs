@@ -34,6 +34,9 @@ pub struct SessionLine {
     pub channel: Option<String>,
     #[serde(default)]
     pub participants: Vec<Participant>,
+    /// What the whole session measured (`nps`, `csat`, a study's own).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub measures: Vec<crate::model::Measure>,
 }
 
 /// Which notes an export takes.
@@ -192,6 +195,7 @@ impl<'a> ExportView<'a> {
             location: s.location,
             channel: s.channel,
             participants,
+            measures: self.store.measures_of_session(id)?,
         };
         let real = s.participants;
         if let Some(r) = &self.redactor {

@@ -314,5 +314,6 @@ pub fn new_session(s: &SessionLine) -> NewSession {
         location: s.location.clone(),
         channel: s.channel.clone(),
         participants: s.participants.clone(),
+        measures: s.measures.clone(),
     }
 }

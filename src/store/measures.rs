@@ -138,13 +138,18 @@ impl Store {
         Ok(out)
     }
 
-    /// One session's measures.
+    /// One session's measures, by name.
     pub fn measures_of_session(&self, session: &str) -> Result<Vec<Measure>> {
-        Ok(self
-            .session_measures(Some(&[session.to_owned()]))?
-            .pop()
-            .map(|s| s.measures)
-            .unwrap_or_default())
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT name, value FROM session_measures WHERE session_id = ?1 ORDER BY name",
+        )?;
+        let rows = stmt.query_map([session], |r| {
+            Ok(Measure {
+                name: r.get(0)?,
+                value: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
 

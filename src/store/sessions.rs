@@ -22,6 +22,9 @@ pub struct NewSession {
     pub location: Option<String>,
     pub channel: Option<String>,
     pub participants: Vec<Participant>,
+    /// Measures the whole session carries (checked by whoever typed them; an import keeps
+    /// what its file holds, and analysis reads values against their scales).
+    pub measures: Vec<crate::model::Measure>,
 }
 
 impl NewSession {
@@ -37,6 +40,7 @@ impl NewSession {
             location: None,
             channel: None,
             participants: Vec::new(),
+            measures: Vec::new(),
         }
     }
 }
@@ -342,6 +346,12 @@ pub(crate) fn insert_session(tx: &Connection, new: &NewSession) -> Result<String
             tx.execute(
                 "INSERT OR IGNORE INTO session_participants (session_id, participant_id) VALUES (?1, ?2)",
                 params![id, pid],
+            )?;
+        }
+        for m in &new.measures {
+            tx.execute(
+                "INSERT OR IGNORE INTO session_measures (session_id, name, value) VALUES (?1, ?2, ?3)",
+                params![id, m.name, m.value],
             )?;
         }
     }
