@@ -47,6 +47,9 @@ struct DemoSession {
     started_at: DateTime<Utc>,
     duration_min: i64,
     notes: Vec<DemoNote>,
+    /// What the participant rated at the end (NPS, CSAT, effort, confidence).
+    #[serde(default)]
+    measures: Vec<crate::model::Measure>,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +80,7 @@ pub fn seed(archive: &mut Archive) -> Result<ImportCounts> {
                     new.location = Some(s.location.clone());
                     new.channel = Some(s.channel.clone());
                     new.participants = s.participant.iter().cloned().collect();
+                    new.measures = s.measures.clone();
                     sink.session(&new)?;
                     for (i, n) in s.notes.iter().enumerate() {
                         let at = s.started_at

@@ -18,14 +18,14 @@ fn jsonl_round_trip_is_lossless() {
 
     let b = TestArchive::new();
     let imported = b.json(&["import", first.to_str().unwrap()]);
-    assert_eq!(imported["added"], 374);
+    assert_eq!(imported["added"], 392);
     let second = b.path("second.jsonl");
     b.ok(&["export", "-o", second.to_str().unwrap()]);
     let (x, y) = (
         std::fs::read_to_string(&first).unwrap(),
         std::fs::read_to_string(&second).unwrap(),
     );
-    assert_eq!(x.lines().count(), 374);
+    assert_eq!(x.lines().count(), 392);
     assert!(x == y, "the second export differs from the first");
     // Revisions, trash and participants came across.
     assert_eq!(b.count("SELECT count(*) FROM note_revisions"), 1);
@@ -175,7 +175,7 @@ fn csv_export_reimports_with_its_tags() {
     let csv = a.path("all.csv");
     a.ok(&["export", "-o", csv.to_str().unwrap()]);
     let b = TestArchive::new();
-    assert_eq!(b.json(&["import", csv.to_str().unwrap()])["added"], 372);
+    assert_eq!(b.json(&["import", csv.to_str().unwrap()])["added"], 390);
     let tag_total = |x: &TestArchive| x.count("SELECT count(*) FROM note_tags");
     assert_eq!(tag_total(&a), tag_total(&b));
 }

@@ -781,10 +781,10 @@ fn a_dry_run_of_a_project_writes_nothing() {
     a.ok(&["export", "-o", file.to_str().unwrap()]);
     let b = TestArchive::new();
     let preview = b.json(&["import", file.to_str().unwrap(), "--dry-run"]);
-    assert_eq!(preview["added"], 372);
+    assert_eq!(preview["added"], 390);
     assert_eq!(preview["preview"].as_array().unwrap().len(), 5);
     let text = b.ok(&["import", file.to_str().unwrap(), "--dry-run"]);
-    assert!(text.contains("would add 372 notes"), "{text}");
+    assert!(text.contains("would add 390 notes"), "{text}");
     assert_eq!(b.count("SELECT count(*) FROM notes"), 0);
     assert_eq!(b.count("SELECT count(*) FROM sessions"), 0);
 }

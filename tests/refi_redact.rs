@@ -87,7 +87,7 @@ fn the_demo_exports_as_a_valid_refi_qda_project_and_codebook() {
         .collect();
     assert_eq!(sources.len(), sessions, "one text source per session");
     assert_eq!(qde.matches("<TextSource ").count(), sessions);
-    assert_eq!(qde.matches("<PlainTextSelection ").count(), 372);
+    assert_eq!(qde.matches("<PlainTextSelection ").count(), 390);
     // Every selection's positions cut exactly its note's text out of the source.
     let note = a.json(&["search", "\"unexpected item\"", "--kind", "quote"]);
     let body = note["hits"][0]["body"].as_str().unwrap();

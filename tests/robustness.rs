@@ -67,7 +67,7 @@ fn reindex_rebuilds_from_scratch() {
     let a = TestArchive::new();
     a.ok(&["demo", "--seed-only"]);
     let out = a.json(&["reindex"]);
-    assert_eq!(out["indexed"], 372);
+    assert_eq!(out["indexed"], 390);
     a.ok(&["check"]);
 }
 

@@ -468,7 +468,7 @@ fn the_demo_archive_has_recurring_themes_with_quotes() {
     let a = TestArchive::new();
     a.ok(&["demo", "--seed-only"]);
     let r = a.json(&["themes", "--limit", "5"]);
-    assert_eq!(r["total_notes"], 372);
+    assert_eq!(r["total_notes"], 390);
     let themes = r["themes"].as_array().unwrap();
     assert_eq!(themes.len(), 5);
     for t in themes {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use frostem::{Algorithm, Stemmer};
 
-use crate::model::parse_inline;
+use crate::model::token_ranges;
 
 /// A fast map for the phrase tables, which are hit millions of times (rustc-hash's FxHash).
 pub(crate) type FxMap<K, V> = rustc_hash::FxHashMap<K, V>;
@@ -451,22 +451,22 @@ fn useful(word: &str) -> bool {
     word.chars().any(char::is_alphabetic) && word.chars().count() > 1
 }
 
-/// Calls `f(word, breaks_before)` for each word of `text` (tags skipped); `breaks_before`
+/// Calls `f(word, breaks_before)` for each word of `text` (tags and measures skipped); `breaks_before`
 /// is true when punctuation that ends a phrase stands between it and the previous word.
 pub(crate) fn for_each_word(text: &str, mut f: impl FnMut(&str, bool)) {
-    let tags = parse_inline(text);
-    let mut tag_iter = tags.iter().peekable();
+    let tokens = token_ranges(text);
+    let mut tag_iter = tokens.iter().peekable();
     let mut start: Option<usize> = None;
     let mut pending_break = false;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         if let Some(span) = tag_iter.peek()
-            && i >= span.range.start
+            && i >= span.start
         {
             if let Some(s) = start.take() {
                 f(&text[s..i], pending_break);
             }
-            let end = span.range.end;
+            let end = span.end;
             tag_iter.next();
             while chars.peek().is_some_and(|&(j, _)| j < end) {
                 chars.next();
@@ -567,6 +567,16 @@ pub(crate) fn surface_forms(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_and_measures_are_not_words() {
+        let mut words = Vec::new();
+        for_each_word(
+            "Queue long #checkout %ces=2, then %nps=9 (50% off)",
+            |w, _| words.push(w.to_owned()),
+        );
+        assert_eq!(words, ["Queue", "long", "then", "50", "off"]);
+    }
 
     fn stems(text: &str) -> Vec<String> {
         let mut v = Vocabulary::new();

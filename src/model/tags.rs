@@ -287,6 +287,19 @@ pub fn parse_measures(text: &str) -> Vec<MeasureSpan> {
     spans
 }
 
+/// Where every tag and measure token sits in `text` (byte ranges, in order): what word-level
+/// analysis reads past, as it is not the speaker's words.
+pub fn token_ranges(text: &str) -> Vec<Range<usize>> {
+    let mut ranges = Vec::new();
+    scan(text, |token| {
+        ranges.push(match token {
+            Token::Tag(span) => span.range,
+            Token::Measure(span) => span.range,
+        })
+    });
+    ranges
+}
+
 enum Token {
     Tag(TagSpan),
     Measure(MeasureSpan),
