@@ -185,6 +185,29 @@ impl Archive {
         self.store.add_insight(statement, notes, theme, confidence)
     }
 
+    /// Sets (or clears) how sure the researcher is of an insight.
+    pub fn set_insight_confidence(
+        &self,
+        id: i64,
+        confidence: Option<crate::model::InsightConfidence>,
+    ) -> Result<crate::store::Insight> {
+        self.store.set_insight_confidence(id, confidence)
+    }
+
+    /// Defines (or redefines) a measure of a study's own; built-in names cannot be taken.
+    pub fn define_measure(&self, study: &str, scale: &crate::model::MeasureScale) -> Result<()> {
+        self.store.define_measure(study, scale)
+    }
+
+    /// Gives a whole session measures, each checked against its study's scales.
+    pub fn set_session_measures(
+        &self,
+        session: &str,
+        measures: &[crate::model::Measure],
+    ) -> Result<()> {
+        self.store.set_session_measures(session, measures)
+    }
+
     /// Folds the write-ahead log into the database (the app does it when idle).
     pub fn checkpoint(&self) -> Result<()> {
         self.store.checkpoint()

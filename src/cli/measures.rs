@@ -182,7 +182,7 @@ pub(crate) fn run(archive: &mut Archive, args: MeasuresArgs, out: &Out) -> Resul
                 whole: !fractions,
                 description,
             };
-            archive.store().define_measure(&study, &scale)?;
+            archive.define_measure(&study, &scale)?;
             let name = fieldnotes::model::normalize_name(&scale.name);
             let defined = archive
                 .store()
@@ -233,7 +233,7 @@ pub(crate) fn run(archive: &mut Archive, args: MeasuresArgs, out: &Out) -> Resul
                 Ok(p) => p,
                 Err(e) => usage!("{e}"),
             };
-            archive.store().set_session_measures(&id, &parsed)?;
+            archive.set_session_measures(&id, &parsed)?;
             let now = archive.store().measures_of_session(&id)?;
             let shown: Vec<String> = now.iter().map(Measure::to_string).collect();
             out.done(&now, &format!("session {id}: {}", shown.join(" ")))

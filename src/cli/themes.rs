@@ -352,7 +352,7 @@ pub(crate) fn insight(archive: &mut Archive, cmd: InsightCommand, out: &Out) -> 
             out.done(&insight, &insight.id.to_string())
         }
         InsightCommand::Confidence { id, confidence } => {
-            let insight = archive.store().set_insight_confidence(id, confidence.0)?;
+            let insight = archive.set_insight_confidence(id, confidence.0)?;
             out.done(
                 &insight,
                 &format!(
@@ -694,8 +694,8 @@ fn journey_text(r: &JourneyReport) -> String {
     }
     let _ = writeln!(
         t,
-        "{:<28} {:>5} {:>6} {:>8}  curve (−2 … +2)",
-        "stage / touchpoint", "notes", "rated", "valence"
+        "{:<28} {:>5} {:>6} {:>8} {:>7}  curve (−2 … +2)",
+        "stage / touchpoint", "notes", "rated", "valence", "effort"
     );
     for p in &r.points {
         let name = match (&p.touchpoint, &p.stage) {
@@ -711,11 +711,12 @@ fn journey_text(r: &JourneyReport) -> String {
             .collect();
         let _ = writeln!(
             t,
-            "{:<28} {:>5} {:>6} {:>8}  {bar}{}",
+            "{:<28} {:>5} {:>6} {:>8} {:>7}  {bar}{}",
             name,
             p.notes,
             p.rated_notes,
             valence(p.mean_valence),
+            p.mean_effort.map_or("–".to_owned(), |e| format!("{e:.1}")),
             if lanes.is_empty() {
                 String::new()
             } else {
@@ -723,6 +724,7 @@ fn journey_text(r: &JourneyReport) -> String {
             }
         );
     }
+    t.push_str("effort: mean %ces (1–7, 7 effortless) of the notes that give one\n");
     t.trim_end().to_owned()
 }
 

@@ -442,15 +442,17 @@ impl Store {
     }
 
     /// Sets (or, with `None`, clears) how sure the researcher is of an insight.
-    pub fn set_insight_confidence(
+    pub(crate) fn set_insight_confidence(
         &self,
         id: i64,
         confidence: Option<InsightConfidence>,
     ) -> Result<Insight> {
-        let changed = self.conn().execute(
+        let tx = self.write()?;
+        let changed = tx.execute(
             "UPDATE insights SET confidence = ?2 WHERE id = ?1",
             params![id, confidence.map(InsightConfidence::as_str)],
         )?;
+        tx.commit()?;
         if changed == 0 {
             return Err(Error::NotFound(format!(
                 "no insight {id}: `fieldnotes insight list` shows them"

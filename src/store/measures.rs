@@ -48,7 +48,7 @@ impl Store {
     }
 
     /// Defines (or redefines) a study's own measure. A built-in name cannot be taken.
-    pub fn define_measure(&self, study: &str, scale: &MeasureScale) -> Result<()> {
+    pub(crate) fn define_measure(&self, study: &str, scale: &MeasureScale) -> Result<()> {
         let name = crate::model::normalize_name(&scale.name);
         if name.is_empty() {
             return Err(Error::Empty("a measure needs a name"));
@@ -88,7 +88,7 @@ impl Store {
 
     /// Sets measures on a session (each checked against its study's scales), replacing any
     /// value of the same name.
-    pub fn set_session_measures(&self, session: &str, measures: &[Measure]) -> Result<()> {
+    pub(crate) fn set_session_measures(&self, session: &str, measures: &[Measure]) -> Result<()> {
         let tx = self.write()?;
         set_session_measures_in(&tx, session, measures)?;
         tx.commit()?;
