@@ -122,6 +122,12 @@ impl Archive {
         new: &NewSession,
         scorecard: Option<&str>,
     ) -> Result<crate::model::Session> {
+        // Typed measures are checked against the study's scales before anything is written.
+        if !new.measures.is_empty() {
+            let scales = self.store.measure_scales(Some(&new.study))?;
+            let typed: Vec<String> = new.measures.iter().map(|m| m.to_string()).collect();
+            crate::model::check_measures(&typed.join(" "), &scales).map_err(Error::BadValue)?;
+        }
         self.store.start_session_with(new, scorecard)
     }
 

@@ -343,3 +343,46 @@ fn a_visits_measures_are_given_when_it_starts_and_travel_in_an_export() {
         2
     );
 }
+
+/// The app's new-session form hands its measures to the library, which checks them against
+/// the study's own scales before anything is written.
+#[test]
+fn the_library_checks_a_new_sessions_measures_against_its_study() {
+    use fieldnotes::model::{Measure, SessionKind, read_list};
+    use fieldnotes::store::NewSession;
+    let a = TestArchive::new();
+    a.ok(&["session", "start", "--kind", "interview", "--study", "Q3"]);
+    a.ok(&[
+        "measures",
+        "define",
+        "queue-minutes",
+        "--scale",
+        "0..30",
+        "--study",
+        "Q3",
+    ]);
+    let mut archive = fieldnotes::Archive::open(&a.dir).unwrap();
+    let mut new = NewSession::new("Q3", SessionKind::Interview);
+    new.measures = read_list("nps=9 queue-minutes=45").unwrap();
+    let err = archive.start_session(&new, None).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "%queue-minutes=45 is out of scale: queue-minutes runs 0–30"
+    );
+    assert_eq!(a.count("SELECT count(*) FROM sessions"), 1);
+    new.measures = read_list("%nps=9, queue-minutes=12").unwrap();
+    let s = archive.start_session(&new, None).unwrap();
+    assert_eq!(
+        archive.store().measures_of_session(&s.id).unwrap(),
+        [
+            Measure {
+                name: "nps".into(),
+                value: 9.0
+            },
+            Measure {
+                name: "queue-minutes".into(),
+                value: 12.0
+            }
+        ]
+    );
+}

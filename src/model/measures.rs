@@ -218,6 +218,42 @@ pub fn parse_assignment(text: &str, scales: &[MeasureScale]) -> Result<Measure, 
     }
 }
 
+/// Reads `nps=9 csat=4` (or `%nps=9 %csat=4`), as a form's field holds measures: each a name
+/// and a number, once. Their scales are checked where the study is known (the library).
+pub fn read_list(text: &str) -> Result<Vec<Measure>, String> {
+    let not_a_list = || {
+        format!(
+            "{:?} is not a list of measures: write name=value, as nps=9 csat=4",
+            text.trim()
+        )
+    };
+    let mut measures: Vec<Measure> = Vec::new();
+    for token in text.split([' ', ',', ';']).filter(|t| !t.is_empty()) {
+        let token = format!("%{}", token.trim_start_matches('%'));
+        let spans = super::tags::parse_measures(&token);
+        let [span] = spans.as_slice() else {
+            return Err(not_a_list());
+        };
+        if span.range != (0..token.len()) {
+            return Err(not_a_list());
+        }
+        let Some(value) = span.value else {
+            return Err(format!(
+                "{}={} is not a number: write {}=N",
+                span.name, span.raw, span.name
+            ));
+        };
+        if measures.iter().any(|m| m.name == span.name) {
+            return Err(format!("{} is given twice: keep one value", span.name));
+        }
+        measures.push(Measure {
+            name: span.name.clone(),
+            value,
+        });
+    }
+    Ok(measures)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,6 +301,16 @@ mod tests {
         assert_eq!(wait.goodness(0.0), 1.0);
         assert_eq!(wait.goodness(60.0), 0.0);
         assert_eq!(wait.goodness(90.0), 0.0);
+    }
+
+    #[test]
+    fn a_forms_list_reads_with_or_without_percent_signs() {
+        let read = read_list("nps=9, %csat=4 wait-minutes=7.5").unwrap();
+        assert_eq!(read.len(), 3);
+        assert!(read_list("").unwrap().is_empty());
+        assert!(read_list("nps=9 great").is_err());
+        assert!(read_list("nps=nine").unwrap_err().contains("not a number"));
+        assert!(read_list("nps=9 nps=3").unwrap_err().contains("twice"));
     }
 
     #[test]

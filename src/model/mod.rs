@@ -8,7 +8,7 @@ mod tags;
 pub use kinds::{Feedback, InsightConfidence, NoteKind, SessionKind};
 pub use measures::{
     BUILT_IN as BUILT_IN_MEASURES, Measure, MeasureScale, MeasureSpan, built_in_scales,
-    check_measures, measures_of, number, parse_assignment,
+    check_measures, measures_of, number, parse_assignment, read_list,
 };
 pub(crate) use passage::tag_as_token;
 pub use passage::{Passage, SpanSpec, byte_range, char_len, occurrences, reanchor, resolve_span};

@@ -5,7 +5,7 @@ use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph};
+use ratatui::widgets::{Borders, Clear, Paragraph};
 use ratatui_textarea::TextArea;
 
 use super::common::{editor, set_text, text_of};
@@ -26,14 +26,16 @@ pub static SPEC: ViewSpec = ViewSpec {
     draw,
 };
 
-pub const FORM_FIELDS: [&str; 5] = [
+pub const FORM_FIELDS: [&str; 6] = [
     "Study",
     "Participant",
     "Location",
     "Channel",
     "Scorecard (mystery-shop visits)",
+    "Measures (nps=9 csat=4 ces=6)",
 ];
 const SCORECARD_FIELD: usize = 4;
+const MEASURES_FIELD: usize = 5;
 
 /// The new-session form's rows, in the order Tab visits them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +45,7 @@ pub enum FormSlot {
     Consent,
 }
 
-pub const FORM_SLOTS: [FormSlot; 7] = [
+pub const FORM_SLOTS: [FormSlot; 8] = [
     FormSlot::Kind,
     FormSlot::Text(0),
     FormSlot::Text(1),
@@ -51,6 +53,7 @@ pub const FORM_SLOTS: [FormSlot; 7] = [
     FormSlot::Text(2),
     FormSlot::Text(3),
     FormSlot::Text(4),
+    FormSlot::Text(5),
 ];
 
 pub struct SessionForm {
@@ -182,6 +185,16 @@ fn submit(app: &mut App) -> Vec<Request> {
     new.location = value(2);
     new.channel = value(3);
     new.researcher = std::env::var("USER").ok();
+    // A typo is caught here; each value against its study's scale by the library.
+    match crate::model::read_list(&value(MEASURES_FIELD).unwrap_or_default()) {
+        Ok(measures) => new.measures = measures,
+        Err(e) => {
+            app.form.focus = FORM_SLOTS.len() - 1;
+            app.say(Level::Error, e);
+            return Vec::new();
+        }
+    }
+    let form = &app.form;
     let scorecard = (form.kind == SessionKind::MysteryShop)
         .then(|| value(SCORECARD_FIELD))
         .flatten();
@@ -208,9 +221,23 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let outer = block(t, " Start a session ", true);
     let inner = outer.inner(rect);
     frame.render_widget(outer, rect);
-    let mut constraints = vec![Constraint::Length(3); FORM_SLOTS.len()];
+    // A short terminal drops each field's bottom border rather than its text.
+    let row_height = if inner.height >= 3 * FORM_SLOTS.len() as u16 {
+        3
+    } else {
+        2
+    };
+    let mut constraints = vec![Constraint::Length(row_height); FORM_SLOTS.len()];
     constraints.push(Constraint::Min(0));
     let rows = Layout::vertical(constraints).split(inner);
+    let block = |t, title: String, focused| {
+        let b = block(t, title, focused);
+        if row_height == 3 {
+            b
+        } else {
+            b.borders(Borders::TOP | Borders::LEFT | Borders::RIGHT)
+        }
+    };
     let choice = |value: &str| {
         Line::from(vec![
             Span::raw("◀ "),
@@ -224,7 +251,7 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
             FormSlot::Kind => frame.render_widget(
                 Paragraph::new(choice(app.form.kind.as_str())).block(block(
                     t,
-                    " Kind (←/→) ",
+                    " Kind (←/→) ".into(),
                     focused,
                 )),
                 rows[row],
@@ -235,7 +262,7 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 } else {
                     "not given (left out of redacted exports)"
                 }))
-                .block(block(t, " Participant's consent (←/→) ", focused)),
+                .block(block(t, " Participant's consent (←/→) ".into(), focused)),
                 rows[row],
             ),
             FormSlot::Text(i) => {
