@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod archive;
 pub mod config;
+pub mod crypt;
 pub mod demo;
 pub mod error;
 pub mod index;
