@@ -2,12 +2,14 @@
 //! (derived). Every write goes to SQLite first, then the index catches up.
 
 mod coding;
+mod convert;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::crypt::{self, ArchiveKey, CryptError, KeyFile, Passphrase};
 use crate::error::{Error, Result};
 use crate::index::{CatchUp, NoteIndex};
 use crate::model::{Facet, Note, NoteKind, Tag, group_tags};
@@ -17,6 +19,7 @@ use crate::store::{
 };
 
 pub use coding::Edited;
+pub use convert::Converted;
 
 pub const DB_FILE: &str = "fieldnotes.db";
 pub const INDEX_DIR: &str = "index";
@@ -25,6 +28,8 @@ pub struct Archive {
     dir: PathBuf,
     store: Store,
     index: NoteIndex,
+    /// The archive key of an encrypted archive.
+    key: Option<ArchiveKey>,
 }
 
 /// One search hit, as the CLI prints it and the app shows it.
@@ -66,23 +71,91 @@ impl Archive {
     }
 
     /// Opens the archive in `dir`, creating it on first use, and brings its index up to date.
+    /// An encrypted archive needs its key: see [`Archive::open_unlocked`].
     pub fn open(dir: &Path) -> Result<Archive> {
         Archive::open_with_progress(dir, |_| {})
     }
 
     /// Like `open`, reporting how many changes the index has caught up on (for long rebuilds).
     pub fn open_with_progress(dir: &Path, progress: impl FnMut(u64)) -> Result<Archive> {
+        Archive::open_unlocked(dir, None, progress)
+    }
+
+    /// Opens the archive in `dir` with `key`, the archive key of an encrypted archive (from
+    /// [`crate::crypt::unlock`]); `None` for one that is not encrypted.
+    pub fn open_unlocked(
+        dir: &Path,
+        key: Option<&ArchiveKey>,
+        progress: impl FnMut(u64),
+    ) -> Result<Archive> {
         create_private_dir(dir)?;
-        let store = Store::open(&dir.join(DB_FILE))?;
-        let index = NoteIndex::open(&dir.join(INDEX_DIR), &store.archive_id()?)?;
+        convert::recover(dir)?;
+        match (crypt::is_encrypted(dir), key) {
+            (true, None) => {
+                return Err(CryptError::Locked {
+                    dir: dir.to_path_buf(),
+                }
+                .into());
+            }
+            (false, Some(_)) => {
+                return Err(CryptError::NotEncrypted {
+                    dir: dir.to_path_buf(),
+                }
+                .into());
+            }
+            _ => {}
+        }
+        let store = Store::open_keyed(&dir.join(DB_FILE), key.map(|k| k.database_key()).as_ref())?;
+        let index = NoteIndex::open(
+            &dir.join(INDEX_DIR),
+            &store.archive_id()?,
+            key.map(|k| k.index_key()).as_ref(),
+        )?;
         let mut archive = Archive {
             dir: dir.to_path_buf(),
             store,
             index,
+            key: key.cloned(),
         };
         let caught_up = archive.index.catch_up(&archive.store, progress)?;
-        tracing::info!(archive = %dir.display(), index = ?caught_up, "opened");
+        tracing::info!(archive = %dir.display(), index = ?caught_up, encrypted = key.is_some(), "opened");
         Ok(archive)
+    }
+
+    /// Makes a new, empty encrypted archive in `dir` (refused where an archive already is:
+    /// `fieldnotes encrypt` converts one), its key wrapped under `passphrase`.
+    pub fn create_encrypted(dir: &Path, passphrase: &Passphrase) -> Result<Archive> {
+        create_private_dir(dir)?;
+        if crypt::is_encrypted(dir) {
+            return Err(CryptError::AlreadyEncrypted {
+                dir: dir.to_path_buf(),
+            }
+            .into());
+        }
+        let db = dir.join(DB_FILE);
+        if db.exists() {
+            return Err(Error::Usage(format!(
+                "{} already holds an archive: `fieldnotes encrypt` encrypts it",
+                dir.display()
+            )));
+        }
+        let (file, key) = KeyFile::create(passphrase)?;
+        file.write_as(dir, crypt::KEY_FILE)
+            .map_err(|source| Error::Archive {
+                path: dir.join(crypt::KEY_FILE),
+                source,
+            })?;
+        Archive::open_unlocked(dir, Some(&key), |_| {})
+    }
+
+    /// Whether the archive is encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// Why the index was rebuilt when the archive opened (it was found damaged), if it was.
+    pub fn index_repaired(&self) -> Option<&str> {
+        self.index.repaired()
     }
 
     pub fn dir(&self) -> &Path {
@@ -97,8 +170,9 @@ impl Archive {
     pub fn reader(&self) -> Result<Archive> {
         Ok(Archive {
             dir: self.dir.clone(),
-            store: Store::open(&self.dir.join(DB_FILE))?,
+            store: self.store.reopen()?,
             index: self.index.reader_handle(),
+            key: self.key.clone(),
         })
     }
 
@@ -622,24 +696,33 @@ impl Archive {
     }
 }
 
+/// Makes `dir` (and its parents) if needed; the folder itself is its owner's alone (0700),
+/// tightened if it was looser.
 #[cfg(unix)]
-fn create_private_dir(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.is_dir() {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let failed = |source| Error::Archive {
+        path: dir.to_path_buf(),
+        source,
+    };
+    if let Ok(meta) = std::fs::metadata(dir)
+        && meta.is_dir()
+    {
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(failed)?;
+        }
         return Ok(());
     }
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .map_err(|source| Error::Archive {
-            path: dir.to_path_buf(),
-            source,
-        })
+        .map_err(failed)
 }
 
 #[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Archive {
         path: dir.to_path_buf(),
         source,

@@ -19,7 +19,12 @@ pub enum Error {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("search index: {0}")]
-    Index(#[from] tantivy::TantivyError),
+    Index(tantivy::TantivyError),
+    /// An index file failed its integrity check (an encrypted index's chunk changed or cut).
+    #[error("the search index is damaged ({detail}): run `fieldnotes reindex`")]
+    IndexDamaged { detail: String },
+    #[error(transparent)]
+    Crypt(#[from] crate::crypt::CryptError),
     #[error("{0}")]
     NotFound(String),
     /// A value the researcher gave breaks a rule (a valence out of range, an unknown stage,
@@ -86,6 +91,31 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<tantivy::TantivyError> for Error {
+    /// A file of an encrypted index that fails its check is told apart from other index errors,
+    /// wherever tantivy wrapped it: its message says what to do.
+    fn from(e: tantivy::TantivyError) -> Error {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(err) = source {
+            let text = err.to_string();
+            if let Some(at) = text.find("index file ")
+                && text.contains(crate::crypt::directory::DAMAGED)
+            {
+                // Up to where tantivy's wrapping (quotes, debug output) goes on.
+                let detail = text[at..]
+                    .chars()
+                    .take_while(|c| !matches!(c, '"' | '\'' | '\n' | '}'))
+                    .collect::<String>();
+                return Error::IndexDamaged {
+                    detail: detail.trim_end().to_owned(),
+                };
+            }
+            source = err.source();
+        }
+        Error::Index(e)
+    }
+}
 
 impl Error {
     /// Whether the request broke a rule (as opposed to the archive or the machine failing):

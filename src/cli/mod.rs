@@ -2,6 +2,7 @@
 
 mod code_analysis;
 mod coding;
+mod encryption;
 mod measures;
 mod output;
 mod themes;
@@ -274,6 +275,26 @@ enum Command {
     },
     /// Rebuild the search index from the database
     Reindex,
+    /// Make a new archive (--encrypt: an encrypted one, asking for its passphrase)
+    #[command(
+        after_help = "An encrypted archive keeps its notes encrypted on disk: the database (SQLCipher), its\n\
+        write-ahead log and the search index. The passphrase is asked for (without echo) whenever\n\
+        the archive is opened, or read from FIELDNOTES_PASSPHRASE. A lost passphrase cannot be\n\
+        recovered: the notes are gone with it.\n\n\
+        Examples:\n  fieldnotes init --encrypt\n  \
+        fieldnotes --archive ~/research/visits init --encrypt"
+    )]
+    Init {
+        /// Encrypt the new archive under a passphrase
+        #[arg(long)]
+        encrypt: bool,
+    },
+    /// Encrypt this archive under a new passphrase (the plain files go once the new ones check out)
+    Encrypt,
+    /// Decrypt this archive: its notes are written plain on disk again
+    Decrypt,
+    /// Change the passphrase of an encrypted archive (FIELDNOTES_NEW_PASSPHRASE for scripts)
+    Passphrase,
     /// Verify the database and that the index holds exactly the live notes
     Check,
     /// Mystery-shopping scorecard templates (TOML): import, list, show
@@ -570,6 +591,13 @@ fn dispatch(cli: Cli) -> Result<()> {
         _ => {}
     }
     let dir = config.archive_dir(cli.archive)?;
+    match command {
+        Command::Init { encrypt } => return encryption::init(&dir, encrypt, &out),
+        Command::Encrypt => return encryption::encrypt(&dir, &out),
+        Command::Decrypt => return encryption::decrypt(&dir, &out),
+        Command::Passphrase => return encryption::change_passphrase(&dir, &out),
+        _ => {}
+    }
     let mut archive = open(&dir)?;
     match command {
         Command::Session(cmd) => session(&mut archive, cmd, &out),
@@ -685,7 +713,11 @@ fn dispatch(cli: Cli) -> Result<()> {
                     other.display()
                 );
             }
-            let incoming = io::read_for_merge(&other)?;
+            let other_key = match io::merge_archive_dir(&other) {
+                Some(other_dir) => encryption::unlock_other(&other_dir)?,
+                None => None,
+            };
+            let incoming = io::read_for_merge(&other, other_key.as_ref())?;
             let counts = archive.merge(&incoming)?;
             out.done(
                 &counts,
@@ -720,14 +752,25 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Scorecard(cmd) => visits::scorecard(&archive, cmd, &out),
         Command::Visit(cmd) => visits::visit(&mut archive, cmd, &out),
         Command::Visits(args) => visits::report(&archive, args, &out),
-        Command::Demo { .. } | Command::Config => unreachable!("handled above"),
+        Command::Demo { .. }
+        | Command::Config
+        | Command::Init { .. }
+        | Command::Encrypt
+        | Command::Decrypt
+        | Command::Passphrase => unreachable!("handled above"),
     }
 }
 
 fn open(dir: &Path) -> Result<Archive> {
-    let archive = Archive::open_with_progress(dir, progress("indexing"))
+    let key = encryption::unlock(dir)?;
+    let archive = Archive::open_unlocked(dir, key.as_ref(), progress("indexing"))
         .with_context(|| format!("cannot open the archive {}", dir.display()));
     end_progress();
+    if let Ok(archive) = &archive
+        && let Some(why) = archive.index_repaired()
+    {
+        eprintln!("fieldnotes: warning: the search index was damaged ({why}) and has been rebuilt");
+    }
     archive
 }
 
@@ -1167,6 +1210,8 @@ fn open_app(dir: PathBuf, config: &Config) -> Result<()> {
         Cli::command().print_help()?;
         bail!("the app needs a terminal: run `fieldnotes` in one, or use the commands above");
     }
-    fieldnotes::tui::run(dir.clone(), settings)
+    // Asked for before the app takes the terminal.
+    let key = encryption::unlock(&dir)?;
+    fieldnotes::tui::run(dir.clone(), key, settings)
         .with_context(|| format!("the app stopped on the archive {}", dir.display()))
 }

@@ -10,11 +10,17 @@ pub use search::{Filters, Highlighter, IndexHits};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use tantivy::directory::{Directory, MmapDirectory};
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, STRING, Schema,
     TextFieldIndexing, TextOptions,
 };
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
+use tantivy::{
+    Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError,
+    Term,
+};
+
+use crate::crypt::{EncryptedDirectory, IndexKey};
 
 use crate::error::{Error, Result};
 use crate::store::{ImportDone, IndexRecord, Store};
@@ -95,21 +101,35 @@ pub struct NoteIndex {
     dir: PathBuf,
     archive_id: String,
     seq: i64,
+    /// Why the index was rebuilt when this process opened it (it was damaged).
+    repaired: Option<String>,
 }
 
 impl NoteIndex {
     /// Opens the index in `dir` (creating or rebuilding it when it is missing, damaged, of
-    /// another format or of another archive) and takes the writer if no one else has it.
-    pub fn open(dir: &Path, archive_id: &str) -> Result<NoteIndex> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Error::io(
-                format!("cannot create the index folder {}", dir.display()),
-                e,
-            )
-        })?;
+    /// another format or of another archive) and takes the writer if no one else has it. With
+    /// `key`, every file of the index is encrypted (see [`crate::crypt::directory`]).
+    pub fn open(dir: &Path, archive_id: &str, key: Option<&IndexKey>) -> Result<NoteIndex> {
+        crate::archive::create_private_dir(dir)?;
+        let directory = || -> Result<Box<dyn Directory>> {
+            Ok(match key {
+                Some(key) => Box::new(EncryptedDirectory::open(dir, key)?),
+                None => Box::new(MmapDirectory::open(dir).map_err(TantivyError::from)?),
+            })
+        };
         let (schema, fields) = schema();
+        // An index that cannot be opened holds nothing SQLite does not: it is made again, and
+        // an encrypted one whose files fail their check says so.
+        let mut damaged = None;
         let existing = if dir.join("meta.json").exists() {
-            Index::open_in_dir(dir).ok()
+            match Index::open(directory()?).map_err(Error::from) {
+                Ok(index) => Some(index),
+                Err(Error::IndexDamaged { detail }) => {
+                    damaged = Some(detail);
+                    None
+                }
+                Err(_) => None,
+            }
         } else {
             None
         };
@@ -127,10 +147,35 @@ impl NoteIndex {
                     }
                     Err(e) => return Err(e.into()),
                 }
-                Self::recreate(dir, schema.clone())?
+                Self::recreate(dir, directory()?, schema.clone())?
             }
-            None => Self::recreate(dir, schema.clone())?,
+            None => Self::recreate(dir, directory()?, schema.clone())?,
         };
+        let opened = Self::open_index(index, fields, dir, archive_id).map(|mut index| {
+            if let Some(detail) = damaged {
+                tracing::warn!(index = %dir.display(), %detail, "damaged index rebuilt");
+                index.repaired = Some(detail);
+            }
+            index
+        });
+        match opened {
+            Err(Error::IndexDamaged { detail }) => {
+                // Damage found on opening (a segment's dictionaries, its footer): the index
+                // holds nothing SQLite does not, so the process that can write it rebuilds it.
+                let index = Self::recreate(dir, directory()?, schema)?;
+                let mut rebuilt = Self::open_index(index, fields, dir, archive_id)?;
+                if rebuilt.writer.is_none() {
+                    return Err(Error::IndexDamaged { detail });
+                }
+                tracing::warn!(index = %dir.display(), %detail, "damaged index rebuilt");
+                rebuilt.repaired = Some(detail);
+                Ok(rebuilt)
+            }
+            opened => opened,
+        }
+    }
+
+    fn open_index(index: Index, fields: Fields, dir: &Path, archive_id: &str) -> Result<NoteIndex> {
         // Before the writer exists: its indexing threads take their analysers from here.
         let tokenizers = index.tokenizers();
         tokenizers.register(analyzer::BODY_TOKENIZER, analyzer::body_analyzer());
@@ -154,6 +199,7 @@ impl NoteIndex {
             dir: dir.to_path_buf(),
             archive_id: archive_id.to_owned(),
             seq: 0,
+            repaired: None,
         };
         match note_index.watermark()? {
             Some(w) if w.format == INDEX_FORMAT && w.archive_id == archive_id => {
@@ -163,6 +209,11 @@ impl NoteIndex {
             _ => {}
         }
         Ok(note_index)
+    }
+
+    /// Why the index was rebuilt on opening, when it was found damaged.
+    pub fn repaired(&self) -> Option<&str> {
+        self.repaired.as_deref()
     }
 
     /// A handle for searching on another thread: the same index and the same reader, so it
@@ -176,10 +227,11 @@ impl NoteIndex {
             dir: self.dir.clone(),
             archive_id: self.archive_id.clone(),
             seq: self.seq,
+            repaired: None,
         }
     }
 
-    fn recreate(dir: &Path, schema: Schema) -> Result<Index> {
+    fn recreate(dir: &Path, directory: Box<dyn Directory>, schema: Schema) -> Result<Index> {
         // A damaged or foreign index holds nothing SQLite does not: start it again.
         for entry in std::fs::read_dir(dir)
             .map_err(|e| Error::io(format!("cannot read {}", dir.display()), e))?
@@ -193,7 +245,7 @@ impl NoteIndex {
             };
             removed.map_err(|e| Error::io(format!("cannot reset {}", path.display()), e))?;
         }
-        Ok(Index::create_in_dir(dir, schema)?)
+        Ok(Index::create(directory, schema, IndexSettings::default())?)
     }
 
     fn watermark(&self) -> Result<Option<Watermark>> {

@@ -124,7 +124,9 @@ pub fn write_atomically(
         .unwrap_or_else(|| "export".into());
     let tmp = dir.join(format!(".{name}.partial-{}", std::process::id()));
     let result = (|| {
-        let file = File::create(&tmp)
+        // The notes are the researcher's: readable by their owner only.
+        let _ = std::fs::remove_file(&tmp);
+        let file = crate::crypt::private_file(&tmp)
             .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
         let mut out = std::io::BufWriter::new(file);
         write(&mut out)?;
@@ -160,31 +162,49 @@ pub fn read_text(
     encoding::decode(name, read_bytes(name, input)?, encoding)
 }
 
+/// The folder of the archive a merge reads `path` from (its folder or its `fieldnotes.db`);
+/// `None` for a `.jsonl` export or standard input.
+pub fn merge_archive_dir(path: &Path) -> Option<PathBuf> {
+    if path.is_dir() {
+        return Some(path.to_path_buf());
+    }
+    if path.as_os_str() == "-" || Format::from_path(path) == Some(Format::Jsonl) {
+        return None;
+    }
+    Some(match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    })
+}
+
 /// Another researcher's notes, to merge: a `.jsonl` export, or an archive (its folder or its
-/// `fieldnotes.db`), which is read from a private copy and never written to.
+/// `fieldnotes.db`; `key` for an encrypted one), which is read from a private copy and never
+/// written to.
 pub fn read_for_merge(
     path: &Path,
+    key: Option<&crate::crypt::ArchiveKey>,
 ) -> Result<Vec<(crate::store::NewSession, crate::store::NoteRecord)>> {
     let name = path.display().to_string();
+    let Some(dir) = merge_archive_dir(path) else {
+        return jsonl::read_records(&name, open_input(path)?);
+    };
     let db = if path.is_dir() {
-        path.join(crate::archive::DB_FILE)
+        dir.join(crate::archive::DB_FILE)
     } else {
         path.to_path_buf()
     };
-    let is_jsonl = !path.is_dir() && Format::from_path(path) == Some(Format::Jsonl);
-    if is_jsonl || path.as_os_str() == "-" {
-        return jsonl::read_records(&name, open_input(path)?);
-    }
     if !db.is_file() {
         return Err(Error::NotFound(format!(
             "{name} is neither an archive (a folder with {}) nor a .jsonl export",
             crate::archive::DB_FILE
         )));
     }
-    let (store, _copy) = crate::store::Store::snapshot_of(&db).map_err(|e| match e {
-        Error::Sqlite(e) => Error::Corrupt(format!("cannot read the archive {name}: {e}")),
-        other => other,
-    })?;
+    let db_key = key.map(|k| k.database_key());
+    let (store, _copy) =
+        crate::store::Store::snapshot_of(&db, db_key.as_ref()).map_err(|e| match e {
+            Error::Sqlite(e) => Error::Corrupt(format!("cannot read the archive {name}: {e}")),
+            other => other,
+        })?;
     let view = ExportView::new(&store, ExportOptions::default())?;
     let mut bytes = Vec::new();
     jsonl::export(&view, &mut bytes)?;

@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 
+use crate::crypt::{CryptError, DatabaseKey};
 use crate::error::{Error, Result};
 
 /// The migrations, in order; migration N brings `PRAGMA user_version` to N.
@@ -101,24 +102,66 @@ pub(crate) fn join_selected(
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The SQLCipher key of an encrypted archive's database.
+    key: Option<DatabaseKey>,
+}
+
+/// A connection to the database at `path`, keyed first when it is encrypted (`PRAGMA key` must
+/// come before any other statement), its key checked by reading the schema: a wrong key, a
+/// database of another archive and an encrypted one opened without its key each say so.
+pub(crate) fn connect(
+    path: &Path,
+    flags: OpenFlags,
+    key: Option<&DatabaseKey>,
+) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    if let Some(key) = key {
+        run(&conn, &format!("PRAGMA key = \"{}\"", key.sql()))?;
+    }
+    // Another process may hold the write lock for a moment (a second CLI, the app).
+    conn.busy_timeout(Duration::from_secs(30))?;
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())) {
+        Ok(()) => {
+            // Temporary tables, sorts and statement journals stay in memory: on an encrypted
+            // archive no note text goes to a temporary file.
+            conn.execute_batch("PRAGMA temp_store = MEMORY;")?;
+            Ok(conn)
+        }
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            let path = path.to_path_buf();
+            Err(if key.is_some() {
+                CryptError::ForeignDatabase { path }
+            } else {
+                CryptError::KeyFileMissing { path }
+            }
+            .into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 impl Store {
     /// Opens (creating if needed, readable by its owner only) and migrates the database.
     pub fn open(path: &Path) -> Result<Store> {
-        Store::open_migrated_to(path, MIGRATIONS.len())
+        Store::open_keyed(path, None)
+    }
+
+    /// Like [`Store::open`], for an encrypted archive's database with its key.
+    pub fn open_keyed(path: &Path, key: Option<&DatabaseKey>) -> Result<Store> {
+        Store::open_migrated_keyed(path, MIGRATIONS.len(), key)
     }
 
     /// Opens applying only the first `count` migrations: how tests build an archive as an
     /// older fieldnotes left it.
     pub fn open_migrated_to(path: &Path, count: usize) -> Result<Store> {
+        Store::open_migrated_keyed(path, count, None)
+    }
+
+    fn open_migrated_keyed(path: &Path, count: usize, key: Option<&DatabaseKey>) -> Result<Store> {
         create_private_file(path)?;
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        // Another process may hold the write lock for a moment (a second CLI, the app).
-        conn.busy_timeout(Duration::from_secs(30))?;
+        let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE, key)?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(Error::Unsupported(format!(
@@ -131,12 +174,12 @@ impl Store {
         // to cross the threshold; `checkpoint` runs when the app is idle, after an import,
         // and SQLite runs one when the last connection closes.
         conn.execute_batch(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; \
-             PRAGMA wal_autocheckpoint = 0;",
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;",
         )?;
         let store = Store {
             conn,
             path: path.to_path_buf(),
+            key: key.cloned(),
         };
         store.migrate(count)?;
         Ok(store)
@@ -229,12 +272,9 @@ impl Store {
     /// log while this one goes on (the index commit after an import).
     pub(crate) fn checkpoint_beside(&self) -> impl FnOnce() -> Result<()> + Send + 'static {
         let path = self.path.clone();
+        let key = self.key.clone();
         move || {
-            let conn = Connection::open_with_flags(
-                &path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?;
-            conn.busy_timeout(Duration::from_secs(30))?;
+            let conn = connect(&path, OpenFlags::SQLITE_OPEN_READ_WRITE, key.as_ref())?;
             conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
             Ok(())
         }
@@ -277,24 +317,24 @@ impl Store {
         &self.conn
     }
 
-    /// A private copy of the database at `path`, read without ever writing to it (another
-    /// researcher's archive, to merge), opened and migrated like any archive. The copy is
-    /// removed when the returned guard is dropped.
-    pub fn snapshot_of(path: &Path) -> Result<(Store, SnapshotFile)> {
-        let source = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        source.busy_timeout(Duration::from_secs(30))?;
-        let version: i64 = source.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let known = MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(Error::SchemaTooNew {
-                path: path.to_path_buf(),
-                found: version,
-                known,
-            });
-        }
+    /// Another connection to this store's database (its key included).
+    pub fn reopen(&self) -> Result<Store> {
+        Store::open_keyed(&self.path, self.key.as_ref())
+    }
+
+    /// The key of an encrypted archive's database.
+    pub fn key(&self) -> Option<&DatabaseKey> {
+        self.key.as_ref()
+    }
+
+    /// A private copy of the database at `path` (with `key` when it is encrypted), read
+    /// without ever writing to it (another researcher's archive, to merge), opened and
+    /// migrated like any archive. The copy is encrypted under a key that lives only in this
+    /// process, so no note of it is ever plain in the temporary folder; it is removed when
+    /// the returned guard is dropped.
+    pub fn snapshot_of(path: &Path, key: Option<&DatabaseKey>) -> Result<(Store, SnapshotFile)> {
+        // Opened to be sure it is a database this key reads, before anything is copied.
+        drop(connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY, key)?);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -302,13 +342,76 @@ impl Store {
             "fieldnotes-snapshot-{}-{nanos}.db",
             std::process::id()
         )));
-        // Created empty and private first: VACUUM INTO fills an empty file.
+        let copy_key = DatabaseKey::ephemeral()?;
         create_private_file(&copy.0)?;
-        source.execute("VACUUM INTO ?1", [copy.0.to_string_lossy()])?;
-        drop(source);
-        let store = Store::open(&copy.0)?;
+        let conn = connect(
+            &copy.0,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_URI,
+            Some(&copy_key),
+        )?;
+        // The other archive is attached read-only: nothing is ever written to it.
+        let mut uri = String::from("file:");
+        for c in path.to_string_lossy().chars() {
+            match c {
+                '%' | '?' | '#' => uri.push_str(&format!("%{:02X}", c as u32)),
+                c => uri.push(c),
+            }
+        }
+        attach(&conn, &format!("{uri}?mode=ro"), "source", key)?;
+        let version: i64 = conn.query_row("PRAGMA source.user_version", [], |r| r.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        let copied = if version > known {
+            Err(Error::SchemaTooNew {
+                path: path.to_path_buf(),
+                found: version,
+                known,
+            })
+        } else {
+            copy_database(&conn, "source", "main")
+        };
+        run(&conn, "DETACH DATABASE source")?;
+        copied?;
+        drop(conn);
+        let store = Store::open_keyed(&copy.0, Some(&copy_key))?;
         Ok((store, copy))
     }
+}
+
+/// Attaches the database at `path` (a file name or a `file:` URI) to `conn` as `name`, with
+/// its key (none: a plain database, even when `conn`'s own is encrypted).
+fn attach(conn: &Connection, path: &str, name: &str, key: Option<&DatabaseKey>) -> Result<()> {
+    let literal = path.replace('\'', "''");
+    let key = key.map_or_else(|| "''".to_owned(), |k| format!("\"{}\"", k.sql()));
+    run(
+        conn,
+        &format!("ATTACH DATABASE '{literal}' AS {name} KEY {key}"),
+    )
+}
+
+/// Copies every table, index and row of the attached database `from` into `to`, and its
+/// schema version: SQLCipher's `sqlcipher_export`, which writes `to` under its own key.
+fn copy_database(conn: &Connection, from: &str, to: &str) -> Result<()> {
+    let version: i64 = conn.query_row(&format!("PRAGMA {from}.user_version"), [], |r| r.get(0))?;
+    run(conn, &format!("SELECT sqlcipher_export('{to}', '{from}')"))?;
+    run(conn, &format!("PRAGMA {to}.user_version = {version}"))
+}
+
+/// Writes the whole database `source` is connected to into a new file at `to`, encrypted
+/// under `key` (or plain for none). The file is created empty and private first.
+pub(crate) fn export_to(source: &Connection, to: &Path, key: Option<&DatabaseKey>) -> Result<()> {
+    create_private_file(to)?;
+    attach(source, &to.to_string_lossy(), "export", key)?;
+    let exported = copy_database(source, "main", "export");
+    run(source, "DETACH DATABASE export")?;
+    exported
+}
+
+/// Runs one statement to its end, whatever rows it returns (SQLCipher's pragmas answer `ok`).
+pub(crate) fn run(conn: &Connection, sql: &str) -> Result<()> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query([])?;
+    while rows.next()?.is_some() {}
+    Ok(())
 }
 
 /// A temporary database file, deleted (with its WAL files) when dropped.

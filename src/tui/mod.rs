@@ -63,12 +63,16 @@ impl Settings {
     }
 }
 
-/// Runs the app on the archive in `dir` until the researcher quits.
-pub fn run(dir: PathBuf, settings: Settings) -> std::io::Result<()> {
+/// Runs the app on the archive in `dir` (`key`: an encrypted one's) until the researcher quits.
+pub fn run(
+    dir: PathBuf,
+    key: Option<crate::crypt::ArchiveKey>,
+    settings: Settings,
+) -> std::io::Result<()> {
     let mut terminal = ratatui::try_init()?;
     install_panic_hook();
     let _ = execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste);
-    let result = event_loop(&mut terminal, dir, settings);
+    let result = event_loop(&mut terminal, dir, key, settings);
     leave_terminal();
     result
 }
@@ -133,6 +137,7 @@ impl LaneSenders {
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     dir: PathBuf,
+    key: Option<crate::crypt::ArchiveKey>,
     settings: Settings,
 ) -> std::io::Result<()> {
     let mut app = App::new(settings.palette);
@@ -156,8 +161,9 @@ fn event_loop(
         .name("fieldnotes-archive".into())
         .spawn(move || {
             let respond_tx = worker_tx.clone();
-            worker::run(
+            worker::run_unlocked(
                 archive_dir,
+                key,
                 Lanes {
                     capture: capture_rx,
                     search: search_rx,
@@ -289,7 +295,7 @@ fn run_editor(dir: &Path, body: &str) -> Result<String, String> {
     let mut file = tempfile::Builder::new()
         .prefix(".note-")
         .suffix(".md")
-        .tempfile_in(dir)
+        .tempfile_in(crate::crypt::scratch_dir(dir)?)
         .map_err(|e| format!("cannot make a file for the editor: {e}"))?;
     file.write_all(body.as_bytes())
         .and_then(|()| file.flush())

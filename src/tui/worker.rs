@@ -289,7 +289,15 @@ pub struct Worker {
 impl Worker {
     /// Opens the archive and says what the app needs first (drafts to restore, tags).
     pub fn open(dir: &std::path::Path) -> crate::Result<(Worker, Response)> {
-        let archive = Archive::open(dir)?;
+        Worker::open_unlocked(dir, None)
+    }
+
+    /// Like [`Worker::open`], for an encrypted archive with its key.
+    pub fn open_unlocked(
+        dir: &std::path::Path,
+        key: Option<&crate::crypt::ArchiveKey>,
+    ) -> crate::Result<(Worker, Response)> {
+        let archive = Archive::open_unlocked(dir, key, |_| {})?;
         let drafts = archive.store().drafts()?;
         let tags = archive.store().tag_names()?;
         let scorecards = archive
@@ -352,11 +360,21 @@ pub struct Lanes {
 /// Opens the archive and serves requests until the sending sides are dropped: the capture
 /// lane on this thread, the search and analysis lanes on threads of their own.
 pub fn run(dir: PathBuf, lanes: Lanes, respond: impl Fn(Response) + Clone + Send + 'static) {
+    run_unlocked(dir, None, lanes, respond);
+}
+
+/// Like [`run`], for an encrypted archive with its key.
+pub fn run_unlocked(
+    dir: PathBuf,
+    key: Option<crate::crypt::ArchiveKey>,
+    lanes: Lanes,
+    respond: impl Fn(Response) + Clone + Send + 'static,
+) {
     let _guard = DeathNotice {
         lane: Lane::Capture,
         respond: respond.clone(),
     };
-    let worker = match Worker::open(&dir) {
+    let worker = match Worker::open_unlocked(&dir, key.as_ref()) {
         Ok((worker, opened)) => {
             respond(opened);
             worker

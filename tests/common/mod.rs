@@ -11,13 +11,25 @@ use tempfile::TempDir;
 pub struct TestArchive {
     pub tmp: TempDir,
     pub dir: PathBuf,
+    /// Environment every command run here gets (a passphrase, a temporary folder).
+    env: Vec<(String, PathBuf)>,
 }
 
 impl TestArchive {
     pub fn new() -> TestArchive {
         let tmp = tempfile::tempdir().expect("temp dir");
         let dir = tmp.path().join("archive");
-        TestArchive { tmp, dir }
+        TestArchive {
+            tmp,
+            dir,
+            env: Vec::new(),
+        }
+    }
+
+    /// The same archive, its commands run with `key` set to `value`.
+    pub fn with_env(mut self, key: &str, value: impl Into<PathBuf>) -> TestArchive {
+        self.env.push((key.to_owned(), value.into()));
+        self
     }
 
     /// A `fieldnotes` command on this archive, with no color and no inherited archive.
@@ -30,6 +42,7 @@ impl TestArchive {
             .env("XDG_CONFIG_HOME", self.config_dir())
             .env("NO_COLOR", "1")
             .env("FIELDNOTES_LOG_DIR", self.log_dir())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .arg("--archive")
             .arg(&self.dir);
         cmd
@@ -69,6 +82,7 @@ impl TestArchive {
             .env("XDG_CONFIG_HOME", self.config_dir())
             .env("NO_COLOR", "1")
             .env("FIELDNOTES_LOG_DIR", self.log_dir())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .arg("--archive")
             .arg(&self.dir);
         cmd
