@@ -513,28 +513,7 @@ fn main() {
 
     // Single-note capture as the app does it.
     let session = archive.store().sessions(None).unwrap()[0].id.clone();
-    let mut durable = Vec::new();
-    let mut searchable = Vec::new();
-    for i in 0..repeats {
-        let t = Instant::now();
-        let mut until_durable = Duration::ZERO;
-        archive
-            .add_note_observed(
-                &NewNote {
-                    session: session.clone(),
-                    kind: NoteKind::Observation,
-                    body: format!("captured note number {i} about the queue #checkout !annoyed"),
-                    extra_tags: vec![],
-                    clears_draft: true,
-                },
-                |_| until_durable = t.elapsed(),
-            )
-            .unwrap();
-        durable.push(until_durable);
-        searchable.push(t.elapsed());
-        // Between two notes the app is idle, and folds the write-ahead log then.
-        archive.checkpoint().unwrap();
-    }
+    let (mut durable, mut searchable) = captures(&mut archive, &session, repeats);
     println!(
         "{:<44} p50 {:>7} ms  p99 {:>7} ms",
         "capture: until durable",
@@ -746,6 +725,15 @@ fn main() {
     println!(
         "(times in ms; ratios at p99; every search returns its top 10 with snippets and the tag counts of all its hits)"
     );
+    encrypted_beside_plain(
+        &mut archive,
+        &tmp.path().join("encrypted"),
+        &jsonl_path,
+        n,
+        &cases,
+        repeats,
+    );
+
     // A fresh process that only opens the archive and searches, as the app does.
     let child = Command::new(std::env::current_exe().unwrap())
         .arg("--search-memory")
@@ -794,6 +782,146 @@ fn main() {
         index_bytes as f64 / 1e6
     );
     println!("peak memory of the whole run: {:.1} MB", peak_rss_mb());
+}
+
+/// `repeats` single-note captures as the app makes them: how long until each is durable
+/// (SQLite committed) and until it is searchable (the index committed).
+fn captures(
+    archive: &mut Archive,
+    session: &str,
+    repeats: usize,
+) -> (Vec<Duration>, Vec<Duration>) {
+    let mut durable = Vec::new();
+    let mut searchable = Vec::new();
+    for i in 0..repeats {
+        let t = Instant::now();
+        let mut until_durable = Duration::ZERO;
+        archive
+            .add_note_observed(
+                &NewNote {
+                    session: session.to_owned(),
+                    kind: NoteKind::Observation,
+                    body: format!("captured note number {i} about the queue #checkout !annoyed"),
+                    extra_tags: vec![],
+                    clears_draft: true,
+                },
+                |_| until_durable = t.elapsed(),
+            )
+            .unwrap();
+        durable.push(until_durable);
+        searchable.push(t.elapsed());
+        // Between two notes the app is idle, and folds the write-ahead log then.
+        archive.checkpoint().unwrap();
+    }
+    (durable, searchable)
+}
+
+/// An encrypted archive of the same notes beside the plain one (SQLCipher database, index
+/// through the encrypting directory): import rate, capture and search at p99, each with its
+/// ratio to the plain archive's, measured in the same run and interleaved.
+fn encrypted_beside_plain(
+    plain: &mut Archive,
+    dir: &Path,
+    jsonl_path: &Path,
+    n: usize,
+    cases: &[SearchCase],
+    repeats: usize,
+) {
+    use fieldnotes::crypt::{self, KeyFile, Passphrase};
+    let pass = Passphrase::new("a bench passphrase".into()).unwrap();
+    let t = Instant::now();
+    let (key_file, _) = KeyFile::create(&pass).unwrap();
+    let argon = t.elapsed();
+    let t = Instant::now();
+    key_file.unlock(dir, &pass).unwrap();
+    let unlock = t.elapsed();
+
+    // The plain import again, beside the encrypted one, so both see the same machine load.
+    let import = |archive: &mut Archive| {
+        let file = std::io::BufReader::new(std::fs::File::open(jsonl_path).unwrap());
+        let t = Instant::now();
+        let counts = archive
+            .import(|sink| jsonl::import("notes.jsonl", file, sink), |_| {})
+            .unwrap();
+        assert_eq!(counts.added as usize, n);
+        t.elapsed()
+    };
+    let plain_dir = dir.with_file_name("plain-again");
+    let plain_import = import(&mut Archive::open(&plain_dir).unwrap());
+    std::fs::remove_dir_all(&plain_dir).unwrap();
+    let mut encrypted = Archive::create_encrypted(dir, &pass).unwrap();
+    let encrypted_import = import(&mut encrypted);
+    drop(encrypted);
+    let key = crypt::unlock(dir, &pass).unwrap();
+    let t = Instant::now();
+    let mut encrypted = Archive::open_unlocked(dir, key.as_ref(), |_| {}).unwrap();
+    let open = t.elapsed();
+
+    let plain_session = plain.store().sessions(None).unwrap()[0].id.clone();
+    let session = encrypted.store().sessions(None).unwrap()[0].id.clone();
+    let (mut plain_durable, mut plain_searchable) = captures(plain, &plain_session, repeats);
+    let (mut durable, mut searchable) = captures(&mut encrypted, &session, repeats);
+    let (mut plain_search, mut search) = (Vec::new(), Vec::new());
+    for c in cases {
+        for (q, f) in &c.queries {
+            for (archive, times) in [(&*plain, &mut plain_search), (&encrypted, &mut search)] {
+                let t = Instant::now();
+                archive.search(q, f, 10).unwrap();
+                times.push(t.elapsed());
+            }
+        }
+    }
+    let (plain_rate, rate) = (
+        n as f64 / plain_import.as_secs_f64(),
+        n as f64 / encrypted_import.as_secs_f64(),
+    );
+    println!(
+        "\nencrypted archive beside a plain one ({n} notes each; ratio: encrypted time / plain time, target within 2x)"
+    );
+    println!(
+        "{:<34} {:>12} {:>12} {:>10}",
+        "", "plain", "encrypted", "ratio"
+    );
+    println!(
+        "{:<34} {:>10.0}/s {:>10.0}/s {:>9.2}x",
+        "import rate (JSONL)",
+        plain_rate,
+        rate,
+        plain_rate / rate
+    );
+    for (name, plain_times, times) in [
+        (
+            "capture p99: until durable",
+            &mut plain_durable,
+            &mut durable,
+        ),
+        (
+            "capture p99: until searchable",
+            &mut plain_searchable,
+            &mut searchable,
+        ),
+        (
+            "search p99 (every kind above)",
+            &mut plain_search,
+            &mut search,
+        ),
+    ] {
+        let (a, b) = (percentile(plain_times, 0.99), percentile(times, 0.99));
+        println!(
+            "{name:<34} {:>9} ms {:>9} ms {:>9.2}x",
+            ms(a),
+            ms(b),
+            b.as_secs_f64() / a.as_secs_f64()
+        );
+    }
+    println!(
+        "(passphrase to key, Argon2id {} MiB x {} passes: {} ms to create, {} ms to unlock; opening the encrypted archive: {} ms)",
+        crypt::KDF_MEMORY_KIB / 1024,
+        crypt::KDF_PASSES,
+        ms(argon),
+        ms(unlock),
+        ms(open)
+    );
 }
 
 /// Opens the archive, runs searches of every kind, prints the process's peak memory in MB.

@@ -772,3 +772,66 @@ fn coding_a_passage_from_the_keyboard_in_a_real_terminal() {
     tmux.wait_for("Passages (0)");
     assert_eq!(archive.count("SELECT count(*) FROM passages"), 0);
 }
+
+#[test]
+fn an_encrypted_archive_asks_for_its_passphrase_and_keeps_a_draft_through_kill_9() {
+    const PASSPHRASE: &str = "sesame xyzzy plugh";
+    let archive = TestArchive::new().with_env("FIELDNOTES_PASSPHRASE", PASSPHRASE);
+    let Some(tmux) = Tmux::new("encrypted") else {
+        return;
+    };
+    archive.ok(&["init", "--encrypt"]);
+    archive.start_session();
+
+    // The app asks before it takes the terminal, and what is typed is not shown.
+    tmux.start(&archive);
+    tmux.wait_for("passphrase for the archive at");
+    tmux.type_text(PASSPHRASE);
+    assert!(!tmux.screen().contains("xyzzy"), "{}", tmux.screen());
+    tmux.keys(&["Enter"]);
+    tmux.open_newest_session();
+    tmux.type_text("Half a note, zqsecretword when the lid closed");
+    let key = fieldnotes::crypt::unlock(
+        &archive.dir,
+        &fieldnotes::crypt::Passphrase::new(PASSPHRASE.into()).unwrap(),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let reader =
+            fieldnotes::Archive::open_unlocked(&archive.dir, key.as_ref(), |_| {}).unwrap();
+        if reader
+            .store()
+            .drafts()
+            .unwrap()
+            .iter()
+            .any(|d| d.body.contains("zqsecretword"))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no draft was written");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    tmux.kill_app();
+
+    // With the passphrase from the environment the app opens at once, the draft restored.
+    tmux.run_with(
+        &archive,
+        "exec",
+        &format!("FIELDNOTES_PASSPHRASE='{PASSPHRASE}'"),
+        "",
+    );
+    let screen = tmux.wait_for("Draft restored");
+    assert!(screen.contains("zqsecretword"), "{screen}");
+    tmux.kill_app();
+    for entry in std::fs::read_dir(&archive.dir).unwrap().flatten() {
+        if entry.path().is_file() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            assert!(
+                !bytes.windows(12).any(|w| w == b"zqsecretword"),
+                "{} holds the draft in plain text",
+                entry.path().display()
+            );
+        }
+    }
+}
