@@ -125,20 +125,8 @@ impl Archive {
     /// Makes a new, empty encrypted archive in `dir` (refused where an archive already is:
     /// `fieldnotes encrypt` converts one), its key wrapped under `passphrase`.
     pub fn create_encrypted(dir: &Path, passphrase: &Passphrase) -> Result<Archive> {
+        Archive::refuse_existing(dir)?;
         create_private_dir(dir)?;
-        if crypt::is_encrypted(dir) {
-            return Err(CryptError::AlreadyEncrypted {
-                dir: dir.to_path_buf(),
-            }
-            .into());
-        }
-        let db = dir.join(DB_FILE);
-        if db.exists() {
-            return Err(Error::Usage(format!(
-                "{} already holds an archive: `fieldnotes encrypt` encrypts it",
-                dir.display()
-            )));
-        }
         let (file, key) = KeyFile::create(passphrase)?;
         file.write_as(dir, crypt::KEY_FILE)
             .map_err(|source| Error::Archive {
@@ -146,6 +134,23 @@ impl Archive {
                 source,
             })?;
         Archive::open_unlocked(dir, Some(&key), |_| {})
+    }
+
+    /// Refuses a folder that already holds an archive (before a passphrase is asked for).
+    pub fn refuse_existing(dir: &Path) -> Result<()> {
+        if crypt::is_encrypted(dir) {
+            return Err(CryptError::AlreadyEncrypted {
+                dir: dir.to_path_buf(),
+            }
+            .into());
+        }
+        if dir.join(DB_FILE).exists() {
+            return Err(Error::Usage(format!(
+                "{} already holds an archive: `fieldnotes encrypt` encrypts it",
+                dir.display()
+            )));
+        }
+        Ok(())
     }
 
     /// Whether the archive is encrypted.

@@ -464,6 +464,15 @@ fn an_archive_encrypts_and_decrypts_in_place_keeping_every_note() {
         .ok(&["rm", field.a.add(&[&format!("trashed {word}")]).trim()]);
     assert!(!field.files_holding(&word).1.is_empty());
 
+    // A new encrypted archive is never made over one: `encrypt` converts it.
+    let out = field.a.cmd().args(["init", "--encrypt"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`fieldnotes encrypt` encrypts it"),
+        "{}",
+        stderr(&out)
+    );
+
     field.a.ok(&["encrypt"]);
     assert!(field.a.dir.join("key.json").exists());
     let (_, holding) = field.files_holding(&word);

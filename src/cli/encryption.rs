@@ -99,6 +99,7 @@ pub fn unlock_other(other: &Path) -> Result<Option<ArchiveKey>> {
 
 pub fn init(dir: &Path, encrypt: bool, out: &Out) -> Result<()> {
     if encrypt {
+        Archive::refuse_existing(dir)?;
         let pass = new_passphrase(PASSPHRASE_VAR, dir)?;
         let archive = Archive::create_encrypted(dir, &pass)
             .with_context(|| format!("cannot make an encrypted archive in {}", dir.display()))?;

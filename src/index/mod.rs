@@ -10,7 +10,8 @@ pub use search::{Filters, Highlighter, IndexHits};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use tantivy::directory::{Directory, MmapDirectory};
+use tantivy::directory::error::LockError;
+use tantivy::directory::{Directory, INDEX_WRITER_LOCK, MmapDirectory};
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, STRING, Schema,
     TextFieldIndexing, TextOptions,
@@ -162,11 +163,14 @@ impl NoteIndex {
             Err(Error::IndexDamaged { detail }) => {
                 // Damage found on opening (a segment's dictionaries, its footer): the index
                 // holds nothing SQLite does not, so the process that can write it rebuilds it.
-                let index = Self::recreate(dir, directory()?, schema)?;
-                let mut rebuilt = Self::open_index(index, fields, dir, archive_id)?;
-                if rebuilt.writer.is_none() {
-                    return Err(Error::IndexDamaged { detail });
+                let directory = directory()?;
+                match directory.acquire_lock(&INDEX_WRITER_LOCK) {
+                    Ok(lock) => drop(lock),
+                    Err(LockError::LockBusy) => return Err(Error::IndexDamaged { detail }),
+                    Err(e) => return Err(TantivyError::from(e).into()),
                 }
+                let index = Self::recreate(dir, directory, schema)?;
+                let mut rebuilt = Self::open_index(index, fields, dir, archive_id)?;
                 tracing::warn!(index = %dir.display(), %detail, "damaged index rebuilt");
                 rebuilt.repaired = Some(detail);
                 Ok(rebuilt)

@@ -322,11 +322,6 @@ impl Store {
         Store::open_keyed(&self.path, self.key.as_ref())
     }
 
-    /// The key of an encrypted archive's database.
-    pub fn key(&self) -> Option<&DatabaseKey> {
-        self.key.as_ref()
-    }
-
     /// A private copy of the database at `path` (with `key` when it is encrypted), read
     /// without ever writing to it (another researcher's archive, to merge), opened and
     /// migrated like any archive. The copy is encrypted under a key that lives only in this
@@ -436,18 +431,12 @@ pub(crate) fn next_change(tx: &Connection) -> Result<i64> {
     )?)
 }
 
-#[cfg(unix)]
+/// Creates the database file readable by its owner only, unless it exists.
 fn create_private_file(path: &Path) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     if path.exists() {
         return Ok(());
     }
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
+    match crate::crypt::private_file(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(source) => Err(Error::Archive {
@@ -455,9 +444,4 @@ fn create_private_file(path: &Path) -> Result<()> {
             source,
         }),
     }
-}
-
-#[cfg(not(unix))]
-fn create_private_file(_path: &Path) -> Result<()> {
-    Ok(())
 }
