@@ -214,6 +214,17 @@ impl Archive {
         self.store.set_session_measures(session, measures)
     }
 
+    /// Adds names to (and takes names off) the list of other people a study's redacted
+    /// exports mask; returns the list.
+    pub fn edit_masked_names(
+        &self,
+        study: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<Vec<String>> {
+        self.store.edit_masked_names(study, add, remove)
+    }
+
     /// Folds the write-ahead log into the database (the app does it when idle).
     pub fn checkpoint(&self) -> Result<()> {
         self.store.checkpoint()
@@ -418,7 +429,7 @@ impl Archive {
     ) -> Result<crate::io::ExportSummary> {
         use crate::io::{self, ExportSummary, ExportView, Format};
         let view = ExportView::new(&self.store, options)?;
-        match format {
+        let mut summary = match format {
             Format::Jsonl => io::jsonl::export(&view, w),
             Format::Csv => io::csv::export(&view, w),
             Format::Qdpx => io::refi::export_project(&view, w),
@@ -435,7 +446,11 @@ impl Archive {
                 "fieldnotes reads {} but does not write one: export csv (spreadsheets open it), jsonl, markdown, qdpx or qdc",
                 format.name()
             ))),
+        }?;
+        if let Some(r) = view.redactor() {
+            summary.masked = r.masked();
         }
+        Ok(summary)
     }
 
     /// Writes the notes in scope to the file at `path`, atomically: a failed export leaves

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{Participant, SessionKind};
+use crate::model::{Participant, SessionKind, Tag};
 use crate::store::{NoteRecord, Store};
 
 use super::redact::Redactor;
@@ -57,14 +57,20 @@ pub struct ExportOptions {
     pub scope: Scope,
     /// Pseudonyms for participants, masked details, and no notes without consent.
     pub redact: bool,
+    /// Other people's names to mask when redacting, beside the lists the archive's studies
+    /// keep (`fieldnotes mask-names`).
+    pub mask_names: Vec<String>,
 }
 
 /// How much an export wrote and how much redaction left out.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ExportSummary {
     pub notes: u64,
     /// Notes left out because a participant of theirs has no recorded consent.
     pub withheld: u64,
+    /// What redaction masked, by kind (`[email]`, `participant name`, …).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub masked: std::collections::BTreeMap<String, u64>,
 }
 
 /// Reads the archive for an export.
@@ -90,7 +96,9 @@ impl<'a> ExportView<'a> {
             Scope::All | Scope::Notes(_) => None,
         };
         let redactor = if options.redact {
-            Some(Redactor::new(store)?)
+            let mut names = store.masked_names(study_of_scope.as_deref())?;
+            names.extend(options.mask_names.iter().cloned());
+            Some(Redactor::new(store, &names)?)
         } else {
             None
         };
@@ -210,14 +218,31 @@ impl<'a> ExportView<'a> {
     }
 }
 
+/// A text and its tags, redacted alike: a tag typed in the text is kept only as the redacted
+/// text still types it (a handle masked in the text, `@cakesbymaya`, is no tag either); a tag
+/// given beside the text is redacted by its name.
+fn redact_text_and_tags(r: &Redactor, body: &str, tags: &[Tag]) -> (String, Vec<Tag>) {
+    let redacted = r.text(body);
+    let typed_before = crate::model::tags_of(body);
+    let typed_after = crate::model::tags_of(&redacted);
+    let beside: Vec<Tag> = tags
+        .iter()
+        .filter(|t| !typed_before.contains(t))
+        .cloned()
+        .collect();
+    let mut out = r.tags(&beside);
+    out.extend(typed_after);
+    out.sort();
+    out.dedup();
+    (redacted, out)
+}
+
 fn redact_note(r: &Redactor, mut rec: NoteRecord) -> NoteRecord {
-    rec.body = r.text(&rec.body);
-    rec.tags = r.tags(&rec.tags);
+    (rec.body, rec.tags) = redact_text_and_tags(r, &rec.body, &rec.tags);
     rec.participant = rec.participant.map(|p| r.participant(&p));
     rec.source = rec.source.map(|s| r.text(&s));
     for rev in &mut rec.revisions {
-        rev.body = r.text(&rev.body);
-        rev.tags = r.tags(&rev.tags);
+        (rev.body, rev.tags) = redact_text_and_tags(r, &rev.body, &rev.tags);
     }
     // A passage goes where its redacted words are in the redacted text; one whose words
     // redaction took out is left out.

@@ -258,6 +258,7 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
                 crate::io::ExportOptions {
                     scope: crate::io::Scope::Notes(ids),
                     redact: false,
+                    ..Default::default()
                 },
                 &name,
             );
