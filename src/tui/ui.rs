@@ -317,8 +317,10 @@ fn context_name(ctx: Context) -> &'static str {
         Context::NoteText => "the note's text",
         Context::NotePassages => "the note's passages",
         Context::Codebook => "the codebook",
+        Context::Cooccurrence => "the co-occurrence heat map",
+        Context::Matrix => "the code matrix",
         Context::Overlay => "this window",
-        Context::Evidence => "the notes behind a theme",
+        Context::Evidence => "the notes behind a theme or a cell",
         Context::History => "the note's history",
         Context::Prompt => "this prompt",
     }
