@@ -394,14 +394,14 @@ const HOME: &[Binding] = &[
         "o",
         [ch('o')],
         Cooccurrence,
-        "co-occurrence: which codes go together, as a heat map (Enter lists a cell's notes)",
+        "co-occurrence: which codes go together, as a heat map",
         false
     ),
     bind!(
         "m",
         [ch('m')],
         Matrix,
-        "matrix: codes × persona, participant, session, study, session kind or touchpoint",
+        "matrix: codes × persona, session, study… as a heat map",
         false
     ),
     bind!(
@@ -1042,21 +1042,21 @@ const HEAT_MAP: &[Binding] = &[
         "Enter",
         [(KeyCode::Enter, NONE)],
         Open,
-        "list the notes behind the cell (Enter there reads one, Esc closes)",
+        "list the notes behind the cell (Enter there reads one)",
         true
     ),
     bind!(
         "f",
         [ch('f')],
         CycleFacet,
-        "only one facet's codes: all → code → persona → touchpoint → emotion → job",
+        "one facet's codes only (each press the next, then all)",
         true
     ),
     bind!(
         "←",
         [(KeyCode::Left, NONE), ch('h')],
         ColumnLeft,
-        "one column left (h too); ↑ ↓ j k PgUp PgDn g G move by row",
+        "one column left (h too); rows move as in a list",
         false
     ),
     bind!(
@@ -1072,7 +1072,7 @@ const COOCCURRENCE: &[Binding] = &[bind!(
     "v",
     [ch('v')],
     CycleFigure,
-    "what the cells show: notes together → c-coefficient → overlapping passages",
+    "what the cells show (notes together, c, overlaps)",
     true
 )];
 
@@ -1081,14 +1081,14 @@ const MATRIX: &[Binding] = &[
         "b",
         [ch('b')],
         CycleColumns,
-        "the columns: persona → participant → session → study → session kind → touchpoint",
+        "the columns (persona, participant, session, study…)",
         true
     ),
     bind!(
         "v",
         [ch('v')],
         CycleFigure,
-        "what the cells show: notes → participants → row share → column share",
+        "what the cells show (notes, participants, shares)",
         true
     ),
 ];
