@@ -794,7 +794,7 @@ fn cooccurrence_from_the_keyboard_in_a_real_terminal() {
     tmux.keys(&["l"]);
     tmux.wait_for("=staff-help × =wait-time: 1 note together (of 1 and 2)");
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("=staff-help × =wait-time · 1 notes");
+    let screen = tmux.wait_for("=staff-help × =wait-time · 1 note ·");
     assert!(screen.contains("Queued ages at the till"), "{screen}");
     assert!(!screen.contains("collection desk"), "{screen}");
     tmux.keys(&["Enter"]);

@@ -419,8 +419,8 @@ fn evidence(frame: &mut Frame, app: &App, area: Rect, title: &str, notes: &[Note
             .block(block(
                 t,
                 format!(
-                    " {title} · {} notes · ↑/↓ choose · Enter reads it · Esc closes ",
-                    notes.len()
+                    " {title} · {} · ↑/↓ choose · Enter reads it · Esc closes ",
+                    super::views::common::count(notes.len(), "note")
                 ),
                 true,
             )),

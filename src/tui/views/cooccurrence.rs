@@ -182,7 +182,7 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .grid
         .title(&what, &format!("{}, shaded by c", v.figure.name()));
     let Some(r) = &v.report else {
-        return grid::draw_counting(frame, t, area, title);
+        return grid::draw_uncounted(frame, t, area, &v.grid, title);
     };
     let labels = || r.codes.iter().map(|c| Label::code(t, &c.code)).collect();
     let cell = |i: usize, j: usize| {
@@ -388,6 +388,26 @@ mod tests {
         let mut fresh = App::new(Palette::plain());
         open(&mut fresh);
         assert!(act(&mut fresh, Action::Open).is_empty());
+    }
+
+    #[test]
+    fn a_failed_count_stops_saying_it_is_counting() {
+        let mut app = App::new(Palette::plain());
+        app.opened = true;
+        open(&mut app);
+        let screen = |app: &mut App| {
+            let mut terminal =
+                ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 12)).unwrap();
+            terminal.draw(|f| crate::tui::ui::render(f, app)).unwrap();
+            terminal.backend().to_string()
+        };
+        assert!(screen(&mut app).contains("Counting…"));
+        app.handle_response(crate::tui::worker::Response::Failed(
+            "cannot parse the query".into(),
+        ));
+        let shown = screen(&mut app);
+        assert!(shown.contains("Nothing counted"), "{shown}");
+        assert!(!shown.contains("computing…"), "{shown}");
     }
 
     #[test]

@@ -294,11 +294,18 @@ pub struct Heatmap<'a> {
     pub empty: String,
 }
 
-/// Draws a heat map still being counted for the first time.
-pub fn draw_counting(frame: &mut Frame, t: Palette, area: Rect, title: String) {
+/// Draws a heat map with no counts yet: being counted, or the count failed (the status line
+/// says why).
+pub fn draw_uncounted(frame: &mut Frame, t: Palette, area: Rect, grid: &Grid, title: String) {
+    let text = if grid.computing {
+        "Counting…"
+    } else {
+        "Nothing counted: the status line says what went wrong."
+    };
     frame.render_widget(
-        Paragraph::new("Counting…")
+        Paragraph::new(text)
             .style(t.dim())
+            .wrap(Wrap { trim: true })
             .block(block(t, title, true)),
         area,
     );

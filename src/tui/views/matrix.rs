@@ -252,7 +252,7 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let what = format!("Matrix of {} × {}", v.grid.facet_label(), plural(v.by));
     let title = v.grid.title(&what, v.figure.name());
     let Some(m) = &v.matrix else {
-        return grid::draw_counting(frame, t, area, title);
+        return grid::draw_uncounted(frame, t, area, &v.grid, title);
     };
     let cells = m.cells.iter().flatten();
     let most = cells.fold((0, 0), |(n, p), c| (n.max(c.notes), p.max(c.participants)));
