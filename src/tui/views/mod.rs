@@ -6,8 +6,11 @@
 pub mod capture;
 pub mod codebook;
 pub mod common;
+pub mod cooccurrence;
 pub mod form;
+pub mod grid;
 pub mod home;
+pub mod matrix;
 pub mod note;
 pub mod participants;
 pub mod report;
@@ -37,6 +40,8 @@ pub enum View {
     Participants,
     Note,
     Codebook,
+    Cooccurrence,
+    Matrix,
 }
 
 impl View {
@@ -54,6 +59,8 @@ impl View {
             View::Participants => &participants::SPEC,
             View::Note => &note::SPEC,
             View::Codebook => &codebook::SPEC,
+            View::Cooccurrence => &cooccurrence::SPEC,
+            View::Matrix => &matrix::SPEC,
         }
     }
 }

@@ -228,6 +228,8 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
             let filters = s.filters(now);
             return themes::open(app, query, filters, study);
         }
+        (_, Action::Cooccurrence) => return super::cooccurrence::open(app),
+        (_, Action::Matrix) => return super::matrix::open(app),
         (_, Action::FilterKind) => {
             s.kind = match s.kind {
                 None => Some(NoteKind::Observation),
