@@ -12,7 +12,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use fieldnotes::analysis::{Coding, NoteGroups};
+use fieldnotes::analysis::{AnalysisNote, Coding, NoteGroups};
 use fieldnotes::archive::SearchResults;
 use fieldnotes::model::{Facet, Note, NoteKind, Session, SessionKind, Tag};
 use fieldnotes::tui::app::App;
@@ -119,6 +119,9 @@ fn ordinary_key() -> impl Strategy<Value = KeyEvent> {
             Just(KeyCode::F(3)),
             Just(KeyCode::F(4)),
             Just(KeyCode::F(5)),
+            Just(KeyCode::F(6)),
+            Just(KeyCode::Char('%')),
+            Just(KeyCode::Char('b')),
         ]
         .prop_map(move |k| KeyEvent::new(k, none)),
         1 => prop_oneof![
@@ -189,6 +192,37 @@ fn answer(request: &Request) -> Option<Response> {
                 matrix: Box::new(fieldnotes::analysis::code_matrix(*by, &codings(), &groups)),
                 codings: Arc::new(codings()),
                 groups: Arc::new(groups),
+            })
+        }
+        // The measures: a few notes' values, grouped as asked.
+        Request::Measures { generation, by, .. } => {
+            let notes: Vec<AnalysisNote> = [
+                ("N1", "Queue at the till #checkout %ces=2 %nps=3"),
+                ("N2", "Easy #app %ces=7 %nps=10 %csat=5"),
+            ]
+            .iter()
+            .map(|(id, body)| AnalysisNote {
+                id: (*id).into(),
+                body: (*body).into(),
+                kind: NoteKind::Observation,
+                tags: fieldnotes::model::tags_of(body),
+                session: "S1".into(),
+                study: "Study".into(),
+                speaker: None,
+                participants: Vec::new(),
+                created_at: Utc::now(),
+                valence: Some(-1.0),
+            })
+            .collect();
+            let values = fieldnotes::analysis::measure_values(&notes, &[]);
+            Some(Response::Measures {
+                generation: *generation,
+                report: Box::new(fieldnotes::analysis::measures(
+                    &values,
+                    &notes,
+                    &fieldnotes::model::built_in_scales(),
+                    *by,
+                )),
             })
         }
         Request::CellNotes { title, .. } => Some(Response::Evidence {

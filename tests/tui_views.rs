@@ -1222,3 +1222,58 @@ fn matrix_of_codes_by_persona_and_session_with_the_notes_behind_a_cell() {
     h.press(KeyCode::Esc);
     assert_eq!(h.app.view, View::Home);
 }
+
+#[test]
+fn measures_view_by_touchpoint_and_by_study() {
+    let mut h = Harness::new(true);
+    h.press(KeyCode::Char('%'));
+    assert_eq!(h.app.view, View::Measures);
+    let report = h.app.measures.report.as_ref().expect("counted");
+    // The same figures as `fieldnotes measures`: the demo's 18 exit intercepts and 19 rated
+    // interviews.
+    let nps = report.groups[0]
+        .measures
+        .iter()
+        .find(|m| m.name == "nps")
+        .unwrap();
+    assert_eq!(nps.n, 37);
+    assert!(!report.moments_of_truth.is_empty());
+    h.press(KeyCode::Down);
+    snap("measures", h.screen(120, 34));
+    // b: by persona, by study.
+    h.press(KeyCode::Char('b'));
+    h.press(KeyCode::Char('b'));
+    let groups: Vec<String> = h.app.measures.report.as_ref().unwrap().groups[1..]
+        .iter()
+        .map(|g| g.group.clone())
+        .collect();
+    assert!(
+        groups.contains(&"Exit intercepts, Q3".to_owned()),
+        "{groups:?}"
+    );
+    snap("measures_by_study_narrow", h.screen(80, 30));
+    h.press(KeyCode::Esc);
+    assert_eq!(h.app.view, View::Home);
+}
+
+#[test]
+fn a_measure_out_of_its_scale_is_refused_and_the_words_stay() {
+    let mut h = Harness::new(true);
+    h.open_oldest_session();
+    h.type_text("Zanzibar would recommend %nps=11");
+    h.press(KeyCode::Enter);
+    assert!(h.status().contains("out of scale"), "{}", h.status());
+    assert_eq!(
+        h.app.capture.editor.lines().join("\n"),
+        "Zanzibar would recommend %nps=11"
+    );
+    let saved: i64 = h
+        .db()
+        .query_row(
+            "SELECT count(*) FROM notes WHERE body LIKE '%Zanzibar%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(saved, 0);
+}

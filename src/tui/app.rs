@@ -21,6 +21,7 @@ use super::views::common::{count, editor, move_sel, text_of};
 use super::views::cooccurrence::{self, CooccurrenceView};
 use super::views::form::{self, FormSlot, SessionForm};
 use super::views::matrix::{self, MatrixView};
+use super::views::measures::{self, MeasuresView};
 use super::views::note::{self, NoteView};
 use super::views::participants::{self, Participants};
 use super::views::report::{self, ReportView};
@@ -188,6 +189,7 @@ pub struct App {
     pub note: Option<NoteView>,
     pub codebook: CodebookView,
     pub cooccurrence: CooccurrenceView,
+    pub measures: MeasuresView,
     pub matrix: MatrixView,
     /// Who codes passages (config `coder`), or why nobody can: said when coding is tried.
     pub coder: Result<String, String>,
@@ -225,6 +227,7 @@ impl App {
             note: None,
             codebook: CodebookView::default(),
             cooccurrence: CooccurrenceView::default(),
+            measures: MeasuresView::default(),
             matrix: MatrixView::default(),
             coder: Err(
                 "who is coding? set `coder` in config.toml or FIELDNOTES_CODER, then restart"
@@ -253,6 +256,7 @@ impl App {
         self.themes_scope.analysing = false;
         self.cooccurrence.grid.computing = false;
         self.matrix.grid.computing = false;
+        self.measures.computing = false;
     }
 
     /// Where keys go right now.
@@ -631,6 +635,9 @@ impl App {
             Response::Codebook { entries, said } => codebook::listed(self, entries, said),
             Response::MergePreview { from, into, notes } => {
                 codebook::merge_preview(self, from, into, notes)
+            }
+            Response::Measures { generation, report } => {
+                measures::counted(self, generation, *report)
             }
             Response::Cooccurrence {
                 generation,

@@ -108,6 +108,8 @@ pub enum Action {
     CycleFacet,
     /// What a matrix's columns are, the next in turn.
     CycleColumns,
+    /// NPS, satisfaction, effort and confidence, by group.
+    Measures,
 }
 
 /// Where keys are read: each has its own table.
@@ -137,6 +139,8 @@ pub enum Context {
     Cooccurrence,
     /// The heat map of codes × a grouping of notes.
     Matrix,
+    /// The measures by group.
+    Measures,
     /// The help overlay: read and close.
     Overlay,
     /// The notes behind a theme: choose one to open.
@@ -148,7 +152,7 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 22] = [
+    pub const ALL: [Context; 23] = [
         Context::Home,
         Context::SessionForm,
         Context::Editor,
@@ -167,6 +171,7 @@ impl Context {
         Context::Codebook,
         Context::Cooccurrence,
         Context::Matrix,
+        Context::Measures,
         Context::Overlay,
         Context::Evidence,
         Context::History,
@@ -317,6 +322,13 @@ const SEARCH_ALL: &[Binding] = &[
         false
     ),
     bind!(
+        "F6",
+        [(KeyCode::F(6), NONE)],
+        Measures,
+        "measures (NPS, CSAT, effort) of these results",
+        false
+    ),
+    bind!(
         "Ctrl+K",
         [ctrl('k')],
         FilterKind,
@@ -402,6 +414,13 @@ const HOME: &[Binding] = &[
         [ch('m')],
         Matrix,
         "matrix: codes × persona, session, study… as a heat map",
+        false
+    ),
+    bind!(
+        "%",
+        [ch('%')],
+        Measures,
+        "measures: NPS, satisfaction, effort, confidence by touchpoint, persona…",
         false
     ),
     bind!(
@@ -1076,6 +1095,14 @@ const COOCCURRENCE: &[Binding] = &[bind!(
     true
 )];
 
+const MEASURES: &[Binding] = &[bind!(
+    "b",
+    [ch('b')],
+    CycleColumns,
+    "group by: touchpoint, persona, study, month, none",
+    true
+)];
+
 const MATRIX: &[Binding] = &[
     bind!(
         "b",
@@ -1147,6 +1174,7 @@ fn default_bindings(ctx: Context) -> Vec<&'static Binding> {
             &LETTER_NAV,
         ],
         Context::Matrix => &[HEAT_MAP, MATRIX, BACK, HELP_QUIT, &ARROW_NAV, &LETTER_NAV],
+        Context::Measures => &[MEASURES, BACK, HELP_QUIT, &ARROW_NAV, &LETTER_NAV],
         Context::Overlay => &[OVERLAY, &ARROW_NAV, &LETTER_NAV],
         Context::Evidence => &[EVIDENCE, &ARROW_NAV, &LETTER_NAV],
         Context::History => &[HISTORY, &ARROW_NAV],

@@ -319,6 +319,7 @@ fn context_name(ctx: Context) -> &'static str {
         Context::Codebook => "the codebook",
         Context::Cooccurrence => "the co-occurrence heat map",
         Context::Matrix => "the code matrix",
+        Context::Measures => "the measures",
         Context::Overlay => "this window",
         Context::Evidence => "the notes behind a theme or a cell",
         Context::History => "the note's history",

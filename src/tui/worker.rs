@@ -132,6 +132,12 @@ pub enum Request {
         facet: Option<Facet>,
         by: MatrixBy,
     },
+    /// The measures of the notes a search selects, by a grouping.
+    Measures {
+        generation: u64,
+        selection: Selection,
+        by: Option<crate::analysis::MeasureBy>,
+    },
     /// The notes behind a cell of the co-occurrence or matrix view, for reading (answered as
     /// `Evidence`).
     CellNotes {
@@ -218,6 +224,7 @@ impl Request {
             Request::Analyse { .. }
             | Request::Cooccurrence { .. }
             | Request::Matrix { .. }
+            | Request::Measures { .. }
             | Request::VisitReport
             | Request::Export { .. } => Lane::Analysis,
             _ => Lane::Capture,
@@ -321,6 +328,11 @@ pub enum Response {
         matrix: Box<CodeMatrix>,
         codings: Arc<Vec<Coding>>,
         groups: Arc<Vec<NoteGroups>>,
+    },
+    /// The measures counted.
+    Measures {
+        generation: u64,
+        report: Box<crate::analysis::MeasuresReport>,
     },
     /// Something failed; the message is for the status bar.
     Failed(String),
@@ -557,6 +569,7 @@ fn coalesce(batch: Vec<Request>) -> Vec<Request> {
     let last_analysis = last(|r| matches!(r, Request::Analyse { .. }));
     let last_cooccurrence = last(|r| matches!(r, Request::Cooccurrence { .. }));
     let last_matrix = last(|r| matches!(r, Request::Matrix { .. }));
+    let last_measures = last(|r| matches!(r, Request::Measures { .. }));
     let mut keep = Vec::with_capacity(batch.len());
     for (i, r) in batch.iter().enumerate() {
         let superseded = match r {
@@ -564,6 +577,7 @@ fn coalesce(batch: Vec<Request>) -> Vec<Request> {
             Request::Analyse { .. } => Some(i) != last_analysis,
             Request::Cooccurrence { .. } => Some(i) != last_cooccurrence,
             Request::Matrix { .. } => Some(i) != last_matrix,
+            Request::Measures { .. } => Some(i) != last_measures,
             Request::SaveDraft { session, note, .. } => batch[i + 1..].iter().any(|later| {
                 matches!(later, Request::SaveDraft { session: s, note: n, .. } if s == session && n == note)
             }),
@@ -753,6 +767,25 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
                 groups: Arc::new(groups),
             })
         }),
+        Request::Measures {
+            generation,
+            selection,
+            by,
+        } => (|| {
+            let Selection {
+                query,
+                mut filters,
+                study,
+            } = selection;
+            with_study(archive, &mut filters, study.as_deref())?;
+            let m = archive.measure_values(&query, &filters)?;
+            Ok(Response::Measures {
+                generation,
+                report: Box::new(crate::analysis::measures(
+                    &m.values, &m.notes, &m.scales, by,
+                )),
+            })
+        })(),
         Request::CellNotes { title, cell } => {
             let ids: Vec<String> = match cell {
                 CellOf::Pair { codings, a, b } => crate::analysis::notes_behind(&codings, &a, &b)

@@ -219,7 +219,7 @@ pub(crate) fn act<V: HeatMapView>(
 }
 
 /// The notes a heat map opened from the app's view reads: the search's, from the search.
-fn selection_of(app: &App) -> Selection {
+pub(crate) fn selection_of(app: &App) -> Selection {
     if app.view != View::Search {
         return Selection::default();
     }

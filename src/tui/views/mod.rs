@@ -11,6 +11,7 @@ pub mod form;
 pub mod grid;
 pub mod home;
 pub mod matrix;
+pub mod measures;
 pub mod note;
 pub mod participants;
 pub mod report;
@@ -42,6 +43,7 @@ pub enum View {
     Codebook,
     Cooccurrence,
     Matrix,
+    Measures,
 }
 
 impl View {
@@ -61,6 +63,7 @@ impl View {
             View::Codebook => &codebook::SPEC,
             View::Cooccurrence => &cooccurrence::SPEC,
             View::Matrix => &matrix::SPEC,
+            View::Measures => &measures::SPEC,
         }
     }
 }

@@ -230,6 +230,7 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
         }
         (_, Action::Cooccurrence) => return super::cooccurrence::open(app),
         (_, Action::Matrix) => return super::matrix::open(app),
+        (_, Action::Measures) => return super::measures::open(app),
         (_, Action::FilterKind) => {
             s.kind = match s.kind {
                 None => Some(NoteKind::Observation),
