@@ -276,7 +276,7 @@ fn help(frame: &mut Frame, app: &App, area: Rect) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "Everywhere: ? (F1 where text is typed) help · Esc back · q quit where letters are not text (Ctrl+Q while capturing) · / on the session list and Ctrl+F while capturing search",
+        "Everywhere: ? or F1 help · Esc back · q quit (Ctrl+Q while typing) · search: / or Ctrl+F",
         t.dim(),
     ));
     if matches!(ctx, Context::Editor | Context::TagList) {
