@@ -12,6 +12,8 @@ use crate::error::Result;
 use crate::model::{Participant, Tag, normalize_name};
 use crate::store::Store;
 
+use super::export::SessionLine;
+
 /// What a redacted export puts in place of a masked detail.
 pub const EMAIL: &str = "[email]";
 pub const PHONE: &str = "[phone]";
@@ -144,7 +146,17 @@ impl Redactor {
         Ok(Redactor::for_participants(&store.participants()?))
     }
 
+    /// The same, except that participants with recorded consent keep their names (a report's
+    /// `--names`): only those without consent become pseudonyms.
+    pub fn keeping_consented_names(store: &Store) -> Result<Redactor> {
+        Ok(Redactor::build(&store.participants()?, true))
+    }
+
     pub fn for_participants(participants: &[Participant]) -> Redactor {
+        Redactor::build(participants, false)
+    }
+
+    fn build(participants: &[Participant], keep_consented_names: bool) -> Redactor {
         let mut pseudonyms = HashMap::new();
         let mut name_to_pseudonym = HashMap::new();
         let mut consented = HashSet::new();
@@ -152,10 +164,19 @@ impl Redactor {
         for (i, p) in participants.iter().enumerate() {
             let alias = format!("P{}", i + 1);
             let name = p.pseudonym.trim();
-            pseudonyms.insert(name.to_owned(), alias.clone());
             if p.consent {
                 consented.insert(name.to_owned());
             }
+            if keep_consented_names && p.consent {
+                pseudonyms.insert(name.to_owned(), name.to_owned());
+                if let Some(contact) = p.contact.as_deref().map(str::trim)
+                    && !contact.is_empty()
+                {
+                    phrases.push(contact.to_owned());
+                }
+                continue;
+            }
+            pseudonyms.insert(name.to_owned(), alias.clone());
             // Each word of a name on its own is masked too ("Patel" of "Maya Patel").
             let words: Vec<&str> = name.split(|c: char| !c.is_alphanumeric()).collect();
             for word in words.iter().filter(|w| w.chars().count() >= 2) {
@@ -244,6 +265,18 @@ impl Redactor {
             }
         });
         mask_details(&text)
+    }
+
+    /// A session as a redacted export shows it: names in its title and location replaced,
+    /// participants by their pseudonyms, no contact details.
+    pub fn session(&self, mut line: SessionLine) -> SessionLine {
+        line.title = line.title.map(|t| self.text(&t));
+        line.location = line.location.map(|t| self.text(&t));
+        for p in &mut line.participants {
+            p.pseudonym = self.participant(&p.pseudonym);
+            p.contact = None;
+        }
+        line
     }
 
     /// Tags named after a participant (`@maya`) become their pseudonym (`@p1`).
@@ -338,5 +371,39 @@ mod tests {
         assert!(r.withholds(None, &["Maya Patel".into(), "Jo".into()]));
         let tags = r.tags(&[Tag::new(crate::model::Facet::Persona, "maya").unwrap()]);
         assert_eq!(tags[0].name, "p1");
+    }
+
+    #[test]
+    fn consented_names_may_stay_while_the_others_and_every_contact_go() {
+        let people = [
+            Participant {
+                pseudonym: "Maya Patel".into(),
+                consent: true,
+                consent_date: None,
+                contact: Some("07700 900123".into()),
+            },
+            Participant {
+                pseudonym: "Jo".into(),
+                consent: false,
+                consent_date: None,
+                contact: Some("jo@example.org".into()),
+            },
+        ];
+        let r = Redactor::build(&people, true);
+        assert_eq!(r.participant("Maya Patel"), "Maya Patel");
+        assert_eq!(r.participant("Jo"), "P2");
+        assert_eq!(
+            r.text("Maya Patel met Jo (jo@example.org); call Maya on 07700 900123"),
+            "Maya Patel met P2 ([contact]); call Maya on [contact]"
+        );
+        let tags = r.tags(&[
+            Tag::new(crate::model::Facet::Persona, "maya").unwrap(),
+            Tag::new(crate::model::Facet::Persona, "jo").unwrap(),
+        ]);
+        let names: Vec<&str> = tags.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["maya", "p2"]);
+        // Consent decides which notes go, whoever is named.
+        assert!(r.withholds(Some("Jo"), &[]));
+        assert!(!r.withholds(Some("Maya Patel"), &[]));
     }
 }
