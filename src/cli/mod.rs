@@ -3,6 +3,7 @@
 mod code_analysis;
 mod coding;
 mod output;
+mod report;
 mod themes;
 mod visits;
 
@@ -146,6 +147,9 @@ enum Command {
     /// Insights: statements linked to the notes that support them
     #[command(subcommand)]
     Insight(themes::InsightCommand),
+    /// The findings as one self-contained HTML page (or Markdown): themes, pains, journey,
+    /// personas, mystery-shop scores, insights; pseudonyms by default
+    Report(Box<report::ReportArgs>),
     /// Import notes from JSONL (as exported), CSV, spreadsheets, transcripts, Markdown,
     /// REFI-QDA projects and codebooks, or Word documents
     #[command(after_help = "Formats (from the file's extension, or --format):\n  \
@@ -220,7 +224,8 @@ enum Command {
         .jsonl  every note with its session, participants, revisions, passages, coders and\n          \
         trash (lossless)\n  \
         .csv    the live notes, one row each, with the columns `import` reads\n  \
-        .md     a report: sessions, notes grouped by kind, tag counts\n  \
+        .md     the report `fieldnotes report -o x.md` writes, with every note (grouped by\n          \
+        kind) and the tag counts\n  \
         .qdpx   a REFI-QDA project: sessions as text sources, notes as coded selections,\n          \
         tags as codes under a parent code per facet (nested as in the codebook),\n          \
         passages as selections at exact code-point offsets with their coders,\n          \
@@ -617,6 +622,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Themes(args) => themes::run(&mut archive, *args, &out),
         Command::Insight(cmd) => themes::insight(&mut archive, cmd, &out),
+        Command::Report(args) => report::run(&archive, *args, &out),
         Command::Import {
             file,
             format,
