@@ -508,9 +508,10 @@ impl Archive {
     )> {
         let notes = self.analysis_notes(query, filters)?;
         let scope = theme_scope(query, filters);
-        let (report, previous) = self.themes_of(&notes, &scope, settings, start)?;
+        let curation = self.theme_curation(&scope, start)?;
+        let report = crate::analysis::themes(&notes, settings, &curation);
         let shown = crate::analysis::remember(&report);
-        if shown != previous
+        if shown != curation.previous
             && let Err(e) = self.store.remember_themes(&scope, &shown)
         {
             tracing::info!(error = %e, "themes not remembered");
@@ -518,25 +519,18 @@ impl Archive {
         Ok((notes, report))
     }
 
-    /// The themes of `notes` with the researcher's curation, starting (when asked) from the
-    /// suggestions last shown for the selection `scope` names (see [`theme_scope`]); also
-    /// returns those suggestions. Remembers nothing: a report reads the archive only.
-    pub(crate) fn themes_of(
+    /// What a themes run starts from: the researcher's curation and, when asked, the
+    /// suggestions last shown for the selection `scope` names (see [`theme_scope`]).
+    pub(crate) fn theme_curation(
         &self,
-        notes: &[crate::analysis::AnalysisNote],
         scope: &str,
-        settings: &crate::analysis::ThemeSettings,
         start: ThemeStart,
-    ) -> Result<(
-        crate::analysis::ThemesReport,
-        Vec<crate::analysis::RememberedTheme>,
-    )> {
+    ) -> Result<crate::analysis::Curation> {
         let mut curation = self.store.curation()?;
         if start == ThemeStart::FromLastShown {
             curation.previous = self.store.theme_memory(scope)?;
         }
-        let report = crate::analysis::themes(notes, settings, &curation);
-        Ok((report, curation.previous))
+        Ok(curation)
     }
 
     /// Everything wrong with the archive: SQLite's own checks, and any difference between the

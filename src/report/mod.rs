@@ -30,6 +30,10 @@ use crate::mystery_shop::ReportGroup;
 
 pub use read::{Privacy, ReportRequest, Selection, read};
 
+/// The most notes the analyses of words (themes, what sets personas apart) read: a larger
+/// scope is read through an even sample of this many, so that a report of any archive is
+/// written in seconds. Counts of tags, feelings, visits and insights are over every note.
+pub const TEXT_SAMPLE: usize = 10_000;
 /// Themes shown, largest recurrence first.
 pub const THEMES_SHOWN: usize = 10;
 /// Characters of a quoted note.
@@ -65,6 +69,9 @@ pub struct ReportData {
     /// empty for the whole archive.
     pub selection: Vec<String>,
     pub privacy: Privacy,
+    /// How many notes the themes and the persona contrast read, when they read an even
+    /// sample ([`TEXT_SAMPLE`]) rather than every note of the report.
+    pub sampled: Option<usize>,
     pub figures: Figures,
     pub themes: Themes,
     pub pains: Pains,
@@ -352,4 +359,215 @@ pub fn export_markdown(
         notes: data.figures.notes as u64,
         withheld: data.figures.withheld as u64,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::contrast::{ContrastBy, Distinctive, GroupContrast};
+
+    /// `n` characters that HTML escaping makes longest (`"` becomes six bytes).
+    fn worst(n: usize) -> String {
+        "\"".repeat(n)
+    }
+
+    fn quote() -> Quote {
+        Quote {
+            id: "01K4A000000000000000000000".into(),
+            kind: NoteKind::Quote,
+            text: worst(QUOTE_CHARS),
+            speaker: Some(worst(NAME_CHARS)),
+            session: format!("{} (2026-09-03)", worst(NAME_CHARS)),
+            created_at: DateTime::from_timestamp(1_790_000_000, 0).unwrap(),
+        }
+    }
+
+    fn group(name: String) -> ReportGroup {
+        ReportGroup {
+            group: name,
+            visits: 1_000_000,
+            mean: Some(55.5),
+            spread: Some(20.0),
+            min: Some(0.0),
+            max: Some(100.0),
+            criteria: Vec::new(),
+        }
+    }
+
+    /// A report with every list at its limit and every text at its length, all of it the
+    /// characters escaping lengthens most: the largest page any archive can give.
+    fn largest() -> ReportData {
+        let distinctive = |_| Distinctive {
+            term: worst(NAME_CHARS),
+            z: 99.99,
+            log_odds: 9.99,
+            in_group: 1_000_000,
+            in_rest: 1_000_000,
+        };
+        let stages: Vec<String> = crate::store::JOURNEY_STAGES
+            .iter()
+            .map(|s| s.to_string())
+            .chain(["no stage".to_owned()])
+            .collect();
+        let months: Vec<ReportGroup> = (0..MONTHS_SHOWN)
+            .map(|m| group(format!("2026-{m:02}")))
+            .collect();
+        ReportData {
+            title: worst(NAME_CHARS),
+            selection: (0..12).map(|_| worst(NAME_CHARS + 10)).collect(),
+            privacy: Privacy::ConsentedNames,
+            sampled: Some(TEXT_SAMPLE),
+            figures: Figures {
+                notes: 1_000_000_000,
+                withheld: 1_000_000_000,
+                sessions: 1_000_000,
+                participants: 1_000_000,
+                studies: (0..1000).map(|_| (worst(NAME_CHARS), 1_000_000)).collect(),
+                first: Some(DateTime::from_timestamp(0, 0).unwrap()),
+                last: Some(DateTime::from_timestamp(1_790_000_000, 0).unwrap()),
+                note_kinds: NoteKind::ALL.iter().map(|k| (*k, 1_000_000)).collect(),
+                session_kinds: SessionKind::ALL.iter().map(|k| (*k, 1_000_000)).collect(),
+            },
+            themes: Themes {
+                total_notes: 1_000_000_000,
+                notes_in_themes: 1_000_000_000,
+                more: 1000,
+                shown: (0..THEMES_SHOWN)
+                    .map(|i| ThemeFinding {
+                        id: format!("t{i:08x}"),
+                        label: worst(NAME_CHARS),
+                        kept: true,
+                        phrases: (0..3).map(|_| worst(NAME_CHARS)).collect(),
+                        notes: 1_000_000,
+                        sessions: 1_000_000,
+                        participants: 1_000_000,
+                        share: 1.0,
+                        mean_valence: Some(-2.0),
+                        personas: (0..5).map(|_| (worst(NAME_CHARS), 1_000_000)).collect(),
+                        touchpoints: (0..5).map(|_| (worst(NAME_CHARS), 1_000_000)).collect(),
+                        quotes: (0..3).map(|_| quote()).collect(),
+                    })
+                    .collect(),
+            },
+            pains: Pains {
+                emotions: (0..HEAT_COLUMNS)
+                    .map(|_| (worst(NAME_CHARS), Some(-2)))
+                    .collect(),
+                rows: (0..HEAT_ROWS)
+                    .map(|_| PainRow {
+                        touchpoint: worst(NAME_CHARS),
+                        stage: Some("consider".into()),
+                        notes: 1_000_000,
+                        negative_notes: 1_000_000,
+                        mean_valence: Some(-1.25),
+                        cells: vec![1_000_000; HEAT_COLUMNS],
+                    })
+                    .collect(),
+                more: 1000,
+                worst: (0..3)
+                    .map(|_| {
+                        (
+                            worst(NAME_CHARS),
+                            (0..PAIN_QUOTES).map(|_| quote()).collect(),
+                        )
+                    })
+                    .collect(),
+            },
+            journey: Journey {
+                points: (0..JOURNEY_ROWS)
+                    .map(|_| JourneyPoint {
+                        stage: Some("consider".into()),
+                        touchpoint: Some(worst(NAME_CHARS)),
+                        notes: 1_000_000,
+                        rated_notes: 1_000_000,
+                        mean_valence: Some(-1.25),
+                        lanes: [("onstage".into(), -1.5), ("backstage".into(), 1.5)].into(),
+                    })
+                    .collect(),
+                more: 1000,
+                series: (0..4)
+                    .map(|k| Series {
+                        name: worst(NAME_CHARS),
+                        values: vec![Some(-1.25); stages.len()],
+                        scale: if k == 3 {
+                            Scale {
+                                min: 1.0,
+                                max: 7.0,
+                                signed: false,
+                            }
+                        } else {
+                            Scale::VALENCE
+                        },
+                    })
+                    .collect(),
+                stages,
+            },
+            personas: ContrastReport {
+                by: ContrastBy::Persona,
+                total_notes: 1_000_000_000,
+                ungrouped_notes: 0,
+                groups: (0..PERSONAS_SHOWN)
+                    .map(|_| GroupContrast {
+                        group: worst(NAME_CHARS),
+                        notes: 1_000_000,
+                        phrases: (0..TERMS_PER_PERSONA).map(distinctive).collect(),
+                        tags: (0..TERMS_PER_PERSONA).map(distinctive).collect(),
+                    })
+                    .collect(),
+            },
+            visits: Visits {
+                visits: 1_000_000,
+                locations: (0..LOCATIONS_SHOWN)
+                    .map(|_| group(worst(NAME_CHARS)))
+                    .collect(),
+                more_locations: 1000,
+                by_location_and_month: (0..6)
+                    .map(|_| Series {
+                        name: worst(NAME_CHARS),
+                        values: vec![Some(55.5); months.len()],
+                        scale: Scale::SCORE,
+                    })
+                    .collect(),
+                months,
+                worst_criteria: (0..5)
+                    .map(|_| (worst(NAME_CHARS), worst(QUOTE_CHARS), 12.5, 1_000_000))
+                    .collect(),
+                low_notes: (0..LOW_NOTES_SHOWN)
+                    .map(|_| (worst(NAME_CHARS), 12.5, quote()))
+                    .collect(),
+            },
+            insights: Insights {
+                more: 1000,
+                shown: (0..INSIGHTS_SHOWN)
+                    .map(|i| InsightFinding {
+                        id: i as i64,
+                        statement: worst(STATEMENT_CHARS),
+                        theme: Some(worst(NAME_CHARS)),
+                        notes: 1_000_000,
+                        quotes: (0..NOTES_PER_INSIGHT).map(|_| quote()).collect(),
+                    })
+                    .collect(),
+            },
+            sessions: Vec::new(),
+            notes: Vec::new(),
+            tags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn no_archive_makes_an_html_report_over_two_megabytes() {
+        let page = html::page(&largest());
+        assert!(page.len() < 2_000_000, "{} bytes", page.len());
+        // And the page is that large because it holds all of it, escaped.
+        assert!(page.len() > 500_000, "{} bytes", page.len());
+        assert!(!page.contains("\"\"\""));
+        // A scope larger than the sample says where its themes and contrasts come from.
+        assert_eq!(
+            page.matches("Found in an even sample of 10,000 of the 1,000,000,000 notes")
+                .count(),
+            2
+        );
+        assert!(page.contains("found in an even sample of them (every k-th note)"));
+        println!("the largest report page: {} bytes", page.len());
+    }
 }

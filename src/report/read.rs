@@ -96,21 +96,45 @@ pub fn read(archive: &Archive, request: &ReportRequest) -> Result<ReportData> {
         id: n.id.clone(),
         kind: n.kind,
         text: cut(&one_line(&clean.text(&n.body)), QUOTE_CHARS),
-        speaker: n.speaker.as_deref().map(|s| clean.participant(s)),
+        speaker: n
+            .speaker
+            .as_deref()
+            .map(|s| cut(&clean.participant(s), NAME_CHARS)),
         session: labels.get(&n.session).cloned().unwrap_or_default(),
         created_at: n.created_at,
     };
     let quote_of = |id: &str| by_id.get(id).map(|n| quote(n));
 
     let title = match &request.title {
-        Some(t) => t.clone(),
+        Some(t) => excerpt(t, NAME_CHARS),
         None => default_title(&request.selection, &sessions),
     };
     let selection = describe(&request.selection, &sessions, &clean);
     let figures = figures(&notes, &sessions, withheld);
 
-    let settings = ThemeSettings::default();
-    let (found, _) = archive.themes_of(&notes, &theme_start.0, &settings, theme_start.1)?;
+    // The analyses of the notes' words read an even sample of a large scope, so a report of
+    // any archive is written in seconds; they run beside those of the tags, on two threads.
+    let sample: Option<Vec<AnalysisNote>> = (notes.len() > TEXT_SAMPLE).then(|| {
+        analysis::even_sample(&notes, TEXT_SAMPLE)
+            .cloned()
+            .collect()
+    });
+    let read_words = sample.as_deref().unwrap_or(&notes);
+    let curation = archive.theme_curation(&theme_start.0, theme_start.1)?;
+    let stages = store.stage_map()?;
+    let (found, mut personas, pains_found, journey_found) = std::thread::scope(|s| {
+        let themes = s.spawn(|| analysis::themes(read_words, &ThemeSettings::default(), &curation));
+        let personas = analysis::contrast(
+            read_words,
+            ContrastBy::Persona,
+            TERMS_PER_PERSONA,
+            analysis::contrast::DEFAULT_MIN_COUNT,
+        );
+        let pains = analysis::pains(&notes, &stages);
+        let journey = analysis::journey(&notes, &stages);
+        let themes = themes.join().expect("the themes' thread does not panic");
+        (themes, personas, pains, journey)
+    });
     let themes = Themes {
         total_notes: found.total_notes,
         notes_in_themes: found.notes_in_themes,
@@ -146,20 +170,8 @@ pub fn read(archive: &Archive, request: &ReportRequest) -> Result<ReportData> {
             .collect(),
     };
 
-    let stages = store.stage_map()?;
-    let pains = pains(
-        &analysis::pains(&notes, &stages),
-        &store.valences()?,
-        &clean,
-        &quote_of,
-    );
-    let journey = journey(&analysis::journey(&notes, &stages), &clean);
-    let mut personas = analysis::contrast(
-        &notes,
-        ContrastBy::Persona,
-        TERMS_PER_PERSONA,
-        analysis::contrast::DEFAULT_MIN_COUNT,
-    );
+    let pains = pains(&pains_found, &store.valences()?, &clean, &quote_of);
+    let journey = journey(&journey_found, &clean);
     personas.groups.sort_by_key(|g| std::cmp::Reverse(g.notes));
     personas.groups.truncate(PERSONAS_SHOWN);
     for g in &mut personas.groups {
@@ -248,6 +260,7 @@ pub fn read(archive: &Archive, request: &ReportRequest) -> Result<ReportData> {
     Ok(ReportData {
         title,
         selection,
+        sampled: sample.map(|s| s.len()),
         privacy: request.privacy,
         figures,
         themes,

@@ -155,6 +155,30 @@ pub(super) fn privacy_line(data: &ReportData) -> String {
     }
 }
 
+/// How the findings were reached, and what was read of a large scope.
+fn method(data: &ReportData) -> String {
+    match data.sampled {
+        None => METHOD.to_owned(),
+        Some(n) => format!(
+            "{METHOD} With more than {} notes in scope, the themes and what sets personas apart \
+             are found in an even sample of them (every k-th note), so that the report is written \
+             in seconds; every other figure counts all the notes.",
+            count(n)
+        ),
+    }
+}
+
+/// Says that the analyses of words read a sample, when they did.
+fn sample_line(data: &ReportData) -> Option<String> {
+    data.sampled.map(|n| {
+        format!(
+            "Found in an even sample of {} of the {}: the counts here are the sample's.",
+            count(n),
+            plural(data.figures.notes, "note", "notes")
+        )
+    })
+}
+
 const METHOD: &str = "Themes are phrases that recur across notes and sessions: notes are \
 grouped by the phrases they share, each theme is named by its most telling phrase, and its \
 quotes are the notes closest to its centre. Feelings are the valence of the notes' emotion \
@@ -393,7 +417,7 @@ fn scope_html(data: &ReportData, out: &mut String) {
         f.studies.len().saturating_sub(super::STUDIES_SHOWN),
         "studies",
     );
-    let _ = writeln!(out, "<h3>Method</h3>\n<p>{}</p>", escape(METHOD));
+    let _ = writeln!(out, "<h3>Method</h3>\n<p>{}</p>", escape(&method(data)));
     let _ = writeln!(
         out,
         "<h3>Privacy</h3>\n<p data-withheld=\"{}\">{}</p>",
@@ -417,7 +441,7 @@ fn scope_md(data: &ReportData, out: &mut String) {
         let _ = writeln!(out, "{}: {}.", b.caption, or_none(&items));
     }
     out.push('\n');
-    let _ = writeln!(out, "**Method.** {METHOD}\n");
+    let _ = writeln!(out, "**Method.** {}\n", method(data));
     let _ = writeln!(out, "**Privacy.** {}\n", privacy_line(data));
 }
 
@@ -501,6 +525,9 @@ fn themes_html(data: &ReportData, out: &mut String) {
         t.notes_in_themes,
         escape(&themes_lead(data))
     );
+    if let Some(line) = sample_line(data) {
+        let _ = writeln!(out, "<p class=\"meta\">{}</p>", escape(&line));
+    }
     if t.shown.is_empty() {
         return;
     }
@@ -545,6 +572,9 @@ fn themes_html(data: &ReportData, out: &mut String) {
 fn themes_md(data: &ReportData, out: &mut String) {
     let t = &data.themes;
     let _ = writeln!(out, "{}\n", themes_lead(data));
+    if let Some(line) = sample_line(data) {
+        let _ = writeln!(out, "{line}\n");
+    }
     for (i, th) in t.shown.iter().enumerate() {
         let _ = writeln!(out, "### {}. {}\n\n{}.\n", i + 1, th.label, theme_meta(th));
         for line in theme_also(th) {
@@ -930,6 +960,9 @@ fn personas_html(data: &ReportData, out: &mut String) {
         c.groups.len(),
         escape(PERSONAS_LEAD)
     );
+    if let Some(line) = sample_line(data) {
+        let _ = writeln!(out, "<p class=\"meta\">{}</p>", escape(&line));
+    }
     for g in &c.groups {
         let _ = writeln!(
             out,
@@ -972,6 +1005,9 @@ fn personas_md(data: &ReportData, out: &mut String) {
         return;
     }
     let _ = writeln!(out, "{PERSONAS_LEAD}\n");
+    if let Some(line) = sample_line(data) {
+        let _ = writeln!(out, "{line}\n");
+    }
     for g in &c.groups {
         let _ = writeln!(
             out,
