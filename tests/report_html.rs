@@ -273,6 +273,17 @@ fn the_demo_report_has_every_section_with_the_figures_the_cli_gives() {
         assert!(svg.contains(&format!("<desc id=\"{id}-desc\">")), "{id}");
         assert!(html[at..].contains("<table>"), "a table after {id}");
     }
+    // At a glance, under the title: the leading theme, where it hurts, the weakest location.
+    let glance = &html[html.find("<dl class=\"glance\">").unwrap()..];
+    let glance = &glance[..glance.find("</dl>").unwrap()];
+    for what in [
+        "Leading theme",
+        "Hurts most at",
+        "Lowest-scoring location",
+        "Insights",
+    ] {
+        assert!(glance.contains(&format!("<dt>{what}</dt>")), "{what}");
+    }
     assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
     assert!(html.contains("<title>All studies · findings</title>"));
 }

@@ -38,12 +38,17 @@ h1{font-size:2rem;line-height:1.2;margin:.2rem 0 .5rem}
 h2{font-size:1.45rem;line-height:1.25;margin:2.2rem 0 .6rem;padding-top:.7rem;border-top:2px solid #1b1b1b}
 h3{font-size:1.08rem;line-height:1.3;margin:1.3rem 0 .3rem}
 .lede{font-size:1.08rem;margin:.2rem 0}
+.glance{display:grid;grid-template-columns:repeat(auto-fit,minmax(13rem,1fr));gap:.5rem 1.5rem;margin:.9rem 0 .3rem}
+.glance div{border-left:3px solid #0b57a3;padding-left:.6rem}
+.glance dt{font-size:.78rem;text-transform:uppercase;letter-spacing:.06em;color:#4a5361}
+.glance dd{margin:0;font-weight:600}
 nav ol{display:flex;flex-wrap:wrap;gap:.2rem 1.1rem;padding:0;margin:.7rem 0 0;list-style:none}
 a{color:#0b57a3}
 .figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(8.5rem,1fr));gap:.6rem;margin:1rem 0;padding:0;list-style:none}
 .figures li{background:#f3f5f8;border-radius:6px;padding:.5rem .8rem;color:#4a5361}
 .figures strong{display:block;font-size:1.5rem;line-height:1.2;color:#1b1b1b}
 .figures li.wide{grid-column:span 2}
+.figures li.wide strong{white-space:nowrap;font-size:1.3rem;line-height:1.4}
 .tables{display:flex;flex-wrap:wrap;gap:0 2rem;align-items:flex-start}
 .tables table{width:auto;min-width:14rem}
 table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.92rem}
@@ -108,10 +113,24 @@ pub fn page(data: &ReportData) -> String {
 <p class="kicker">Findings report</p>
 <h1>{title}</h1>
 <p class="lede">{}</p>
-<nav aria-label="Contents"><ol>"#,
+"#,
         env!("CARGO_PKG_VERSION"),
         escape(&super::sections::lede(data)),
     );
+    let glance = super::sections::at_a_glance(data);
+    if !glance.is_empty() {
+        out.push_str("<dl class=\"glance\">");
+        for (what, finding) in glance {
+            let _ = write!(
+                out,
+                "<div><dt>{}</dt><dd>{}</dd></div>",
+                escape(what),
+                escape(&finding)
+            );
+        }
+        out.push_str("</dl>\n");
+    }
+    out.push_str("<nav aria-label=\"Contents\"><ol>");
     for s in SECTIONS.iter().filter(|s| s.html.is_some()) {
         let _ = write!(out, r##"<li><a href="#{}">{}</a></li>"##, s.id, s.title);
     }

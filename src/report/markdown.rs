@@ -15,6 +15,13 @@ pub fn cell(text: &str) -> String {
 pub fn document(data: &ReportData) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {}\n\n{}\n", data.title, super::sections::lede(data));
+    let glance = super::sections::at_a_glance(data);
+    for (what, finding) in &glance {
+        let _ = writeln!(out, "- **{what}:** {finding}");
+    }
+    if !glance.is_empty() {
+        out.push('\n');
+    }
     for s in SECTIONS {
         let Some(write_body) = s.markdown else {
             continue;

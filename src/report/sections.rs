@@ -134,6 +134,43 @@ pub(super) fn lede(data: &ReportData) -> String {
     s
 }
 
+/// The findings at a glance, under the title: the largest theme, the touchpoint that hurts
+/// most, the lowest-scoring location, the insights; each only when there is one.
+pub(super) fn at_a_glance(data: &ReportData) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(t) = data.themes.shown.first() {
+        out.push((
+            "Leading theme",
+            format!("{} ({})", t.label, plural(t.notes, "note", "notes")),
+        ));
+    }
+    if let Some(p) = data.pains.rows.first().filter(|p| p.negative_notes > 0) {
+        out.push((
+            "Hurts most at",
+            format!(
+                "#{} ({} negative of {})",
+                p.touchpoint,
+                count(p.negative_notes),
+                plural(p.notes, "note", "notes")
+            ),
+        ));
+    }
+    if let Some(l) = data.visits.locations.first() {
+        out.push((
+            "Lowest-scoring location",
+            format!("{} ({} of 100)", l.group, score_label(l.mean)),
+        ));
+    }
+    let insights = data.insights.shown.len() + data.insights.more;
+    if insights > 0 {
+        out.push((
+            "Insights",
+            format!("{} from the team", plural(insights, "insight", "insights")),
+        ));
+    }
+    out
+}
+
 /// Whom the report names and what it leaves out.
 pub(super) fn privacy_line(data: &ReportData) -> String {
     let withheld = match data.figures.withheld {
