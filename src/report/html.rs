@@ -86,6 +86,10 @@ nav{display:none}
 h2{break-after:avoid}
 h3{break-after:avoid}
 figure,table,blockquote,.theme,.insight{break-inside:avoid}
+.heat{font-size:7.5pt}
+.heat th,.heat td{padding:2px 3px}
+.heat th.e{font-size:7pt;overflow-wrap:anywhere}
+.heat tbody th{white-space:normal}
 a{color:inherit;text-decoration:none}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
