@@ -4,6 +4,7 @@ mod code_analysis;
 mod coding;
 mod measures;
 mod output;
+mod report;
 mod themes;
 mod visits;
 
@@ -149,6 +150,9 @@ enum Command {
     Insight(themes::InsightCommand),
     /// NPS, satisfaction, effort and confidence (%nps=9 in notes), by group and between waves
     Measures(Box<measures::MeasuresArgs>),
+    /// The findings as one self-contained HTML page (or Markdown): themes, pains, journey,
+    /// personas, mystery-shop scores, insights; pseudonyms by default
+    Report(Box<report::ReportArgs>),
     /// Import notes from JSONL (as exported), CSV, spreadsheets, transcripts, Markdown,
     /// REFI-QDA projects and codebooks, or Word documents
     #[command(after_help = "Formats (from the file's extension, or --format):\n  \
@@ -223,7 +227,8 @@ enum Command {
         .jsonl  every note with its session, participants, revisions, passages, coders and\n          \
         trash (lossless)\n  \
         .csv    the live notes, one row each, with the columns `import` reads\n  \
-        .md     a report: sessions, notes grouped by kind, tag counts\n  \
+        .md     the report `fieldnotes report -o x.md` writes, with every note (grouped by\n          \
+        kind) and the tag counts\n  \
         .qdpx   a REFI-QDA project: sessions as text sources, notes as coded selections,\n          \
         tags as codes under a parent code per facet (nested as in the codebook),\n          \
         passages as selections at exact code-point offsets with their coders,\n          \
@@ -666,6 +671,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Themes(args) => themes::run(&mut archive, *args, &out),
         Command::Insight(cmd) => themes::insight(&mut archive, cmd, &out),
         Command::Measures(args) => measures::run(&mut archive, *args, &out),
+        Command::Report(args) => report::run(&archive, *args, &out),
         Command::Import {
             file,
             format,

@@ -39,6 +39,18 @@ pub struct SessionLine {
     pub measures: Vec<crate::model::Measure>,
 }
 
+impl SessionLine {
+    /// Its participants' names (pseudonyms when redacted), joined with commas.
+    pub fn participant_names(&self) -> String {
+        let names: Vec<&str> = self
+            .participants
+            .iter()
+            .map(|p| p.pseudonym.as_str())
+            .collect();
+        names.join(", ")
+    }
+}
+
 /// Which notes an export takes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Scope {
@@ -181,38 +193,11 @@ impl<'a> ExportView<'a> {
         {
             return Ok(None);
         }
-        let s = self.store.session(id)?;
+        let (line, real) = session_line(self.store, id, self.redactor.as_ref())?;
         if let Scope::Study(wanted) = &self.options.scope
-            && *wanted != s.study
+            && *wanted != line.study
         {
             return Ok(None);
-        }
-        let participants = s
-            .participants
-            .iter()
-            .filter_map(|p| self.store.participant(p).transpose())
-            .collect::<Result<Vec<_>>>()?;
-        let mut line = SessionLine {
-            id: s.id,
-            study: s.study,
-            kind: s.kind,
-            title: s.title,
-            started_at: s.started_at,
-            ended_at: s.ended_at,
-            researcher: s.researcher,
-            location: s.location,
-            channel: s.channel,
-            participants,
-            measures: self.store.measures_of_session(id)?,
-        };
-        let real = s.participants;
-        if let Some(r) = &self.redactor {
-            line.title = line.title.map(|t| r.text(&t));
-            line.location = line.location.map(|t| r.text(&t));
-            for p in &mut line.participants {
-                p.pseudonym = r.participant(&p.pseudonym);
-                p.contact = None;
-            }
         }
         Ok(Some((line, real)))
     }
@@ -235,6 +220,39 @@ fn redact_text_and_tags(r: &Redactor, body: &str, tags: &[Tag]) -> (String, Vec<
     out.sort();
     out.dedup();
     (redacted, out)
+}
+
+/// A session as exports show it (redacted when a redactor is given), with its participants'
+/// real names (to decide which notes redaction leaves out).
+pub fn session_line(
+    store: &Store,
+    id: &str,
+    redactor: Option<&Redactor>,
+) -> Result<(SessionLine, Vec<String>)> {
+    let s = store.session(id)?;
+    let participants = s
+        .participants
+        .iter()
+        .filter_map(|p| store.participant(p).transpose())
+        .collect::<Result<Vec<_>>>()?;
+    let line = SessionLine {
+        id: s.id,
+        study: s.study,
+        kind: s.kind,
+        title: s.title,
+        started_at: s.started_at,
+        ended_at: s.ended_at,
+        researcher: s.researcher,
+        location: s.location,
+        channel: s.channel,
+        participants,
+        measures: store.measures_of_session(id)?,
+    };
+    let line = match redactor {
+        Some(r) => r.session(line),
+        None => line,
+    };
+    Ok((line, s.participants))
 }
 
 fn redact_note(r: &Redactor, mut rec: NoteRecord) -> NoteRecord {

@@ -12,6 +12,8 @@ use crate::error::Result;
 use crate::model::{Participant, Tag, normalize_name};
 use crate::store::Store;
 
+use super::export::SessionLine;
+
 /// What a redacted export puts in place of a masked detail.
 pub const EMAIL: &str = "[email]";
 pub const PHONE: &str = "[phone]";
@@ -315,11 +317,25 @@ impl Redactor {
         Ok(Redactor::for_people(&store.participants()?, other_names))
     }
 
+    /// The same, except that participants with recorded consent keep their names (a report's
+    /// `--names`): only those without consent become pseudonyms.
+    pub fn keeping_consented_names(store: &Store, other_names: &[String]) -> Result<Redactor> {
+        Ok(Redactor::build(&store.participants()?, other_names, true))
+    }
+
     pub fn for_participants(participants: &[Participant]) -> Redactor {
         Redactor::for_people(participants, &[])
     }
 
     pub fn for_people(participants: &[Participant], other_names: &[String]) -> Redactor {
+        Redactor::build(participants, other_names, false)
+    }
+
+    fn build(
+        participants: &[Participant],
+        other_names: &[String],
+        keep_consented_names: bool,
+    ) -> Redactor {
         let mut pseudonyms = HashMap::new();
         let mut name_to_alias = HashMap::new();
         let mut consented = HashSet::new();
@@ -327,6 +343,7 @@ impl Redactor {
         let people = participants
             .iter()
             .enumerate()
+            .filter(|(_, p)| !(keep_consented_names && p.consent))
             .map(|(i, p)| (p.pseudonym.trim(), format!("P{}", i + 1)))
             .chain(
                 other_names
@@ -366,6 +383,10 @@ impl Redactor {
         }
         for p in participants.iter().filter(|p| p.consent) {
             consented.insert(p.pseudonym.trim().to_owned());
+            if keep_consented_names {
+                let name = p.pseudonym.trim().to_owned();
+                pseudonyms.insert(name.clone(), name);
+            }
         }
         for p in participants {
             if let Some(contact) = p.contact.as_deref().map(str::trim)
@@ -564,6 +585,18 @@ impl Redactor {
         Tag::new(tag.facet, &named.join("-")).unwrap_or_else(|| tag.clone())
     }
 
+    /// A session as a redacted export shows it: names in its title and location replaced,
+    /// participants by their pseudonyms, no contact details.
+    pub fn session(&self, mut line: SessionLine) -> SessionLine {
+        line.title = line.title.map(|t| self.text(&t));
+        line.location = line.location.map(|t| self.text(&t));
+        for p in &mut line.participants {
+            p.pseudonym = self.participant(&p.pseudonym);
+            p.contact = None;
+        }
+        line
+    }
+
     /// Tags named after a participant (`@maya`) become their pseudonym (`@p1`).
     pub fn tags(&self, tags: &[Tag]) -> Vec<Tag> {
         let mut out: Vec<Tag> = tags.iter().map(|t| self.tag(t)).collect();
@@ -714,5 +747,39 @@ mod tests {
         assert!(r.withholds(None, &["Maya Patel".into(), "Jo".into()]));
         let tags = r.tags(&[Tag::new(crate::model::Facet::Persona, "maya").unwrap()]);
         assert_eq!(tags[0].name, "p1");
+    }
+
+    #[test]
+    fn consented_names_may_stay_while_the_others_and_every_contact_go() {
+        let people = [
+            Participant {
+                pseudonym: "Maya Patel".into(),
+                consent: true,
+                consent_date: None,
+                contact: Some("07700 900123".into()),
+            },
+            Participant {
+                pseudonym: "Jo".into(),
+                consent: false,
+                consent_date: None,
+                contact: Some("jo@example.org".into()),
+            },
+        ];
+        let r = Redactor::build(&people, &[], true);
+        assert_eq!(r.participant("Maya Patel"), "Maya Patel");
+        assert_eq!(r.participant("Jo"), "P2");
+        assert_eq!(
+            r.text("Maya Patel met Jo (jo@example.org); call Maya on 07700 900123"),
+            "Maya Patel met P2 ([contact]); call Maya on [contact]"
+        );
+        let tags = r.tags(&[
+            Tag::new(crate::model::Facet::Persona, "maya").unwrap(),
+            Tag::new(crate::model::Facet::Persona, "jo").unwrap(),
+        ]);
+        let names: Vec<&str> = tags.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["maya", "p2"]);
+        // Consent decides which notes go, whoever is named.
+        assert!(r.withholds(Some("Jo"), &[]));
+        assert!(!r.withholds(Some("Maya Patel"), &[]));
     }
 }

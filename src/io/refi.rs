@@ -285,12 +285,7 @@ fn build_source(session: SessionLine, notes: Vec<NoteRecord>) -> Source {
 fn source_name(s: &SessionLine) -> String {
     let mut name = s.title.clone().unwrap_or_else(|| s.kind.to_string());
     if !s.participants.is_empty() {
-        let who: Vec<&str> = s
-            .participants
-            .iter()
-            .map(|p| p.pseudonym.as_str())
-            .collect();
-        let _ = write!(name, " · {}", who.join(", "));
+        let _ = write!(name, " · {}", s.participant_names());
     }
     let _ = write!(name, " · {}", s.started_at.format("%Y-%m-%d %H:%M"));
     name
