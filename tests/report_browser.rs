@@ -16,12 +16,13 @@ use std::time::{Duration, Instant};
 
 use common::TestArchive;
 
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 8] = [
     "Scope and method",
     "Themes",
     "Pain points",
     "Journey",
     "Personas",
+    "Measures",
     "Mystery-shop scores",
     "Insights",
 ];

@@ -9,12 +9,13 @@ use std::collections::HashSet;
 use common::TestArchive;
 use serde_json::Value;
 
-const SECTIONS: [(&str, &str); 7] = [
+const SECTIONS: [(&str, &str); 8] = [
     ("scope", "Scope and method"),
     ("themes", "Themes"),
     ("pains", "Pain points"),
     ("journey", "Journey"),
     ("personas", "Personas"),
+    ("measures", "Measures"),
     ("visits", "Mystery-shop scores"),
     ("insights", "Insights"),
 ];
@@ -162,6 +163,17 @@ fn the_demo_report_has_every_section_with_the_figures_the_cli_gives() {
         );
     }
 
+    // The measures: the demo's exit intercepts and rated interviews, with the moments of truth.
+    let measured: u64 = html
+        .split("data-measures=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the measures section says how many values");
+    assert!(measured >= 54, "{measured}");
+    assert!(html.contains("Moments of truth"));
+    assert!(html.contains("NPS (95% interval)"));
+
     // The notes are the search's, less those of participants without consent, exactly as a
     // redacted export leaves out.
     let all = a.json(&["search", "--limit", "1"])["total"]
@@ -210,7 +222,7 @@ fn the_demo_report_has_every_section_with_the_figures_the_cli_gives() {
         number(after(&html, "data-count=\"sessions\">")),
         shown as u64
     );
-    assert_eq!(number(after(&html, "data-count=\"studies\">")), 3);
+    assert_eq!(number(after(&html, "data-count=\"studies\">")), 4);
 
     // The mystery-shop visits, as `fieldnotes visits` scores them, by location and month.
     let visits = a.json(&["visits"]);

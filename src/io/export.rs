@@ -206,7 +206,7 @@ impl<'a> ExportView<'a> {
 /// A text and its tags, redacted alike: a tag typed in the text is kept only as the redacted
 /// text still types it (a handle masked in the text, `@cakesbymaya`, is no tag either); a tag
 /// given beside the text is redacted by its name.
-fn redact_text_and_tags(r: &Redactor, body: &str, tags: &[Tag]) -> (String, Vec<Tag>) {
+pub(crate) fn redact_text_and_tags(r: &Redactor, body: &str, tags: &[Tag]) -> (String, Vec<Tag>) {
     let redacted = r.text(body);
     let typed_before = crate::model::tags_of(body);
     let typed_after = crate::model::tags_of(&redacted);

@@ -79,6 +79,13 @@ pub fn read(archive: &Archive, request: &ReportRequest) -> Result<ReportData> {
         notes.retain(|n| !r.withholds(n.speaker.as_deref(), &n.participants));
     }
     let withheld = before - notes.len();
+    // Every analysis reads the tags an export would carry: named after people, under their
+    // pseudonym; typed in words redaction masked (a handle), gone with them.
+    if let Some(r) = &redactor {
+        for n in &mut notes {
+            n.tags = crate::io::export::redact_text_and_tags(r, &n.body, &n.tags).1;
+        }
+    }
     let clean = Clean(redactor.as_ref());
 
     let mut sessions = Vec::new();
@@ -246,8 +253,8 @@ pub fn read(archive: &Archive, request: &ReportRequest) -> Result<ReportData> {
 
     let mut tag_counts: BTreeMap<Tag, usize> = BTreeMap::new();
     for n in &notes {
-        for t in clean.tags(&n.tags) {
-            *tag_counts.entry(t).or_default() += 1;
+        for t in &n.tags {
+            *tag_counts.entry(t.clone()).or_default() += 1;
         }
     }
     let mut tags: Vec<(Tag, usize)> = tag_counts.into_iter().collect();
@@ -340,13 +347,6 @@ impl Clean<'_> {
             _ => name.to_owned(),
         };
         cut(&shown, NAME_CHARS)
-    }
-
-    fn tags(&self, tags: &[Tag]) -> Vec<Tag> {
-        match self.0 {
-            Some(r) => r.tags(tags),
-            None => tags.to_vec(),
-        }
     }
 }
 

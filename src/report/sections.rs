@@ -1329,7 +1329,12 @@ fn measures_lead(data: &ReportData) -> String {
             .moments_of_truth
             .iter()
             .take(3)
-            .map(|m| format!("{} (effort {:.1}, feeling {:+.1})", m.touchpoint, m.effort, m.valence))
+            .map(|m| {
+                format!(
+                    "{} (effort {:.1}, feeling {:+.1})",
+                    m.touchpoint, m.effort, m.valence
+                )
+            })
             .collect();
         let _ = write!(
             lead,
