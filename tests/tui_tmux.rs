@@ -119,6 +119,9 @@ impl Tmux {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        // A server with no session left may still be going away: the next start on its
+        // socket could find it and show nothing (seen under load). A new socket cannot.
+        self.stop_server();
     }
 
     /// From the session list the app starts on, into the newest session's editor.
