@@ -5,13 +5,15 @@
 //!     cargo bench --bench archive -- --quick      # 10,000 notes (what CI runs)
 //!
 //! For profiling: `--no-peers` leaves FTS5 and ripgrep out, `--keep DIR` builds the archive in
-//! DIR and leaves it there, and `--typing DIR` / `--during-themes DIR` run only the
-//! search-as-you-type or the capture-during-themes measurement on such an archive.
+//! DIR and leaves it there, and `--typing DIR` / `--during-themes DIR` / `--report DIR` run only
+//! the search-as-you-type, the capture-during-themes or the report measurement on such an
+//! archive.
 //!
 //! With a fixed seed it writes a synthetic archive (sessions of several kinds, personas,
 //! touchpoints along a journey, emotions, jobs, 40–120-word notes with a Zipf-like vocabulary,
-//! rare words and names), imports it through the real JSONL import, then times capture (alone,
-//! and while the themes run over every note on another thread), every kind of search, the
+//! rare words and names), imports it through the real JSONL import, then times the findings
+//! report (HTML, over every note) and its file's size, capture (alone, and while the themes
+//! run over every note on another thread), every kind of search, the
 //! same searches in SQLite FTS5 over the same notes and, when `rg` is installed, ripgrep over
 //! the notes as Markdown files, and the app's search-as-you-type. Figures vary with the
 //! machine's load: compare the ratios, which come from the same run.
@@ -405,6 +407,11 @@ fn main() {
         );
         return;
     }
+    if let Some(i) = args.iter().position(|a| a == "--report") {
+        let archive = Archive::open(Path::new(&args[i + 1])).unwrap();
+        print_report(&archive);
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--during-themes") {
         let mut archive = Archive::open(Path::new(&args[i + 1])).unwrap();
         let session = archive.store().sessions(None).unwrap()[0].id.clone();
@@ -510,6 +517,9 @@ fn main() {
         // For profiling the import alone.
         return;
     }
+
+    // The findings report over every note, as `fieldnotes report -o findings.html` writes it.
+    print_report(&archive);
 
     // Single-note capture as the app does it.
     let session = archive.store().sessions(None).unwrap()[0].id.clone();
@@ -953,6 +963,50 @@ fn encrypted_beside_plain(
         ms(argon),
         ms(unlock),
         ms(open)
+    );
+}
+
+/// Times the HTML report over every note (read, analyse, render, write) and prints its size.
+fn print_report(archive: &Archive) {
+    use fieldnotes::report::{self, Privacy, ReportFormat, ReportRequest, Selection};
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("findings.html");
+    let t = Instant::now();
+    let data = report::read(
+        archive,
+        &ReportRequest {
+            selection: Selection::Search {
+                query: String::new(),
+                filters: Filters::default(),
+            },
+            title: None,
+            privacy: Privacy::Pseudonyms,
+            every_note: false,
+            mask_names: Vec::new(),
+        },
+    )
+    .unwrap();
+    let page = ReportFormat::Html.render(&data);
+    fieldnotes::io::write_atomically(&path, |w| {
+        w.write_all(page.as_bytes())
+            .map_err(|e| fieldnotes::Error::io("cannot write the report", e))
+    })
+    .unwrap();
+    let took = t.elapsed();
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into());
+    println!(
+        "{:<44} {:>8.2} s   ({} notes, file {:.0} KB; load average {load})",
+        "report: HTML over every note",
+        took.as_secs_f64(),
+        data.figures.notes,
+        page.len() as f64 / 1024.0,
+    );
+    assert!(
+        page.len() < 2_000_000,
+        "the report's file must stay under 2 MB"
     );
 }
 

@@ -293,6 +293,17 @@ impl Archive {
         self.store.set_session_measures(session, measures)
     }
 
+    /// Adds names to (and takes names off) the list of other people a study's redacted
+    /// exports mask; returns the list.
+    pub fn edit_masked_names(
+        &self,
+        study: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<Vec<String>> {
+        self.store.edit_masked_names(study, add, remove)
+    }
+
     /// Folds the write-ahead log into the database (the app does it when idle).
     pub fn checkpoint(&self) -> Result<()> {
         self.store.checkpoint()
@@ -496,13 +507,16 @@ impl Archive {
         w: &mut dyn std::io::Write,
     ) -> Result<crate::io::ExportSummary> {
         use crate::io::{self, ExportSummary, ExportView, Format};
+        if format == Format::Markdown {
+            return crate::report::export_markdown(self, &options, w);
+        }
         let view = ExportView::new(&self.store, options)?;
-        match format {
+        let mut summary = match format {
             Format::Jsonl => io::jsonl::export(&view, w),
             Format::Csv => io::csv::export(&view, w),
             Format::Qdpx => io::refi::export_project(&view, w),
             Format::Qdc => io::refi::export_codebook(&view, w).map(|_| ExportSummary::default()),
-            Format::Markdown => io::report::export(&view, w),
+            Format::Markdown => unreachable!("written above"),
             Format::Docx => Err(Error::Unsupported(
                 "fieldnotes reads Word documents but does not write them: export jsonl, csv, markdown, qdpx or qdc".into(),
             )),
@@ -514,7 +528,11 @@ impl Archive {
                 "fieldnotes reads {} but does not write one: export csv (spreadsheets open it), jsonl, markdown, qdpx or qdc",
                 format.name()
             ))),
+        }?;
+        if let Some(r) = view.redactor() {
+            summary.masked = r.masked();
         }
+        Ok(summary)
     }
 
     /// Writes the notes in scope to the file at `path`, atomically: a failed export leaves
@@ -600,7 +618,11 @@ impl Archive {
     /// The ids of the notes `query` and `filters` find (every hit, not one page); `None` when
     /// both are empty: every live note. The index may trail SQLite, so readers join on SQLite's
     /// live notes.
-    fn selected_ids(&self, query: &str, filters: &Filters) -> Result<Option<Vec<String>>> {
+    pub(crate) fn selected_ids(
+        &self,
+        query: &str,
+        filters: &Filters,
+    ) -> Result<Option<Vec<String>>> {
         let parsed = Query::parse(query)?;
         if parsed.expr.is_none() && *filters == Filters::default() {
             return Ok(None);
@@ -625,10 +647,7 @@ impl Archive {
     )> {
         let notes = self.analysis_notes(query, filters)?;
         let scope = theme_scope(query, filters);
-        let mut curation = self.store.curation()?;
-        if start == ThemeStart::FromLastShown {
-            curation.previous = self.store.theme_memory(&scope)?;
-        }
+        let curation = self.theme_curation(&scope, start)?;
         let report = crate::analysis::themes(&notes, settings, &curation);
         let shown = crate::analysis::remember(&report);
         if shown != curation.previous
@@ -637,6 +656,20 @@ impl Archive {
             tracing::info!(error = %e, "themes not remembered");
         }
         Ok((notes, report))
+    }
+
+    /// What a themes run starts from: the researcher's curation and, when asked, the
+    /// suggestions last shown for the selection `scope` names (see [`theme_scope`]).
+    pub(crate) fn theme_curation(
+        &self,
+        scope: &str,
+        start: ThemeStart,
+    ) -> Result<crate::analysis::Curation> {
+        let mut curation = self.store.curation()?;
+        if start == ThemeStart::FromLastShown {
+            curation.previous = self.store.theme_memory(scope)?;
+        }
+        Ok(curation)
     }
 
     /// Everything wrong with the archive: SQLite's own checks, and any difference between the
@@ -735,7 +768,7 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
 }
 
 /// What names a selection of notes for the theme memory: the search as typed and the filters.
-fn theme_scope(query: &str, filters: &Filters) -> String {
+pub(crate) fn theme_scope(query: &str, filters: &Filters) -> String {
     if query.trim().is_empty() && *filters == Filters::default() {
         String::new()
     } else {

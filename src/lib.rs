@@ -15,6 +15,7 @@ pub mod logging;
 pub mod model;
 pub mod mystery_shop;
 pub mod query;
+pub mod report;
 pub mod store;
 pub mod text;
 pub mod time;

@@ -1,7 +1,10 @@
 //! The app's state machine under random keys, with no archive: the worker's answers are
 //! made up here (the message seam). Whatever is typed, the app never panics (nor does drawing
 //! it, at any size), and no key sequence without an explicit note-action key asks the worker
-//! to change a stored note.
+//! to change a stored note. The heat maps (o, m, F4, F5) are answered too, so random keys
+//! move their cursors, cycle their figures and open their cells.
+
+use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use proptest::prelude::*;
@@ -9,6 +12,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use fieldnotes::analysis::{AnalysisNote, Coding, NoteGroups};
 use fieldnotes::archive::SearchResults;
 use fieldnotes::model::{Facet, Note, NoteKind, Session, SessionKind, Tag};
 use fieldnotes::tui::app::App;
@@ -113,6 +117,11 @@ fn ordinary_key() -> impl Strategy<Value = KeyEvent> {
             Just(KeyCode::F(1)),
             Just(KeyCode::F(2)),
             Just(KeyCode::F(3)),
+            Just(KeyCode::F(4)),
+            Just(KeyCode::F(5)),
+            Just(KeyCode::F(6)),
+            Just(KeyCode::Char('%')),
+            Just(KeyCode::Char('b')),
         ]
         .prop_map(move |k| KeyEvent::new(k, none)),
         1 => prop_oneof![
@@ -135,6 +144,17 @@ fn any_key() -> impl Strategy<Value = KeyEvent> {
     ]
 }
 
+/// Codings of the three notes: whole-note tags and a passage.
+fn codings() -> Vec<Coding> {
+    vec![
+        Coding::whole("N1", "#checkout"),
+        Coding::whole("N1", "!frustrated"),
+        Coding::passage("N1", "=wait-time", 0, 5),
+        Coding::whole("N3", "#self-checkout"),
+        Coding::whole("N3", "=wait-time"),
+    ]
+}
+
 /// What the worker would answer, made up: enough for the app to move between its views.
 fn answer(request: &Request) -> Option<Response> {
     match request {
@@ -152,6 +172,63 @@ fn answer(request: &Request) -> Option<Response> {
         Request::Sessions => Some(Response::Sessions(vec![session()])),
         Request::TrashList => Some(Response::TrashList(vec![note(9, "gone #checkout")])),
         Request::Participants => Some(Response::Participants(Vec::new())),
+        // The heat maps: a few codes over the three notes, and a cell's notes.
+        Request::Cooccurrence { generation, .. } => Some(Response::Cooccurrence {
+            generation: *generation,
+            report: Box::new(fieldnotes::analysis::cooccurrence(&codings())),
+            codings: Arc::new(codings()),
+        }),
+        Request::Matrix { generation, by, .. } => {
+            let groups: Vec<NoteGroups> = ["N1", "N2", "N3"]
+                .iter()
+                .map(|id| NoteGroups {
+                    note: (*id).into(),
+                    groups: vec!["busy-parent".into(), format!("group-{id}")],
+                    participants: vec!["Maya".into()],
+                })
+                .collect();
+            Some(Response::Matrix {
+                generation: *generation,
+                matrix: Box::new(fieldnotes::analysis::code_matrix(*by, &codings(), &groups)),
+                codings: Arc::new(codings()),
+                groups: Arc::new(groups),
+            })
+        }
+        // The measures: a few notes' values, grouped as asked.
+        Request::Measures { generation, by, .. } => {
+            let notes: Vec<AnalysisNote> = [
+                ("N1", "Queue at the till #checkout %ces=2 %nps=3"),
+                ("N2", "Easy #app %ces=7 %nps=10 %csat=5"),
+            ]
+            .iter()
+            .map(|(id, body)| AnalysisNote {
+                id: (*id).into(),
+                body: (*body).into(),
+                kind: NoteKind::Observation,
+                tags: fieldnotes::model::tags_of(body),
+                session: "S1".into(),
+                study: "Study".into(),
+                speaker: None,
+                participants: Vec::new(),
+                created_at: Utc::now(),
+                valence: Some(-1.0),
+            })
+            .collect();
+            let values = fieldnotes::analysis::measure_values(&notes, &[]);
+            Some(Response::Measures {
+                generation: *generation,
+                report: Box::new(fieldnotes::analysis::measures(
+                    &values,
+                    &notes,
+                    &fieldnotes::model::built_in_scales(),
+                    *by,
+                )),
+            })
+        }
+        Request::CellNotes { title, .. } => Some(Response::Evidence {
+            title: title.clone(),
+            notes: vec![note(1, "Queue at the till #checkout !frustrated")],
+        }),
         _ => None,
     }
 }

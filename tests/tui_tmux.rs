@@ -119,6 +119,9 @@ impl Tmux {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        // A server with no session left may still be going away: the next start on its
+        // socket could find it and show nothing (seen under load). A new socket cannot.
+        self.stop_server();
     }
 
     /// From the session list the app starts on, into the newest session's editor.
@@ -834,4 +837,38 @@ fn an_encrypted_archive_asks_for_its_passphrase_and_keeps_a_draft_through_kill_9
             );
         }
     }
+}
+
+/// The co-occurrence heat map from the keyboard: o on the session list counts which codes
+/// go together, l moves the cursor to =staff-help × =wait-time, Enter lists the one note
+/// behind that cell, Enter reads it, Esc comes back to the heat map. Needs `tmux`.
+#[test]
+fn cooccurrence_from_the_keyboard_in_a_real_terminal() {
+    let archive = TestArchive::new();
+    archive.start_session();
+    archive.add(&["Queued ages at the till, nobody to help =wait-time =staff-help"]);
+    archive.add(&["Nobody at the collection desk =wait-time"]);
+    let Some(tmux) = Tmux::new("cooccurrence") else {
+        return;
+    };
+    tmux.start(&archive);
+    tmux.wait_for("Sessions, newest first");
+    tmux.keys(&["o"]);
+    tmux.wait_for("Co-occurrence of every facet's codes");
+    // The cursor starts on =staff-help's own cell; one column right is the pair.
+    tmux.wait_for("=staff-help: 1 note");
+    tmux.keys(&["l"]);
+    tmux.wait_for("=staff-help × =wait-time: 1 note together (of 1 and 2)");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("=staff-help × =wait-time · 1 note ·");
+    assert!(screen.contains("Queued ages at the till"), "{screen}");
+    assert!(!screen.contains("collection desk"), "{screen}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("v selects, c codes");
+    tmux.escape();
+    tmux.wait_for("Co-occurrence of every facet's codes");
+    // v shows the c-coefficient instead of the count: 1 / (1 + 2 − 1).
+    tmux.keys(&["v"]);
+    tmux.wait_for("cells: c-coefficient");
+    tmux.wait_for("0.50");
 }

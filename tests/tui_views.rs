@@ -958,3 +958,322 @@ fn the_codebook_as_a_tree_with_its_edits() {
     h.press(KeyCode::Esc);
     assert_eq!(h.app.view, View::Home);
 }
+
+/// Two sessions of hand-counted notes for the heat maps (all tags typed, one passage):
+///
+/// | note | session (participant) | tags                                                  |
+/// |------|-----------------------|-------------------------------------------------------|
+/// | A1   | interview (Maya)      | #checkout =wait-time =staff-help @busy-parent; =wait-time also on "Queued ages" |
+/// | A2   | interview (Maya)      | #checkout =wait-time @busy-parent                     |
+/// | B1   | observation (Leo)     | #checkout =staff-help @student                        |
+/// | B2   | observation (Leo)     | #delivery-email =wait-time @student                   |
+/// | B3   | observation (Leo)     | #checkout @tourist                                    |
+///
+/// Notes per code: #checkout 4, #delivery-email 1, =staff-help 2, =wait-time 3,
+/// @busy-parent 2, @student 2, @tourist 1. =staff-help × =wait-time: 1 note (A1), c = 1 / (2 +
+/// 3 − 1) = 0.25, 2 overlapping pairs (the whole-note =staff-help with both =wait-time codings).
+/// #checkout × =staff-help: 2 notes, c = 2 / (4 + 2 − 2) = 0.50. =staff-help × #delivery-email:
+/// none. By persona: =wait-time × @busy-parent 2 notes, 1 participant (Maya), 67% of the code's
+/// 3 notes, 100% of the persona's 2; =wait-time × @student 1 (B2); =staff-help × @tourist none.
+fn coded_archive(archive: &mut Archive) {
+    use fieldnotes::model::{NoteKind, Participant, SessionKind, SpanSpec, Tag};
+    use fieldnotes::store::{NewNote, NewSession};
+    let session = |archive: &mut Archive, kind, who: &str, day: u32, hour: u32| {
+        let mut new = NewSession::new("Checkout Q3", kind);
+        new.started_at = Some(Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0).unwrap());
+        new.participants = vec![Participant {
+            pseudonym: who.into(),
+            consent: true,
+            consent_date: None,
+            contact: None,
+        }];
+        archive.start_session(&new, None).unwrap().id
+    };
+    let add = |archive: &mut Archive, session: &str, body: &str| {
+        archive
+            .add_note(&NewNote {
+                session: session.into(),
+                kind: NoteKind::Observation,
+                body: body.into(),
+                extra_tags: Vec::new(),
+                clears_draft: false,
+            })
+            .unwrap()
+            .id
+    };
+    let a = session(archive, SessionKind::Interview, "Maya", 2, 10);
+    let a1 = add(
+        archive,
+        &a,
+        "Queued ages at the till, nobody on the desk #checkout =wait-time =staff-help @busy-parent",
+    );
+    add(
+        archive,
+        &a,
+        "We waited while the kids got restless #checkout =wait-time @busy-parent",
+    );
+    let b = session(archive, SessionKind::Observation, "Leo", 3, 15);
+    add(
+        archive,
+        &b,
+        "The assistant packed the bags for her #checkout =staff-help @student",
+    );
+    add(
+        archive,
+        &b,
+        "The delivery email came a day late #delivery-email =wait-time @student",
+    );
+    add(archive, &b, "Just browsing the offers #checkout @tourist");
+    archive
+        .code_span(
+            &a1,
+            &Tag::parse_token("=wait-time").unwrap(),
+            &SpanSpec::Quote("Queued ages".into()),
+            "Ana",
+        )
+        .unwrap();
+}
+
+/// The body of the note open in the note view.
+fn open_note_body(h: &Harness) -> String {
+    h.app
+        .note
+        .as_ref()
+        .expect("a note is open")
+        .note
+        .body
+        .clone()
+}
+
+/// The notes listed in the evidence overlay, by body.
+fn listed_bodies(h: &Harness) -> Vec<String> {
+    match &h.app.overlay {
+        Some(fieldnotes::tui::app::Overlay::Evidence { notes, .. }) => {
+            notes.iter().map(|n| n.body.clone()).collect()
+        }
+        _ => panic!("no list of notes is open; the status says {:?}", h.status()),
+    }
+}
+
+#[test]
+fn cooccurrence_heat_map_and_the_notes_behind_a_cell() {
+    use fieldnotes::tui::views::cooccurrence::PairFigure;
+    let mut h = Harness::with(coded_archive);
+    h.press(KeyCode::Char('o'));
+    assert_eq!(h.app.view, View::Cooccurrence);
+    let v = &h.app.cooccurrence;
+    assert!(!v.grid.computing);
+    let r = v.report.as_ref().expect("counted");
+    let codes: Vec<&str> = r.codes.iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "#checkout",
+            "#delivery-email",
+            "=staff-help",
+            "=wait-time",
+            "@busy-parent",
+            "@student",
+            "@tourist"
+        ]
+    );
+    assert_eq!((r.notes[2][3], r.overlaps[2][3]), (1, 2));
+    assert!((r.c[2][3] - 0.25).abs() < 1e-9);
+    assert!((r.c[0][2] - 0.5).abs() < 1e-9);
+    assert_eq!(h.status(), "7 codes over 5 coded notes");
+
+    // To =staff-help × =wait-time: two rows down, three columns right (h l j k move too).
+    for key in ['j', 'j', 'l', 'l', 'l', 'l', 'h'] {
+        h.press(KeyCode::Char(key));
+    }
+    assert_eq!(
+        (
+            h.app.cooccurrence.grid.cursor.row,
+            h.app.cooccurrence.grid.cursor.col
+        ),
+        (2, 3)
+    );
+    snap("cooccurrence", h.screen(110, 20));
+    h.press(KeyCode::Char('v'));
+    assert_eq!(h.app.cooccurrence.figure, PairFigure::C);
+    snap("cooccurrence_c", h.screen(110, 20));
+    h.press(KeyCode::Char('v'));
+    let screen = h.screen(110, 20);
+    assert!(screen.contains("overlapping passages"), "{screen}");
+    h.press(KeyCode::Char('v'));
+    assert_eq!(h.app.cooccurrence.figure, PairFigure::Notes);
+    // The narrowest terminal the app draws in keeps the labels of the cursor's row and
+    // column; narrower gets the app's message, never a panic.
+    snap("cooccurrence_narrow", h.screen(44, 12));
+    let tiny = h.screen(40, 12);
+    assert!(tiny.contains("the window is 40x12; make it"), "{tiny}");
+
+    // Enter lists the one note behind the cell; Enter there reads it; Esc comes back.
+    h.press(KeyCode::Enter);
+    let listed = listed_bodies(&h);
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].starts_with("Queued ages"), "{listed:?}");
+    h.press(KeyCode::Enter);
+    assert_eq!(h.app.view, View::Note);
+    assert!(open_note_body(&h).starts_with("Queued ages"));
+    h.press(KeyCode::Esc);
+    assert_eq!(h.app.view, View::Cooccurrence);
+    // The diagonal lists the code's own notes.
+    h.press(KeyCode::Char('h'));
+    h.press(KeyCode::Enter);
+    assert_eq!(listed_bodies(&h).len(), 2, "=staff-help is on two notes");
+    h.press(KeyCode::Esc);
+    // An empty cell (=staff-help × #delivery-email) lists nothing and says why.
+    h.press(KeyCode::Char('h'));
+    h.press(KeyCode::Enter);
+    assert!(h.app.overlay.is_none());
+    assert_eq!(
+        h.status(),
+        "No note carries both =staff-help and #delivery-email"
+    );
+
+    // f: only the =codes.
+    h.press(KeyCode::Char('f'));
+    let r = h.app.cooccurrence.report.as_ref().unwrap();
+    assert_eq!(r.codes.len(), 2);
+    assert_eq!(
+        h.app.cooccurrence.grid.cursor.row, 1,
+        "kept inside the smaller grid"
+    );
+    h.press(KeyCode::Esc);
+    assert_eq!(h.app.view, View::Home);
+
+    // From the search, F4 counts over its results only (and Esc returns there).
+    h.press(KeyCode::Char('/'));
+    h.type_text("restless ");
+    assert_eq!(h.app.search.results.total, 1);
+    h.press(KeyCode::F(4));
+    assert_eq!(h.app.view, View::Cooccurrence);
+    let r = h.app.cooccurrence.report.as_ref().unwrap();
+    assert_eq!(r.coded_notes, 1);
+    let codes: Vec<&str> = r.codes.iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(codes, ["=wait-time"], "f still keeps the =codes only");
+    let screen = h.screen(110, 20);
+    assert!(screen.contains("\"restless\""), "{screen}");
+    h.press(KeyCode::Esc);
+    assert_eq!(h.app.view, View::Search);
+}
+
+#[test]
+fn matrix_of_codes_by_persona_and_session_with_the_notes_behind_a_cell() {
+    use fieldnotes::analysis::MatrixBy;
+    use fieldnotes::analysis::matrix::CellFigure;
+    let mut h = Harness::with(coded_archive);
+    h.press(KeyCode::Char('m'));
+    assert_eq!(h.app.view, View::Matrix);
+    let m = h.app.matrix.matrix.as_ref().expect("counted");
+    assert_eq!(m.by, MatrixBy::Persona);
+    assert_eq!(m.codes.len(), 7);
+    assert_eq!(m.groups, ["busy-parent", "student", "tourist"]);
+    // Only the =codes: =staff-help and =wait-time.
+    h.press(KeyCode::Char('f'));
+    let m = h.app.matrix.matrix.as_ref().unwrap();
+    assert_eq!(m.codes, ["=staff-help", "=wait-time"]);
+    let cell = m.cells[1][0];
+    assert_eq!((cell.notes, cell.participants), (2, 1));
+    assert!((cell.row_share - 2.0 / 3.0).abs() < 1e-9);
+    assert!((cell.column_share - 1.0).abs() < 1e-9);
+    assert_eq!(m.cells[1][1].notes, 1);
+    assert_eq!(m.cells[0][2].notes, 0);
+    assert_eq!(h.status(), "2 codes × 3 personas over 5 notes");
+    h.press(KeyCode::Down);
+    snap("matrix", h.screen(110, 20));
+    h.press(KeyCode::Char('v'));
+    h.press(KeyCode::Char('v'));
+    assert_eq!(h.app.matrix.figure, CellFigure::RowShare);
+    snap("matrix_row_share", h.screen(110, 20));
+    snap("matrix_narrow", h.screen(44, 12));
+    h.screen(40, 12);
+    h.press(KeyCode::Char('v'));
+    h.press(KeyCode::Char('v'));
+
+    // Enter on =wait-time × @busy-parent lists A1 and A2; Enter reads one; Esc comes back.
+    h.press(KeyCode::Enter);
+    let mut listed = listed_bodies(&h);
+    listed.sort();
+    assert_eq!(listed.len(), 2);
+    assert!(listed[0].starts_with("Queued ages") && listed[1].starts_with("We waited"));
+    h.press(KeyCode::Enter);
+    assert_eq!(h.app.view, View::Note);
+    h.press(KeyCode::Esc);
+    assert_eq!(h.app.view, View::Matrix);
+    // =wait-time × @tourist is empty: said, nothing listed.
+    h.press(KeyCode::Char('l'));
+    h.press(KeyCode::Char('l'));
+    h.press(KeyCode::Char('l'));
+    assert_eq!(h.app.matrix.grid.cursor.col, 2, "the last column");
+    h.press(KeyCode::Enter);
+    assert!(h.app.overlay.is_none());
+    assert_eq!(h.status(), "No note of @tourist carries =wait-time");
+
+    // b: by participant, then by session (each session by its day and participant).
+    h.press(KeyCode::Char('b'));
+    let m = h.app.matrix.matrix.as_ref().unwrap();
+    assert_eq!(m.groups, ["Leo", "Maya"]);
+    assert_eq!(h.app.matrix.grid.cursor.col, 0);
+    h.press(KeyCode::Char('b'));
+    assert_eq!(h.app.matrix.matrix.as_ref().unwrap().by, MatrixBy::Session);
+    snap("matrix_by_session", h.screen(110, 20));
+    h.press(KeyCode::Esc);
+    assert_eq!(h.app.view, View::Home);
+}
+
+#[test]
+fn measures_view_by_touchpoint_and_by_study() {
+    let mut h = Harness::new(true);
+    h.press(KeyCode::Char('%'));
+    assert_eq!(h.app.view, View::Measures);
+    let report = h.app.measures.report.as_ref().expect("counted");
+    // The same figures as `fieldnotes measures`: the demo's 18 exit intercepts and 19 rated
+    // interviews.
+    let nps = report.groups[0]
+        .measures
+        .iter()
+        .find(|m| m.name == "nps")
+        .unwrap();
+    assert_eq!(nps.n, 37);
+    assert!(!report.moments_of_truth.is_empty());
+    h.press(KeyCode::Down);
+    snap("measures", h.screen(120, 34));
+    // b: by persona, by study.
+    h.press(KeyCode::Char('b'));
+    h.press(KeyCode::Char('b'));
+    let groups: Vec<String> = h.app.measures.report.as_ref().unwrap().groups[1..]
+        .iter()
+        .map(|g| g.group.clone())
+        .collect();
+    assert!(
+        groups.contains(&"Exit intercepts, Q3".to_owned()),
+        "{groups:?}"
+    );
+    snap("measures_by_study_narrow", h.screen(80, 30));
+    h.press(KeyCode::Esc);
+    assert_eq!(h.app.view, View::Home);
+}
+
+#[test]
+fn a_measure_out_of_its_scale_is_refused_and_the_words_stay() {
+    let mut h = Harness::new(true);
+    h.open_oldest_session();
+    h.type_text("Zanzibar would recommend %nps=11");
+    h.press(KeyCode::Enter);
+    assert!(h.status().contains("out of scale"), "{}", h.status());
+    assert_eq!(
+        h.app.capture.editor.lines().join("\n"),
+        "Zanzibar would recommend %nps=11"
+    );
+    let saved: i64 = h
+        .db()
+        .query_row(
+            "SELECT count(*) FROM notes WHERE body LIKE '%Zanzibar%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(saved, 0);
+}

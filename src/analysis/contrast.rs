@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::lexicon::{ArchiveWords, is_general};
 use super::text::{FxMap, Gram, Vocabulary, grams, surface_forms};
 use super::{AnalysisNote, round2};
-use crate::model::{Facet, Tag};
+use crate::model::Facet;
 
 /// Only differences this clear are shown (p < 0.05, two-sided).
 pub const MIN_Z: f64 = 1.96;
@@ -114,14 +114,15 @@ pub fn contrast(
     let words = ArchiveWords::learn(&refs, ArchiveWords::SAMPLE);
     let mut vocab = Vocabulary::with_stops(std::sync::Arc::new(words.feature_stops()));
     let (mut tokens, mut gram_buf) = (Vec::new(), Vec::new());
-    // Each note's terms: its phrases (as stems, shown in their first surface form) and tags.
-    let mut phrase_sets: Vec<BTreeSet<String>> = Vec::with_capacity(notes.len());
+    // The researcher's own tag names are never phrases (each name read once, in the order
+    // first met, so the vocabulary grows as it would reading every tag).
+    let mut seen_tags: FxMap<&str, ()> = FxMap::default();
     let excluded: BTreeSet<String> = notes
         .iter()
         .flat_map(|n| n.tags.iter())
+        .filter(|t| seen_tags.insert(t.name.as_str(), ()).is_none())
         .filter_map(|t| vocab.tag_gram(&t.name).map(|g| vocab.stem_text(&g)))
         .collect();
-    let mut gram_of: BTreeMap<String, Gram> = BTreeMap::new();
     let mut note_grams: Vec<Vec<Gram>> = Vec::with_capacity(notes.len());
     for n in notes {
         vocab.tokens(&n.body[words.prefix_len(&n.body)..], &mut tokens);
@@ -134,31 +135,55 @@ pub fn contrast(
             banned[id as usize] = true;
         }
     }
+    // Each note's terms as ids, sorted and distinct: its phrases (as stems, shown later in
+    // their first surface form) and its tags. A group is then counted by walking its own
+    // notes, not every note once per group.
+    let mut phrases = Terms::default();
+    // The first gram of each phrase, for its surface form.
+    let mut gram_of: Vec<Gram> = Vec::new();
+    let mut term_of_gram: FxMap<Gram, Option<u32>> = FxMap::default();
+    let mut phrase_sets: Vec<Vec<u32>> = Vec::with_capacity(notes.len());
     for grams in note_grams {
-        let mut set = BTreeSet::new();
+        let mut set = Vec::new();
         for g in grams {
             if g.iter().any(|&w| w != 0 && banned[w as usize]) {
                 continue;
             }
-            let stem = vocab.stem_text(&g);
-            if !excluded.contains(&stem) {
-                gram_of.entry(stem.clone()).or_insert(g);
-                set.insert(stem);
-            }
+            let term = *term_of_gram.entry(g).or_insert_with(|| {
+                let stem = vocab.stem_text(&g);
+                if excluded.contains(&stem) {
+                    return None;
+                }
+                let (id, new) = phrases.intern(stem);
+                if new {
+                    gram_of.push(g);
+                }
+                Some(id)
+            });
+            set.extend(term);
         }
+        set.sort_unstable();
+        set.dedup();
         phrase_sets.push(set);
     }
     let own_facet = by.facet();
-    let tag_sets: Vec<BTreeSet<String>> = notes
+    let mut tags = Terms::default();
+    let tag_sets: Vec<Vec<u32>> = notes
         .iter()
         .map(|n| {
-            n.tags
+            let mut set: Vec<u32> = n
+                .tags
                 .iter()
                 .filter(|t| Some(t.facet) != own_facet)
-                .map(Tag::to_string)
-                .collect()
+                .map(|t| tags.intern(t.to_string()).0)
+                .collect();
+            set.sort_unstable();
+            set.dedup();
+            set
         })
         .collect();
+    let phrase_counts = Counts::of(&phrase_sets, phrases.text.len());
+    let tag_counts = Counts::of(&tag_sets, tags.text.len());
     let mut members: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut ungrouped = 0;
     for (i, n) in notes.iter().enumerate() {
@@ -174,8 +199,8 @@ pub fn contrast(
         .into_iter()
         .map(|(group, idx)| GroupContrast {
             notes: idx.len(),
-            phrases: distinctive(&phrase_sets, &idx, limit, min_count),
-            tags: distinctive(&tag_sets, &idx, limit, min_count),
+            phrases: phrase_counts.distinctive(&phrase_sets, &phrases.text, &idx, limit, min_count),
+            tags: tag_counts.distinctive(&tag_sets, &tags.text, &idx, limit, min_count),
             group,
         })
         .collect();
@@ -187,7 +212,7 @@ pub fn contrast(
     let wanted: FxMap<Gram, usize> = shown
         .iter()
         .enumerate()
-        .map(|(i, s)| (gram_of[*s], i))
+        .map(|(i, s)| (gram_of[phrases.ids[*s] as usize], i))
         .collect();
     let shown: Vec<String> = shown.into_iter().map(str::to_owned).collect();
     let mut counts = vec![std::collections::HashMap::new(); shown.len()];
@@ -221,57 +246,100 @@ pub fn contrast(
     }
 }
 
-fn distinctive(
-    sets: &[BTreeSet<String>],
-    group: &[usize],
-    limit: usize,
-    min_count: usize,
-) -> Vec<Distinctive> {
-    let in_group: BTreeSet<usize> = group.iter().copied().collect();
-    let mut all: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
-    for (i, set) in sets.iter().enumerate() {
-        let mine = in_group.contains(&i);
-        for term in set {
-            let e = all.entry(term.as_str()).or_default();
-            if mine {
-                e.0 += 1.0;
-            } else {
-                e.1 += 1.0;
-            }
+/// Terms (phrases or tags) by id, each text once.
+#[derive(Default)]
+struct Terms {
+    ids: FxMap<String, u32>,
+    text: Vec<String>,
+}
+
+impl Terms {
+    /// The term's id, and whether it is new.
+    fn intern(&mut self, text: String) -> (u32, bool) {
+        if let Some(&id) = self.ids.get(&text) {
+            return (id, false);
         }
+        let id = self.text.len() as u32;
+        self.text.push(text.clone());
+        self.ids.insert(text, id);
+        (id, true)
     }
-    let n_group: f64 = all.values().map(|c| c.0).sum();
-    let n_rest: f64 = all.values().map(|c| c.1).sum();
-    // The informative prior: the archive's own frequencies, π_w = count_w / total, with a
-    // prior sample size α0 of a tenth of the archive (α_w = α0 · π_w). It pulls the odds of
-    // rare terms in small groups toward the archive's, without drowning real differences.
-    let total = n_group + n_rest;
-    let alpha0 = PRIOR_SHARE * total;
-    let mut out: Vec<Distinctive> = all
-        .into_iter()
-        .filter(|(_, (g, _))| *g >= 1.0)
-        .map(|(term, (g, r))| {
-            let a = alpha0 * (g + r) / total;
-            let odds = |y: f64, n: f64| ((y + a) / (n + alpha0 - y - a)).ln();
-            let delta = odds(g, n_group) - odds(r, n_rest);
-            let var = 1.0 / (g + a) + 1.0 / (r + a);
-            Distinctive {
-                term: term.to_owned(),
-                z: round2(delta / var.sqrt()),
-                log_odds: round2(delta),
-                in_group: g as usize,
-                in_rest: r as usize,
+}
+
+/// How many notes carry each term, over every note, and how many terms they carry in all.
+struct Counts {
+    notes: Vec<u32>,
+    total: f64,
+}
+
+impl Counts {
+    fn of(sets: &[Vec<u32>], terms: usize) -> Counts {
+        let mut notes = vec![0u32; terms];
+        let mut total = 0.0;
+        for set in sets {
+            for &t in set {
+                notes[t as usize] += 1;
             }
-        })
-        .filter(|d| d.z >= MIN_Z && d.in_group >= min_count.max(1))
-        .collect();
-    out.sort_by(|a, b| {
-        b.z.total_cmp(&a.z)
-            .then_with(|| b.in_group.cmp(&a.in_group))
-            .then_with(|| a.term.cmp(&b.term))
-    });
-    out.truncate(limit);
-    out
+            total += set.len() as f64;
+        }
+        Counts { notes, total }
+    }
+
+    /// The terms that set the notes `group` (indices into `sets`) apart from all the others.
+    fn distinctive(
+        &self,
+        sets: &[Vec<u32>],
+        text: &[String],
+        group: &[usize],
+        limit: usize,
+        min_count: usize,
+    ) -> Vec<Distinctive> {
+        let mut in_group = vec![0u32; self.notes.len()];
+        let mut present = Vec::new();
+        let mut n_group = 0.0;
+        for &i in group {
+            for &t in &sets[i] {
+                if in_group[t as usize] == 0 {
+                    present.push(t);
+                }
+                in_group[t as usize] += 1;
+            }
+            n_group += sets[i].len() as f64;
+        }
+        let n_rest = self.total - n_group;
+        // The informative prior: the archive's own frequencies, π_w = count_w / total, with a
+        // prior sample size α0 of a tenth of the archive (α_w = α0 · π_w). It pulls the odds
+        // of rare terms in small groups toward the archive's, without drowning real
+        // differences.
+        let total = self.total;
+        let alpha0 = PRIOR_SHARE * total;
+        let mut out: Vec<Distinctive> = present
+            .into_iter()
+            .map(|t| {
+                let g = in_group[t as usize] as f64;
+                let r = self.notes[t as usize] as f64 - g;
+                let a = alpha0 * (g + r) / total;
+                let odds = |y: f64, n: f64| ((y + a) / (n + alpha0 - y - a)).ln();
+                let delta = odds(g, n_group) - odds(r, n_rest);
+                let var = 1.0 / (g + a) + 1.0 / (r + a);
+                Distinctive {
+                    term: text[t as usize].clone(),
+                    z: round2(delta / var.sqrt()),
+                    log_odds: round2(delta),
+                    in_group: g as usize,
+                    in_rest: r as usize,
+                }
+            })
+            .filter(|d| d.z >= MIN_Z && d.in_group >= min_count.max(1))
+            .collect();
+        out.sort_by(|a, b| {
+            b.z.total_cmp(&a.z)
+                .then_with(|| b.in_group.cmp(&a.in_group))
+                .then_with(|| a.term.cmp(&b.term))
+        });
+        out.truncate(limit);
+        out
+    }
 }
 
 #[cfg(test)]

@@ -199,8 +199,7 @@ impl ArchiveWords {
 
     /// Reads names and conventions from the notes (an even sample of at most `sample`).
     pub fn learn(notes: &[&AnalysisNote], sample: usize) -> ArchiveWords {
-        let stride = notes.len().div_ceil(sample.max(1)).max(1);
-        let picked: Vec<&AnalysisNote> = notes.iter().step_by(stride).copied().collect();
+        let picked: Vec<&AnalysisNote> = super::even_sample(notes, sample).copied().collect();
         let mut names: HashSet<String> = HashSet::new();
         for n in &picked {
             for p in n.participants.iter().chain(n.speaker.iter()) {

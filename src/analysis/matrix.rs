@@ -16,14 +16,17 @@
 //! other notes are left out). Codes are the rows that have a note in scope, groups the columns
 //! that have one; both sorted by name.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io::Write;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::AnalysisNote;
 use super::cooccurrence::{Coding, CodingIndex};
 use super::text::FxMap;
+use crate::model::Facet;
 
 /// What the columns are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,6 +267,57 @@ pub fn code_matrix(by: MatrixBy, codings: &[Coding], notes: &[NoteGroups]) -> Co
     }
 }
 
+/// Each note's groups by `by`, as [`code_matrix`] reads them: its personas or touchpoints (tag
+/// names), its participants, or its one session, study or session kind (`session_kinds`, by
+/// session id, is read only for the last).
+pub fn note_groups(
+    by: MatrixBy,
+    notes: &[AnalysisNote],
+    session_kinds: &HashMap<String, String>,
+) -> Vec<NoteGroups> {
+    notes
+        .iter()
+        .map(|n| NoteGroups {
+            note: n.id.clone(),
+            groups: match by {
+                MatrixBy::Persona => n.tagged(Facet::Persona).map(str::to_owned).collect(),
+                MatrixBy::Touchpoint => n.tagged(Facet::Touchpoint).map(str::to_owned).collect(),
+                MatrixBy::Participant => n.participants.clone(),
+                MatrixBy::Session => vec![n.session.clone()],
+                MatrixBy::Study => vec![n.study.clone()],
+                MatrixBy::SessionKind => {
+                    session_kinds.get(&n.session).cloned().into_iter().collect()
+                }
+            },
+            participants: n.participants.clone(),
+        })
+        .collect()
+}
+
+/// The notes behind the cell of `code` and `group`: the notes of the group coded with the code
+/// (as a whole or on any passage), by id, each once; as many as [`code_matrix`] counts there.
+/// What the app lists on Enter.
+pub fn notes_in_cell(
+    codings: &[Coding],
+    notes: &[NoteGroups],
+    code: &str,
+    group: &str,
+) -> Vec<String> {
+    let coded: FxMap<&str, ()> = codings
+        .iter()
+        .filter(|c| c.code == code)
+        .map(|c| (c.note.as_str(), ()))
+        .collect();
+    let mut ids: Vec<String> = notes
+        .iter()
+        .filter(|n| coded.contains_key(n.note.as_str()) && n.groups.iter().any(|g| g == group))
+        .map(|n| n.note.clone())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 /// The listed notes' groups and participants as numbers, each note's sorted and distinct.
 struct Listed<'a> {
     group_names: Vec<&'a str>,
@@ -408,13 +462,31 @@ impl<'i, 'a> Locator<'i, 'a> {
     }
 }
 
-/// Which figure a wide CSV shows in its cells.
+/// Which figure a matrix's cells show: in a wide CSV, in the app's matrix view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CsvFigure {
+pub enum CellFigure {
     Notes,
     Participants,
     RowShare,
     ColumnShare,
+}
+
+impl CellFigure {
+    pub const ALL: [CellFigure; 4] = [
+        CellFigure::Notes,
+        CellFigure::Participants,
+        CellFigure::RowShare,
+        CellFigure::ColumnShare,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CellFigure::Notes => "notes",
+            CellFigure::Participants => "participants",
+            CellFigure::RowShare => "row share",
+            CellFigure::ColumnShare => "column share",
+        }
+    }
 }
 
 /// The matrix as long CSV, one line per non-empty cell:
@@ -451,7 +523,11 @@ pub fn write_csv_long<W: Write>(matrix: &CodeMatrix, out: W) -> csv::Result<()> 
 /// The matrix as a spreadsheet grid: a header `code,<group>…,total`, then one line per code
 /// with `figure` in each cell. The total column gives the code's notes or participants (empty
 /// for shares).
-pub fn write_csv_wide<W: Write>(matrix: &CodeMatrix, figure: CsvFigure, out: W) -> csv::Result<()> {
+pub fn write_csv_wide<W: Write>(
+    matrix: &CodeMatrix,
+    figure: CellFigure,
+    out: W,
+) -> csv::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let mut header = vec!["code"];
     header.extend(matrix.groups.iter().map(String::as_str));
@@ -465,15 +541,15 @@ pub fn write_csv_wide<W: Write>(matrix: &CodeMatrix, figure: CsvFigure, out: W) 
     {
         let mut line = vec![code.clone()];
         line.extend(row.iter().map(|cell| match figure {
-            CsvFigure::Notes => cell.notes.to_string(),
-            CsvFigure::Participants => cell.participants.to_string(),
-            CsvFigure::RowShare => share(cell.row_share),
-            CsvFigure::ColumnShare => share(cell.column_share),
+            CellFigure::Notes => cell.notes.to_string(),
+            CellFigure::Participants => cell.participants.to_string(),
+            CellFigure::RowShare => share(cell.row_share),
+            CellFigure::ColumnShare => share(cell.column_share),
         }));
         line.push(match figure {
-            CsvFigure::Notes => total.notes.to_string(),
-            CsvFigure::Participants => total.participants.to_string(),
-            CsvFigure::RowShare | CsvFigure::ColumnShare => String::new(),
+            CellFigure::Notes => total.notes.to_string(),
+            CellFigure::Participants => total.participants.to_string(),
+            CellFigure::RowShare | CellFigure::ColumnShare => String::new(),
         });
         w.write_record(&line)?;
     }
@@ -611,17 +687,67 @@ mod tests {
              =wait,@student,2,2,0.6667,0.6667\n"
         );
         let mut wide = Vec::new();
-        write_csv_wide(&m, CsvFigure::Notes, &mut wide).unwrap();
+        write_csv_wide(&m, CellFigure::Notes, &mut wide).unwrap();
         assert_eq!(
             String::from_utf8(wide).unwrap(),
             "code,@parent,@student,total\n=staff,1,0,2\n=wait,2,2,3\n"
         );
         let mut shares = Vec::new();
-        write_csv_wide(&m, CsvFigure::ColumnShare, &mut shares).unwrap();
+        write_csv_wide(&m, CellFigure::ColumnShare, &mut shares).unwrap();
         assert_eq!(
             String::from_utf8(shares).unwrap(),
             "code,@parent,@student,total\n=staff,0.5,0,\n=wait,1,0.6667,\n"
         );
+    }
+
+    #[test]
+    fn lists_the_notes_behind_a_cell_as_many_as_it_counts() {
+        let (codings, notes) = archive();
+        let m = code_matrix(MatrixBy::Persona, &codings, &notes);
+        assert_eq!(
+            notes_in_cell(&codings, &notes, "=wait", "@student"),
+            ["n2", "n3"]
+        );
+        assert_eq!(notes_in_cell(&codings, &notes, "=staff", "@parent"), ["n1"]);
+        assert!(notes_in_cell(&codings, &notes, "=staff", "@student").is_empty());
+        // n9 is coded but not in scope; an unknown code or group has no notes.
+        assert!(notes_in_cell(&codings, &notes, "=gone", "@parent").is_empty());
+        assert!(notes_in_cell(&codings, &notes, "=wait", "@nobody").is_empty());
+        for (i, code) in m.codes.iter().enumerate() {
+            for (j, group) in m.groups.iter().enumerate() {
+                let listed = notes_in_cell(&codings, &notes, code, group).len();
+                assert_eq!(listed as u32, m.cells[i][j].notes, "{code} × {group}");
+            }
+        }
+        // A note listed twice is listed once.
+        let mut twice = notes.clone();
+        twice.push(notes[1].clone());
+        assert_eq!(
+            notes_in_cell(&codings, &twice, "=wait", "@parent"),
+            ["n1", "n2"]
+        );
+    }
+
+    #[test]
+    fn groups_notes_by_each_grouping() {
+        let mut n = crate::analysis::fixtures::note("n1", "s1", "Queue #checkout @busy-parent");
+        n.study = "Checkout Q3".into();
+        n.participants = vec!["Maya".into()];
+        let kinds = HashMap::from([("s1".to_owned(), "interview".to_owned())]);
+        let of = |by| {
+            note_groups(by, std::slice::from_ref(&n), &kinds)[0]
+                .groups
+                .clone()
+        };
+        assert_eq!(of(MatrixBy::Persona), ["busy-parent"]);
+        assert_eq!(of(MatrixBy::Touchpoint), ["checkout"]);
+        assert_eq!(of(MatrixBy::Participant), ["Maya"]);
+        assert_eq!(of(MatrixBy::Session), ["s1"]);
+        assert_eq!(of(MatrixBy::Study), ["Checkout Q3"]);
+        assert_eq!(of(MatrixBy::SessionKind), ["interview"]);
+        let none = note_groups(MatrixBy::SessionKind, &[n], &HashMap::new());
+        assert!(none[0].groups.is_empty());
+        assert_eq!(none[0].participants, ["Maya"]);
     }
 
     #[test]
@@ -652,7 +778,7 @@ mod tests {
         assert_eq!(m.groups, ["s1"]);
         assert!(m.codes.is_empty());
         let mut out = Vec::new();
-        write_csv_wide(&m, CsvFigure::Notes, &mut out).unwrap();
+        write_csv_wide(&m, CellFigure::Notes, &mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "code,s1,total\n");
     }
 

@@ -141,6 +141,12 @@ pub(crate) fn tag_shares<'a>(
     shares
 }
 
+/// At most `at_most` of `items`, spread evenly over them: every k-th, from the first.
+pub fn even_sample<T>(items: &[T], at_most: usize) -> impl Iterator<Item = &T> {
+    let stride = items.len().div_ceil(at_most.max(1)).max(1);
+    items.iter().step_by(stride)
+}
+
 /// Mean valence over the notes that have one.
 pub(crate) fn mean_valence<'a>(notes: impl IntoIterator<Item = &'a AnalysisNote>) -> Option<f64> {
     let (sum, n) = notes
@@ -191,6 +197,16 @@ pub(crate) mod fixtures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_even_sample_spreads_over_the_whole() {
+        let items: Vec<usize> = (0..100).collect();
+        let picked: Vec<usize> = even_sample(&items, 10).copied().collect();
+        assert_eq!(picked, [0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
+        assert_eq!(even_sample(&items, 30).count(), 25);
+        assert_eq!(even_sample(&items, 1000).count(), 100);
+        assert_eq!(even_sample(&items[..0], 10).count(), 0);
+    }
 
     #[test]
     fn p_values_of_familiar_z_scores() {

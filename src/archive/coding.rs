@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::Archive;
-use crate::analysis::{AnalysisNote, Coding};
+use crate::analysis::{AnalysisNote, Coding, MatrixBy, NoteGroups};
 use crate::error::{Error, Result};
 use crate::model::{Note, NoteKind, Passage, SpanSpec, Tag};
 use crate::query::Filters;
@@ -170,6 +170,17 @@ impl Archive {
             self.store.analysis_notes(ids.as_deref())?,
             self.store.codings(ids.as_deref())?,
         ))
+    }
+
+    /// Each of `notes`' groups by `by`: the columns of a code matrix (see
+    /// [`crate::analysis::matrix::note_groups`]; a matrix by session kind reads the kinds).
+    pub fn note_groups(&self, notes: &[AnalysisNote], by: MatrixBy) -> Result<Vec<NoteGroups>> {
+        let kinds = if by == MatrixBy::SessionKind {
+            self.store.session_kinds()?
+        } else {
+            Default::default()
+        };
+        Ok(crate::analysis::matrix::note_groups(by, notes, &kinds))
     }
 
     /// Every live note a search finds. An empty search would code the whole archive: refused.

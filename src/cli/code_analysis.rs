@@ -9,8 +9,8 @@ use clap::Args;
 use fieldnotes::Archive;
 use fieldnotes::analysis::agreement::{NoteExtent, Units};
 use fieldnotes::analysis::{
-    AgreementSettings, AnalysisNote, Coding, MatrixBy, NoteGroups, agreement, code_matrix,
-    cooccurrence, notes_behind,
+    AgreementSettings, AnalysisNote, Coding, MatrixBy, agreement, code_matrix, cooccurrence,
+    notes_behind,
 };
 use fieldnotes::model::Facet;
 
@@ -168,26 +168,7 @@ pub(crate) fn cooccurrence_cmd(archive: &Archive, args: CooccurrenceArgs, out: &
 
 pub(crate) fn matrix_cmd(archive: &Archive, args: MatrixArgs, out: &Out) -> Result<()> {
     let (notes, codings) = args.scope.load_codes(archive)?;
-    let kinds = if args.by == MatrixBy::SessionKind {
-        archive.store().session_kinds()?
-    } else {
-        Default::default()
-    };
-    let groups: Vec<NoteGroups> = notes
-        .iter()
-        .map(|n| NoteGroups {
-            note: n.id.clone(),
-            groups: match args.by {
-                MatrixBy::Persona => n.tagged(Facet::Persona).map(str::to_owned).collect(),
-                MatrixBy::Touchpoint => n.tagged(Facet::Touchpoint).map(str::to_owned).collect(),
-                MatrixBy::Participant => n.participants.clone(),
-                MatrixBy::Session => vec![n.session.clone()],
-                MatrixBy::Study => vec![n.study.clone()],
-                MatrixBy::SessionKind => kinds.get(&n.session).cloned().into_iter().collect(),
-            },
-            participants: n.participants.clone(),
-        })
-        .collect();
+    let groups = archive.note_groups(&notes, args.by)?;
     let matrix = code_matrix(args.by, &codings, &groups);
     if args.csv {
         let mut buf = Vec::new();

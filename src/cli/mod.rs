@@ -5,6 +5,7 @@ mod coding;
 mod encryption;
 mod measures;
 mod output;
+mod report;
 mod themes;
 mod visits;
 
@@ -150,6 +151,9 @@ enum Command {
     Insight(themes::InsightCommand),
     /// NPS, satisfaction, effort and confidence (%nps=9 in notes), by group and between waves
     Measures(Box<measures::MeasuresArgs>),
+    /// The findings as one self-contained HTML page (or Markdown): themes, pains, journey,
+    /// personas, mystery-shop scores, insights; pseudonyms by default
+    Report(Box<report::ReportArgs>),
     /// Import notes from JSONL (as exported), CSV, spreadsheets, transcripts, Markdown,
     /// REFI-QDA projects and codebooks, or Word documents
     #[command(after_help = "Formats (from the file's extension, or --format):\n  \
@@ -224,18 +228,23 @@ enum Command {
         .jsonl  every note with its session, participants, revisions, passages, coders and\n          \
         trash (lossless)\n  \
         .csv    the live notes, one row each, with the columns `import` reads\n  \
-        .md     a report: sessions, notes grouped by kind, tag counts\n  \
+        .md     the report `fieldnotes report -o x.md` writes, with every note (grouped by\n          \
+        kind) and the tag counts\n  \
         .qdpx   a REFI-QDA project: sessions as text sources, notes as coded selections,\n          \
         tags as codes under a parent code per facet (nested as in the codebook),\n          \
         passages as selections at exact code-point offsets with their coders,\n          \
         participants as cases\n  \
         .qdc    a REFI-QDA codebook: the tags alone\n\n\
-        --redact replaces participants' names with P1, P2, … (the same every time), masks\n\
-        e-mail addresses, phone and card numbers and street addresses, and leaves out the\n\
-        notes of participants without recorded consent (the export says how many).\n\
-        The archive itself is never changed.\n\n\
+        --redact replaces participants' names with P1, P2, … (the same every time, in the\n\
+        text and in tags named after them: @jean-luc becomes @p2), masks e-mail addresses,\n\
+        phone and card numbers, bank accounts (IBAN), national identity numbers, street\n\
+        addresses, links with a path and social handles, masks the names given with\n\
+        --mask-names and kept with `fieldnotes mask-names` as [name], and leaves out the\n\
+        notes of participants without recorded consent. The export says what it masked, by\n\
+        kind. The archive itself is never changed.\n\n\
         Examples:\n  fieldnotes export -o all.jsonl\n  \
         fieldnotes export --study \"Checkout Q3\" --redact -o checkout.qdpx\n  \
+        fieldnotes export --redact --mask-names \"Priya,Tomasz\" -o shared.jsonl\n  \
         fieldnotes export -o codebook.qdc\n  \
         fieldnotes export --session 01JD4 --format csv --redact > session.csv"
     )]
@@ -255,6 +264,27 @@ enum Command {
         /// Pseudonyms for participants, mask contact details, leave out notes without consent
         #[arg(long)]
         redact: bool,
+        /// With --redact: other people's names to mask as [name], comma separated (beside
+        /// the study's list, see `fieldnotes mask-names`)
+        #[arg(long, value_delimiter = ',', value_name = "NAMES", requires = "redact")]
+        mask_names: Vec<String>,
+    },
+    /// Names of people who are not participants (a spouse, a shop assistant) that a study's
+    /// redacted exports mask as [name]; with no --add or --remove, lists them
+    #[command(
+        after_help = "Examples:\n  fieldnotes mask-names --study \"Checkout Q3\" --add \"Priya,Tomasz Nowak\"\n  \
+        fieldnotes mask-names --study \"Checkout Q3\" --remove Priya\n  \
+        fieldnotes mask-names --study \"Checkout Q3\""
+    )]
+    MaskNames {
+        #[arg(long)]
+        study: String,
+        /// Names to add, comma separated
+        #[arg(long, value_delimiter = ',')]
+        add: Vec<String>,
+        /// Names to take off, comma separated
+        #[arg(long, value_delimiter = ',')]
+        remove: Vec<String>,
     },
     /// Bring in another researcher's notes: same id = same note, nothing duplicated or lost
     #[command(
@@ -669,6 +699,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Themes(args) => themes::run(&mut archive, *args, &out),
         Command::Insight(cmd) => themes::insight(&mut archive, cmd, &out),
         Command::Measures(args) => measures::run(&mut archive, *args, &out),
+        Command::Report(args) => report::run(&archive, *args, &out),
         Command::Import {
             file,
             format,
@@ -690,6 +721,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             session,
             study,
             redact,
+            mask_names,
         } => {
             let scope = match (session, study) {
                 (Some(s), _) => Scope::Session(archive.store().resolve_session(&s)?),
@@ -700,9 +732,27 @@ fn dispatch(cli: Cli) -> Result<()> {
                 &archive,
                 output,
                 format,
-                ExportOptions { scope, redact },
+                ExportOptions {
+                    scope,
+                    redact,
+                    mask_names,
+                },
                 &out,
             )
+        }
+        Command::MaskNames { study, add, remove } => {
+            let names = if add.is_empty() && remove.is_empty() {
+                archive.study_id(&study)?;
+                archive.store().masked_names(Some(&study))?
+            } else {
+                archive.edit_masked_names(&study, &add, &remove)?
+            };
+            let text = if names.is_empty() {
+                format!("{study}: no names to mask (--add \"Priya,Tomasz\" adds some)")
+            } else {
+                format!("{study} masks: {}", names.join(", "))
+            };
+            out.done(&names, &text)
         }
         Command::Merge { other } => {
             let same = other.canonicalize().ok() == dir.canonicalize().ok()
@@ -1094,6 +1144,15 @@ fn export(
                 summary.withheld
             ),
         );
+    }
+    if !summary.masked.is_empty() {
+        let kinds: Vec<String> = summary
+            .masked
+            .iter()
+            .map(|(kind, n)| format!("{n} × {kind}"))
+            .collect();
+        let _ =
+            std::fmt::Write::write_fmt(&mut message, format_args!("; masked {}", kinds.join(", ")));
     }
     if output.is_some() && out.json {
         out.done(&summary, &message)

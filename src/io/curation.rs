@@ -46,8 +46,17 @@ impl From<Insight> for InsightRecord {
     }
 }
 
-/// Writes the curation lines; returns how many.
-pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
+/// Writes the curation lines; returns how many. A redacted export masks their words as it
+/// masks the notes' (labels and statements are written from them).
+pub fn export(
+    store: &Store,
+    redactor: Option<&super::redact::Redactor>,
+    out: &mut dyn Write,
+) -> Result<u64> {
+    let clean = |text: &str| match redactor {
+        Some(r) => r.text(text),
+        None => text.to_owned(),
+    };
     let mut count = 0;
     let mut line = |value: &dyn erased::Line| -> Result<()> {
         value
@@ -56,10 +65,13 @@ pub fn export(store: &Store, out: &mut dyn Write) -> Result<u64> {
         count += 1;
         Ok(())
     };
-    for theme in store.curated_themes()? {
+    for mut theme in store.curated_themes()? {
+        theme.label = clean(&theme.label);
+        theme.phrases = theme.phrases.iter().map(|p| clean(p)).collect();
         line(&ThemeLine { theme })?;
     }
-    for insight in store.insights()? {
+    for mut insight in store.insights()? {
+        insight.statement = clean(&insight.statement);
         line(&InsightLine {
             insight: insight.into(),
         })?;

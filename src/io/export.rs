@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{Participant, SessionKind};
+use crate::model::{Participant, SessionKind, Tag};
 use crate::store::{NoteRecord, Store};
 
 use super::redact::Redactor;
@@ -39,6 +39,18 @@ pub struct SessionLine {
     pub measures: Vec<crate::model::Measure>,
 }
 
+impl SessionLine {
+    /// Its participants' names (pseudonyms when redacted), joined with commas.
+    pub fn participant_names(&self) -> String {
+        let names: Vec<&str> = self
+            .participants
+            .iter()
+            .map(|p| p.pseudonym.as_str())
+            .collect();
+        names.join(", ")
+    }
+}
+
 /// Which notes an export takes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Scope {
@@ -57,14 +69,20 @@ pub struct ExportOptions {
     pub scope: Scope,
     /// Pseudonyms for participants, masked details, and no notes without consent.
     pub redact: bool,
+    /// Other people's names to mask when redacting, beside the lists the archive's studies
+    /// keep (`fieldnotes mask-names`).
+    pub mask_names: Vec<String>,
 }
 
 /// How much an export wrote and how much redaction left out.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ExportSummary {
     pub notes: u64,
     /// Notes left out because a participant of theirs has no recorded consent.
     pub withheld: u64,
+    /// What redaction masked, by kind (`[email]`, `participant name`, …).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub masked: std::collections::BTreeMap<String, u64>,
 }
 
 /// Reads the archive for an export.
@@ -90,7 +108,9 @@ impl<'a> ExportView<'a> {
             Scope::All | Scope::Notes(_) => None,
         };
         let redactor = if options.redact {
-            Some(Redactor::new(store)?)
+            let mut names = store.masked_names(study_of_scope.as_deref())?;
+            names.extend(options.mask_names.iter().cloned());
+            Some(Redactor::new(store, &names)?)
         } else {
             None
         };
@@ -173,51 +193,74 @@ impl<'a> ExportView<'a> {
         {
             return Ok(None);
         }
-        let s = self.store.session(id)?;
+        let (line, real) = session_line(self.store, id, self.redactor.as_ref())?;
         if let Scope::Study(wanted) = &self.options.scope
-            && *wanted != s.study
+            && *wanted != line.study
         {
             return Ok(None);
-        }
-        let participants = s
-            .participants
-            .iter()
-            .filter_map(|p| self.store.participant(p).transpose())
-            .collect::<Result<Vec<_>>>()?;
-        let mut line = SessionLine {
-            id: s.id,
-            study: s.study,
-            kind: s.kind,
-            title: s.title,
-            started_at: s.started_at,
-            ended_at: s.ended_at,
-            researcher: s.researcher,
-            location: s.location,
-            channel: s.channel,
-            participants,
-            measures: self.store.measures_of_session(id)?,
-        };
-        let real = s.participants;
-        if let Some(r) = &self.redactor {
-            line.title = line.title.map(|t| r.text(&t));
-            line.location = line.location.map(|t| r.text(&t));
-            for p in &mut line.participants {
-                p.pseudonym = r.participant(&p.pseudonym);
-                p.contact = None;
-            }
         }
         Ok(Some((line, real)))
     }
 }
 
+/// A text and its tags, redacted alike: a tag typed in the text is kept only as the redacted
+/// text still types it (a handle masked in the text, `@cakesbymaya`, is no tag either); a tag
+/// given beside the text is redacted by its name.
+pub(crate) fn redact_text_and_tags(r: &Redactor, body: &str, tags: &[Tag]) -> (String, Vec<Tag>) {
+    let redacted = r.text(body);
+    let typed_before = crate::model::tags_of(body);
+    let typed_after = crate::model::tags_of(&redacted);
+    let beside: Vec<Tag> = tags
+        .iter()
+        .filter(|t| !typed_before.contains(t))
+        .cloned()
+        .collect();
+    let mut out = r.tags(&beside);
+    out.extend(typed_after);
+    out.sort();
+    out.dedup();
+    (redacted, out)
+}
+
+/// A session as exports show it (redacted when a redactor is given), with its participants'
+/// real names (to decide which notes redaction leaves out).
+pub fn session_line(
+    store: &Store,
+    id: &str,
+    redactor: Option<&Redactor>,
+) -> Result<(SessionLine, Vec<String>)> {
+    let s = store.session(id)?;
+    let participants = s
+        .participants
+        .iter()
+        .filter_map(|p| store.participant(p).transpose())
+        .collect::<Result<Vec<_>>>()?;
+    let line = SessionLine {
+        id: s.id,
+        study: s.study,
+        kind: s.kind,
+        title: s.title,
+        started_at: s.started_at,
+        ended_at: s.ended_at,
+        researcher: s.researcher,
+        location: s.location,
+        channel: s.channel,
+        participants,
+        measures: store.measures_of_session(id)?,
+    };
+    let line = match redactor {
+        Some(r) => r.session(line),
+        None => line,
+    };
+    Ok((line, s.participants))
+}
+
 fn redact_note(r: &Redactor, mut rec: NoteRecord) -> NoteRecord {
-    rec.body = r.text(&rec.body);
-    rec.tags = r.tags(&rec.tags);
+    (rec.body, rec.tags) = redact_text_and_tags(r, &rec.body, &rec.tags);
     rec.participant = rec.participant.map(|p| r.participant(&p));
     rec.source = rec.source.map(|s| r.text(&s));
     for rev in &mut rec.revisions {
-        rev.body = r.text(&rev.body);
-        rev.tags = r.tags(&rev.tags);
+        (rev.body, rev.tags) = redact_text_and_tags(r, &rev.body, &rev.tags);
     }
     // A passage goes where its redacted words are in the redacted text; one whose words
     // redaction took out is left out.

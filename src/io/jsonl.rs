@@ -163,7 +163,7 @@ pub fn export(view: &ExportView<'_>, out: &mut dyn Write) -> Result<ExportSummar
         // Kept and dismissed themes and insights follow the notes they cite; a part of the
         // archive (one session or study) goes without them.
         if matches!(view.scope(), super::export::Scope::All) {
-            super::curation::export(view.store(), out)?;
+            super::curation::export(view.store(), view.redactor(), out)?;
         }
         Ok(summary)
     })

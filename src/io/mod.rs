@@ -12,7 +12,6 @@ pub mod markdown;
 pub mod redact;
 pub mod refi;
 pub mod refi_import;
-pub mod report;
 pub mod spreadsheet;
 mod stable_id;
 pub mod table;

@@ -3,14 +3,16 @@
 //! street addresses in any text are masked. Notes of participants without recorded consent
 //! are left out by the export (see [`Redactor::withholds`]). The archive itself never changes.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{LazyLock, Mutex};
 
 use regex::{Captures, Regex};
 
 use crate::error::Result;
 use crate::model::{Participant, Tag, normalize_name};
 use crate::store::Store;
+
+use super::export::SessionLine;
 
 /// What a redacted export puts in place of a masked detail.
 pub const EMAIL: &str = "[email]";
@@ -95,8 +97,11 @@ const NOT_ADDRESS_WORDS: &[&str] = &[
 
 /// Masks e-mail addresses, phone numbers, card-like numbers and street addresses.
 pub fn mask_details(text: &str) -> String {
-    let text = EMAIL_RE.replace_all(text, EMAIL);
-    let text = STREET_RE.replace_all(&text, |c: &Captures<'_>| {
+    mask_numbers_and_addresses(&EMAIL_RE.replace_all(text, EMAIL), &Tally::default())
+}
+
+fn mask_numbers_and_addresses(text: &str, tally: &Tally) -> String {
+    let text = STREET_RE.replace_all(text, |c: &Captures<'_>| {
         let words = c.name("words").map_or("", |m| m.as_str());
         let innocent = words
             .split_whitespace()
@@ -104,7 +109,7 @@ pub fn mask_details(text: &str) -> String {
         if innocent {
             c[0].to_owned()
         } else {
-            ADDRESS.to_owned()
+            tally.add(ADDRESS)
         }
     });
     NUMBER_RE
@@ -115,14 +120,179 @@ pub fn mask_details(text: &str) -> String {
             if DATE_OR_TIME_RE.is_match(found.trim()) {
                 found.to_owned()
             } else if digits >= 13 && !dialled {
-                CARD.to_owned()
+                tally.add(CARD)
             } else if digits >= 7 {
-                PHONE.to_owned()
+                tally.add(PHONE)
             } else {
                 found.to_owned()
             }
         })
         .into_owned()
+}
+
+pub const BANK_ACCOUNT: &str = "[bank account]";
+pub const NATIONAL_ID: &str = "[national id]";
+pub const URL: &str = "[link]";
+pub const HANDLE: &str = "[handle]";
+/// Someone who is not a participant, named in a list of names to mask.
+pub const NAME: &str = "[name]";
+/// A participant's contact detail given in the archive.
+pub const CONTACT: &str = "[contact]";
+/// What the tally calls participants' names turned into pseudonyms.
+pub const PSEUDONYM: &str = "participant name";
+
+/// IBANs as people write them: a country code, two check digits, then 11–30 letters and digits,
+/// in groups of four or run together. Masked when the checksum holds or the word IBAN is next to
+/// it (a mistyped IBAN still identifies an account).
+static IBAN_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?P<word>\biban\b[\s:.#-]*)?\b(?P<iban>[a-z]{2}\d{2}(?:[ \u{a0}-]?[a-z0-9]{4}){2,7}(?:[ \u{a0}-]?[a-z0-9]{1,3})?)\b",
+    )
+        .expect("valid IBAN pattern")
+});
+
+/// National identity numbers in their common written forms.
+static NATIONAL_ID_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)
+        # UK National Insurance number: AB 12 34 56 C
+        \b(?i:[a-ceghj-pr-tw-z]{2})\s?\d{2}\s?\d{2}\s?\d{2}\s?(?i:[a-d])\b
+        # US Social Security number: 123-45-6789
+        | \b\d{3}-\d{2}-\d{4}\b
+        # Spanish DNI and NIE: 12345678Z, X1234567L
+        | \b(?i:[xyz])?-?\d{7,8}-?[A-Za-z]\b
+        # Italian codice fiscale: RSSMRA85T10A562S
+        | \b(?i:[a-z]{6}\d{2}[a-ehlmpr-t]\d{2}[a-z]\d{3}[a-z])\b
+        # French NIR: 1 85 05 78 006 084 (36)
+        | \b[12]\s?\d{2}\s?\d{2}\s?(?:\d{2}|2[abAB])\s?\d{3}\s?\d{3}(?:\s?\d{2})?\b
+        # Nordic personal numbers: 850709-1234, 19850709-1234
+        | \b(?:19|20)?\d{6}[-+]\d{4}\b
+        # Indian PAN: ABCDE1234F
+        | \b[A-Z]{5}\d{4}[A-Z]\b
+        # Any number right after the words that name an identity document
+        | (?i:\b(?:passport|id\ card|identity\ card|id|national\ insurance|ni|ssn|social\ security|bsn|dni|nie|aadhaar|personalausweis|ausweis|steuer-?id|tax\ id)
+            (?:\ (?:no|number|nr|num))?\.?[\s:\#]*)
+          (?:[a-z]{0,3}\d[a-z0-9\ -]{4,18}[a-z0-9])",
+    )
+    .expect("valid national id pattern")
+});
+
+/// Links with a path or query (a profile, an order, a shared document): they point at a person
+/// or their business; a bare domain (`marlows.example`) stays.
+static URL_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)(?:\bhttps?://)?\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}[/?][^\s<>]*[^\s<>.,;:!?)\]}"']"#,
+    )
+    .expect("valid link pattern")
+});
+
+/// Social handles: `@name` with a dot or underscore inside, or any `@name` right after the
+/// words that introduce one.
+static HANDLE_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)
+        (?P<lead>(?:twitter|instagram|insta|ig|tiktok|threads|snapchat|snap|telegram|handle|dm|follow|followed|tag|x)\b[\s:]*(?:is\s+|me\s+|at\s+|on\s+)*)
+            [@＠](?P<h1>[\w.]+)
+        | (?:^|\s|[(\[])(?P<lone>[@＠][\p{L}\p{N}]+[._][\p{L}\p{N}._]*[\p{L}\p{N}])",
+    )
+    .expect("valid handle pattern")
+});
+
+/// How many of each kind of detail a redacted export masked.
+#[derive(Debug, Default)]
+struct Tally(Mutex<BTreeMap<&'static str, u64>>);
+
+impl Tally {
+    /// Counts one of `kind` and gives what replaces it.
+    fn add(&self, kind: &'static str) -> String {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(kind)
+            .or_default() += 1;
+        kind.to_owned()
+    }
+
+    fn count(&self, kind: &'static str) {
+        self.add(kind);
+    }
+}
+
+/// How much of a run that looks like an IBAN is one: the longest start of it, group by group,
+/// whose checksum holds; else, after the word IBAN, all of it but trailing groups of letters
+/// alone (the next word: "… 7654 32 please").
+fn iban_extent(run: &str, after_the_word: bool) -> Option<usize> {
+    let group_ends: Vec<usize> = run
+        .char_indices()
+        .filter(|&(_, c)| c == ' ' || c == '\u{a0}' || c == '-')
+        .map(|(i, _)| i)
+        .chain([run.len()])
+        .collect();
+    if let Some(&end) = group_ends
+        .iter()
+        .rev()
+        .find(|&&end| iban_checksum_holds(&run[..end]))
+    {
+        return Some(end);
+    }
+    if !after_the_word {
+        return None;
+    }
+    let mut end = run.len();
+    for &cut in group_ends.iter().rev().skip(1) {
+        let tail = &run[cut..end];
+        if tail
+            .trim_start_matches([' ', '\u{a0}', '-'])
+            .chars()
+            .all(char::is_alphabetic)
+        {
+            end = cut;
+        } else {
+            break;
+        }
+    }
+    Some(end)
+}
+
+/// Whether an IBAN's check digits hold (ISO 13616: the rearranged number mod 97 is 1).
+fn iban_checksum_holds(iban: &str) -> bool {
+    let compact: Vec<char> = iban
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if compact.len() < 15 {
+        return false;
+    }
+    let rearranged = compact[4..].iter().chain(&compact[..4]);
+    let mut rest: u32 = 0;
+    for c in rearranged {
+        let value = match c.to_digit(36) {
+            Some(v) => v,
+            None => return false,
+        };
+        rest = if value >= 10 {
+            (rest * 100 + value) % 97
+        } else {
+            (rest * 10 + value) % 97
+        };
+    }
+    rest == 1
+}
+
+/// A word as names are matched: lowercase, accents folded (`Zoë` is `zoe`).
+fn fold(word: &str) -> String {
+    let lower = word.to_lowercase();
+    if lower.is_ascii() {
+        return lower;
+    }
+    use tantivy::tokenizer::{AsciiFoldingFilter, RawTokenizer, TextAnalyzer};
+    let mut analyzer = TextAnalyzer::builder(RawTokenizer::default())
+        .filter(AsciiFoldingFilter)
+        .build();
+    let folded = analyzer.token_stream(&lower).next().map(|t| t.text.clone());
+    folded.unwrap_or(lower)
 }
 
 /// Decides what a redacted export shows: pseudonyms for names, masked details, and which
@@ -132,75 +302,127 @@ pub struct Redactor {
     /// Whole names of several words and contact details, masked before single words.
     phrases: Option<Regex>,
     phrase_alias: HashMap<String, String>,
-    /// Each word of every name (lowercase), and each name as a tag would spell it.
-    name_to_pseudonym: HashMap<String, String>,
+    /// Each word of every name (folded), each name run together (`jeanluc`) and as a tag
+    /// would spell it: a participant's pseudonym, or `[name]` for other people.
+    name_to_alias: HashMap<String, String>,
     consented: HashSet<String>,
+    tally: Tally,
 }
 
 impl Redactor {
     /// Pseudonyms follow the order the archive first recorded each participant, so the same
-    /// archive always gives the same P-numbers.
-    pub fn new(store: &Store) -> Result<Redactor> {
-        Ok(Redactor::for_participants(&store.participants()?))
+    /// archive always gives the same P-numbers; `other_names` (people who are not
+    /// participants: a spouse, a shop assistant) are masked as `[name]`.
+    pub fn new(store: &Store, other_names: &[String]) -> Result<Redactor> {
+        Ok(Redactor::for_people(&store.participants()?, other_names))
+    }
+
+    /// The same, except that participants with recorded consent keep their names (a report's
+    /// `--names`): only those without consent become pseudonyms.
+    pub fn keeping_consented_names(store: &Store, other_names: &[String]) -> Result<Redactor> {
+        Ok(Redactor::build(&store.participants()?, other_names, true))
     }
 
     pub fn for_participants(participants: &[Participant]) -> Redactor {
+        Redactor::for_people(participants, &[])
+    }
+
+    pub fn for_people(participants: &[Participant], other_names: &[String]) -> Redactor {
+        Redactor::build(participants, other_names, false)
+    }
+
+    fn build(
+        participants: &[Participant],
+        other_names: &[String],
+        keep_consented_names: bool,
+    ) -> Redactor {
         let mut pseudonyms = HashMap::new();
-        let mut name_to_pseudonym = HashMap::new();
+        let mut name_to_alias = HashMap::new();
         let mut consented = HashSet::new();
-        let mut phrases: Vec<String> = Vec::new();
-        for (i, p) in participants.iter().enumerate() {
-            let alias = format!("P{}", i + 1);
-            let name = p.pseudonym.trim();
-            pseudonyms.insert(name.to_owned(), alias.clone());
-            if p.consent {
-                consented.insert(name.to_owned());
-            }
-            // Each word of a name on its own is masked too ("Patel" of "Maya Patel").
-            let words: Vec<&str> = name.split(|c: char| !c.is_alphanumeric()).collect();
-            for word in words.iter().filter(|w| w.chars().count() >= 2) {
-                name_to_pseudonym
-                    .entry(word.to_lowercase())
+        let mut phrases: Vec<(String, String)> = Vec::new();
+        let people = participants
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !(keep_consented_names && p.consent))
+            .map(|(i, p)| (p.pseudonym.trim(), format!("P{}", i + 1)))
+            .chain(
+                other_names
+                    .iter()
+                    .map(|n| (n.trim(), NAME.to_owned()))
+                    .filter(|(n, _)| !n.is_empty()),
+            );
+        for (name, alias) in people {
+            pseudonyms
+                .entry(name.to_owned())
+                .or_insert_with(|| alias.clone());
+            // Each word of a name on its own is masked too ("Patel" of "Maya Patel"), and the
+            // name run together ("Jeanluc" for "Jean-Luc").
+            let words: Vec<&str> = name
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.chars().count() >= 2)
+                .collect();
+            for word in &words {
+                name_to_alias
+                    .entry(fold(word))
                     .or_insert_with(|| alias.clone());
             }
-            name_to_pseudonym
-                .entry(normalize_name(name))
-                .or_insert_with(|| alias.clone());
-            if words.len() > 1 {
-                phrases.push(name.to_owned());
+            // Any run of two or more of its words, apart ("Jean Luc") or run together
+            // ("JEANLUC"), is the name too.
+            for start in 0..words.len() {
+                for end in start + 2..=words.len() {
+                    let run = &words[start..end];
+                    name_to_alias
+                        .entry(fold(&run.concat()))
+                        .or_insert_with(|| alias.clone());
+                    phrases.push((run.join(" "), alias.clone()));
+                }
             }
+            name_to_alias
+                .entry(fold(&normalize_name(name)))
+                .or_insert_with(|| alias.clone());
+        }
+        for p in participants.iter().filter(|p| p.consent) {
+            consented.insert(p.pseudonym.trim().to_owned());
+            if keep_consented_names {
+                let name = p.pseudonym.trim().to_owned();
+                pseudonyms.insert(name.clone(), name);
+            }
+        }
+        for p in participants {
             if let Some(contact) = p.contact.as_deref().map(str::trim)
                 && !contact.is_empty()
             {
-                phrases.push(contact.to_owned());
+                phrases.push((contact.to_owned(), CONTACT.to_owned()));
             }
         }
-        phrases.sort_by_key(|p| std::cmp::Reverse(p.chars().count()));
-        phrases.dedup();
+        phrases.sort_by_key(|(p, _)| std::cmp::Reverse(p.chars().count()));
+        phrases.dedup_by(|a, b| a.0 == b.0);
         let names = (!phrases.is_empty()).then(|| {
             let alternatives = phrases
                 .iter()
-                .map(|p| regex::escape(p))
+                .map(|(p, _)| {
+                    // Any run of spaces, hyphens or underscores between a name's words.
+                    p.split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+                        .filter(|w| !w.is_empty())
+                        .map(regex::escape)
+                        .collect::<Vec<_>>()
+                        .join(r"[\s_-]+")
+                })
                 .collect::<Vec<_>>()
                 .join("|");
             Regex::new(&format!(r"(?i){alternatives}")).expect("escaped names form a pattern")
         });
         let phrase_alias = phrases
             .into_iter()
-            .map(|p| {
-                let alias = participants
-                    .iter()
-                    .position(|q| q.pseudonym.trim() == p)
-                    .map_or_else(|| "[contact]".to_owned(), |i| format!("P{}", i + 1));
-                (p.to_lowercase(), alias)
-            })
+            .map(|(p, alias)| (phrase_key(&p), alias))
             .collect();
         Redactor {
             pseudonyms,
             phrases: names,
             phrase_alias,
-            name_to_pseudonym,
+            name_to_alias,
             consented,
+            tally: Tally::default(),
         }
     }
 
@@ -226,38 +448,179 @@ impl Redactor {
         }
     }
 
+    /// What was masked so far, by kind (`[email]`, `participant name`, …), for the export's
+    /// report.
+    pub fn masked(&self) -> BTreeMap<String, u64> {
+        self.tally
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), *v))
+            .collect()
+    }
+
+    fn alias_of_word(&self, word: &str) -> Option<&String> {
+        self.name_to_alias.get(&fold(word))
+    }
+
     /// Free text with names replaced by pseudonyms and identifying details masked.
     pub fn text(&self, text: &str) -> String {
+        let tally = &self.tally;
+        // A tag named after someone stays a tag, under their pseudonym: `@jean-luc` → `@p2`.
+        let text = self.retag(text);
         let text = match &self.phrases {
-            Some(re) => re.replace_all(text, |c: &Captures<'_>| {
-                self.phrase_alias
-                    .get(&c[0].to_lowercase())
+            Some(re) => re.replace_all(&text, |c: &Captures<'_>| {
+                let alias = self
+                    .phrase_alias
+                    .get(&phrase_key(&c[0]))
                     .cloned()
-                    .unwrap_or_else(|| "[contact]".into())
+                    .unwrap_or_else(|| CONTACT.into());
+                tally.count(kind_of_alias(&alias));
+                alias
             }),
-            None => text.into(),
+            None => text.as_str().into(),
         };
-        let text = WORD_RE.replace_all(&text, |c: &Captures<'_>| {
-            match self.name_to_pseudonym.get(&c[0].to_lowercase()) {
-                Some(alias) => alias.clone(),
+        let text = EMAIL_RE.replace_all(&text, |_: &Captures<'_>| tally.add(EMAIL));
+        let text = URL_RE.replace_all(&text, |_: &Captures<'_>| tally.add(URL));
+        let text = HANDLE_RE.replace_all(&text, |c: &Captures<'_>| match c.name("lone") {
+            // The space or bracket before a lone handle stays.
+            Some(h) => format!(
+                "{}{}",
+                &c[0][..h.start() - c.get(0).map_or(0, |m| m.start())],
+                tally.add(HANDLE)
+            ),
+            None => format!("{}{}", &c["lead"], tally.add(HANDLE)),
+        });
+        let text = IBAN_RE.replace_all(&text, |c: &Captures<'_>| {
+            let word = c.name("word").map_or("", |w| w.as_str());
+            match iban_extent(&c["iban"], !word.is_empty()) {
+                Some(end) => format!("{word}{}{}", tally.add(BANK_ACCOUNT), &c["iban"][end..]),
                 None => c[0].to_owned(),
             }
         });
-        mask_details(&text)
+        let text = NATIONAL_ID_RE.replace_all(&text, |c: &Captures<'_>| {
+            let found = &c[0];
+            if DATE_OR_TIME_RE.is_match(found.trim()) {
+                return found.to_owned();
+            }
+            // The words naming the document stay: "passport no. [national id]".
+            let lead = found
+                .char_indices()
+                .find(|&(_, ch)| ch.is_ascii_digit())
+                .map_or(0, |(i, _)| i);
+            let lead = &found[..lead];
+            let keep = if lead.chars().any(|ch| ch.is_alphabetic())
+                && lead.trim_end().len() < lead.len()
+            {
+                lead
+            } else {
+                ""
+            };
+            format!("{keep}{}", tally.add(NATIONAL_ID))
+        });
+        let text = WORD_RE.replace_all(&text, |c: &Captures<'_>| match self.alias_of_word(&c[0]) {
+            Some(alias) => {
+                tally.count(kind_of_alias(alias));
+                alias.clone()
+            }
+            None => c[0].to_owned(),
+        });
+        mask_numbers_and_addresses(&text, tally)
+    }
+
+    /// Inline tags named after people, written under their pseudonym.
+    fn retag(&self, text: &str) -> String {
+        let spans = crate::model::parse_inline(text);
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for span in spans {
+            let redacted = self.tag(&span.tag);
+            if redacted != span.tag {
+                out.push_str(&text[at..span.range.start]);
+                out.push_str(&redacted.to_string());
+                at = span.range.end;
+            }
+        }
+        out.push_str(&text[at..]);
+        out
+    }
+
+    /// A tag with every part of its name that names a person replaced: `@jean-luc` → `@p2`,
+    /// `=maya-quote` → `=p1-quote`, `@priya` (masked) → `@name`.
+    fn tag(&self, tag: &Tag) -> Tag {
+        if let Some(alias) = self.alias_of_word(&tag.name) {
+            self.tally.count(kind_of_alias(alias));
+            return Tag::new(tag.facet, alias).unwrap_or_else(|| tag.clone());
+        }
+        let parts: Vec<&str> = tag.name.split('-').collect();
+        let mut changed = false;
+        let mut named: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < parts.len() {
+            // Two parts that are one name run together (`jean-luc` → `jeanluc`) count once.
+            let pair = (i + 1 < parts.len())
+                .then(|| self.alias_of_word(&format!("{}{}", parts[i], parts[i + 1])))
+                .flatten();
+            if let Some(alias) = pair {
+                named.push(alias.clone());
+                changed = true;
+                i += 2;
+                continue;
+            }
+            match self.alias_of_word(parts[i]) {
+                Some(alias) => {
+                    changed = true;
+                    named.push(alias.clone())
+                }
+                None => named.push(parts[i].to_owned()),
+            }
+            i += 1;
+        }
+        named.dedup();
+        if !changed {
+            return tag.clone();
+        }
+        self.tally.count(PSEUDONYM);
+        Tag::new(tag.facet, &named.join("-")).unwrap_or_else(|| tag.clone())
+    }
+
+    /// A session as a redacted export shows it: names in its title and location replaced,
+    /// participants by their pseudonyms, no contact details.
+    pub fn session(&self, mut line: SessionLine) -> SessionLine {
+        line.title = line.title.map(|t| self.text(&t));
+        line.location = line.location.map(|t| self.text(&t));
+        for p in &mut line.participants {
+            p.pseudonym = self.participant(&p.pseudonym);
+            p.contact = None;
+        }
+        line
     }
 
     /// Tags named after a participant (`@maya`) become their pseudonym (`@p1`).
     pub fn tags(&self, tags: &[Tag]) -> Vec<Tag> {
-        let mut out: Vec<Tag> = tags
-            .iter()
-            .map(|t| match self.name_to_pseudonym.get(&t.name) {
-                Some(alias) => Tag::new(t.facet, alias).unwrap_or_else(|| t.clone()),
-                None => t.clone(),
-            })
-            .collect();
+        let mut out: Vec<Tag> = tags.iter().map(|t| self.tag(t)).collect();
         out.sort();
         out.dedup();
         out
+    }
+}
+
+/// A phrase as the table of whole names and contacts is keyed: folded words, one space apart.
+fn phrase_key(phrase: &str) -> String {
+    phrase
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+        .filter(|w| !w.is_empty())
+        .map(fold)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn kind_of_alias(alias: &str) -> &'static str {
+    match alias {
+        NAME => NAME,
+        CONTACT => CONTACT,
+        _ => PSEUDONYM,
     }
 }
 
@@ -292,6 +655,52 @@ mod tests {
             mask_details("+44 (0)7700-900-123 / 4111 1111 1111 1111"),
             "[phone] / [card number]"
         );
+    }
+
+    #[test]
+    fn masks_accounts_ids_links_and_handles_by_kind() {
+        let r = Redactor::for_participants(&[]);
+        for (text, gone, kind) in [
+            (
+                "IBAN GB82 WEST 1234 5698 7654 32 please",
+                "5698",
+                BANK_ACCOUNT,
+            ),
+            ("to DE89370400440532013000 today", "DE89", BANK_ACCOUNT),
+            ("iban: gb29nwbk60161331926818", "gb29", BANK_ACCOUNT),
+            ("NI AB 12 34 56 C", "AB 12", NATIONAL_ID),
+            ("ssn 123-45-6789", "6789", NATIONAL_ID),
+            ("DNI 12345678Z", "5678Z", NATIONAL_ID),
+            ("CF RSSMRA85T10A562S", "RSSMRA", NATIONAL_ID),
+            ("passport no. 533401372", "533401372", NATIONAL_ID),
+            ("personnummer 850709-1234", "1234", NATIONAL_ID),
+            ("see https://www.linkedin.com/in/someone-1", "someone", URL),
+            ("linktr.ee/someone?x=1", "someone", URL),
+            ("on ig: @some.one", "some.one", HANDLE),
+            ("follow @cakes", "cakes", HANDLE),
+            ("write to (@some_one)", "some_one", HANDLE),
+        ] {
+            let masked = r.text(text);
+            assert!(!masked.contains(gone), "{text:?} became {masked:?}");
+            assert!(masked.contains(kind), "{text:?} became {masked:?}");
+        }
+        // A mistyped IBAN with no word next to it reads as other digits: still masked.
+        assert!(!r.text("GB82 WEST 1234 5698 7654 33").contains("5698"));
+        assert!(r.masked()[BANK_ACCOUNT] >= 3);
+    }
+
+    #[test]
+    fn ordinary_text_survives_the_whole_redactor() {
+        let r = Redactor::for_participants(&[]);
+        for text in [
+            "waited 10 minutes on the street outside #checkout @busy-parent",
+            "the ID card reader was broken, 12 people waited",
+            "C# and F# on the shop's site marlows.example",
+            "version 2.0 of the app; 50% off; gate B12",
+            "she said no. Then left at 10:15",
+        ] {
+            assert_eq!(r.text(text), text);
+        }
     }
 
     #[test]
@@ -331,12 +740,46 @@ mod tests {
         let text = r.text("MAYA said Patel's sister Jo (maya_patel) joined; JO agreed. Joy too.");
         assert_eq!(
             text,
-            "P1 said P1's sister P2 (P1_P1) joined; P2 agreed. Joy too."
+            "P1 said P1's sister P2 (P1) joined; P2 agreed. Joy too."
         );
         assert!(r.withholds(Some("Jo"), &[]));
         assert!(!r.withholds(Some("Maya Patel"), &["Jo".into()]));
         assert!(r.withholds(None, &["Maya Patel".into(), "Jo".into()]));
         let tags = r.tags(&[Tag::new(crate::model::Facet::Persona, "maya").unwrap()]);
         assert_eq!(tags[0].name, "p1");
+    }
+
+    #[test]
+    fn consented_names_may_stay_while_the_others_and_every_contact_go() {
+        let people = [
+            Participant {
+                pseudonym: "Maya Patel".into(),
+                consent: true,
+                consent_date: None,
+                contact: Some("07700 900123".into()),
+            },
+            Participant {
+                pseudonym: "Jo".into(),
+                consent: false,
+                consent_date: None,
+                contact: Some("jo@example.org".into()),
+            },
+        ];
+        let r = Redactor::build(&people, &[], true);
+        assert_eq!(r.participant("Maya Patel"), "Maya Patel");
+        assert_eq!(r.participant("Jo"), "P2");
+        assert_eq!(
+            r.text("Maya Patel met Jo (jo@example.org); call Maya on 07700 900123"),
+            "Maya Patel met P2 ([contact]); call Maya on [contact]"
+        );
+        let tags = r.tags(&[
+            Tag::new(crate::model::Facet::Persona, "maya").unwrap(),
+            Tag::new(crate::model::Facet::Persona, "jo").unwrap(),
+        ]);
+        let names: Vec<&str> = tags.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["maya", "p2"]);
+        // Consent decides which notes go, whoever is named.
+        assert!(r.withholds(Some("Jo"), &[]));
+        assert!(!r.withholds(Some("Maya Patel"), &[]));
     }
 }

@@ -93,6 +93,12 @@ fn codes(view: &ExportView<'_>, used: &BTreeSet<Tag>) -> Result<BTreeMap<Facet, 
             name: t.name,
         };
         let (parent, colour) = links.remove(&tag).unwrap_or_default();
+        // A redacted project lists the codes its notes still carry: a tag typed as a handle
+        // that redaction masked (`@cakesbymaya`) is gone with it. Codes no note carries yet
+        // are the codebook's own and stay.
+        if view.redactor().is_some() && t.notes > 0 && !used.contains(&redact(tag.clone())) {
+            continue;
+        }
         let parent = parent.map(|name| {
             redact(Tag {
                 facet: tag.facet,
@@ -212,7 +218,15 @@ fn write_code_level(
 
 /// Writes a codebook (`.qdc`): the archive's tags as codes, facets as parent codes.
 pub fn export_codebook(view: &ExportView<'_>, out: &mut dyn Write) -> Result<usize> {
-    let codes = codes(view, &BTreeSet::new())?;
+    // A redacted codebook holds the codes the redacted notes carry (see `codes`).
+    let mut used = BTreeSet::new();
+    if view.redactor().is_some() {
+        view.for_each_note(false, |_, rec| {
+            used.extend(rec.tags);
+            Ok(())
+        })?;
+    }
+    let codes = codes(view, &used)?;
     let mut xml = String::new();
     let _ = write!(
         xml,
@@ -271,12 +285,7 @@ fn build_source(session: SessionLine, notes: Vec<NoteRecord>) -> Source {
 fn source_name(s: &SessionLine) -> String {
     let mut name = s.title.clone().unwrap_or_else(|| s.kind.to_string());
     if !s.participants.is_empty() {
-        let who: Vec<&str> = s
-            .participants
-            .iter()
-            .map(|p| p.pseudonym.as_str())
-            .collect();
-        let _ = write!(name, " · {}", who.join(", "));
+        let _ = write!(name, " · {}", s.participant_names());
     }
     let _ = write!(name, " · {}", s.started_at.format("%Y-%m-%d %H:%M"));
     name

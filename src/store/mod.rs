@@ -73,6 +73,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0011_measures",
         include_str!("../../schema/0011_measures.sql"),
     ),
+    (
+        "0012_masked_names",
+        include_str!("../../schema/0012_masked_names.sql"),
+    ),
 ];
 
 /// A `JOIN` that narrows a query over `notes n` to `ids` (nothing for `None`: every note),

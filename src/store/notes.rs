@@ -770,13 +770,13 @@ impl<'a> ImportSink<'a> {
     pub fn note(&mut self, record: &NoteRecord) -> Result<bool> {
         // A file's words are kept whatever its measures say; a measure that does not fit its
         // scale is reported and left as text (analysis reads values against their scales).
-        if let Err(Error::BadValue(why)) =
-            super::measures::check_note_measures(self.tx, &record.session, &record.body)
-        {
-            self.warn(format!(
+        match super::measures::check_note_measures(self.tx, &record.session, &record.body) {
+            Ok(()) => {}
+            Err(Error::BadValue(why)) => self.warn(format!(
                 "note \"{}\": {why}; kept as text, not counted",
                 crate::text::excerpt(&record.body, 40)
-            ));
+            )),
+            Err(e) => return Err(e),
         }
         let Some(tags) = insert_note(self.tx, record, &mut self.tag_ids, self.seq + 1)? else {
             self.counts.already_present += 1;

@@ -360,6 +360,43 @@ pub(crate) fn insert_session(tx: &Connection, new: &NewSession) -> Result<String
 
 impl Store {
     /// A study's id by its name.
+    /// The names a study's redacted exports mask (every study's when `None`), sorted.
+    pub fn masked_names(&self, study: Option<&str>) -> Result<Vec<String>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT DISTINCT m.name FROM masked_names m JOIN studies s ON s.id = m.study_id \
+             WHERE ?1 IS NULL OR s.name = ?1 ORDER BY m.name",
+        )?;
+        let names = stmt
+            .query_map([study], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(names)
+    }
+
+    /// Adds names to (and takes names off) a study's list of names to mask.
+    pub(crate) fn edit_masked_names(
+        &self,
+        study: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<Vec<String>> {
+        let tx = self.write()?;
+        let id = study_id(&tx, study)?;
+        for name in add.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+            tx.execute(
+                "INSERT OR IGNORE INTO masked_names (study_id, name) VALUES (?1, ?2)",
+                params![id, name],
+            )?;
+        }
+        for name in remove {
+            tx.execute(
+                "DELETE FROM masked_names WHERE study_id = ?1 AND name = ?2",
+                params![id, name.trim()],
+            )?;
+        }
+        tx.commit()?;
+        self.masked_names(Some(study))
+    }
+
     pub fn study_id(&self, name: &str) -> Result<Option<i64>> {
         Ok(self
             .conn()

@@ -18,7 +18,10 @@ use super::theme::Palette;
 use super::views::capture::{self, Capture};
 use super::views::codebook::{self, CodebookView};
 use super::views::common::{count, editor, move_sel, text_of};
+use super::views::cooccurrence::{self, CooccurrenceView};
 use super::views::form::{self, FormSlot, SessionForm};
+use super::views::matrix::{self, MatrixView};
+use super::views::measures::{self, MeasuresView};
 use super::views::note::{self, NoteView};
 use super::views::participants::{self, Participants};
 use super::views::report::{self, ReportView};
@@ -185,6 +188,9 @@ pub struct App {
     /// The note open in the note view (to select and code passages).
     pub note: Option<NoteView>,
     pub codebook: CodebookView,
+    pub cooccurrence: CooccurrenceView,
+    pub measures: MeasuresView,
+    pub matrix: MatrixView,
     /// Who codes passages (config `coder`), or why nobody can: said when coding is tried.
     pub coder: Result<String, String>,
 }
@@ -220,6 +226,9 @@ impl App {
             participants: Participants::default(),
             note: None,
             codebook: CodebookView::default(),
+            cooccurrence: CooccurrenceView::default(),
+            measures: MeasuresView::default(),
+            matrix: MatrixView::default(),
             coder: Err(
                 "who is coding? set `coder` in config.toml or FIELDNOTES_CODER, then restart"
                     .into(),
@@ -239,6 +248,15 @@ impl App {
             level,
             at: Instant::now(),
         });
+    }
+
+    /// No analysis is running any more (one failed, or its worker stopped): no view says it
+    /// is still counting.
+    fn analyses_stopped(&mut self) {
+        self.themes_scope.analysing = false;
+        self.cooccurrence.grid.computing = false;
+        self.matrix.grid.computing = false;
+        self.measures.computing = false;
     }
 
     /// Where keys go right now.
@@ -618,9 +636,23 @@ impl App {
             Response::MergePreview { from, into, notes } => {
                 codebook::merge_preview(self, from, into, notes)
             }
+            Response::Measures { generation, report } => {
+                measures::counted(self, generation, *report)
+            }
+            Response::Cooccurrence {
+                generation,
+                report,
+                codings,
+            } => cooccurrence::counted(self, generation, *report, codings),
+            Response::Matrix {
+                generation,
+                matrix,
+                codings,
+                groups,
+            } => matrix::counted(self, generation, *matrix, codings, groups),
             Response::DraftSaved => Vec::new(),
             Response::Failed(message) => {
-                self.themes_scope.analysing = false;
+                self.analyses_stopped();
                 self.say(Level::Error, message);
                 Vec::new()
             }
@@ -636,7 +668,7 @@ impl App {
                         "the archive worker stopped on a bug ({message}). Every saved note is safe; the draft is as of its last save."
                     ));
                 } else {
-                    self.themes_scope.analysing = false;
+                    self.analyses_stopped();
                     self.say(
                         Level::Error,
                         format!(

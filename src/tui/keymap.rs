@@ -95,6 +95,21 @@ pub enum Action {
     MoveUnder,
     Rename,
     Merge,
+    /// The heat map of which codes go together.
+    Cooccurrence,
+    /// Codes × persona, participant, session, study, session kind or touchpoint.
+    Matrix,
+    /// A heat map's cursor, by column (rows move with the list keys).
+    ColumnLeft,
+    ColumnRight,
+    /// What a heat map's cells show, the next in turn.
+    CycleFigure,
+    /// Which facet's codes a heat map shows: every facet's, then each in turn.
+    CycleFacet,
+    /// What a matrix's columns are, the next in turn.
+    CycleColumns,
+    /// NPS, satisfaction, effort and confidence, by group.
+    Measures,
 }
 
 /// Where keys are read: each has its own table.
@@ -120,6 +135,12 @@ pub enum Context {
     NotePassages,
     /// The codebook: every tag as a tree.
     Codebook,
+    /// The heat map of codes × codes.
+    Cooccurrence,
+    /// The heat map of codes × a grouping of notes.
+    Matrix,
+    /// The measures by group.
+    Measures,
     /// The help overlay: read and close.
     Overlay,
     /// The notes behind a theme: choose one to open.
@@ -131,7 +152,7 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 20] = [
+    pub const ALL: [Context; 23] = [
         Context::Home,
         Context::SessionForm,
         Context::Editor,
@@ -148,6 +169,9 @@ impl Context {
         Context::NoteText,
         Context::NotePassages,
         Context::Codebook,
+        Context::Cooccurrence,
+        Context::Matrix,
+        Context::Measures,
         Context::Overlay,
         Context::Evidence,
         Context::History,
@@ -284,6 +308,27 @@ const SEARCH_ALL: &[Binding] = &[
         true
     ),
     bind!(
+        "F4",
+        [(KeyCode::F(4), NONE)],
+        Cooccurrence,
+        "co-occurrence of the codes of these results",
+        false
+    ),
+    bind!(
+        "F5",
+        [(KeyCode::F(5), NONE)],
+        Matrix,
+        "matrix of the codes of these results × persona, session…",
+        false
+    ),
+    bind!(
+        "F6",
+        [(KeyCode::F(6), NONE)],
+        Measures,
+        "measures (NPS, CSAT, effort) of these results",
+        false
+    ),
+    bind!(
         "Ctrl+K",
         [ctrl('k')],
         FilterKind,
@@ -355,6 +400,27 @@ const HOME: &[Binding] = &[
         [ch('c')],
         Codebook,
         "the codebook: every tag as a tree, to describe, move, rename and merge",
+        false
+    ),
+    bind!(
+        "o",
+        [ch('o')],
+        Cooccurrence,
+        "co-occurrence: which codes go together, as a heat map",
+        false
+    ),
+    bind!(
+        "m",
+        [ch('m')],
+        Matrix,
+        "matrix: codes × persona, session, study… as a heat map",
+        false
+    ),
+    bind!(
+        "%",
+        [ch('%')],
+        Measures,
+        "measures: NPS, satisfaction, effort, confidence by touchpoint, persona…",
         false
     ),
     bind!(
@@ -988,6 +1054,72 @@ const CODEBOOK: &[Binding] = &[
     ),
 ];
 
+/// What both heat maps (co-occurrence, matrix) do: the cursor's columns (rows move as in a
+/// list), a cell's notes, the facet of the codes.
+const HEAT_MAP: &[Binding] = &[
+    bind!(
+        "Enter",
+        [(KeyCode::Enter, NONE)],
+        Open,
+        "list the notes behind the cell (Enter there reads one)",
+        true
+    ),
+    bind!(
+        "f",
+        [ch('f')],
+        CycleFacet,
+        "one facet's codes only (each press the next, then all)",
+        true
+    ),
+    bind!(
+        "←",
+        [(KeyCode::Left, NONE), ch('h')],
+        ColumnLeft,
+        "one column left (h too); rows move as in a list",
+        false
+    ),
+    bind!(
+        "→",
+        [(KeyCode::Right, NONE), ch('l')],
+        ColumnRight,
+        "one column right (l too)",
+        false
+    ),
+];
+
+const COOCCURRENCE: &[Binding] = &[bind!(
+    "v",
+    [ch('v')],
+    CycleFigure,
+    "what the cells show (notes together, c, overlaps)",
+    true
+)];
+
+const MEASURES: &[Binding] = &[bind!(
+    "b",
+    [ch('b')],
+    CycleColumns,
+    "group by: touchpoint, persona, study, month, none",
+    true
+)];
+
+const MATRIX: &[Binding] = &[
+    bind!(
+        "b",
+        [ch('b')],
+        CycleColumns,
+        "the columns (persona, participant, session, study…)",
+        true
+    ),
+    bind!(
+        "v",
+        [ch('v')],
+        CycleFigure,
+        "what the cells show (notes, participants, shares)",
+        true
+    ),
+];
+
 /// The bindings of a context: its own keys first, then those it shares with other views, then
 /// list navigation where lists are shown.
 fn default_bindings(ctx: Context) -> Vec<&'static Binding> {
@@ -1033,6 +1165,16 @@ fn default_bindings(ctx: Context) -> Vec<&'static Binding> {
         Context::NoteText => &[NOTE_TEXT, BACK, HELP_QUIT],
         Context::NotePassages => &[NOTE_PASSAGES, BACK, HELP_QUIT, &ARROW_NAV, &LETTER_NAV],
         Context::Codebook => &[CODEBOOK, BACK, HELP_QUIT, &ARROW_NAV, &LETTER_NAV],
+        Context::Cooccurrence => &[
+            HEAT_MAP,
+            COOCCURRENCE,
+            BACK,
+            HELP_QUIT,
+            &ARROW_NAV,
+            &LETTER_NAV,
+        ],
+        Context::Matrix => &[HEAT_MAP, MATRIX, BACK, HELP_QUIT, &ARROW_NAV, &LETTER_NAV],
+        Context::Measures => &[MEASURES, BACK, HELP_QUIT, &ARROW_NAV, &LETTER_NAV],
         Context::Overlay => &[OVERLAY, &ARROW_NAV, &LETTER_NAV],
         Context::Evidence => &[EVIDENCE, &ARROW_NAV, &LETTER_NAV],
         Context::History => &[HISTORY, &ARROW_NAV],

@@ -202,6 +202,11 @@ impl Palette {
         self.fg(self.colours.ok)
     }
 
+    /// A heat map's shades (░ ▒ ▓ █) and figures: the accent colour.
+    pub fn heat(&self) -> Style {
+        self.fg(self.colours.accent)
+    }
+
     pub fn key(&self) -> Style {
         self.fg(self.colours.accent).add_modifier(Modifier::BOLD)
     }

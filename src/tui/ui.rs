@@ -276,7 +276,7 @@ fn help(frame: &mut Frame, app: &App, area: Rect) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "Everywhere: / search · ? or F1 help · Esc back · q quit (Ctrl+F and Ctrl+Q while capturing)",
+        "Everywhere: ? or F1 help · Esc back · q quit (Ctrl+Q while typing) · search: / or Ctrl+F",
         t.dim(),
     ));
     if matches!(ctx, Context::Editor | Context::TagList) {
@@ -317,8 +317,11 @@ fn context_name(ctx: Context) -> &'static str {
         Context::NoteText => "the note's text",
         Context::NotePassages => "the note's passages",
         Context::Codebook => "the codebook",
+        Context::Cooccurrence => "the co-occurrence heat map",
+        Context::Matrix => "the code matrix",
+        Context::Measures => "the measures",
         Context::Overlay => "this window",
-        Context::Evidence => "the notes behind a theme",
+        Context::Evidence => "the notes behind a theme or a cell",
         Context::History => "the note's history",
         Context::Prompt => "this prompt",
     }
@@ -417,8 +420,8 @@ fn evidence(frame: &mut Frame, app: &App, area: Rect, title: &str, notes: &[Note
             .block(block(
                 t,
                 format!(
-                    " {title} · {} notes · ↑/↓ choose · Enter reads it · Esc closes ",
-                    notes.len()
+                    " {title} · {} · ↑/↓ choose · Enter reads it · Esc closes ",
+                    super::views::common::count(notes.len(), "note")
                 ),
                 true,
             )),

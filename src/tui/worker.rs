@@ -6,13 +6,15 @@
 //! several wait.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Instant;
 
 use crate::io::{ExportOptions, Format};
 
+use crate::analysis::{CodeMatrix, Coding, CooccurrenceReport, MatrixBy, NoteGroups};
 use crate::archive::{Archive, SearchResults, VisitState};
-use crate::model::{Note, NoteKind, Revision, Session, SessionKind, SpanSpec, Tag};
+use crate::model::{Facet, Note, NoteKind, Revision, Session, SessionKind, SpanSpec, Tag};
 use crate::mystery_shop::{GroupBy, ReportGroup, report};
 use crate::query::Filters;
 use crate::store::{Draft, NewNote, NewSession};
@@ -117,6 +119,58 @@ pub enum Request {
         from: Tag,
         into: Tag,
     },
+    /// Co-occurrence of the codes (one facet's, or all) of the notes a search selects.
+    Cooccurrence {
+        generation: u64,
+        selection: Selection,
+        facet: Option<Facet>,
+    },
+    /// A code matrix of the notes a search selects: codes (one facet's, or all) × `by`.
+    Matrix {
+        generation: u64,
+        selection: Selection,
+        facet: Option<Facet>,
+        by: MatrixBy,
+    },
+    /// The measures of the notes a search selects, by a grouping.
+    Measures {
+        generation: u64,
+        selection: Selection,
+        by: Option<crate::analysis::MeasureBy>,
+    },
+    /// The notes behind a cell of the co-occurrence or matrix view, for reading (answered as
+    /// `Evidence`).
+    CellNotes {
+        title: String,
+        cell: CellOf,
+    },
+}
+
+/// The notes a search selects: its query and filters, and one study's notes only (a name;
+/// resolved by the worker). The default is every note.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Selection {
+    pub query: String,
+    pub filters: Filters,
+    pub study: Option<String>,
+}
+
+/// A cell of a heat map, with the codings (and groups) it was counted from.
+#[derive(Debug, Clone)]
+pub enum CellOf {
+    /// Codes `a` and `b` on the same note (`a` twice: the code's own notes).
+    Pair {
+        codings: Arc<Vec<Coding>>,
+        a: String,
+        b: String,
+    },
+    /// `code` in the notes of `group`.
+    Matrix {
+        codings: Arc<Vec<Coding>>,
+        groups: Arc<Vec<NoteGroups>>,
+        code: String,
+        group: String,
+    },
 }
 
 /// The codebook view's writes, each one `Archive` method.
@@ -164,10 +218,15 @@ impl Lane {
 impl Request {
     pub fn lane(&self) -> Lane {
         match self {
-            Request::Search { .. } | Request::Evidence { .. } => Lane::Search,
-            Request::Analyse { .. } | Request::VisitReport | Request::Export { .. } => {
-                Lane::Analysis
+            Request::Search { .. } | Request::Evidence { .. } | Request::CellNotes { .. } => {
+                Lane::Search
             }
+            Request::Analyse { .. }
+            | Request::Cooccurrence { .. }
+            | Request::Matrix { .. }
+            | Request::Measures { .. }
+            | Request::VisitReport
+            | Request::Export { .. } => Lane::Analysis,
             _ => Lane::Capture,
         }
     }
@@ -256,6 +315,24 @@ pub enum Response {
         from: Tag,
         into: Tag,
         notes: usize,
+    },
+    /// Co-occurrence counted, with the codings it counted (to list a cell's notes from).
+    Cooccurrence {
+        generation: u64,
+        report: Box<CooccurrenceReport>,
+        codings: Arc<Vec<Coding>>,
+    },
+    /// A code matrix, with the codings and the notes' groups it counted.
+    Matrix {
+        generation: u64,
+        matrix: Box<CodeMatrix>,
+        codings: Arc<Vec<Coding>>,
+        groups: Arc<Vec<NoteGroups>>,
+    },
+    /// The measures counted.
+    Measures {
+        generation: u64,
+        report: Box<crate::analysis::MeasuresReport>,
     },
     /// Something failed; the message is for the status bar.
     Failed(String),
@@ -505,17 +582,20 @@ const IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Drops searches, analyses and drafts that a newer one in the same batch replaces.
 fn coalesce(batch: Vec<Request>) -> Vec<Request> {
-    let last_search = batch
-        .iter()
-        .rposition(|r| matches!(r, Request::Search { .. }));
-    let last_analysis = batch
-        .iter()
-        .rposition(|r| matches!(r, Request::Analyse { .. }));
+    let last = |like: fn(&Request) -> bool| batch.iter().rposition(like);
+    let last_search = last(|r| matches!(r, Request::Search { .. }));
+    let last_analysis = last(|r| matches!(r, Request::Analyse { .. }));
+    let last_cooccurrence = last(|r| matches!(r, Request::Cooccurrence { .. }));
+    let last_matrix = last(|r| matches!(r, Request::Matrix { .. }));
+    let last_measures = last(|r| matches!(r, Request::Measures { .. }));
     let mut keep = Vec::with_capacity(batch.len());
     for (i, r) in batch.iter().enumerate() {
         let superseded = match r {
             Request::Search { .. } => Some(i) != last_search,
             Request::Analyse { .. } => Some(i) != last_analysis,
+            Request::Cooccurrence { .. } => Some(i) != last_cooccurrence,
+            Request::Matrix { .. } => Some(i) != last_matrix,
+            Request::Measures { .. } => Some(i) != last_measures,
             Request::SaveDraft { session, note, .. } => batch[i + 1..].iter().any(|later| {
                 matches!(later, Request::SaveDraft { session: s, note: n, .. } if s == session && n == note)
             }),
@@ -681,12 +761,64 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
                 journey: analysis::journey(&notes, &codebook),
             })))
         })(),
-        Request::Evidence { title, ids } => ids
-            .iter()
-            .take(200)
-            .map(|id| archive.store().note(id))
-            .collect::<crate::Result<Vec<_>>>()
-            .map(|notes| Response::Evidence { title, notes }),
+        Request::Evidence { title, ids } => evidence(archive, title, &ids),
+        Request::Cooccurrence {
+            generation,
+            selection,
+            facet,
+        } => coded(archive, selection, facet).map(|(_, codings)| Response::Cooccurrence {
+            generation,
+            report: Box::new(crate::analysis::cooccurrence(&codings)),
+            codings: Arc::new(codings),
+        }),
+        Request::Matrix {
+            generation,
+            selection,
+            facet,
+            by,
+        } => coded(archive, selection, facet).and_then(|(notes, codings)| {
+            let groups = archive.note_groups(&notes, by)?;
+            Ok(Response::Matrix {
+                generation,
+                matrix: Box::new(crate::analysis::code_matrix(by, &codings, &groups)),
+                codings: Arc::new(codings),
+                groups: Arc::new(groups),
+            })
+        }),
+        Request::Measures {
+            generation,
+            selection,
+            by,
+        } => (|| {
+            let Selection {
+                query,
+                mut filters,
+                study,
+            } = selection;
+            with_study(archive, &mut filters, study.as_deref())?;
+            let m = archive.measure_values(&query, &filters)?;
+            Ok(Response::Measures {
+                generation,
+                report: Box::new(crate::analysis::measures(
+                    &m.values, &m.notes, &m.scales, by,
+                )),
+            })
+        })(),
+        Request::CellNotes { title, cell } => {
+            let ids: Vec<String> = match cell {
+                CellOf::Pair { codings, a, b } => crate::analysis::notes_behind(&codings, &a, &b)
+                    .into_iter()
+                    .map(|n| n.note)
+                    .collect(),
+                CellOf::Matrix {
+                    codings,
+                    groups,
+                    code,
+                    group,
+                } => crate::analysis::matrix::notes_in_cell(&codings, &groups, &code, &group),
+            };
+            evidence(archive, title, &ids)
+        }
         Request::History(id) => archive
             .store()
             .history(&id)
@@ -732,6 +864,41 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
             .map(|notes| Response::MergePreview { from, into, notes }),
     };
     result.unwrap_or_else(|e| Response::Failed(e.to_string()))
+}
+
+/// The most notes a list of evidence shows.
+const EVIDENCE_LIMIT: usize = 200;
+
+/// Notes to read, by id (the first `EVIDENCE_LIMIT`; the title says when there were more).
+fn evidence(archive: &Archive, mut title: String, ids: &[String]) -> crate::Result<Response> {
+    if ids.len() > EVIDENCE_LIMIT {
+        title.push_str(&format!(" (the first {EVIDENCE_LIMIT} of {})", ids.len()));
+    }
+    let notes = ids
+        .iter()
+        .take(EVIDENCE_LIMIT)
+        .map(|id| archive.store().note(id))
+        .collect::<crate::Result<Vec<_>>>()?;
+    Ok(Response::Evidence { title, notes })
+}
+
+/// The notes a selection selects and their codings of `facet` (every facet's when None).
+fn coded(
+    archive: &Archive,
+    selection: Selection,
+    facet: Option<Facet>,
+) -> crate::Result<(Vec<crate::analysis::AnalysisNote>, Vec<Coding>)> {
+    let Selection {
+        query,
+        mut filters,
+        study,
+    } = selection;
+    with_study(archive, &mut filters, study.as_deref())?;
+    let (notes, mut codings) = archive.coded_notes(&query, &filters)?;
+    if let Some(f) = facet {
+        codings.retain(|c| c.code.starts_with(f.sigil()));
+    }
+    Ok((notes, codings))
 }
 
 /// A note and its passages, for the note view.

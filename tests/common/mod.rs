@@ -133,6 +133,13 @@ impl TestArchive {
         .to_owned()
     }
 
+    /// Starts an interview session with these options (`--study` among them); returns its id.
+    pub fn session(&self, options: &[&str]) -> String {
+        let mut all = vec!["session", "start", "--kind", "interview"];
+        all.extend_from_slice(options);
+        self.ok(&all).trim().to_owned()
+    }
+
     pub fn add(&self, args: &[&str]) -> String {
         let mut all = vec!["add"];
         all.extend_from_slice(args);

@@ -398,6 +398,7 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
                     crate::io::ExportOptions {
                         scope: crate::io::Scope::Session(s.id),
                         redact: false,
+                        ..Default::default()
                     },
                     &name,
                 );

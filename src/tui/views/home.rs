@@ -42,6 +42,9 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
         },
         Action::Report => vec![Request::VisitReport],
         Action::Codebook => super::codebook::open(app),
+        Action::Cooccurrence => super::cooccurrence::open(app),
+        Action::Matrix => super::matrix::open(app),
+        Action::Measures => super::measures::open(app),
         Action::Themes => {
             let study = app.themes_scope.study.clone();
             themes::open(app, String::new(), Filters::default(), study)

@@ -6,8 +6,12 @@
 pub mod capture;
 pub mod codebook;
 pub mod common;
+pub mod cooccurrence;
 pub mod form;
+pub mod grid;
 pub mod home;
+pub mod matrix;
+pub mod measures;
 pub mod note;
 pub mod participants;
 pub mod report;
@@ -37,6 +41,9 @@ pub enum View {
     Participants,
     Note,
     Codebook,
+    Cooccurrence,
+    Matrix,
+    Measures,
 }
 
 impl View {
@@ -54,6 +61,9 @@ impl View {
             View::Participants => &participants::SPEC,
             View::Note => &note::SPEC,
             View::Codebook => &codebook::SPEC,
+            View::Cooccurrence => &cooccurrence::SPEC,
+            View::Matrix => &matrix::SPEC,
+            View::Measures => &measures::SPEC,
         }
     }
 }

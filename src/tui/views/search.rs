@@ -228,6 +228,9 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
             let filters = s.filters(now);
             return themes::open(app, query, filters, study);
         }
+        (_, Action::Cooccurrence) => return super::cooccurrence::open(app),
+        (_, Action::Matrix) => return super::matrix::open(app),
+        (_, Action::Measures) => return super::measures::open(app),
         (_, Action::FilterKind) => {
             s.kind = match s.kind {
                 None => Some(NoteKind::Observation),
@@ -258,6 +261,7 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
                 crate::io::ExportOptions {
                     scope: crate::io::Scope::Notes(ids),
                     redact: false,
+                    ..Default::default()
                 },
                 &name,
             );

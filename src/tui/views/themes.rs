@@ -453,6 +453,13 @@ fn journey_chart(frame: &mut Frame, app: &App, area: Rect, a: &Analysis, title: 
         .iter()
         .map(|p| Span::raw(p.stage.clone().unwrap_or_else(|| "no stage".into())))
         .collect();
+    // Effort (CES 1–7) drawn on the feeling's scale: 1 (much effort) at −2, 7 (effortless)
+    // at +2, so both read "higher is better".
+    let effort: Vec<(f64, f64)> = stages
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.mean_effort.map(|e| (i as f64, (e - 4.0) * 2.0 / 3.0)))
+        .collect();
     let zero: Vec<(f64, f64)> = vec![(0.0, 0.0), ((stages.len().max(2) - 1) as f64, 0.0)];
     let datasets = vec![
         Dataset::default()
@@ -466,11 +473,17 @@ fn journey_chart(frame: &mut Frame, app: &App, area: Rect, a: &Analysis, title: 
             .graph_type(GraphType::Line)
             .marker(Marker::Braille)
             .style(t.key()),
+        Dataset::default()
+            .name("effort (CES, 7 effortless = +2)")
+            .data(&effort)
+            .graph_type(GraphType::Line)
+            .marker(Marker::HalfBlock)
+            .style(t.ok()),
     ];
     let chart = Chart::new(datasets)
         .block(block(
             t,
-            format!("{title}· the journey's emotion curve "),
+            format!("{title}· feeling (line) and effort (blocks) along the journey "),
             true,
         ))
         .x_axis(
@@ -486,8 +499,8 @@ fn journey_chart(frame: &mut Frame, app: &App, area: Rect, a: &Analysis, title: 
     frame.render_widget(chart, chart_area);
     let mut lines = vec![Line::styled(
         format!(
-            "{:<28} {:>6} {:>7}  lanes",
-            "stage / touchpoint", "notes", "feel"
+            "{:<28} {:>6} {:>7} {:>7}  lanes",
+            "stage / touchpoint", "notes", "feel", "effort"
         ),
         t.title(),
     )];
@@ -505,9 +518,10 @@ fn journey_chart(frame: &mut Frame, app: &App, area: Rect, a: &Analysis, title: 
             .map(|(l, v)| format!("{l} {v:+.1}"))
             .collect();
         let mut line = Line::raw(format!(
-            "{name:<28} {:>6} {:>7}  {}",
+            "{name:<28} {:>6} {:>7} {:>7}  {}",
             p.notes,
             valence_text(p.mean_valence),
+            p.mean_effort.map_or("–".to_owned(), |e| format!("{e:.1}")),
             lanes.join(" ")
         ));
         if i == sel {

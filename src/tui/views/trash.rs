@@ -79,8 +79,9 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let b = block(
         t,
         format!(
-            " Trash ({}) · Ctrl+Z brings the selected note back ",
-            trash.notes.len()
+            " Trash ({}) · {} brings the selected note back ",
+            trash.notes.len(),
+            crate::tui::keymap::key_of(Context::Trash, Action::RestoreSelected)
         ),
         true,
     );
