@@ -209,7 +209,11 @@ impl<'a> ExportView<'a> {
 pub(crate) fn redact_text_and_tags(r: &Redactor, body: &str, tags: &[Tag]) -> (String, Vec<Tag>) {
     let redacted = r.text(body);
     let typed_before = crate::model::tags_of(body);
-    let typed_after = crate::model::tags_of(&redacted);
+    let typed_after = if redacted == body {
+        typed_before.clone()
+    } else {
+        crate::model::tags_of(&redacted)
+    };
     let beside: Vec<Tag> = tags
         .iter()
         .filter(|t| !typed_before.contains(t))

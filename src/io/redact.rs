@@ -100,7 +100,44 @@ pub fn mask_details(text: &str) -> String {
     mask_numbers_and_addresses(&EMAIL_RE.replace_all(text, EMAIL), &Tally::default())
 }
 
+/// Whether `\d` could match in the text (every decimal digit is numeric).
+fn has_digit(text: &str) -> bool {
+    text.chars().any(char::is_numeric)
+}
+
+/// Every word that is a name, replaced by its alias; a new string only when one is found.
+fn mask_names(name_to_alias: &HashMap<String, String>, text: &str, tally: &Tally) -> String {
+    let mut out = String::new();
+    let mut at = 0;
+    let mut lower = String::new();
+    for word in WORD_RE.find_iter(text) {
+        let w = word.as_str();
+        // Most words are ASCII: lowercased into one buffer instead of a string each.
+        let alias = if w.is_ascii() {
+            lower.clear();
+            lower.extend(w.chars().map(|c| c.to_ascii_lowercase()));
+            name_to_alias.get(lower.as_str())
+        } else {
+            name_to_alias.get(&fold(w))
+        };
+        if let Some(alias) = alias {
+            tally.count(kind_of_alias(alias));
+            out.push_str(&text[at..word.start()]);
+            out.push_str(alias);
+            at = word.end();
+        }
+    }
+    if at == 0 {
+        return text.to_owned();
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
 fn mask_numbers_and_addresses(text: &str, tally: &Tally) -> String {
+    if !has_digit(text) {
+        return text.to_owned();
+    }
     let text = STREET_RE.replace_all(text, |c: &Captures<'_>| {
         let words = c.name("words").map_or("", |m| m.as_str());
         let innocent = words
@@ -481,51 +518,65 @@ impl Redactor {
             }),
             None => text.as_str().into(),
         };
+        // Each pattern below is tried only on text holding a character it cannot match
+        // without (a link's `/` or `?`, a handle's `@`, a digit): most notes hold none, and
+        // running every pattern over every note was most of a large report's time.
         let text = EMAIL_RE.replace_all(&text, |_: &Captures<'_>| tally.add(EMAIL));
-        let text = URL_RE.replace_all(&text, |_: &Captures<'_>| tally.add(URL));
-        let text = HANDLE_RE.replace_all(&text, |c: &Captures<'_>| match c.name("lone") {
-            // The space or bracket before a lone handle stays.
-            Some(h) => format!(
-                "{}{}",
-                &c[0][..h.start() - c.get(0).map_or(0, |m| m.start())],
-                tally.add(HANDLE)
-            ),
-            None => format!("{}{}", &c["lead"], tally.add(HANDLE)),
-        });
-        let text = IBAN_RE.replace_all(&text, |c: &Captures<'_>| {
-            let word = c.name("word").map_or("", |w| w.as_str());
-            match iban_extent(&c["iban"], !word.is_empty()) {
-                Some(end) => format!("{word}{}{}", tally.add(BANK_ACCOUNT), &c["iban"][end..]),
-                None => c[0].to_owned(),
-            }
-        });
-        let text = NATIONAL_ID_RE.replace_all(&text, |c: &Captures<'_>| {
-            let found = &c[0];
-            if DATE_OR_TIME_RE.is_match(found.trim()) {
-                return found.to_owned();
-            }
-            // The words naming the document stay: "passport no. [national id]".
-            let lead = found
-                .char_indices()
-                .find(|&(_, ch)| ch.is_ascii_digit())
-                .map_or(0, |(i, _)| i);
-            let lead = &found[..lead];
-            let keep = if lead.chars().any(|ch| ch.is_alphabetic())
-                && lead.trim_end().len() < lead.len()
-            {
-                lead
-            } else {
-                ""
-            };
-            format!("{keep}{}", tally.add(NATIONAL_ID))
-        });
-        let text = WORD_RE.replace_all(&text, |c: &Captures<'_>| match self.alias_of_word(&c[0]) {
-            Some(alias) => {
-                tally.count(kind_of_alias(alias));
-                alias.clone()
-            }
-            None => c[0].to_owned(),
-        });
+        let text = if text.contains(['/', '?']) {
+            URL_RE.replace_all(&text, |_: &Captures<'_>| tally.add(URL))
+        } else {
+            text
+        };
+        let text = if !text.contains(['@', '＠']) {
+            text
+        } else {
+            HANDLE_RE.replace_all(&text, |c: &Captures<'_>| match c.name("lone") {
+                // The space or bracket before a lone handle stays.
+                Some(h) => format!(
+                    "{}{}",
+                    &c[0][..h.start() - c.get(0).map_or(0, |m| m.start())],
+                    tally.add(HANDLE)
+                ),
+                None => format!("{}{}", &c["lead"], tally.add(HANDLE)),
+            })
+        };
+        let digits = has_digit(&text);
+        let text = if !digits {
+            text
+        } else {
+            IBAN_RE.replace_all(&text, |c: &Captures<'_>| {
+                let word = c.name("word").map_or("", |w| w.as_str());
+                match iban_extent(&c["iban"], !word.is_empty()) {
+                    Some(end) => format!("{word}{}{}", tally.add(BANK_ACCOUNT), &c["iban"][end..]),
+                    None => c[0].to_owned(),
+                }
+            })
+        };
+        let text = if !digits {
+            text
+        } else {
+            NATIONAL_ID_RE.replace_all(&text, |c: &Captures<'_>| {
+                let found = &c[0];
+                if DATE_OR_TIME_RE.is_match(found.trim()) {
+                    return found.to_owned();
+                }
+                // The words naming the document stay: "passport no. [national id]".
+                let lead = found
+                    .char_indices()
+                    .find(|&(_, ch)| ch.is_ascii_digit())
+                    .map_or(0, |(i, _)| i);
+                let lead = &found[..lead];
+                let keep = if lead.chars().any(|ch| ch.is_alphabetic())
+                    && lead.trim_end().len() < lead.len()
+                {
+                    lead
+                } else {
+                    ""
+                };
+                format!("{keep}{}", tally.add(NATIONAL_ID))
+            })
+        };
+        let text = mask_names(&self.name_to_alias, &text, tally);
         mask_numbers_and_addresses(&text, tally)
     }
 
