@@ -31,6 +31,9 @@ pub struct SyncStatus {
     pub last_error: Option<String>,
 }
 
+/// One study's notes to push: each note's id and the change number it was read at.
+pub type StudyPush = (String, Vec<(String, i64)>);
+
 /// One batch pulled from a server for one study: applied with its cursor in one transaction.
 pub struct PulledBatch {
     pub study: String,
@@ -133,7 +136,7 @@ impl Store {
         &self,
         remote: &str,
         only: Option<&str>,
-    ) -> Result<(i64, Vec<(String, Vec<(String, i64)>)>)> {
+    ) -> Result<(i64, Vec<StudyPush>)> {
         let up_to = self.change_seq()?;
         let mut stmt = self.conn().prepare(
             "SELECT st.name, n.id, n.change_seq FROM notes n JOIN remotes r ON r.name = ?1 \
@@ -149,7 +152,7 @@ impl Store {
                 Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?)))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        let mut by_study: Vec<(String, Vec<(String, i64)>)> = Vec::new();
+        let mut by_study: Vec<StudyPush> = Vec::new();
         for (study, note) in rows {
             match by_study.last_mut() {
                 Some((s, notes)) if *s == study => notes.push(note),

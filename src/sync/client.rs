@@ -21,13 +21,12 @@ pub struct Server {
 /// does for these modes); a server that cannot be reached is [`Error::Unreachable`].
 pub fn connect(remote: &str, url: &str) -> Result<Server> {
     let mut config = parse(url)?;
-    if config.get_password().is_none() {
-        if let Some(password) = std::env::var("PGPASSWORD")
+    if config.get_password().is_none()
+        && let Some(password) = std::env::var("PGPASSWORD")
             .ok()
             .or_else(|| pgpass_password(&config))
-        {
-            config.password(password);
-        }
+    {
+        config.password(password);
     }
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
