@@ -3,6 +3,7 @@
 
 mod coding;
 mod convert;
+mod sync;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

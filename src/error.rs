@@ -83,6 +83,15 @@ pub enum Error {
         location: String,
         reason: String,
     },
+    /// The team server cannot be reached (network, server down, wrong address or password);
+    /// the archive is unchanged and works on offline.
+    #[error(
+        "cannot reach the team server {remote}: {reason} (nothing changed here; your notes stay safe and sync when the server is back)"
+    )]
+    Unreachable { remote: String, reason: String },
+    /// The team server answered with an error (no schema yet, a refused study, a newer schema).
+    #[error("team server {remote}: {reason}")]
+    Server { remote: String, reason: String },
     #[error("{context}: {source}")]
     Io {
         context: String,

@@ -17,6 +17,7 @@ pub mod mystery_shop;
 pub mod query;
 pub mod report;
 pub mod store;
+pub mod sync;
 pub mod text;
 pub mod time;
 pub mod tui;

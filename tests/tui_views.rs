@@ -1277,3 +1277,57 @@ fn a_measure_out_of_its_scale_is_refused_and_the_words_stay() {
         .unwrap();
     assert_eq!(saved, 0);
 }
+
+#[test]
+fn the_session_list_shows_the_sync_state_and_s_syncs_without_blocking_work() {
+    // Without a team server, S says how to add one and the title stays as it was.
+    let mut plain = Harness::new(false);
+    plain.press(KeyCode::Char('S'));
+    assert!(
+        plain.status().contains("No team server yet"),
+        "{}",
+        plain.status()
+    );
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut h = Harness::with(|archive| {
+        fieldnotes::demo::seed(archive).unwrap();
+        archive
+            .add_remote(
+                "team",
+                &format!("postgres://ana@127.0.0.1:{closed}/research"),
+            )
+            .unwrap();
+    });
+    let pending = h.app.sync.pending;
+    assert!(pending > 0, "the demo's notes wait to be pushed");
+    let screen = h.screen(110, 24);
+    assert!(
+        screen.contains(&format!("team: never synced, {pending} to push")),
+        "{screen}"
+    );
+    h.press(KeyCode::Char('S'));
+    assert!(
+        h.status().contains("cannot reach the team server team"),
+        "{}",
+        h.status()
+    );
+    let screen = h.screen(110, 24);
+    assert!(
+        screen.contains(&format!("team: offline, {pending} to push")),
+        "{screen}"
+    );
+    // The app goes on: a new session and a note are saved offline, and wait for the next sync.
+    let sessions = h.app.sessions.len();
+    h.press(KeyCode::Enter);
+    h.type_text("written offline");
+    h.press(KeyCode::Enter);
+    h.press(KeyCode::Esc);
+    h.press(KeyCode::Esc);
+    assert_eq!(h.app.sessions.len(), sessions);
+    assert_eq!(h.app.sync.pending, pending + 1);
+}

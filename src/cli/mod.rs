@@ -6,6 +6,7 @@ mod encryption;
 mod measures;
 mod output;
 mod report;
+mod team;
 mod themes;
 mod visits;
 
@@ -303,6 +304,17 @@ enum Command {
         #[arg(value_name = "OTHER")]
         other: PathBuf,
     },
+    /// Team servers (PostgreSQL) this archive syncs with: add, list, remove, init
+    #[command(subcommand)]
+    Remote(team::RemoteCommand),
+    /// Push this archive's changes to the team server and pull everyone else's
+    #[command(
+        after_help = "Works offline: when the server cannot be reached, nothing changes here and the\n\
+        changes wait for the next sync. A sync stopped at any point loses nothing: run it again.\n\n\
+        Examples:\n  fieldnotes remote add team postgres://ana@db.example.org/research\n  \
+        fieldnotes sync\n  fieldnotes sync team --study \"Checkout Q3\""
+    )]
+    Sync(team::SyncArgs),
     /// Rebuild the search index from the database
     Reindex,
     /// Make a new archive (--encrypt: an encrypted one, asking for its passphrase)
@@ -782,6 +794,8 @@ fn dispatch(cli: Cli) -> Result<()> {
                 ),
             )
         }
+        Command::Remote(cmd) => team::remote(&archive, cmd, &out),
+        Command::Sync(args) => team::sync(&mut archive, args, &out),
         Command::Reindex => {
             let n = archive.reindex(progress("indexing"))?;
             end_progress();

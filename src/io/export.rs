@@ -37,6 +37,9 @@ pub struct SessionLine {
     /// What the whole session measured (`nps`, `csat`, a study's own).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub measures: Vec<crate::model::Measure>,
+    /// The hybrid-clock stamp of its details: a merge keeps the newest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hlc: Option<String>,
 }
 
 impl SessionLine {
@@ -251,6 +254,7 @@ pub fn session_line(
         channel: s.channel,
         participants,
         measures: store.measures_of_session(id)?,
+        hlc: store.session_stamp(id)?,
     };
     let line = match redactor {
         Some(r) => r.session(line),

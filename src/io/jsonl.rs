@@ -51,6 +51,12 @@ pub struct NoteLine {
         deserialize_with = "coders_by_tag"
     )]
     pub coders: BTreeMap<String, Vec<String>>,
+    /// The hybrid-clock stamp of the current version (see `store::hlc`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hlc: Option<String>,
+    /// The stamp of its last trash or restore.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trash_hlc: Option<String>,
 }
 
 fn coders_by_tag<'de, D: serde::Deserializer<'de>>(
@@ -94,6 +100,8 @@ pub struct RevisionLine {
     #[serde(default)]
     pub tags: BTreeMap<Facet, Vec<String>>,
     pub written_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hlc: Option<String>,
 }
 
 fn tags_from_map(map: &BTreeMap<Facet, Vec<String>>) -> std::result::Result<Vec<Tag>, String> {
@@ -111,49 +119,7 @@ fn tags_from_map(map: &BTreeMap<Facet, Vec<String>>) -> std::result::Result<Vec<
 /// Writes every note in the view (trash included) as one JSON object per line.
 pub fn export(view: &ExportView<'_>, out: &mut dyn Write) -> Result<ExportSummary> {
     view.for_each_note(true, |session, rec| {
-        let line = NoteLine {
-            tags: group_tags(&rec.tags),
-            passages: rec
-                .passages
-                .iter()
-                .map(|p| PassageLine {
-                    tag: p.tag.to_string(),
-                    start: p.start,
-                    end: p.end,
-                    text: p.text.clone().unwrap_or_default(),
-                    coder: p.coder.clone(),
-                    lost: p.lost,
-                    created_at: p.created_at,
-                })
-                .collect(),
-            coders: rec.coders.iter().fold(BTreeMap::new(), |mut m, (t, c)| {
-                let coders: &mut Vec<String> = m.entry(t.to_string()).or_default();
-                coders.push(c.clone());
-                coders.sort();
-                m
-            }),
-            session: session.clone(),
-            revisions: rec
-                .revisions
-                .into_iter()
-                .map(|r| RevisionLine {
-                    kind: r.kind,
-                    tags: group_tags(&r.tags),
-                    body: r.body,
-                    written_at: r.written_at,
-                })
-                .collect(),
-            id: rec.id,
-            kind: rec.kind,
-            body: rec.body,
-            created_at: rec.created_at,
-            updated_at: Some(rec.updated_at),
-            offset_ms: rec.offset_ms,
-            participant: rec.participant,
-            source: rec.source,
-            feedback: rec.feedback,
-            deleted_at: rec.deleted_at,
-        };
+        let line = note_line(session, rec);
         serde_json::to_writer(&mut *out, &line)
             .map_err(|e| Error::io("cannot write the export", e.into()))?;
         out.write_all(b"\n")
@@ -167,6 +133,56 @@ pub fn export(view: &ExportView<'_>, out: &mut dyn Write) -> Result<ExportSummar
         }
         Ok(summary)
     })
+}
+
+/// A note as one JSONL line: what an export writes and a team sync pushes.
+pub fn note_line(session: &SessionLine, rec: NoteRecord) -> NoteLine {
+    NoteLine {
+        tags: group_tags(&rec.tags),
+        passages: rec
+            .passages
+            .iter()
+            .map(|p| PassageLine {
+                tag: p.tag.to_string(),
+                start: p.start,
+                end: p.end,
+                text: p.text.clone().unwrap_or_default(),
+                coder: p.coder.clone(),
+                lost: p.lost,
+                created_at: p.created_at,
+            })
+            .collect(),
+        coders: rec.coders.iter().fold(BTreeMap::new(), |mut m, (t, c)| {
+            let coders: &mut Vec<String> = m.entry(t.to_string()).or_default();
+            coders.push(c.clone());
+            coders.sort();
+            m
+        }),
+        session: session.clone(),
+        revisions: rec
+            .revisions
+            .into_iter()
+            .map(|r| RevisionLine {
+                kind: r.kind,
+                tags: group_tags(&r.tags),
+                body: r.body,
+                written_at: r.written_at,
+                hlc: r.stamp,
+            })
+            .collect(),
+        id: rec.id,
+        kind: rec.kind,
+        body: rec.body,
+        created_at: rec.created_at,
+        updated_at: Some(rec.updated_at),
+        offset_ms: rec.offset_ms,
+        participant: rec.participant,
+        source: rec.source,
+        feedback: rec.feedback,
+        deleted_at: rec.deleted_at,
+        hlc: rec.stamp,
+        trash_hlc: rec.trash_stamp,
+    }
 }
 
 /// Reads JSONL notes (and curation) into the import's transaction; the first bad line stops
@@ -224,7 +240,7 @@ fn for_each_line(
     Ok(())
 }
 
-fn parse_note(text: &str) -> std::result::Result<(NewSession, NoteRecord), String> {
+pub fn parse_note(text: &str) -> std::result::Result<(NewSession, NoteRecord), String> {
     let line: NoteLine = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let session = new_session(&line.session);
     Ok((session, to_record(line)?))
@@ -253,6 +269,7 @@ fn to_record(line: NoteLine) -> std::result::Result<NoteRecord, String> {
                 tags: tags_from_map(&r.tags)?,
                 body: r.body,
                 written_at: r.written_at,
+                stamp: r.hlc,
             })
         })
         .collect::<std::result::Result<Vec<_>, String>>()?;
@@ -269,6 +286,8 @@ fn to_record(line: NoteLine) -> std::result::Result<NoteRecord, String> {
         source: line.source,
         feedback: line.feedback,
         deleted_at: line.deleted_at,
+        stamp: line.hlc,
+        trash_stamp: line.trash_hlc,
         revisions,
         passages: line
             .passages
@@ -315,5 +334,6 @@ pub fn new_session(s: &SessionLine) -> NewSession {
         channel: s.channel.clone(),
         participants: s.participants.clone(),
         measures: s.measures.clone(),
+        stamp: s.hlc.clone(),
     }
 }

@@ -88,4 +88,8 @@ pub struct Revision {
     pub tags: Vec<Tag>,
     /// When this version was written (the note's `updated_at` at the time).
     pub written_at: DateTime<Utc>,
+    /// Its hybrid-clock stamp (see `store::hlc`), which orders versions between laptops;
+    /// `None` for a version written before stamps, which stands for its time.
+    #[serde(skip)]
+    pub stamp: Option<String>,
 }

@@ -4,11 +4,13 @@ mod analysis;
 mod codebook;
 mod codings;
 mod drafts;
+pub mod hlc;
 mod measures;
 mod merge;
 mod notes;
 mod passages;
 mod sessions;
+mod sync;
 mod tags;
 mod visits;
 
@@ -22,6 +24,7 @@ pub use notes::{
 };
 pub use passages::{BulkCoding, PassageRecord};
 pub use sessions::NewSession;
+pub use sync::{PulledBatch, Remote, SyncStatus};
 pub use tags::{JOURNEY_STAGES, TagCount, TagInfo};
 pub use visits::{ScorecardImport, ScorecardVersion};
 
@@ -76,6 +79,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0012_masked_names",
         include_str!("../../schema/0012_masked_names.sql"),
+    ),
+    (
+        "0013_team_sync",
+        include_str!("../../schema/0013_team_sync.sql"),
     ),
 ];
 

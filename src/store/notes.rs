@@ -50,6 +50,10 @@ pub struct NoteRecord {
     /// Who coded the note as a whole with which tag, one pair per coder and tag (a tag
     /// here is carried by the note even when `tags` leaves it out).
     pub coders: Vec<(Tag, String)>,
+    /// The hybrid-clock stamp of the current version (`None`: written before stamps).
+    pub stamp: Option<String>,
+    /// The stamp of its last trash or restore (`None`: never, or before stamps).
+    pub trash_stamp: Option<String>,
 }
 
 impl NoteRecord {
@@ -78,6 +82,8 @@ impl NoteRecord {
             revisions: Vec::new(),
             passages: Vec::new(),
             coders: Vec::new(),
+            stamp: None,
+            trash_stamp: None,
         }
     }
 }
@@ -141,7 +147,7 @@ pub struct PreviewNote {
 const PREVIEW_NOTES: usize = 5;
 
 const RECORD_SELECT: &str = "SELECT n.id, n.session_id, n.kind, n.body, p.pseudonym, n.created_at, \
-       n.updated_at, n.offset_ms, n.source, n.deleted_at, n.feedback \
+       n.updated_at, n.offset_ms, n.source, n.deleted_at, n.feedback, n.hlc, n.trash_hlc \
      FROM notes n LEFT JOIN participants p ON p.id = n.participant_id";
 
 const NOTE_COLUMNS: &str =
@@ -325,7 +331,7 @@ impl Store {
     /// Every version of a note, oldest first, ending with the current one.
     pub fn history(&self, id: &str) -> Result<Vec<Revision>> {
         let mut stmt = self.conn().prepare(
-            "SELECT kind, body, tags, written_at FROM note_revisions WHERE note_id = ?1 ORDER BY id",
+            "SELECT kind, body, tags, written_at, hlc FROM note_revisions WHERE note_id = ?1 ORDER BY id",
         )?;
         let rows = stmt
             .query_map([id], |r| {
@@ -334,26 +340,33 @@ impl Store {
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         let mut out = rows
             .into_iter()
-            .map(|(kind, body, tags, written)| {
+            .map(|(kind, body, tags, written, stamp)| {
                 Ok(Revision {
                     kind: kind.parse().map_err(Error::Corrupt)?,
                     body,
                     tags: tags_from_text(&tags),
                     written_at: time::from_db(&written)?,
+                    stamp,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         let current = self.note(id)?;
+        let stamp: Option<String> = self
+            .conn()
+            .prepare_cached("SELECT hlc FROM notes WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?;
         out.push(Revision {
             kind: current.kind,
             body: current.body,
             tags: current.tags,
             written_at: current.updated_at,
+            stamp,
         });
         Ok(out)
     }
@@ -459,6 +472,8 @@ impl Store {
                 .transpose()?,
             deleted_at: deleted.as_deref().map(time::from_db).transpose()?,
             revisions,
+            stamp: r.get(11)?,
+            trash_stamp: r.get(12)?,
         })
     }
 
@@ -851,8 +866,8 @@ pub(super) fn insert_note(
     };
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO notes (id, session_id, kind, body, participant_id, created_at, updated_at, \
-           offset_ms, source, deleted_at, change_seq) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+           offset_ms, source, deleted_at, change_seq, hlc, trash_hlc) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?;
     let added = insert.execute(params![
         n.id,
@@ -865,7 +880,9 @@ pub(super) fn insert_note(
         n.offset_ms,
         n.source,
         n.deleted_at.as_ref().map(time::to_db),
-        seq
+        seq,
+        n.stamp,
+        n.trash_stamp
     ])?;
     if added == 0 {
         return Ok(None);
@@ -913,7 +930,8 @@ pub(super) fn write_tags_and_revisions(
         }
     }
     let mut revision = tx.prepare_cached(
-        "INSERT INTO note_revisions (note_id, kind, body, tags, written_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO note_revisions (note_id, kind, body, tags, written_at, hlc) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for r in &n.revisions {
         revision.execute(params![
@@ -921,7 +939,8 @@ pub(super) fn write_tags_and_revisions(
             r.kind.as_str(),
             r.body,
             tags_to_text(&r.tags),
-            time::to_db(&r.written_at)
+            time::to_db(&r.written_at),
+            r.stamp
         ])?;
     }
     inline.extend(explicit);

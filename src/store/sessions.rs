@@ -25,6 +25,9 @@ pub struct NewSession {
     /// Measures the whole session carries (checked by whoever typed them; an import keeps
     /// what its file holds, and analysis reads values against their scales).
     pub measures: Vec<crate::model::Measure>,
+    /// The hybrid-clock stamp of its details (see `store::hlc`), when another archive gave
+    /// one: a merge keeps the newest details. `None` for a new session: it is stamped now.
+    pub stamp: Option<String>,
 }
 
 impl NewSession {
@@ -41,6 +44,7 @@ impl NewSession {
             channel: None,
             participants: Vec::new(),
             measures: Vec::new(),
+            stamp: None,
         }
     }
 }
@@ -99,6 +103,16 @@ impl Store {
             });
         }
         Ok(session)
+    }
+
+    /// The hybrid-clock stamp of a session's details (`None`: written before stamps).
+    pub fn session_stamp(&self, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT hlc FROM sessions WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .flatten())
     }
 
     pub fn session(&self, id: &str) -> Result<Session> {
@@ -326,8 +340,8 @@ pub(crate) fn insert_session(tx: &Connection, new: &NewSession) -> Result<String
         )));
     }
     let inserted = tx.execute(
-        "INSERT OR IGNORE INTO sessions (id, study_id, kind, title, started_at, ended_at, researcher, location, channel) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT OR IGNORE INTO sessions (id, study_id, kind, title, started_at, ended_at, researcher, location, channel, hlc) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             id,
             study,
@@ -337,7 +351,8 @@ pub(crate) fn insert_session(tx: &Connection, new: &NewSession) -> Result<String
             new.ended_at.as_ref().map(time::to_db),
             new.researcher,
             new.location,
-            new.channel
+            new.channel,
+            new.stamp
         ],
     )?;
     if inserted == 1 {

@@ -162,6 +162,8 @@ pub struct App {
     pub fatal: Option<String>,
     /// Every session, newest first: the home view's list, where other views look them up.
     pub sessions: Vec<Session>,
+    /// The team sync's state (no remote: nothing to show).
+    pub sync: crate::store::SyncStatus,
     pub tags: Vec<Tag>,
     pub scorecards: Vec<String>,
     pub status: Option<Status>,
@@ -206,6 +208,7 @@ impl App {
             opened: false,
             fatal: None,
             sessions: Vec::new(),
+            sync: crate::store::SyncStatus::default(),
             tags: Vec::new(),
             scorecards: Vec::new(),
             status: None,
@@ -548,7 +551,7 @@ impl App {
                 self.opened = true;
                 self.tags = tags;
                 self.scorecards = scorecards;
-                let mut reqs = vec![Request::Sessions];
+                let mut reqs = vec![Request::Sessions, Request::SyncState];
                 // The session with the newest unsaved draft reopens, draft and all.
                 if let Some(draft) = drafts.first() {
                     reqs.push(Request::Session(draft.session.clone()));
@@ -556,6 +559,11 @@ impl App {
                 reqs
             }
             Response::Sessions(sessions) => home::listed(self, sessions),
+            Response::Synced(done) => home::synced(self, done),
+            Response::SyncState(state) => {
+                self.sync = state;
+                Vec::new()
+            }
             Response::SessionEnded(s) => home::ended(self, s),
             Response::SessionStarted(session) => form::started(self, session),
             Response::SessionLoaded {

@@ -54,6 +54,8 @@ pub enum Action {
     Export,
     Trash,
     Participants,
+    /// Sync with the team server now (on a worker: typing and saving go on).
+    SyncNow,
     /// Restore what is selected (a version in the history, a note in the trash).
     RestoreSelected,
     ToggleConsent,
@@ -435,6 +437,13 @@ const HOME: &[Binding] = &[
         [ch('x')],
         Trash,
         "the trash: bring deleted notes back",
+        false
+    ),
+    bind!(
+        "S",
+        [ch('S')],
+        SyncNow,
+        "sync with the team server now",
         false
     ),
     bind!("?", [ch('?')], Help, "help: every key of this view", true),

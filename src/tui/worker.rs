@@ -23,6 +23,10 @@ use crate::store::{Draft, NewNote, NewSession};
 pub enum Request {
     Sessions,
     Session(String),
+    /// Push and pull with the team server (the analysis lane: saves never wait for it).
+    Sync,
+    /// The team sync's state for the session list's title; indexes what a sync pulled.
+    SyncState,
     StartSession {
         new: NewSession,
         /// For a mystery-shop visit: the scorecard to fill in.
@@ -226,6 +230,7 @@ impl Request {
             | Request::Matrix { .. }
             | Request::Measures { .. }
             | Request::VisitReport
+            | Request::Sync
             | Request::Export { .. } => Lane::Analysis,
             _ => Lane::Capture,
         }
@@ -240,6 +245,9 @@ pub enum Response {
         scorecards: Vec<String>,
     },
     Sessions(Vec<Session>),
+    /// How a sync went: what it did, or why it could not.
+    Synced(Result<String, String>),
+    SyncState(crate::store::SyncStatus),
     SessionLoaded {
         session: Session,
         notes: Vec<Note>,
@@ -619,6 +627,21 @@ fn with_study(archive: &Archive, filters: &mut Filters, study: Option<&str>) -> 
 fn handle(archive: &mut Archive, request: Request) -> Response {
     let result = match request {
         Request::Sessions => archive.store().sessions(None).map(Response::Sessions),
+        Request::Sync => Ok(Response::Synced(
+            archive
+                .sync(None, None)
+                .map(|r| {
+                    format!(
+                        "Synced with {}: pushed {}, pulled {}",
+                        r.remote, r.pushed, r.pulled
+                    )
+                })
+                .map_err(|e| e.to_string()),
+        )),
+        Request::SyncState => archive
+            .sync_index()
+            .and_then(|_| archive.sync_status())
+            .map(Response::SyncState),
         Request::Session(id) => (|| {
             let session = archive.store().session(&id)?;
             let visit = match session.kind {

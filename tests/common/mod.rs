@@ -197,3 +197,4 @@ pub fn tool(name: &str, version_arg: &str, package: &str) -> bool {
     eprintln!("skipped: install {name} (apt-get install {package}) to run this check");
     false
 }
+pub mod pg;

@@ -57,6 +57,17 @@ fn act(app: &mut App, action: Action) -> Vec<Request> {
             app.view = View::Participants;
             vec![Request::Participants]
         }
+        Action::SyncNow => {
+            if app.sync.remote.is_none() {
+                app.say(
+                    Level::Info,
+                    "No team server yet: `fieldnotes remote add NAME postgres://…` adds one",
+                );
+                return Vec::new();
+            }
+            app.say(Level::Info, "Syncing with the team server…");
+            vec![Request::Sync]
+        }
         Action::Back => Vec::new(),
         nav => {
             move_sel(&mut app.home_sel, app.sessions.len(), nav);
@@ -79,7 +90,37 @@ pub(crate) fn end_session(app: &mut App, session: &Session) -> Vec<Request> {
 pub(crate) fn listed(app: &mut App, sessions: Vec<Session>) -> Vec<Request> {
     app.sessions = sessions;
     app.home_sel = app.home_sel.min(app.sessions.len().saturating_sub(1));
-    Vec::new()
+    // What waits to be pushed changes with every save: counted again when the list is.
+    if app.sync.remote.is_some() {
+        vec![Request::SyncState]
+    } else {
+        Vec::new()
+    }
+}
+
+pub(crate) fn synced(app: &mut App, done: Result<String, String>) -> Vec<Request> {
+    match done {
+        Ok(message) => app.say(Level::Ok, message),
+        Err(e) => app.say(Level::Error, e),
+    }
+    vec![Request::Sessions, Request::SyncState]
+}
+
+/// The list's title, with the team sync's state when there is a remote: the last sync, what
+/// waits to be pushed, and "offline" when the last try could not reach the server.
+fn title(app: &App) -> String {
+    let Some(remote) = &app.sync.remote else {
+        return " Sessions, newest first ".to_owned();
+    };
+    let last = match (&app.sync.last_error, &app.sync.last_sync) {
+        (Some(_), _) => "offline".to_owned(),
+        (None, Some(at)) => format!("synced {}", when(app.tz, at)),
+        (None, None) => "never synced".to_owned(),
+    };
+    format!(
+        " Sessions, newest first · {remote}: {last}, {} to push ",
+        app.sync.pending
+    )
 }
 
 pub(crate) fn ended(app: &mut App, s: Session) -> Vec<Request> {
@@ -102,7 +143,7 @@ pub(crate) fn ended(app: &mut App, s: Session) -> Vec<Request> {
 
 pub(crate) fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let t = app.palette;
-    let outer = block(t, " Sessions, newest first ", app.view == View::Home);
+    let outer = block(t, title(app), app.view == View::Home);
     if app.sessions.is_empty() {
         let p = Paragraph::new(
             "No sessions yet.\n\nPress n to start one (an interview, an observation, a mystery-shop visit…),\nor quit and run `fieldnotes demo` to explore a sample archive.",

@@ -1,0 +1,175 @@
+//! Team sync through the one door: remotes, `remote init`, and `sync` (push, then pull, then
+//! index what the pull changed). See `crate::sync` for how it stays safe when stopped.
+
+use std::collections::HashMap;
+
+use super::Archive;
+use crate::error::{Error, Result};
+use crate::io::export::{SessionLine, session_line};
+use crate::io::jsonl;
+use crate::store::{PulledBatch, Remote, SyncStatus};
+use crate::sync::{self, Limits, OutEvent, Server, SyncReport};
+
+impl Archive {
+    /// Adds a team server; the URL is kept without its password.
+    pub fn add_remote(&self, name: &str, url: &str) -> Result<Remote> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().any(char::is_whitespace) {
+            return Err(Error::Usage(format!(
+                "{name:?} cannot name a remote: one word, such as `team`"
+            )));
+        }
+        // Checked now, so a typo is found when adding, not at the first sync.
+        url.parse::<postgres::Config>().map_err(|e| {
+            Error::Usage(format!(
+                "{} is not a PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE): {e}",
+                sync::redact_url(url)
+            ))
+        })?;
+        self.store.add_remote(name, &sync::redact_url(url))?;
+        self.store.remote(Some(name))
+    }
+
+    pub fn remove_remote(&self, name: &str) -> Result<()> {
+        self.store.remove_remote(name)
+    }
+
+    pub fn remotes(&self) -> Result<Vec<Remote>> {
+        self.store.remotes()
+    }
+
+    /// The sync state of the remote the app shows (the first).
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        self.store.sync_status()
+    }
+
+    /// Creates or updates the server's schema; returns the migrations applied now. `url`
+    /// overrides the saved one (an administrator's login rather than the researcher's).
+    pub fn init_remote(&self, name: &str, url: Option<&str>) -> Result<Vec<String>> {
+        let remote = self.store.remote(Some(name))?;
+        let mut server = sync::connect(&remote.name, url.unwrap_or(&remote.url))?;
+        sync::init(&mut server)
+    }
+
+    /// Pushes this archive's changes to the remote (`None`: the only one) and pulls everyone
+    /// else's, for one study or all. When the server cannot be reached nothing changes here
+    /// but the remembered error (which the app shows as "offline").
+    pub fn sync(&mut self, name: Option<&str>, study: Option<&str>) -> Result<SyncReport> {
+        let remote = self.store.remote(name)?;
+        let synced = self.sync_with(&remote, study);
+        let error = synced.as_ref().err().map(ToString::to_string);
+        self.store.record_sync(&remote.name, error.as_deref())?;
+        // Whatever was pulled before a failure is in SQLite: the index takes it now.
+        self.sync_index()?;
+        synced
+    }
+
+    fn sync_with(&mut self, remote: &Remote, study: Option<&str>) -> Result<SyncReport> {
+        let mut server = sync::connect(&remote.name, &remote.url)?;
+        crate::sync::check_schema(&mut server)?;
+        let mut limits = Limits::from_env();
+        let mut report = SyncReport {
+            remote: remote.name.clone(),
+            ..SyncReport::default()
+        };
+        self.push(&mut server, remote, study, &mut limits, &mut report)?;
+        let studies = match study {
+            Some(s) => vec![s.to_owned()],
+            None => server.studies()?,
+        };
+        for study in studies {
+            self.pull(&mut server, remote, &study, &mut limits, &mut report)?;
+        }
+        Ok(report)
+    }
+
+    fn push(
+        &self,
+        server: &mut Server,
+        remote: &Remote,
+        only: Option<&str>,
+        limits: &mut Limits,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let (up_to, by_study) = self.store.to_push(&remote.name, only)?;
+        let origin = self.store.archive_id()?;
+        let mut sessions: HashMap<String, SessionLine> = HashMap::new();
+        for (study, notes) in by_study {
+            for batch in notes.chunks(limits.batch) {
+                let mut events = Vec::with_capacity(batch.len());
+                for (id, _) in batch {
+                    let Some(record) = self.store.note_record(id)? else {
+                        continue;
+                    };
+                    if !sessions.contains_key(&record.session) {
+                        let (line, _) = session_line(&self.store, &record.session, None)?;
+                        sessions.insert(record.session.clone(), line);
+                    }
+                    let line = jsonl::note_line(&sessions[&record.session], record);
+                    let payload = serde_json::to_string(&line).map_err(|e| {
+                        Error::Corrupt(format!("cannot write note {id} for the server: {e}"))
+                    })?;
+                    events.push(OutEvent {
+                        entity: id.clone(),
+                        digest: sync::digest(&payload),
+                        payload,
+                    });
+                }
+                if !server.push(&study, &origin, &events)? {
+                    report.refused.push(study.clone());
+                    break;
+                }
+                self.store.mark_pushed(&remote.name, batch)?;
+                report.pushed += events.len() as u64;
+                limits.batch_done();
+            }
+        }
+        // Only a push of every study (none refused) says the server holds everything up to
+        // here; otherwise what was sent is remembered note by note.
+        if only.is_none() && report.refused.is_empty() {
+            self.store.finish_push(&remote.name, up_to)?;
+        }
+        Ok(())
+    }
+
+    fn pull(
+        &mut self,
+        server: &mut Server,
+        remote: &Remote,
+        study: &str,
+        limits: &mut Limits,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let origin = self.store.archive_id()?;
+        loop {
+            let after = self.store.pulled_seq(&remote.name, study)?;
+            let events = server.pull(study, &origin, after, limits.batch)?;
+            let Some(&(last_seq, _)) = events.last() else {
+                return Ok(());
+            };
+            let records = events
+                .iter()
+                .filter_map(|(seq, payload)| Some((seq, payload.as_deref()?)))
+                .map(|(seq, payload)| {
+                    jsonl::parse_note(payload).map_err(|reason| Error::Server {
+                        remote: remote.name.clone(),
+                        reason: format!("event {seq} of study {study:?} is not a note: {reason}"),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let fetched = records.len() as u64;
+            let before = self.store.change_seq()?;
+            self.store.apply_pulled(
+                &remote.name,
+                &PulledBatch {
+                    study: study.to_owned(),
+                    last_seq,
+                    records,
+                },
+            )?;
+            report.pulled += fetched;
+            report.changed += self.store.changed_since(before)?;
+            limits.batch_done();
+        }
+    }
+}

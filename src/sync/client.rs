@@ -1,0 +1,277 @@
+//! The connection to a team server and the statements a sync sends.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use postgres::config::{Host, SslMode};
+use postgres::{Client, Config, NoTls};
+
+use super::server_error;
+use crate::error::{Error, Result};
+
+/// A connection to one remote.
+pub struct Server {
+    pub(crate) client: Client,
+    pub(crate) remote: String,
+}
+
+/// Connects to `url` as the remote `remote`. The password comes from the URL, else
+/// `PGPASSWORD`, else `~/.pgpass` (or `PGPASSFILE`), as with `psql`. TLS is used when the URL
+/// asks (`sslmode=prefer` or `require`, encrypting without checking the certificate, as libpq
+/// does for these modes); a server that cannot be reached is [`Error::Unreachable`].
+pub fn connect(remote: &str, url: &str) -> Result<Server> {
+    let mut config = parse(url)?;
+    if config.get_password().is_none()
+        && let Some(password) = std::env::var("PGPASSWORD")
+            .ok()
+            .or_else(|| pgpass_password(&config))
+    {
+        config.password(password);
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    let unix_only = config
+        .get_hosts()
+        .iter()
+        .all(|h| matches!(h, Host::Unix(_)));
+    let connected = if config.get_ssl_mode() == SslMode::Disable || unix_only {
+        config.connect(NoTls)
+    } else {
+        config.connect(tls()?)
+    };
+    let client = connected.map_err(|e| Error::Unreachable {
+        remote: remote.to_owned(),
+        reason: match e.as_db_error() {
+            Some(db) => db.message().to_owned(),
+            None => e.to_string(),
+        },
+    })?;
+    Ok(Server {
+        client,
+        remote: remote.to_owned(),
+    })
+}
+
+fn parse(url: &str) -> Result<Config> {
+    url.parse::<Config>().map_err(|e| {
+        Error::Usage(format!(
+            "{} is not a PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE): {e}",
+            redact_url(url)
+        ))
+    })
+}
+
+fn tls() -> Result<postgres_openssl::MakeTlsConnector> {
+    let mut builder = openssl::ssl::SslConnector::builder(openssl::ssl::SslMethod::tls())
+        .map_err(|e| Error::Unsupported(format!("cannot set up TLS: {e}")))?;
+    builder.set_verify(openssl::ssl::SslVerifyMode::NONE);
+    Ok(postgres_openssl::MakeTlsConnector::new(builder.build()))
+}
+
+/// The URL without its password (in the user part or as a `password=` parameter): what the
+/// archive keeps and what messages show.
+pub fn redact_url(url: &str) -> String {
+    let (main, query) = match url.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (url, None),
+    };
+    let main = match main.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = match rest.find('/') {
+                Some(at) => rest.split_at(at),
+                None => (rest, ""),
+            };
+            match authority.rsplit_once('@') {
+                Some((user, host)) => {
+                    let user = user.split_once(':').map_or(user, |(u, _)| u);
+                    format!("{scheme}://{user}@{host}{path}")
+                }
+                None => main.to_owned(),
+            }
+        }
+        None => main.to_owned(),
+    };
+    match query {
+        None => main,
+        Some(q) => {
+            let kept: Vec<&str> = q
+                .split('&')
+                .filter(|p| !p.to_ascii_lowercase().starts_with("password="))
+                .collect();
+            if kept.is_empty() {
+                main
+            } else {
+                format!("{main}?{}", kept.join("&"))
+            }
+        }
+    }
+}
+
+/// The password `~/.pgpass` gives for this host, port, database and user (`*` matches any).
+fn pgpass_password(config: &Config) -> Option<String> {
+    let path = std::env::var_os("PGPASSFILE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pgpass")))?;
+    let text = std::fs::read_to_string(path).ok()?;
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        _ => "localhost".to_owned(),
+    };
+    let port = config
+        .get_ports()
+        .first()
+        .copied()
+        .unwrap_or(5432)
+        .to_string();
+    let user = config.get_user().unwrap_or_default().to_owned();
+    let database = config.get_dbname().unwrap_or(&user).to_owned();
+    let wanted = [host, port, database, user];
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .find_map(|line| {
+            let fields = split_pgpass(line);
+            if fields.len() != 5 {
+                return None;
+            }
+            let matches = fields[..4]
+                .iter()
+                .zip(&wanted)
+                .all(|(field, want)| field == "*" || field == want);
+            matches.then(|| fields[4].clone())
+        })
+}
+
+/// A `.pgpass` line's fields: `:` separates, `\` escapes `:` and `\`.
+fn split_pgpass(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    fields.last_mut().expect("one field").push(next);
+                }
+            }
+            ':' => fields.push(String::new()),
+            c => fields.last_mut().expect("one field").push(c),
+        }
+    }
+    fields
+}
+
+/// One event as pushed: the note's id, its payload's digest, the payload.
+pub(crate) struct OutEvent {
+    pub entity: String,
+    pub digest: String,
+    pub payload: String,
+}
+
+impl Server {
+    /// The studies this login may read (row-level security leaves out the others).
+    pub(crate) fn studies(&mut self) -> Result<Vec<String>> {
+        let rows = self
+            .client
+            .query("SELECT study FROM studies ORDER BY study", &[])
+            .map_err(|e| server_error(&self.remote, &e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Appends a batch of one study's events in one transaction. The study's counter row is
+    /// locked by the update that numbers the batch until the commit, so batches are numbered
+    /// in commit order; an event the server holds already (same entity and digest) is left
+    /// out. `Ok(false)`: this login is not a member of the study.
+    pub(crate) fn push(&mut self, study: &str, origin: &str, events: &[OutEvent]) -> Result<bool> {
+        let remote = self.remote.clone();
+        let fail = |e: postgres::Error| server_error(&remote, &e);
+        let refused = |e: &postgres::Error| {
+            e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
+        };
+        let mut tx = self.client.transaction().map_err(fail)?;
+        match tx.execute(
+            "INSERT INTO studies (study) VALUES ($1) ON CONFLICT DO NOTHING",
+            &[&study],
+        ) {
+            Ok(_) => {}
+            Err(e) if refused(&e) => return Ok(false),
+            Err(e) => return Err(fail(e)),
+        }
+        let count = events.len() as i64;
+        let Some(row) = tx
+            .query_opt(
+                "UPDATE studies SET last_seq = last_seq + $2 WHERE study = $1 RETURNING last_seq",
+                &[&study, &count],
+            )
+            .map_err(fail)?
+        else {
+            return Ok(false);
+        };
+        let base: i64 = row.get::<_, i64>(0) - count;
+        let entities: Vec<&str> = events.iter().map(|e| e.entity.as_str()).collect();
+        let digests: Vec<&str> = events.iter().map(|e| e.digest.as_str()).collect();
+        let payloads: Vec<&str> = events.iter().map(|e| e.payload.as_str()).collect();
+        match tx.execute(
+            "INSERT INTO events (study, seq, entity, kind, digest, payload, origin) \
+             SELECT $1, $2::bigint + t.ord, t.entity, 'note', t.digest, t.payload, $6 \
+             FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY \
+                  AS t(entity, digest, payload, ord) \
+             ON CONFLICT DO NOTHING",
+            &[&study, &base, &entities, &digests, &payloads, &origin],
+        ) {
+            Ok(_) => {}
+            Err(e) if refused(&e) => return Ok(false),
+            Err(e) => return Err(fail(e)),
+        }
+        tx.commit().map_err(fail)?;
+        Ok(true)
+    }
+
+    /// Up to `limit` events of a study after `after`, in order: (sequence number, payload),
+    /// without the payloads `origin` pushed itself (merging back what it had changes nothing).
+    pub(crate) fn pull(
+        &mut self,
+        study: &str,
+        origin: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, Option<String>)>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT seq, CASE WHEN origin = $4 THEN NULL ELSE payload END FROM events \
+                 WHERE study = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                &[&study, &after, &(limit as i64), &origin],
+            )
+            .map_err(|e| server_error(&self.remote, &e))?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_stay_in_a_saved_url() {
+        assert_eq!(
+            redact_url("postgres://ana:s3cr:et@db.example.org:5432/research?sslmode=require"),
+            "postgres://ana@db.example.org:5432/research?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgresql://ana@db/research?password=x&sslmode=prefer"),
+            "postgresql://ana@db/research?sslmode=prefer"
+        );
+        assert_eq!(
+            redact_url("postgres://db/research"),
+            "postgres://db/research"
+        );
+    }
+
+    #[test]
+    fn pgpass_lines_split_on_unescaped_colons() {
+        assert_eq!(
+            split_pgpass(r"db:5432:*:ana:pa\:ss"),
+            ["db", "5432", "*", "ana", "pa:ss"]
+        );
+    }
+}
