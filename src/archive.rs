@@ -357,6 +357,7 @@ impl Archive {
             self.index.catch_up(&self.store, progress)?;
             return Ok(counts);
         }
+        self.index.begin_import();
         let index = &mut self.index;
         let mut staged = 0u64;
         let mut stage = |rec: IndexRecord| {
@@ -489,6 +490,12 @@ impl Archive {
                     .into(),
             )),
         }
+    }
+
+    /// Waits for the index's background merges (a bulk import leaves them running) and lets
+    /// searches see the merged segments.
+    pub fn settle_index(&mut self) -> Result<()> {
+        self.index.settle()
     }
 
     /// Looks up a study's id by name, for filters.

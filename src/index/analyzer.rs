@@ -39,7 +39,20 @@ const COMMON_WORDS: &[&str] = &[
     "your",
 ];
 
+/// The body's analysis, noting the common words it finds for the pairs field (see
+/// [`RememberCommon`]).
 pub fn body_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(CachedEnglishStemmer)
+        .filter(RememberCommon)
+        .build()
+}
+
+/// The same analysis without noting anything: what the pairs analyser reads when the body's
+/// analysis of the same text is not at hand.
+fn words_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
@@ -49,7 +62,7 @@ pub fn body_analyzer() -> TextAnalyzer {
 
 pub fn pairs_analyzer() -> TextAnalyzer {
     TextAnalyzer::from(CommonPairs {
-        words: body_analyzer(),
+        words: words_analyzer(),
         common: common_stems(),
     })
 }
@@ -60,7 +73,7 @@ fn common_stems() -> Arc<HashSet<String>> {
     static STEMS: OnceLock<Arc<HashSet<String>>> = OnceLock::new();
     STEMS
         .get_or_init(|| {
-            let mut analyzer = body_analyzer();
+            let mut analyzer = words_analyzer();
             let mut stems = HashSet::default();
             for word in COMMON_WORDS {
                 let mut stream = analyzer.token_stream(word);
@@ -71,6 +84,134 @@ fn common_stems() -> Arc<HashSet<String>> {
             Arc::new(stems)
         })
         .clone()
+}
+
+/// The last body text analysed on this thread, with its common words: a note's pairs field
+/// is indexed right after its body, on the same indexing thread, and is made from these
+/// instead of analysing the text a second time (that second pass was a sixth of indexing).
+#[derive(Default)]
+struct LastBody {
+    text: String,
+    /// Every token of `text` went by: a reader that stops early leaves the list partial.
+    complete: bool,
+    /// The common words' stems, one after another; `common` indexes into it.
+    stems: String,
+    /// Each common word: its stem's range in `stems`, its position and its byte offsets.
+    common: Vec<(std::ops::Range<usize>, usize, usize, usize)>,
+}
+
+thread_local! {
+    static LAST_BODY: std::cell::RefCell<LastBody> = std::cell::RefCell::new(LastBody::default());
+}
+
+/// Notes the common words of the body's tokens as they stream by (see [`LastBody`]).
+#[derive(Clone, Copy, Default)]
+pub struct RememberCommon;
+
+impl TokenFilter for RememberCommon {
+    type Tokenizer<T: Tokenizer> = RememberCommonFilter<T>;
+
+    fn transform<T: Tokenizer>(self, inner: T) -> RememberCommonFilter<T> {
+        RememberCommonFilter {
+            inner,
+            common: common_stems(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct RememberCommonFilter<T> {
+    inner: T,
+    common: Arc<HashSet<String>>,
+}
+
+impl<T: Tokenizer> Tokenizer for RememberCommonFilter<T> {
+    type TokenStream<'a> = RememberCommonStream<'a, T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        LAST_BODY.with(|last| {
+            let mut last = last.borrow_mut();
+            last.text.clear();
+            last.text.push_str(text);
+            last.complete = false;
+            last.stems.clear();
+            last.common.clear();
+        });
+        RememberCommonStream {
+            tail: self.inner.token_stream(text),
+            common: &self.common,
+        }
+    }
+}
+
+pub struct RememberCommonStream<'a, S> {
+    tail: S,
+    common: &'a HashSet<String>,
+}
+
+impl<S: TokenStream> TokenStream for RememberCommonStream<'_, S> {
+    fn advance(&mut self) -> bool {
+        let more = self.tail.advance();
+        LAST_BODY.with(|last| {
+            let mut last = last.borrow_mut();
+            if !more {
+                last.complete = true;
+                return;
+            }
+            let token = self.tail.token();
+            if self.common.contains(&token.text) {
+                let start = last.stems.len();
+                last.stems.push_str(&token.text);
+                let end = last.stems.len();
+                last.common.push((
+                    start..end,
+                    token.position,
+                    token.offset_from,
+                    token.offset_to,
+                ));
+            }
+        });
+        more
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
+}
+
+/// The pairs of `text` from the body's analysis of it on this thread, when that is at hand.
+fn remembered_pairs(text: &str) -> Option<Vec<Token>> {
+    LAST_BODY.with(|last| {
+        let last = last.borrow();
+        if !last.complete || last.text != text {
+            return None;
+        }
+        // Two common words in a row (adjacent positions: any other word, or one too long to
+        // index, keeps its position between them) make a pair, as `PairStream` finds them.
+        Some(
+            last.common
+                .windows(2)
+                .filter(|w| w[0].1 + 1 == w[1].1)
+                .map(|w| {
+                    let mut text = String::with_capacity(w[0].0.len() + 1 + w[1].0.len());
+                    text.push_str(&last.stems[w[0].0.clone()]);
+                    text.push(' ');
+                    text.push_str(&last.stems[w[1].0.clone()]);
+                    Token {
+                        offset_from: w[0].2,
+                        offset_to: w[1].3,
+                        position: w[0].1,
+                        text,
+                        position_length: 1,
+                    }
+                })
+                .collect(),
+        )
+    })
 }
 
 /// Emits `first second` for each two adjacent body words that are both common.
@@ -84,17 +225,29 @@ impl Tokenizer for CommonPairs {
     type TokenStream<'a> = PairStream<'a>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> PairStream<'a> {
-        PairStream {
-            words: self.words.token_stream(text),
-            common: &self.common,
-            previous: None,
-            token: Token::default(),
+        match remembered_pairs(text) {
+            Some(pairs) => PairStream {
+                words: None,
+                remembered: pairs.into_iter(),
+                common: &self.common,
+                previous: None,
+                token: Token::default(),
+            },
+            None => PairStream {
+                words: Some(self.words.token_stream(text)),
+                remembered: Vec::new().into_iter(),
+                common: &self.common,
+                previous: None,
+                token: Token::default(),
+            },
         }
     }
 }
 
 pub struct PairStream<'a> {
-    words: BoxTokenStream<'a>,
+    /// The words of the text, when its pairs are not remembered from the body's analysis.
+    words: Option<BoxTokenStream<'a>>,
+    remembered: std::vec::IntoIter<Token>,
     common: &'a HashSet<String>,
     /// The last word, when it was common: (stem, position, start offset).
     previous: Option<(String, usize, usize)>,
@@ -103,8 +256,17 @@ pub struct PairStream<'a> {
 
 impl TokenStream for PairStream<'_> {
     fn advance(&mut self) -> bool {
-        while self.words.advance() {
-            let word = self.words.token();
+        let Some(words) = self.words.as_mut() else {
+            return match self.remembered.next() {
+                Some(token) => {
+                    self.token = token;
+                    true
+                }
+                None => false,
+            };
+        };
+        while words.advance() {
+            let word = words.token();
             if !self.common.contains(&word.text) {
                 self.previous = None;
                 continue;
@@ -263,6 +425,32 @@ mod tests {
                 "it was", "was the", "that she", "of the", "the the", "the and", "and a"
             ]
         );
+    }
+
+    #[test]
+    fn pairs_remembered_from_the_body_are_the_pairs_found_afresh() {
+        let texts = [
+            "It was the queue that she hated: of the, THE AND, a supercalifragilisticexpialidociousnessandthensome the",
+            "we were in the store and it was so busy that they had to wait",
+            "Of the staff, one was there; it is what it is. #checkout @busy-parent",
+            "",
+        ];
+        let mut body = body_analyzer();
+        let mut pairs = pairs_analyzer();
+        for text in texts {
+            // Afresh: the body's last analysis is of another text.
+            tokens(&mut body, "something else entirely");
+            let fresh = tokens(&mut pairs, text);
+            // Remembered: the body's analysis of this text just ran, as indexing runs it.
+            tokens(&mut body, text);
+            assert!(remembered_pairs(text).is_some(), "{text}");
+            assert_eq!(tokens(&mut pairs, text), fresh, "{text}");
+        }
+        // A body analysis read only in part is not used.
+        let mut stream = body.token_stream(texts[1]);
+        stream.advance();
+        drop(stream);
+        assert!(remembered_pairs(texts[1]).is_none());
     }
 
     #[test]

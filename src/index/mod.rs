@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tantivy::directory::error::LockError;
 use tantivy::directory::{Directory, INDEX_WRITER_LOCK, MmapDirectory};
+use tantivy::indexer::{IndexWriterOptions, LogMergePolicy, NoMergePolicy};
 use tantivy::schema::{
     DateOptions, DateTimePrecision, FAST, Field, INDEXED, IndexRecordOption, STRING, Schema,
     TextFieldIndexing, TextOptions,
@@ -32,6 +33,9 @@ const INDEX_FORMAT: u32 = 3;
 const WRITER_MEMORY: usize = 128 * 1024 * 1024;
 /// Indexing threads: two keep a bulk import moving without starving the rest of a laptop.
 const WRITER_THREADS: usize = 2;
+/// Merge threads: one (tantivy's default is four), so the merges that follow a bulk import
+/// leave a core to searches and captures.
+const MERGE_THREADS: usize = 1;
 
 #[derive(Clone, Copy)]
 pub(crate) struct Fields {
@@ -184,9 +188,7 @@ impl NoteIndex {
         let tokenizers = index.tokenizers();
         tokenizers.register(analyzer::BODY_TOKENIZER, analyzer::body_analyzer());
         tokenizers.register(analyzer::PAIRS_TOKENIZER, analyzer::pairs_analyzer());
-        let threads =
-            std::thread::available_parallelism().map_or(1, |n| n.get().min(WRITER_THREADS));
-        let writer = match index.writer_with_num_threads(threads, WRITER_MEMORY) {
+        let writer = match new_writer(&index) {
             Ok(w) => Some(w),
             Err(TantivyError::LockFailure(..)) => None,
             Err(e) => return Err(e.into()),
@@ -302,25 +304,56 @@ impl NoteIndex {
         if store_seq == self.seq {
             return Ok(CatchUp::Current { indexed: 0 });
         }
+        // A rebuild from the first change into an empty index is a bulk load, and each note
+        // comes once: added, not replaced. (A delete per note queued a million deletes, each
+        // applied to every segment, and held them all until the commit: 1.7 GB at 1,000,000.)
+        let rebuild = self.seq == 0 && self.reader.searcher().num_docs() == 0;
+        if rebuild {
+            self.begin_import();
+        }
         let fields = self.fields;
         let writer = self.writer.as_mut().expect("checked above");
         let mut done = 0u64;
         let mut last = self.seq;
-        store.for_each_change_since(self.seq, |rec| {
-            replace(writer, &fields, &rec)?;
+        let walked = store.for_each_change_since(self.seq, |rec| {
+            if !rebuild {
+                replace(writer, &fields, &rec)?;
+            } else if !rec.deleted {
+                writer.add_document(document(&fields, &rec))?;
+            }
             last = rec.change_seq;
             done += 1;
             if done.is_multiple_of(10_000) {
                 progress(done);
             }
             Ok(())
-        })?;
+        });
+        if rebuild {
+            self.resume_merges();
+        }
+        walked?;
         progress(done);
         // Changes numbers may be taken without a note changing (an import skipping a note it
         // already has): the index is current up to the counter, not only the last note.
         self.seq = last.max(store_seq);
         self.commit()?;
         Ok(CatchUp::Current { indexed: done })
+    }
+
+    /// A bulk load begins: the segments it flushes are merged once it is committed, not while
+    /// it runs (merging meanwhile takes the cores the load needs, and merges segments that
+    /// are merged again later).
+    pub fn begin_import(&mut self) {
+        if let Some(writer) = &self.writer {
+            writer.set_merge_policy(Box::new(NoMergePolicy));
+        }
+    }
+
+    /// Merges resume: the next commit starts them on what a bulk load flushed.
+    fn resume_merges(&self) {
+        if let Some(writer) = &self.writer {
+            writer.set_merge_policy(Box::new(LogMergePolicy::default()));
+        }
     }
 
     /// Takes a note an import is writing, its transaction still open: the writer holds it and
@@ -345,6 +378,7 @@ impl NoteIndex {
             })?;
         }
         self.seq = self.seq.max(done.seq_after);
+        self.resume_merges();
         self.commit()
     }
 
@@ -356,6 +390,7 @@ impl NoteIndex {
             // Dropping the writer drops what it held uncommitted; the next open takes it again.
             self.writer = None;
         }
+        self.resume_merges();
     }
 
     fn commit(&mut self) -> Result<()> {
@@ -383,6 +418,26 @@ impl NoteIndex {
         Ok(())
     }
 
+    /// How many segments the reader sees: many right after a bulk import, until the merges
+    /// that follow it fold them together.
+    pub fn segment_count(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
+    /// Waits until the writer's background merges are done and shows their result to readers.
+    /// Searches run while merges are still going after a bulk import; the benchmark measures
+    /// both states. The writer is taken again at once (its lock is released for that moment);
+    /// call it with nothing staged.
+    pub fn settle(&mut self) -> Result<()> {
+        let Some(writer) = self.writer.take() else {
+            return Ok(());
+        };
+        writer.wait_merging_threads()?;
+        self.writer = Some(new_writer(&self.index)?);
+        self.reader.reload()?;
+        Ok(())
+    }
+
     /// Every note id the index holds, sorted, for `check`.
     pub fn note_ids(&self) -> Result<Vec<String>> {
         let searcher = self.reader.searcher();
@@ -405,6 +460,19 @@ impl NoteIndex {
         ids.sort();
         Ok(ids)
     }
+}
+
+/// The one writer of an index: its indexing threads share the memory budget; merges run on
+/// `MERGE_THREADS`.
+fn new_writer(index: &Index) -> tantivy::Result<IndexWriter> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(WRITER_THREADS));
+    index.writer_with_options(
+        IndexWriterOptions::builder()
+            .num_worker_threads(threads)
+            .memory_budget_per_thread(WRITER_MEMORY / threads)
+            .num_merge_threads(MERGE_THREADS)
+            .build(),
+    )
 }
 
 /// Puts a note's current state in the index in place of whatever it held for it.

@@ -131,6 +131,9 @@ pub(crate) fn connect(
     }
     // Another process may hold the write lock for a moment (a second CLI, the app).
     conn.busy_timeout(Duration::from_secs(30))?;
+    // An import keeps a dozen statements in use per note (the tag links' several widths
+    // among them): room for all, so none is prepared again note after note.
+    conn.set_prepared_statement_cache_capacity(64);
     match conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())) {
         Ok(()) => {
             // Temporary tables, sorts and statement journals stay in memory: on an encrypted
