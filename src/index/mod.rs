@@ -303,11 +303,21 @@ impl NoteIndex {
             return Ok(CatchUp::Current { indexed: 0 });
         }
         let fields = self.fields;
+        // An index holding no note (a pull into a new archive, a rebuild) only adds: each
+        // note comes once below, so there is nothing to delete first (100,000 deletes that
+        // find nothing were a good part of indexing a first pull).
+        let empty = self.reader.searcher().num_docs() == 0;
         let writer = self.writer.as_mut().expect("checked above");
         let mut done = 0u64;
         let mut last = self.seq;
         store.for_each_change_since(self.seq, |rec| {
-            replace(writer, &fields, &rec)?;
+            if empty {
+                if !rec.deleted {
+                    writer.add_document(document(&fields, &rec))?;
+                }
+            } else {
+                replace(writer, &fields, &rec)?;
+            }
             last = rec.change_seq;
             done += 1;
             if done.is_multiple_of(10_000) {
