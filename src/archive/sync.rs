@@ -206,35 +206,76 @@ impl Archive {
         report: &mut SyncReport,
     ) -> Result<()> {
         let origin = self.store.archive_id()?;
-        loop {
-            let after = self.store.pulled_seq(&remote.name, study)?;
-            let events = server.pull(study, &origin, after, limits.batch)?;
-            let Some(&(last_seq, _)) = events.last() else {
-                return Ok(());
-            };
-            let records = events
-                .iter()
-                .filter_map(|(seq, payload)| Some((seq, payload.as_deref()?)))
-                .map(|(seq, payload)| {
-                    jsonl::parse_note(payload).map_err(|reason| Error::Server {
-                        remote: remote.name.clone(),
-                        reason: format!("event {seq} of study {study:?} is not a note: {reason}"),
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let fetched = records.len() as u64;
-            let before = self.store.change_seq()?;
-            self.store.apply_pulled(
-                &remote.name,
-                &PulledBatch {
-                    study: study.to_owned(),
-                    last_seq,
-                    records,
-                },
-            )?;
-            report.pulled += fetched;
-            report.changed += self.store.changed_since(before)?;
-            limits.batch_done();
-        }
+        let first = self.store.pulled_seq(&remote.name, study)?;
+        let batch = limits.batch;
+        let remote_name = remote.name.as_str();
+        // The next batch is fetched and read (JSON) on a thread of its own while this one is
+        // merged: each batch still goes into SQLite with its cursor in one transaction, in
+        // order, so a pull stopped anywhere goes on from the last batch applied.
+        std::thread::scope(|scope| -> Result<()> {
+            let (outbox, inbox) = std::sync::mpsc::sync_channel::<Result<PulledBatch>>(1);
+            let fetcher = &mut *server;
+            let origin = origin.as_str();
+            scope.spawn(move || {
+                let mut after = first;
+                loop {
+                    let fetched = fetch(fetcher, remote_name, study, origin, after, batch);
+                    let next = match &fetched {
+                        Ok(Some(b)) => Some(b.last_seq),
+                        _ => None,
+                    };
+                    let Some(sent) = fetched.transpose() else {
+                        return;
+                    };
+                    if outbox.send(sent).is_err() {
+                        return;
+                    }
+                    match next {
+                        Some(seq) => after = seq,
+                        None => return,
+                    }
+                }
+            });
+            for pulled in inbox {
+                let pulled = pulled?;
+                let fetched = pulled.records.len() as u64;
+                let before = self.store.change_seq()?;
+                self.store.apply_pulled(remote_name, &pulled)?;
+                report.pulled += fetched;
+                report.changed += self.store.changed_since(before)?;
+                limits.batch_done();
+            }
+            Ok(())
+        })
     }
+}
+
+/// Up to `batch` events of a study after `after`, read as notes; `None` when there are none.
+fn fetch(
+    server: &mut Server,
+    remote: &str,
+    study: &str,
+    origin: &str,
+    after: i64,
+    batch: usize,
+) -> Result<Option<PulledBatch>> {
+    let events = server.pull(study, origin, after, batch)?;
+    let Some(&(last_seq, _)) = events.last() else {
+        return Ok(None);
+    };
+    let records = events
+        .iter()
+        .filter_map(|(seq, payload)| Some((seq, payload.as_deref()?)))
+        .map(|(seq, payload)| {
+            jsonl::parse_note(payload).map_err(|reason| Error::Server {
+                remote: remote.to_owned(),
+                reason: format!("event {seq} of study {study:?} is not a note: {reason}"),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(PulledBatch {
+        study: study.to_owned(),
+        last_seq,
+        records,
+    }))
 }
