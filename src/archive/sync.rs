@@ -10,6 +10,10 @@ use crate::io::jsonl;
 use crate::store::{PulledBatch, Remote, SyncStatus};
 use crate::sync::{self, Limits, OutEvent, Server, SyncReport};
 
+/// A batch sent to the server and not yet acknowledged: its study, its notes (with the
+/// change numbers they were read at) and how many events it carries.
+type InFlight<'a> = (&'a str, &'a [(String, i64)], u64);
+
 impl Archive {
     /// Adds a team server; the URL is kept without its password.
     pub fn add_remote(&self, name: &str, url: &str) -> Result<Remote> {
@@ -93,43 +97,104 @@ impl Archive {
     ) -> Result<()> {
         let (up_to, by_study) = self.store.to_push(&remote.name, only)?;
         let origin = self.store.archive_id()?;
-        let mut sessions: HashMap<String, SessionLine> = HashMap::new();
-        for (study, notes) in by_study {
-            for batch in notes.chunks(limits.batch) {
-                let mut events = Vec::with_capacity(batch.len());
-                for (id, _) in batch {
-                    let Some(record) = self.store.note_record(id)? else {
-                        continue;
-                    };
-                    if !sessions.contains_key(&record.session) {
-                        let (line, _) = session_line(&self.store, &record.session, None)?;
-                        sessions.insert(record.session.clone(), line);
+        let batches: Vec<(&str, &[(String, i64)])> = by_study
+            .iter()
+            .flat_map(|(study, notes)| {
+                notes
+                    .chunks(limits.batch)
+                    .map(move |batch| (study.as_str(), batch))
+            })
+            .collect();
+        // The next batch is read here while the one before is on its way to the server, on
+        // a thread of its own: reading SQLite and the server's writing overlap. A batch is
+        // marked as pushed only once the server has committed it, in order, so a push
+        // stopped anywhere sends again at most what the server holds (and adds nothing).
+        std::thread::scope(|scope| -> Result<()> {
+            let (outbox, inbox) = std::sync::mpsc::sync_channel::<(&str, Vec<OutEvent>)>(1);
+            let (acks, acked) = std::sync::mpsc::channel::<Result<bool>>();
+            let origin = origin.as_str();
+            let sender = &mut *server;
+            scope.spawn(move || {
+                for (study, events) in inbox {
+                    let pushed = sender.push(study, origin, &events);
+                    let failed = pushed.is_err();
+                    if acks.send(pushed).is_err() || failed {
+                        break;
                     }
-                    let line = jsonl::note_line(&sessions[&record.session], record);
-                    let payload = serde_json::to_string(&line).map_err(|e| {
-                        Error::Corrupt(format!("cannot write note {id} for the server: {e}"))
-                    })?;
-                    events.push(OutEvent {
-                        entity: id.clone(),
-                        digest: sync::digest(&payload),
-                        payload,
-                    });
                 }
-                if !server.push(&study, &origin, &events)? {
-                    report.refused.push(study.clone());
-                    break;
+            });
+            let stopped = || Error::Server {
+                remote: remote.name.clone(),
+                reason: "the push stopped before the server answered".into(),
+            };
+            let mut sessions: HashMap<String, SessionLine> = HashMap::new();
+            let mut in_flight: std::collections::VecDeque<InFlight<'_>> =
+                std::collections::VecDeque::new();
+            let mut settle =
+                |(study, batch, count): InFlight<'_>, report: &mut SyncReport| -> Result<()> {
+                    if acked.recv().map_err(|_| stopped())?? {
+                        self.store.mark_pushed(&remote.name, batch)?;
+                        report.pushed += count;
+                        limits.batch_done();
+                    } else if !report.refused.iter().any(|s| s == study) {
+                        report.refused.push(study.to_owned());
+                    }
+                    Ok(())
+                };
+            for (study, batch) in batches {
+                if report.refused.iter().any(|s| s == study) {
+                    continue;
                 }
-                self.store.mark_pushed(&remote.name, batch)?;
-                report.pushed += events.len() as u64;
-                limits.batch_done();
+                let events = self.events(batch, &mut sessions)?;
+                let count = events.len() as u64;
+                // A sender that stopped left its error in the acknowledgements.
+                let _ = outbox.send((study, events));
+                in_flight.push_back((study, batch, count));
+                while in_flight.len() > 1 {
+                    let oldest = in_flight.pop_front().expect("two in flight");
+                    settle(oldest, report)?;
+                }
             }
-        }
+            drop(outbox);
+            while let Some(oldest) = in_flight.pop_front() {
+                settle(oldest, report)?;
+            }
+            Ok(())
+        })?;
         // Only a push of every study (none refused) says the server holds everything up to
         // here; otherwise what was sent is remembered note by note.
         if only.is_none() && report.refused.is_empty() {
             self.store.finish_push(&remote.name, up_to)?;
         }
         Ok(())
+    }
+
+    /// A batch's notes as the server keeps them: each note's JSONL line, with its session.
+    fn events(
+        &self,
+        batch: &[(String, i64)],
+        sessions: &mut HashMap<String, SessionLine>,
+    ) -> Result<Vec<OutEvent>> {
+        let mut events = Vec::with_capacity(batch.len());
+        for (id, _) in batch {
+            let Some(record) = self.store.note_record(id)? else {
+                continue;
+            };
+            if !sessions.contains_key(&record.session) {
+                let (line, _) = session_line(&self.store, &record.session, None)?;
+                sessions.insert(record.session.clone(), line);
+            }
+            let line = jsonl::note_line(&sessions[&record.session], record);
+            let payload = serde_json::to_string(&line).map_err(|e| {
+                Error::Corrupt(format!("cannot write note {id} for the server: {e}"))
+            })?;
+            events.push(OutEvent {
+                entity: id.clone(),
+                digest: sync::digest(&payload),
+                payload,
+            });
+        }
+        Ok(events)
     }
 
     fn pull(
@@ -141,35 +206,76 @@ impl Archive {
         report: &mut SyncReport,
     ) -> Result<()> {
         let origin = self.store.archive_id()?;
-        loop {
-            let after = self.store.pulled_seq(&remote.name, study)?;
-            let events = server.pull(study, &origin, after, limits.batch)?;
-            let Some(&(last_seq, _)) = events.last() else {
-                return Ok(());
-            };
-            let records = events
-                .iter()
-                .filter_map(|(seq, payload)| Some((seq, payload.as_deref()?)))
-                .map(|(seq, payload)| {
-                    jsonl::parse_note(payload).map_err(|reason| Error::Server {
-                        remote: remote.name.clone(),
-                        reason: format!("event {seq} of study {study:?} is not a note: {reason}"),
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let fetched = records.len() as u64;
-            let before = self.store.change_seq()?;
-            self.store.apply_pulled(
-                &remote.name,
-                &PulledBatch {
-                    study: study.to_owned(),
-                    last_seq,
-                    records,
-                },
-            )?;
-            report.pulled += fetched;
-            report.changed += self.store.changed_since(before)?;
-            limits.batch_done();
-        }
+        let first = self.store.pulled_seq(&remote.name, study)?;
+        let batch = limits.batch;
+        let remote_name = remote.name.as_str();
+        // The next batch is fetched and read (JSON) on a thread of its own while this one is
+        // merged: each batch still goes into SQLite with its cursor in one transaction, in
+        // order, so a pull stopped anywhere goes on from the last batch applied.
+        std::thread::scope(|scope| -> Result<()> {
+            let (outbox, inbox) = std::sync::mpsc::sync_channel::<Result<PulledBatch>>(1);
+            let fetcher = &mut *server;
+            let origin = origin.as_str();
+            scope.spawn(move || {
+                let mut after = first;
+                loop {
+                    let fetched = fetch(fetcher, remote_name, study, origin, after, batch);
+                    let next = match &fetched {
+                        Ok(Some(b)) => Some(b.last_seq),
+                        _ => None,
+                    };
+                    let Some(sent) = fetched.transpose() else {
+                        return;
+                    };
+                    if outbox.send(sent).is_err() {
+                        return;
+                    }
+                    match next {
+                        Some(seq) => after = seq,
+                        None => return,
+                    }
+                }
+            });
+            for pulled in inbox {
+                let pulled = pulled?;
+                let fetched = pulled.records.len() as u64;
+                let before = self.store.change_seq()?;
+                self.store.apply_pulled(remote_name, &pulled)?;
+                report.pulled += fetched;
+                report.changed += self.store.changed_since(before)?;
+                limits.batch_done();
+            }
+            Ok(())
+        })
     }
+}
+
+/// Up to `batch` events of a study after `after`, read as notes; `None` when there are none.
+fn fetch(
+    server: &mut Server,
+    remote: &str,
+    study: &str,
+    origin: &str,
+    after: i64,
+    batch: usize,
+) -> Result<Option<PulledBatch>> {
+    let events = server.pull(study, origin, after, batch)?;
+    let Some(&(last_seq, _)) = events.last() else {
+        return Ok(None);
+    };
+    let records = events
+        .iter()
+        .filter_map(|(seq, payload)| Some((seq, payload.as_deref()?)))
+        .map(|(seq, payload)| {
+            jsonl::parse_note(payload).map_err(|reason| Error::Server {
+                remote: remote.to_owned(),
+                reason: format!("event {seq} of study {study:?} is not a note: {reason}"),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Some(PulledBatch {
+        study: study.to_owned(),
+        last_seq,
+        records,
+    }))
 }

@@ -304,10 +304,12 @@ impl NoteIndex {
         if store_seq == self.seq {
             return Ok(CatchUp::Current { indexed: 0 });
         }
-        // A rebuild from the first change into an empty index is a bulk load, and each note
-        // comes once: added, not replaced. (A delete per note queued a million deletes, each
-        // applied to every segment, and held them all until the commit: 1.7 GB at 1,000,000.)
-        let rebuild = self.seq == 0 && self.reader.searcher().num_docs() == 0;
+        // An index holding no note (a rebuild, a pull into a new archive) is a bulk load, and
+        // each note comes once below: added, not replaced. (A delete per note queued a million
+        // deletes, each applied to every segment, and held them all until the commit: 1.7 GB
+        // at 1,000,000; and 100,000 deletes that find nothing were a good part of indexing a
+        // first pull.) Merges wait for the end of such a load.
+        let rebuild = self.reader.searcher().num_docs() == 0;
         if rebuild {
             self.begin_import();
         }

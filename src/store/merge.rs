@@ -281,7 +281,8 @@ impl Store {
     fn session_exists(&self, id: &str) -> Result<bool> {
         Ok(self
             .conn()
-            .query_row("SELECT 1 FROM sessions WHERE id = ?1", [id], |_| Ok(()))
+            .prepare_cached("SELECT 1 FROM sessions WHERE id = ?1")?
+            .query_row([id], |_| Ok(()))
             .optional()?
             .is_some())
     }

@@ -438,11 +438,9 @@ impl Drop for SnapshotFile {
 
 /// Takes the next change number inside `tx`.
 pub(crate) fn next_change(tx: &Connection) -> Result<i64> {
-    Ok(tx.query_row(
-        "UPDATE change_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq",
-        [],
-        |r| r.get(0),
-    )?)
+    Ok(tx
+        .prepare_cached("UPDATE change_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq")?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// Creates the database file readable by its owner only, unless it exists.

@@ -285,9 +285,8 @@ pub(crate) fn study_id(tx: &Connection, name: &str) -> Result<i64> {
         return Err(Error::Empty("a study needs a name"));
     }
     if let Some(id) = tx
-        .query_row("SELECT id FROM studies WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT id FROM studies WHERE name = ?1")?
+        .query_row([name], |r| r.get(0))
         .optional()?
     {
         return Ok(id);
@@ -305,20 +304,18 @@ pub(crate) fn participant_id(tx: &Connection, p: &Participant) -> Result<i64> {
     if name.is_empty() {
         return Err(Error::Empty("a participant needs a pseudonym"));
     }
+    // Cached: a merge or a pull asks for every note that names a participant.
     if let Some(id) = tx
-        .query_row(
-            "SELECT id FROM participants WHERE pseudonym = ?1",
-            [name],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT id FROM participants WHERE pseudonym = ?1")?
+        .query_row([name], |r| r.get(0))
         .optional()?
     {
         return Ok(id);
     }
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO participants (pseudonym, consent, consent_date, contact, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![name, p.consent, p.consent_date, p.contact, time::to_db(&time::now())],
-    )?;
+    )?
+    .execute(params![name, p.consent, p.consent_date, p.contact, time::to_db(&time::now())])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -339,9 +336,12 @@ pub(crate) fn insert_session(tx: &Connection, new: &NewSession) -> Result<String
             time::to_db(&started)
         )));
     }
-    let inserted = tx.execute(
+    // Cached: a pull meets each of its batch's sessions again.
+    let inserted = tx.prepare_cached(
         "INSERT OR IGNORE INTO sessions (id, study_id, kind, title, started_at, ended_at, researcher, location, channel, hlc) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(
         params![
             id,
             study,
