@@ -1,6 +1,8 @@
 //! How well the themes recover what people talk about, and how fast they are.
 //!
 //! `cargo bench --bench themes_corpora [-- --quick] [-- --no-scale] [-- --only-scale N]`
+//! `[-- --themes-only]` (our figures alone) `[-- --settings-sweep]` (our NMI with each setting
+//! moved from its default, and the ceiling of merging our themes)
 //! (`THEMES_BENCH_DIR=DIR` keeps the synthetic archives there between runs)
 //!
 //! For each labelled corpus in `../shared/corpora/*/eval.csv` (columns `id,text,labels`), the
@@ -31,6 +33,13 @@ use fieldnotes::query::Filters;
 struct Options {
     quick: bool,
     scale: bool,
+    /// `--themes-only`: our figures alone, without the baselines, sweeps and stability runs
+    /// (a quick loop while working on the method; the baselines' figures do not change).
+    themes_only: bool,
+    /// `--settings-sweep`: our NMI with each setting moved away from its default, one at a
+    /// time, and the NMI a perfect merge of our themes would reach: how far the goals are from
+    /// anything the method's settings can give.
+    settings_sweep: bool,
 }
 
 fn main() {
@@ -45,6 +54,8 @@ fn main() {
     let opts = Options {
         quick: args.iter().any(|a| a == "--quick"),
         scale: !args.iter().any(|a| a == "--no-scale"),
+        themes_only: args.iter().any(|a| a == "--themes-only"),
+        settings_sweep: args.iter().any(|a| a == "--settings-sweep"),
     };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
     for name in ["banking77", "mams_acsa"] {
@@ -179,6 +190,14 @@ fn corpus(name: &str, path: &Path, opts: &Options) {
         covered as f64 / ours.len().max(1) as f64,
         report.themes.len()
     );
+    if opts.settings_sweep {
+        settings_sweep(&notes, &gold, &report);
+    }
+    if opts.themes_only || opts.settings_sweep {
+        label_quality(&notes, &report);
+        top_themes(&report, &clusters);
+        return;
+    }
     let t = Instant::now();
     let baseline = kmeans_tfidf(&texts, k, 42);
     let (b_nmi, b_purity, _) = score(&baseline, &gold, None);
@@ -259,8 +278,12 @@ fn corpus(name: &str, path: &Path, opts: &Options) {
     similarity_sweep(&notes, &gold);
     label_quality(&notes, &report);
     stability(&notes, &report);
+    top_themes(&report, &clusters);
+}
+
+fn top_themes(report: &ThemesReport, clusters: &BTreeMap<usize, String>) {
     println!("top themes:");
-    for t in report.themes.iter().take(12) {
+    for t in report.themes.iter().take(80) {
         println!(
             "  {:>5} notes  {}  (mostly {})",
             t.note_count,
@@ -271,6 +294,106 @@ fn corpus(name: &str, path: &Path, opts: &Options) {
                 .unwrap_or("?")
         );
     }
+}
+
+/// Each text's theme in `report` (index into its themes; `themes.len()` for none).
+fn theme_per_note(
+    notes: &[fieldnotes::analysis::AnalysisNote],
+    report: &ThemesReport,
+) -> Vec<usize> {
+    let mut theme_of: HashMap<&str, usize> = HashMap::new();
+    for (t, theme) in report.themes.iter().enumerate() {
+        for id in &theme.notes {
+            theme_of.entry(id.as_str()).or_insert(t);
+        }
+    }
+    notes
+        .iter()
+        .map(|n| {
+            theme_of
+                .get(n.id.as_str())
+                .copied()
+                .unwrap_or(report.themes.len())
+        })
+        .collect()
+}
+
+/// Our NMI with one setting moved at a time (the rest at their defaults), then the ceiling of
+/// merging: our themes merged by the gold label most of their texts carry, which no
+/// unsupervised merge can beat.
+fn settings_sweep(
+    notes: &[fieldnotes::analysis::AnalysisNote],
+    gold: &[Vec<String>],
+    report: &ThemesReport,
+) {
+    let d = ThemeSettings::default();
+    let mut variants: Vec<(String, ThemeSettings)> = Vec::new();
+    for m in [0.3f32, 0.35, 0.45, 0.5, 0.6] {
+        let s = ThemeSettings {
+            merge_similarity: m,
+            ..d.clone()
+        };
+        variants.push((format!("merge_similarity {m}"), s));
+    }
+    for m in [0.05f32, 0.15] {
+        let s = ThemeSettings {
+            min_similarity: m,
+            ..d.clone()
+        };
+        variants.push((format!("min_similarity {m}"), s));
+    }
+    for o in [0.3, 0.7] {
+        let s = ThemeSettings {
+            seed_overlap: o,
+            ..d.clone()
+        };
+        variants.push((format!("seed_overlap {o}"), s));
+    }
+    for i in [3usize, 30] {
+        let s = ThemeSettings {
+            iterations: i,
+            ..d.clone()
+        };
+        variants.push((format!("iterations {i}"), s));
+    }
+    let sqrt_n = (notes.len() as f64).sqrt();
+    for f in [0.25, 0.35, 0.75] {
+        let min = (sqrt_n * f).round() as usize;
+        let s = ThemeSettings {
+            min_notes: Some(min),
+            ..d.clone()
+        };
+        variants.push((format!("min_notes {f} x sqrt(n) = {min}"), s));
+    }
+    println!("settings sweep (one setting moved from its default):");
+    for (what, settings) in variants {
+        let r = themes(notes, &settings, &Curation::default());
+        let ours = theme_per_note(notes, &r);
+        let (nmi, _, _) = score(&ours, gold, Some(r.themes.len()));
+        println!(
+            "  {what:<32} NMI {nmi:.3}  coverage {:.3}  themes {}",
+            r.coverage,
+            r.themes.len()
+        );
+    }
+    let ours = theme_per_note(notes, report);
+    let none = report.themes.len();
+    let (_, _, majority) = score(&ours, gold, Some(none));
+    let mut labels: Vec<&String> = majority.values().collect();
+    labels.sort();
+    labels.dedup();
+    let merged: Vec<usize> = ours
+        .iter()
+        .map(|&c| match majority.get(&c) {
+            Some(l) => labels.iter().position(|x| *x == l).unwrap(),
+            None => labels.len(),
+        })
+        .collect();
+    let (nmi, _, _) = score(&merged, gold, Some(labels.len()));
+    println!(
+        "  ceiling of merging: our themes merged by their majority gold label: NMI {nmi:.3} ({} themes)",
+        labels.len()
+    );
 }
 
 /// What the threshold for joining a theme trades: coverage against the purity (and NMI) of
