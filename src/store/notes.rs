@@ -625,7 +625,12 @@ impl Store {
         let (counts, last_seq) = (sink.counts, sink.seq);
         let done = filled.and_then(|()| {
             // Built again inside the transaction: a crash before the commit leaves the old
-            // indexes, and the commit has them complete.
+            // indexes, and the commit has them complete. Their sorts size themselves by the
+            // page cache: with the index writer still holding the notes it was given, the
+            // import's 64 MB cache here set the peak memory of a whole import.
+            if !deferred.is_empty() {
+                tx.execute_batch("PRAGMA cache_size = -8192")?;
+            }
             for sql in &deferred {
                 tx.execute_batch(sql)?;
             }
