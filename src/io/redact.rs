@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{LazyLock, Mutex};
 
 use regex::{Captures, Regex};
+use rustc_hash::FxHashMap;
 
 use crate::error::Result;
-use crate::model::{Participant, Tag, normalize_name};
+use crate::model::{Participant, Tag, TagSpan, normalize_name};
 use crate::store::Store;
 
 use super::export::SessionLine;
@@ -105,13 +106,37 @@ fn has_digit(text: &str) -> bool {
     text.chars().any(char::is_numeric)
 }
 
+/// Calls `f(start, end)` for each word of `text` as [`WORD_RE`] finds them: on ASCII text
+/// (most notes) a scan of its bytes, as a word there is a run of ASCII letters and digits.
+fn for_each_word(text: &str, mut f: impl FnMut(usize, usize)) {
+    if !text.is_ascii() {
+        for word in WORD_RE.find_iter(text) {
+            f(word.start(), word.end());
+        }
+        return;
+    }
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        f(start, i);
+    }
+}
+
 /// Every word that is a name, replaced by its alias; a new string only when one is found.
-fn mask_names(name_to_alias: &HashMap<String, String>, text: &str, tally: &Tally) -> String {
+fn mask_names(name_to_alias: &FxHashMap<String, String>, text: &str, tally: &Tally) -> String {
     let mut out = String::new();
     let mut at = 0;
     let mut lower = String::new();
-    for word in WORD_RE.find_iter(text) {
-        let w = word.as_str();
+    for_each_word(text, |start, end| {
+        let w = &text[start..end];
         // Most words are ASCII: lowercased into one buffer instead of a string each.
         let alias = if w.is_ascii() {
             lower.clear();
@@ -122,11 +147,11 @@ fn mask_names(name_to_alias: &HashMap<String, String>, text: &str, tally: &Tally
         };
         if let Some(alias) = alias {
             tally.count(kind_of_alias(alias));
-            out.push_str(&text[at..word.start()]);
+            out.push_str(&text[at..start]);
             out.push_str(alias);
-            at = word.end();
+            at = end;
         }
-    }
+    });
     if at == 0 {
         return text.to_owned();
     }
@@ -341,7 +366,7 @@ pub struct Redactor {
     phrase_alias: HashMap<String, String>,
     /// Each word of every name (folded), each name run together (`jeanluc`) and as a tag
     /// would spell it: a participant's pseudonym, or `[name]` for other people.
-    name_to_alias: HashMap<String, String>,
+    name_to_alias: FxHashMap<String, String>,
     consented: HashSet<String>,
     tally: Tally,
 }
@@ -374,7 +399,7 @@ impl Redactor {
         keep_consented_names: bool,
     ) -> Redactor {
         let mut pseudonyms = HashMap::new();
-        let mut name_to_alias = HashMap::new();
+        let mut name_to_alias = FxHashMap::default();
         let mut consented = HashSet::new();
         let mut phrases: Vec<(String, String)> = Vec::new();
         let people = participants
@@ -503,9 +528,20 @@ impl Redactor {
 
     /// Free text with names replaced by pseudonyms and identifying details masked.
     pub fn text(&self, text: &str) -> String {
+        self.mask(self.retag(text, &crate::model::parse_inline(text)))
+    }
+
+    /// The same, with the tags typed in the text before redaction (sorted, distinct): what
+    /// redacting a note's tags needs, from the one reading of the text by the tag parser.
+    pub(crate) fn text_and_typed_tags(&self, text: &str) -> (String, Vec<Tag>) {
+        let spans = crate::model::parse_inline(text);
+        let redacted = self.mask(self.retag(text, &spans));
+        (redacted, crate::model::distinct_tags(spans))
+    }
+
+    /// Names and identifying details masked in text whose tags [`Self::retag`] redacted.
+    fn mask(&self, text: String) -> String {
         let tally = &self.tally;
-        // A tag named after someone stays a tag, under their pseudonym: `@jean-luc` → `@p2`.
-        let text = self.retag(text);
         let text = match &self.phrases {
             Some(re) => re.replace_all(&text, |c: &Captures<'_>| {
                 let alias = self
@@ -581,8 +617,7 @@ impl Redactor {
     }
 
     /// Inline tags named after people, written under their pseudonym.
-    fn retag(&self, text: &str) -> String {
-        let spans = crate::model::parse_inline(text);
+    fn retag(&self, text: &str, spans: &[TagSpan]) -> String {
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
         for span in spans {

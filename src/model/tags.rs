@@ -401,7 +401,12 @@ fn tag_name_end(text: &str, start: usize) -> usize {
 
 /// The distinct tags of a text, sorted, as stored on a note.
 pub fn tags_of(text: &str) -> Vec<Tag> {
-    let mut tags: Vec<Tag> = parse_inline(text).into_iter().map(|s| s.tag).collect();
+    distinct_tags(parse_inline(text))
+}
+
+/// The distinct tags of spans [`parse_inline`] found, sorted.
+pub fn distinct_tags(spans: Vec<TagSpan>) -> Vec<Tag> {
+    let mut tags: Vec<Tag> = spans.into_iter().map(|s| s.tag).collect();
     tags.sort();
     tags.dedup();
     tags

@@ -135,17 +135,22 @@ pub fn read(archive: &Archive, request: &ReportRequest) -> Result<ReportData> {
     let read_words = sample.as_deref().unwrap_or(&notes);
     let curation = archive.theme_curation(&theme_start.0, theme_start.1)?;
     let stages = store.stage_map()?;
+    // The contrast of personas takes longest: it has a thread to itself, the others share one.
     let (found, mut personas, pains_found, journey_found) = std::thread::scope(|s| {
-        let themes = s.spawn(|| analysis::themes(read_words, &ThemeSettings::default(), &curation));
-        let personas = analysis::contrast(
-            read_words,
-            ContrastBy::Persona,
-            TERMS_PER_PERSONA,
-            analysis::contrast::DEFAULT_MIN_COUNT,
-        );
+        let personas = s.spawn(|| {
+            analysis::contrast(
+                read_words,
+                ContrastBy::Persona,
+                TERMS_PER_PERSONA,
+                analysis::contrast::DEFAULT_MIN_COUNT,
+            )
+        });
+        let themes = analysis::themes(read_words, &ThemeSettings::default(), &curation);
         let pains = analysis::pains(&notes, &stages);
         let journey = analysis::journey(&notes, &stages);
-        let themes = themes.join().expect("the themes' thread does not panic");
+        let personas = personas
+            .join()
+            .expect("the contrast's thread does not panic");
         (themes, personas, pains, journey)
     });
     let themes = Themes {
