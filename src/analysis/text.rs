@@ -404,10 +404,16 @@ impl Vocabulary {
     pub fn word_token(&mut self, word: &str) -> Token {
         let mut buffer = std::mem::take(&mut self.buffer);
         buffer.clear();
-        buffer.extend(word.chars().flat_map(char::to_lowercase).map(|c| match c {
-            '’' | '‘' => '\'',
-            c => c,
-        }));
+        if word.is_ascii() {
+            // Most words: lowercased in place, with no quote to turn.
+            buffer.push_str(word);
+            buffer.make_ascii_lowercase();
+        } else {
+            buffer.extend(word.chars().flat_map(char::to_lowercase).map(|c| match c {
+                '’' | '‘' => '\'',
+                c => c,
+            }));
+        }
         let trimmed = buffer
             .strip_suffix("'s")
             .unwrap_or(&buffer)

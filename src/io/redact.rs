@@ -140,7 +140,8 @@ fn mask_names(name_to_alias: &FxHashMap<String, String>, text: &str, tally: &Tal
         // Most words are ASCII: lowercased into one buffer instead of a string each.
         let alias = if w.is_ascii() {
             lower.clear();
-            lower.extend(w.chars().map(|c| c.to_ascii_lowercase()));
+            lower.push_str(w);
+            lower.make_ascii_lowercase();
             name_to_alias.get(lower.as_str())
         } else {
             name_to_alias.get(&fold(w))
