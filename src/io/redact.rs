@@ -103,7 +103,9 @@ pub fn mask_details(text: &str) -> String {
 
 /// Whether `\d` could match in the text (every decimal digit is numeric).
 fn has_digit(text: &str) -> bool {
-    text.chars().any(char::is_numeric)
+    // ASCII's only numeric characters are its digits: other text is read char by char.
+    text.bytes().any(|b| b.is_ascii_digit())
+        || (!text.is_ascii() && text.chars().any(char::is_numeric))
 }
 
 /// Calls `f(start, end)` for each word of `text` as [`WORD_RE`] finds them: on ASCII text
@@ -524,6 +526,13 @@ impl Redactor {
     }
 
     fn alias_of_word(&self, word: &str) -> Option<&String> {
+        // A word already folded (ASCII, no capital: most tag names) is looked up as it is.
+        if word
+            .bytes()
+            .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+        {
+            return self.name_to_alias.get(word);
+        }
         self.name_to_alias.get(&fold(word))
     }
 
@@ -559,12 +568,12 @@ impl Redactor {
         // without (a link's `/` or `?`, a handle's `@`, a digit): most notes hold none, and
         // running every pattern over every note was most of a large report's time.
         let text = EMAIL_RE.replace_all(&text, |_: &Captures<'_>| tally.add(EMAIL));
-        let text = if text.contains(['/', '?']) {
+        let text = if text.contains('/') || text.contains('?') {
             URL_RE.replace_all(&text, |_: &Captures<'_>| tally.add(URL))
         } else {
             text
         };
-        let text = if !text.contains(['@', '＠']) {
+        let text = if !(text.contains('@') || text.contains('＠')) {
             text
         } else {
             HANDLE_RE.replace_all(&text, |c: &Captures<'_>| match c.name("lone") {
