@@ -132,8 +132,43 @@ fn for_each_word(text: &str, mut f: impl FnMut(usize, usize)) {
     }
 }
 
+/// The lengths and first bytes of the words of names, so that most words of a note are passed
+/// over without lowercasing and looking them up.
+struct NameShapes {
+    /// `lengths[n]`: a word of `n` bytes is a name (the last place: 64 bytes or more).
+    lengths: [bool; 65],
+    first_bytes: [bool; 256],
+}
+
+impl NameShapes {
+    fn of<'a>(words: impl Iterator<Item = &'a String>) -> NameShapes {
+        let mut shapes = NameShapes {
+            lengths: [false; 65],
+            first_bytes: [false; 256],
+        };
+        for w in words {
+            if let Some(&b) = w.as_bytes().first() {
+                shapes.lengths[w.len().min(64)] = true;
+                shapes.first_bytes[b as usize] = true;
+            }
+        }
+        shapes
+    }
+
+    /// Whether an ASCII word, once lowercased, could be a name.
+    fn may_name(&self, ascii_word: &str) -> bool {
+        let first = ascii_word.as_bytes()[0].to_ascii_lowercase();
+        self.lengths[ascii_word.len().min(64)] && self.first_bytes[first as usize]
+    }
+}
+
 /// Every word that is a name, replaced by its alias; a new string only when one is found.
-fn mask_names(name_to_alias: &FxHashMap<String, String>, text: &str, tally: &Tally) -> String {
+fn mask_names(
+    name_to_alias: &FxHashMap<String, String>,
+    shapes: &NameShapes,
+    text: &str,
+    tally: &Tally,
+) -> String {
     let mut out = String::new();
     let mut at = 0;
     let mut lower = String::new();
@@ -141,6 +176,9 @@ fn mask_names(name_to_alias: &FxHashMap<String, String>, text: &str, tally: &Tal
         let w = &text[start..end];
         // Most words are ASCII: lowercased into one buffer instead of a string each.
         let alias = if w.is_ascii() {
+            if !shapes.may_name(w) {
+                return;
+            }
             lower.clear();
             lower.push_str(w);
             lower.make_ascii_lowercase();
@@ -370,6 +408,7 @@ pub struct Redactor {
     /// Each word of every name (folded), each name run together (`jeanluc`) and as a tag
     /// would spell it: a participant's pseudonym, or `[name]` for other people.
     name_to_alias: FxHashMap<String, String>,
+    name_shapes: NameShapes,
     consented: HashSet<String>,
     tally: Tally,
 }
@@ -485,6 +524,7 @@ impl Redactor {
             pseudonyms,
             phrases: names,
             phrase_alias,
+            name_shapes: NameShapes::of(name_to_alias.keys()),
             name_to_alias,
             consented,
             tally: Tally::default(),
@@ -622,7 +662,7 @@ impl Redactor {
                 format!("{keep}{}", tally.add(NATIONAL_ID))
             })
         };
-        let text = mask_names(&self.name_to_alias, &text, tally);
+        let text = mask_names(&self.name_to_alias, &self.name_shapes, &text, tally);
         mask_numbers_and_addresses(&text, tally)
     }
 
