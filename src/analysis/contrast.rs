@@ -313,24 +313,25 @@ impl Counts {
         // differences.
         let total = self.total;
         let alpha0 = PRIOR_SHARE * total;
+        // A term's text is copied only when it passes.
         let mut out: Vec<Distinctive> = present
             .into_iter()
-            .map(|t| {
+            .filter_map(|t| {
                 let g = in_group[t as usize] as f64;
                 let r = self.notes[t as usize] as f64 - g;
                 let a = alpha0 * (g + r) / total;
                 let odds = |y: f64, n: f64| ((y + a) / (n + alpha0 - y - a)).ln();
                 let delta = odds(g, n_group) - odds(r, n_rest);
                 let var = 1.0 / (g + a) + 1.0 / (r + a);
-                Distinctive {
+                let z = round2(delta / var.sqrt());
+                (z >= MIN_Z && g as usize >= min_count.max(1)).then(|| Distinctive {
                     term: text[t as usize].clone(),
-                    z: round2(delta / var.sqrt()),
+                    z,
                     log_odds: round2(delta),
                     in_group: g as usize,
                     in_rest: r as usize,
-                }
+                })
             })
-            .filter(|d| d.z >= MIN_Z && d.in_group >= min_count.max(1))
             .collect();
         out.sort_by(|a, b| {
             b.z.total_cmp(&a.z)

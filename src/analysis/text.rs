@@ -404,10 +404,16 @@ impl Vocabulary {
     pub fn word_token(&mut self, word: &str) -> Token {
         let mut buffer = std::mem::take(&mut self.buffer);
         buffer.clear();
-        buffer.extend(word.chars().flat_map(char::to_lowercase).map(|c| match c {
-            '’' | '‘' => '\'',
-            c => c,
-        }));
+        if word.is_ascii() {
+            // Most words: lowercased in place, with no quote to turn.
+            buffer.push_str(word);
+            buffer.make_ascii_lowercase();
+        } else {
+            buffer.extend(word.chars().flat_map(char::to_lowercase).map(|c| match c {
+                '’' | '‘' => '\'',
+                c => c,
+            }));
+        }
         let trimmed = buffer
             .strip_suffix("'s")
             .unwrap_or(&buffer)
@@ -453,7 +459,7 @@ fn useful(word: &str) -> bool {
 
 /// Calls `f(word, breaks_before)` for each word of `text` (tags and measures skipped); `breaks_before`
 /// is true when punctuation that ends a phrase stands between it and the previous word.
-pub(crate) fn for_each_word(text: &str, mut f: impl FnMut(&str, bool)) {
+pub(crate) fn for_each_word<'a>(text: &'a str, mut f: impl FnMut(&'a str, bool)) {
     let tokens = token_ranges(text);
     let mut tag_iter = tokens.iter().peekable();
     let mut start: Option<usize> = None;
@@ -524,13 +530,14 @@ pub(crate) fn surface_forms(
     wanted: &FxMap<Gram, usize>,
     counts: &mut [HashMap<String, u32>],
 ) {
-    let mut words: Vec<(String, Token)> = Vec::new();
+    // Words as written: lowercased only when a wanted phrase is found.
+    let mut words: Vec<(&str, Token)> = Vec::new();
     for_each_word(text, |word, breaks_before| {
         if breaks_before {
-            words.push((String::new(), Token::Break));
+            words.push(("", Token::Break));
         }
         let token = vocab.word_token(word);
-        words.push((word.to_lowercase(), token));
+        words.push((word, token));
     });
     let id = |t: &Token| match t {
         Token::Word(id) | Token::Particle(id) => Some(*id),
@@ -555,7 +562,7 @@ pub(crate) fn surface_forms(
             if let Some(&slot) = wanted.get(&gram) {
                 let surface = words[i..i + n]
                     .iter()
-                    .map(|(w, _)| w.as_str())
+                    .map(|(w, _)| w.to_lowercase())
                     .collect::<Vec<_>>()
                     .join(" ");
                 *counts[slot].entry(surface).or_default() += 1;

@@ -210,8 +210,7 @@ impl<'a> ExportView<'a> {
 /// text still types it (a handle masked in the text, `@cakesbymaya`, is no tag either); a tag
 /// given beside the text is redacted by its name.
 pub(crate) fn redact_text_and_tags(r: &Redactor, body: &str, tags: &[Tag]) -> (String, Vec<Tag>) {
-    let redacted = r.text(body);
-    let typed_before = crate::model::tags_of(body);
+    let (redacted, typed_before) = r.text_and_typed_tags(body);
     let typed_after = if redacted == body {
         typed_before.clone()
     } else {

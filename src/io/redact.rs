@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{LazyLock, Mutex};
 
 use regex::{Captures, Regex};
+use rustc_hash::FxHashMap;
 
 use crate::error::Result;
-use crate::model::{Participant, Tag, normalize_name};
+use crate::model::{Participant, Tag, TagSpan, normalize_name};
 use crate::store::Store;
 
 use super::export::SessionLine;
@@ -102,31 +103,96 @@ pub fn mask_details(text: &str) -> String {
 
 /// Whether `\d` could match in the text (every decimal digit is numeric).
 fn has_digit(text: &str) -> bool {
-    text.chars().any(char::is_numeric)
+    // ASCII's only numeric characters are its digits: other text is read char by char.
+    text.bytes().any(|b| b.is_ascii_digit())
+        || (!text.is_ascii() && text.chars().any(char::is_numeric))
+}
+
+/// Calls `f(start, end)` for each word of `text` as [`WORD_RE`] finds them: on ASCII text
+/// (most notes) a scan of its bytes, as a word there is a run of ASCII letters and digits.
+fn for_each_word(text: &str, mut f: impl FnMut(usize, usize)) {
+    if !text.is_ascii() {
+        for word in WORD_RE.find_iter(text) {
+            f(word.start(), word.end());
+        }
+        return;
+    }
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        f(start, i);
+    }
+}
+
+/// The lengths and first bytes of the words of names, so that most words of a note are passed
+/// over without lowercasing and looking them up.
+struct NameShapes {
+    /// `lengths[n]`: a word of `n` bytes is a name (the last place: 64 bytes or more).
+    lengths: [bool; 65],
+    first_bytes: [bool; 256],
+}
+
+impl NameShapes {
+    fn of<'a>(words: impl Iterator<Item = &'a String>) -> NameShapes {
+        let mut shapes = NameShapes {
+            lengths: [false; 65],
+            first_bytes: [false; 256],
+        };
+        for w in words {
+            if let Some(&b) = w.as_bytes().first() {
+                shapes.lengths[w.len().min(64)] = true;
+                shapes.first_bytes[b as usize] = true;
+            }
+        }
+        shapes
+    }
+
+    /// Whether an ASCII word, once lowercased, could be a name.
+    fn may_name(&self, ascii_word: &str) -> bool {
+        let first = ascii_word.as_bytes()[0].to_ascii_lowercase();
+        self.lengths[ascii_word.len().min(64)] && self.first_bytes[first as usize]
+    }
 }
 
 /// Every word that is a name, replaced by its alias; a new string only when one is found.
-fn mask_names(name_to_alias: &HashMap<String, String>, text: &str, tally: &Tally) -> String {
+fn mask_names(
+    name_to_alias: &FxHashMap<String, String>,
+    shapes: &NameShapes,
+    text: &str,
+    tally: &Tally,
+) -> String {
     let mut out = String::new();
     let mut at = 0;
     let mut lower = String::new();
-    for word in WORD_RE.find_iter(text) {
-        let w = word.as_str();
+    for_each_word(text, |start, end| {
+        let w = &text[start..end];
         // Most words are ASCII: lowercased into one buffer instead of a string each.
         let alias = if w.is_ascii() {
+            if !shapes.may_name(w) {
+                return;
+            }
             lower.clear();
-            lower.extend(w.chars().map(|c| c.to_ascii_lowercase()));
+            lower.push_str(w);
+            lower.make_ascii_lowercase();
             name_to_alias.get(lower.as_str())
         } else {
             name_to_alias.get(&fold(w))
         };
         if let Some(alias) = alias {
             tally.count(kind_of_alias(alias));
-            out.push_str(&text[at..word.start()]);
+            out.push_str(&text[at..start]);
             out.push_str(alias);
-            at = word.end();
+            at = end;
         }
-    }
+    });
     if at == 0 {
         return text.to_owned();
     }
@@ -341,7 +407,8 @@ pub struct Redactor {
     phrase_alias: HashMap<String, String>,
     /// Each word of every name (folded), each name run together (`jeanluc`) and as a tag
     /// would spell it: a participant's pseudonym, or `[name]` for other people.
-    name_to_alias: HashMap<String, String>,
+    name_to_alias: FxHashMap<String, String>,
+    name_shapes: NameShapes,
     consented: HashSet<String>,
     tally: Tally,
 }
@@ -374,7 +441,7 @@ impl Redactor {
         keep_consented_names: bool,
     ) -> Redactor {
         let mut pseudonyms = HashMap::new();
-        let mut name_to_alias = HashMap::new();
+        let mut name_to_alias = FxHashMap::default();
         let mut consented = HashSet::new();
         let mut phrases: Vec<(String, String)> = Vec::new();
         let people = participants
@@ -457,6 +524,7 @@ impl Redactor {
             pseudonyms,
             phrases: names,
             phrase_alias,
+            name_shapes: NameShapes::of(name_to_alias.keys()),
             name_to_alias,
             consented,
             tally: Tally::default(),
@@ -498,14 +566,32 @@ impl Redactor {
     }
 
     fn alias_of_word(&self, word: &str) -> Option<&String> {
+        // A word already folded (ASCII, no capital: most tag names) is looked up as it is.
+        if word
+            .bytes()
+            .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+        {
+            return self.name_to_alias.get(word);
+        }
         self.name_to_alias.get(&fold(word))
     }
 
     /// Free text with names replaced by pseudonyms and identifying details masked.
     pub fn text(&self, text: &str) -> String {
+        self.mask(self.retag(text, &crate::model::parse_inline(text)))
+    }
+
+    /// The same, with the tags typed in the text before redaction (sorted, distinct): what
+    /// redacting a note's tags needs, from the one reading of the text by the tag parser.
+    pub(crate) fn text_and_typed_tags(&self, text: &str) -> (String, Vec<Tag>) {
+        let spans = crate::model::parse_inline(text);
+        let redacted = self.mask(self.retag(text, &spans));
+        (redacted, crate::model::distinct_tags(spans))
+    }
+
+    /// Names and identifying details masked in text whose tags [`Self::retag`] redacted.
+    fn mask(&self, text: String) -> String {
         let tally = &self.tally;
-        // A tag named after someone stays a tag, under their pseudonym: `@jean-luc` → `@p2`.
-        let text = self.retag(text);
         let text = match &self.phrases {
             Some(re) => re.replace_all(&text, |c: &Captures<'_>| {
                 let alias = self
@@ -522,12 +608,12 @@ impl Redactor {
         // without (a link's `/` or `?`, a handle's `@`, a digit): most notes hold none, and
         // running every pattern over every note was most of a large report's time.
         let text = EMAIL_RE.replace_all(&text, |_: &Captures<'_>| tally.add(EMAIL));
-        let text = if text.contains(['/', '?']) {
+        let text = if text.contains('/') || text.contains('?') {
             URL_RE.replace_all(&text, |_: &Captures<'_>| tally.add(URL))
         } else {
             text
         };
-        let text = if !text.contains(['@', '＠']) {
+        let text = if !(text.contains('@') || text.contains('＠')) {
             text
         } else {
             HANDLE_RE.replace_all(&text, |c: &Captures<'_>| match c.name("lone") {
@@ -576,13 +662,12 @@ impl Redactor {
                 format!("{keep}{}", tally.add(NATIONAL_ID))
             })
         };
-        let text = mask_names(&self.name_to_alias, &text, tally);
+        let text = mask_names(&self.name_to_alias, &self.name_shapes, &text, tally);
         mask_numbers_and_addresses(&text, tally)
     }
 
     /// Inline tags named after people, written under their pseudonym.
-    fn retag(&self, text: &str) -> String {
-        let spans = crate::model::parse_inline(text);
+    fn retag(&self, text: &str, spans: &[TagSpan]) -> String {
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
         for span in spans {

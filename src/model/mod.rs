@@ -13,8 +13,9 @@ pub use measures::{
 pub(crate) use passage::tag_as_token;
 pub use passage::{Passage, SpanSpec, byte_range, char_len, occurrences, reanchor, resolve_span};
 pub use tags::{
-    Facet, MEASURE_SIGIL, PartialTag, Tag, TagSpan, inline_token_pattern, normalize_name,
-    parse_inline, parse_measures, partial_tag_at, rename_inline, retag, tags_of, token_ranges,
+    Facet, MEASURE_SIGIL, PartialTag, Tag, TagSpan, distinct_tags, inline_token_pattern,
+    normalize_name, parse_inline, parse_measures, partial_tag_at, rename_inline, retag, tags_of,
+    token_ranges,
 };
 
 use std::collections::BTreeMap;

@@ -308,25 +308,44 @@ enum Token {
 /// The one grammar: at a token start (after any opening brackets or quotes), a sigil and a
 /// letter open a tag, and `%` with a letter opens a measure when its name is followed by `=`.
 fn scan(text: &str, mut found: impl FnMut(Token)) {
-    let mut chars = text.char_indices().peekable();
+    let bytes = text.as_bytes();
+    let mut i = 0;
     let mut at_token_start = true;
-    while let Some((i, c)) = chars.next() {
+    while i < text.len() {
+        if !at_token_start {
+            // Inside a word only whitespace matters: ASCII bytes are skipped without decoding
+            // (whitespace among them is `\t`..`\r` and the space).
+            while i < bytes.len() && bytes[i] < 0x80 && !matches!(bytes[i], b'\t'..=b'\r' | b' ') {
+                i += 1;
+            }
+            if i == bytes.len() {
+                break;
+            }
+        }
+        let c = text[i..].chars().next().expect("i is on a char boundary");
+        let next = i + c.len_utf8();
         if c.is_whitespace() {
             at_token_start = true;
+            i = next;
             continue;
         }
-        if at_token_start && is_opening(c) {
+        if !at_token_start {
+            i = next;
             continue;
         }
-        let name_start = i + c.len_utf8();
+        if is_opening(c) {
+            i = next;
+            continue;
+        }
+        let name_start = next;
         let starts_with_letter = || {
             text[name_start..]
                 .chars()
                 .next()
                 .is_some_and(char::is_alphabetic)
         };
-        let mut end = None;
-        if at_token_start && let Some(facet) = Facet::from_sigil(c) {
+        let mut end = next;
+        if let Some(facet) = Facet::from_sigil(c) {
             if starts_with_letter() {
                 let name_end = tag_name_end(text, name_start);
                 let name = normalize_name(&text[name_start..name_end]);
@@ -334,9 +353,9 @@ fn scan(text: &str, mut found: impl FnMut(Token)) {
                     tag: Tag { facet, name },
                     range: i..name_end,
                 }));
-                end = Some(name_end);
+                end = name_end;
             }
-        } else if at_token_start && c == MEASURE_SIGIL && starts_with_letter() {
+        } else if c == MEASURE_SIGIL && starts_with_letter() {
             let name_end = tag_name_end(text, name_start);
             if text[name_end..].starts_with('=') {
                 let value_start = name_end + 1;
@@ -351,14 +370,10 @@ fn scan(text: &str, mut found: impl FnMut(Token)) {
                     value,
                     range: i..value_start + raw.len(),
                 }));
-                end = Some(value_start + raw.len());
+                end = value_start + raw.len();
             }
         }
-        if let Some(end) = end {
-            while chars.peek().is_some_and(|&(j, _)| j < end) {
-                chars.next();
-            }
-        }
+        i = end;
         at_token_start = false;
     }
 }
@@ -401,7 +416,12 @@ fn tag_name_end(text: &str, start: usize) -> usize {
 
 /// The distinct tags of a text, sorted, as stored on a note.
 pub fn tags_of(text: &str) -> Vec<Tag> {
-    let mut tags: Vec<Tag> = parse_inline(text).into_iter().map(|s| s.tag).collect();
+    distinct_tags(parse_inline(text))
+}
+
+/// The distinct tags of spans [`parse_inline`] found, sorted.
+pub fn distinct_tags(spans: Vec<TagSpan>) -> Vec<Tag> {
+    let mut tags: Vec<Tag> = spans.into_iter().map(|s| s.tag).collect();
     tags.sort();
     tags.dedup();
     tags
@@ -409,6 +429,87 @@ pub fn tags_of(text: &str) -> Vec<Tag> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// The grammar as it was first written, char by char: what [`scan`] must agree with.
+    fn scan_one_char_at_a_time(text: &str, mut found: impl FnMut(Token)) {
+        let mut chars = text.char_indices().peekable();
+        let mut at_token_start = true;
+        while let Some((i, c)) = chars.next() {
+            if c.is_whitespace() {
+                at_token_start = true;
+                continue;
+            }
+            if at_token_start && is_opening(c) {
+                continue;
+            }
+            let name_start = i + c.len_utf8();
+            let starts_with_letter = || {
+                text[name_start..]
+                    .chars()
+                    .next()
+                    .is_some_and(char::is_alphabetic)
+            };
+            let mut end = None;
+            if at_token_start && let Some(facet) = Facet::from_sigil(c) {
+                if starts_with_letter() {
+                    let name_end = tag_name_end(text, name_start);
+                    let name = normalize_name(&text[name_start..name_end]);
+                    found(Token::Tag(TagSpan {
+                        tag: Tag { facet, name },
+                        range: i..name_end,
+                    }));
+                    end = Some(name_end);
+                }
+            } else if at_token_start && c == MEASURE_SIGIL && starts_with_letter() {
+                let name_end = tag_name_end(text, name_start);
+                if text[name_end..].starts_with('=') {
+                    let value_start = name_end + 1;
+                    let token_end = text[value_start..]
+                        .find(char::is_whitespace)
+                        .map_or(text.len(), |n| value_start + n);
+                    let raw = text[value_start..token_end].trim_end_matches(CLOSINGS);
+                    let value = read_number(raw);
+                    found(Token::Measure(MeasureSpan {
+                        name: normalize_name(&text[name_start..name_end]),
+                        raw: raw.to_owned(),
+                        value,
+                        range: i..value_start + raw.len(),
+                    }));
+                    end = Some(value_start + raw.len());
+                }
+            }
+            if let Some(end) = end {
+                while chars.peek().is_some_and(|&(j, _)| j < end) {
+                    chars.next();
+                }
+            }
+            at_token_start = false;
+        }
+    }
+
+    fn tokens_of(text: &str, scan: fn(&str, &mut dyn FnMut(Token))) -> Vec<String> {
+        let mut out = Vec::new();
+        scan(text, &mut |t| {
+            out.push(match t {
+                Token::Tag(s) => format!("{:?}", s),
+                Token::Measure(m) => format!("{:?}", m),
+            })
+        });
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_scan_reads_as_the_char_by_char_one(
+            text in "([ \t\n\u{a0}\u{3000}(\"“«a-zA-Z0-9éß_.,=%@#!+-]|\\PC){0,80}"
+        ) {
+            proptest::prop_assert_eq!(
+                tokens_of(&text, |t, f| scan(t, f)),
+                tokens_of(&text, |t, f| scan_one_char_at_a_time(t, f))
+            );
+        }
+    }
 
     #[test]
     fn rename_inline_rewrites_only_that_tags_tokens() {
@@ -445,8 +546,6 @@ mod tests {
         let emptied = retag(body, &[]);
         assert!(parse_inline(&emptied).is_empty(), "{emptied}");
     }
-
-    use super::*;
 
     fn names(text: &str) -> Vec<String> {
         parse_inline(text)

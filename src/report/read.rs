@@ -135,18 +135,23 @@ pub fn read(archive: &Archive, request: &ReportRequest) -> Result<ReportData> {
     let read_words = sample.as_deref().unwrap_or(&notes);
     let curation = archive.theme_curation(&theme_start.0, theme_start.1)?;
     let stages = store.stage_map()?;
-    let (found, mut personas, pains_found, journey_found) = std::thread::scope(|s| {
-        let themes = s.spawn(|| analysis::themes(read_words, &ThemeSettings::default(), &curation));
-        let personas = analysis::contrast(
-            read_words,
-            ContrastBy::Persona,
-            TERMS_PER_PERSONA,
-            analysis::contrast::DEFAULT_MIN_COUNT,
-        );
-        let pains = analysis::pains(&notes, &stages);
-        let journey = analysis::journey(&notes, &stages);
-        let themes = themes.join().expect("the themes' thread does not panic");
-        (themes, personas, pains, journey)
+    // The themes take longest (on both cores, in parts); the contrast of personas, then the
+    // pains and the journey, run beside them on a thread of their own.
+    let (found, (mut personas, pains_found, journey_found)) = std::thread::scope(|s| {
+        let others = s.spawn(|| {
+            let personas = analysis::contrast(
+                read_words,
+                ContrastBy::Persona,
+                TERMS_PER_PERSONA,
+                analysis::contrast::DEFAULT_MIN_COUNT,
+            );
+            let pains = analysis::pains(&notes, &stages);
+            let journey = analysis::journey(&notes, &stages);
+            (personas, pains, journey)
+        });
+        let themes = analysis::themes(read_words, &ThemeSettings::default(), &curation);
+        let others = others.join().expect("the contrast's thread does not panic");
+        (themes, others)
     });
     let themes = Themes {
         total_notes: found.total_notes,

@@ -121,7 +121,8 @@ impl Store {
         );
         let raw = self
             .conn()
-            .query_row(&sql, [id], session_from_row)
+            .prepare_cached(&sql)?
+            .query_row([id], session_from_row)
             .optional()?
             .ok_or_else(|| Error::NotFound(format!("no session with id {id}")))?;
         finish_session(raw)
@@ -235,10 +236,10 @@ impl Store {
     pub fn participant(&self, pseudonym: &str) -> Result<Option<Participant>> {
         Ok(self
             .conn()
-            .query_row(
+            .prepare_cached(
                 "SELECT pseudonym, consent, consent_date, contact FROM participants WHERE pseudonym = ?1",
-                [pseudonym],
-                |r| {
+            )?
+            .query_row([pseudonym], |r| {
                     Ok(Participant {
                         pseudonym: r.get(0)?,
                         consent: r.get(1)?,
