@@ -337,41 +337,10 @@ fn scan(text: &str, mut found: impl FnMut(Token)) {
             i = next;
             continue;
         }
-        let name_start = next;
-        let starts_with_letter = || {
-            text[name_start..]
-                .chars()
-                .next()
-                .is_some_and(char::is_alphabetic)
-        };
         let mut end = next;
-        if let Some(facet) = Facet::from_sigil(c) {
-            if starts_with_letter() {
-                let name_end = tag_name_end(text, name_start);
-                let name = normalize_name(&text[name_start..name_end]);
-                found(Token::Tag(TagSpan {
-                    tag: Tag { facet, name },
-                    range: i..name_end,
-                }));
-                end = name_end;
-            }
-        } else if c == MEASURE_SIGIL && starts_with_letter() {
-            let name_end = tag_name_end(text, name_start);
-            if text[name_end..].starts_with('=') {
-                let value_start = name_end + 1;
-                let token_end = text[value_start..]
-                    .find(char::is_whitespace)
-                    .map_or(text.len(), |n| value_start + n);
-                let raw = text[value_start..token_end].trim_end_matches(CLOSINGS);
-                let value = read_number(raw);
-                found(Token::Measure(MeasureSpan {
-                    name: normalize_name(&text[name_start..name_end]),
-                    raw: raw.to_owned(),
-                    value,
-                    range: i..value_start + raw.len(),
-                }));
-                end = value_start + raw.len();
-            }
+        if let Some((token, token_end)) = token_at(text, i, c) {
+            found(token);
+            end = token_end;
         }
         i = end;
         at_token_start = false;
@@ -387,6 +356,47 @@ const CLOSINGS: &[char] = &[
 ];
 
 /// A measure's value: an optional sign, digits, and an optional decimal point with digits.
+/// The tag or measure that sigil `c` at `i` (a token start) opens, and where it ends.
+fn token_at(text: &str, i: usize, c: char) -> Option<(Token, usize)> {
+    let facet = Facet::from_sigil(c);
+    if facet.is_none() && c != MEASURE_SIGIL {
+        return None;
+    }
+    let name_start = i + c.len_utf8();
+    if !text[name_start..]
+        .chars()
+        .next()
+        .is_some_and(char::is_alphabetic)
+    {
+        return None;
+    }
+    let name_end = tag_name_end(text, name_start);
+    if let Some(facet) = facet {
+        let name = normalize_name(&text[name_start..name_end]);
+        let span = TagSpan {
+            tag: Tag { facet, name },
+            range: i..name_end,
+        };
+        return Some((Token::Tag(span), name_end));
+    }
+    if !text[name_end..].starts_with('=') {
+        return None;
+    }
+    let value_start = name_end + 1;
+    let token_end = text[value_start..]
+        .find(char::is_whitespace)
+        .map_or(text.len(), |n| value_start + n);
+    let raw = text[value_start..token_end].trim_end_matches(CLOSINGS);
+    let end = value_start + raw.len();
+    let span = MeasureSpan {
+        name: normalize_name(&text[name_start..name_end]),
+        raw: raw.to_owned(),
+        value: read_number(raw),
+        range: i..end,
+    };
+    Some((Token::Measure(span), end))
+}
+
 fn read_number(raw: &str) -> Option<f64> {
     let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
@@ -443,41 +453,10 @@ mod tests {
             if at_token_start && is_opening(c) {
                 continue;
             }
-            let name_start = i + c.len_utf8();
-            let starts_with_letter = || {
-                text[name_start..]
-                    .chars()
-                    .next()
-                    .is_some_and(char::is_alphabetic)
-            };
             let mut end = None;
-            if at_token_start && let Some(facet) = Facet::from_sigil(c) {
-                if starts_with_letter() {
-                    let name_end = tag_name_end(text, name_start);
-                    let name = normalize_name(&text[name_start..name_end]);
-                    found(Token::Tag(TagSpan {
-                        tag: Tag { facet, name },
-                        range: i..name_end,
-                    }));
-                    end = Some(name_end);
-                }
-            } else if at_token_start && c == MEASURE_SIGIL && starts_with_letter() {
-                let name_end = tag_name_end(text, name_start);
-                if text[name_end..].starts_with('=') {
-                    let value_start = name_end + 1;
-                    let token_end = text[value_start..]
-                        .find(char::is_whitespace)
-                        .map_or(text.len(), |n| value_start + n);
-                    let raw = text[value_start..token_end].trim_end_matches(CLOSINGS);
-                    let value = read_number(raw);
-                    found(Token::Measure(MeasureSpan {
-                        name: normalize_name(&text[name_start..name_end]),
-                        raw: raw.to_owned(),
-                        value,
-                        range: i..value_start + raw.len(),
-                    }));
-                    end = Some(value_start + raw.len());
-                }
+            if at_token_start && let Some((token, token_end)) = token_at(text, i, c) {
+                found(token);
+                end = Some(token_end);
             }
             if let Some(end) = end {
                 while chars.peek().is_some_and(|&(j, _)| j < end) {
