@@ -810,3 +810,82 @@ fn dry_runs_of_workbooks_write_nothing() {
     assert_eq!(a.count("SELECT count(*) FROM notes"), 0);
     assert_eq!(a.count("SELECT count(*) FROM sessions"), 0);
 }
+
+/// A Qualtrics "CSV" download as its current exporter writes it: under the header, a row of
+/// question texts and a row of `{"ImportId":…}` JSON cells, then the responses.
+#[test]
+fn qualtrics_header_rows_are_not_answers() {
+    let a = TestArchive::new();
+    let csv = a.path("Checkout+survey_December+1,+2026_10.12.csv");
+    write(
+        &csv,
+        "StartDate,EndDate,Status,IPAddress,Progress,Duration (in seconds),Finished,RecordedDate,ResponseId,DistributionChannel,UserLanguage,Q1,Q2_TEXT\n\
+         Start Date,End Date,Response Type,IP Address,Progress,Duration (in seconds),Finished,Recorded Date,Response ID,Distribution Channel,User Language,\"How likely are you to recommend us to a friend? (0-10)\",\"What is the main reason for your score?\"\n\
+         \"{\"\"ImportId\"\":\"\"startDate\"\",\"\"timeZone\"\":\"\"America/Denver\"\"}\",\"{\"\"ImportId\"\":\"\"endDate\"\",\"\"timeZone\"\":\"\"America/Denver\"\"}\",\"{\"\"ImportId\"\":\"\"status\"\"}\",\"{\"\"ImportId\"\":\"\"ipAddress\"\"}\",\"{\"\"ImportId\"\":\"\"progress\"\"}\",\"{\"\"ImportId\"\":\"\"duration\"\"}\",\"{\"\"ImportId\"\":\"\"finished\"\"}\",\"{\"\"ImportId\"\":\"\"recordedDate\"\",\"\"timeZone\"\":\"\"America/Denver\"\"}\",\"{\"\"ImportId\"\":\"\"_recordId\"\"}\",\"{\"\"ImportId\"\":\"\"distributionChannel\"\"}\",\"{\"\"ImportId\"\":\"\"userLanguage\"\"}\",\"{\"\"ImportId\"\":\"\"QID1\"\"}\",\"{\"\"ImportId\"\":\"\"QID2_TEXT\"\"}\"\n\
+         2026-11-30 09:12:01,2026-11-30 09:14:40,0,203.0.113.7,100,159,1,2026-11-30 09:14:41,R_2aBcDeFgHiJkLmN,anonymous,EN,3,\"Waited twenty minutes at the till, nobody came\"\n\
+         2026-11-30 10:01:12,2026-11-30 10:02:05,0,198.51.100.23,100,53,1,2026-11-30 10:02:06,R_3oPqRsTuVwXyZaB,anonymous,EN,9,Self-checkout was quick\n",
+    );
+    let out = a.json(&[
+        "import",
+        csv.to_str().unwrap(),
+        "--id",
+        "ResponseId",
+        "--text",
+        "Q2_TEXT",
+        "--created-at",
+        "RecordedDate",
+        "--measure",
+        "nps=Q1",
+    ]);
+    assert_eq!(out["added"], 2, "{out}");
+    assert_eq!(
+        a.count("SELECT count(*) FROM notes WHERE body LIKE '%ImportId%' OR body LIKE 'What is%'"),
+        0
+    );
+    assert_eq!(
+        a.count(
+            "SELECT count(*) FROM notes WHERE body LIKE 'Self-checkout was quick%nps=9%' \
+             AND created_at LIKE '2026-11-30T10:02:06%'"
+        ),
+        1
+    );
+}
+
+/// SurveyMonkey's CSV export: the header holds the questions and the row under it each
+/// column's kind of answer, with the respondent's columns empty.
+#[test]
+fn surveymonkeys_answer_kind_row_is_not_an_answer() {
+    let a = TestArchive::new();
+    let csv = a.path("Data_All_261201.csv");
+    write(
+        &csv,
+        "Respondent ID,Collector ID,Start Date,End Date,IP Address,Email Address,First Name,Last Name,Custom Data 1,How satisfied were you with your visit?,What could we do better?\n\
+         ,,,,,,,,,Response,Open-Ended Response\n\
+         114392021587,432118842,11/30/2026 09:12:01 AM,11/30/2026 09:14:40 AM,203.0.113.7,,,,,Dissatisfied,Open more tills at lunch\n\
+         114392023311,432118842,11/30/2026 10:01:12 AM,11/30/2026 10:02:05 AM,198.51.100.23,,,,,Very satisfied,Nothing really\n",
+    );
+    let out = a.json(&[
+        "import",
+        csv.to_str().unwrap(),
+        "--id",
+        "Respondent ID",
+        "--text",
+        "What could we do better?",
+    ]);
+    assert_eq!(out["added"], 2, "{out}");
+    assert_eq!(
+        a.count("SELECT count(*) FROM notes WHERE body = 'Open-Ended Response'"),
+        0
+    );
+}
+
+/// A table with a single response still gives its note (the importer looks one row ahead
+/// for a survey tool's header rows).
+#[test]
+fn a_table_of_one_row_is_imported() {
+    let a = TestArchive::new();
+    let csv = a.path("one.csv");
+    write(&csv, "text,persona\nThe till queue again,busy-parent\n");
+    let out = a.json(&["import", csv.to_str().unwrap()]);
+    assert_eq!(out["added"], 1, "{out}");
+}

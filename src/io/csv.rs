@@ -98,7 +98,7 @@ pub fn import(
         }
         table.row(&row, || format!("line {}", line_at(byte)), sink)?;
     }
-    Ok(())
+    table.finish(sink)
 }
 
 /// The delimiter of a first line `sep=X` (Excel's way of naming it), and the text after it.

@@ -90,7 +90,7 @@ pub fn import(
         let row_number = first_row + 1 + i as u32;
         table.row(cells.as_slice(), || at(row_number), sink)?;
     }
-    Ok(())
+    table.finish(sink)
 }
 
 /// A cell as text: dates as `2026-09-03 10:15:00` (the sheet's own time, read as UTC, as a

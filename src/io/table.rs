@@ -256,6 +256,43 @@ pub(crate) struct TableImport<'a> {
     seen_external: HashMap<(String, String), u32>,
     /// The scales the measure columns are read against, once there is one.
     scales: Option<Vec<MeasureScale>>,
+    /// Data rows given so far, up to the two a survey tool may add under its header.
+    rows_given: usize,
+    /// The first data row and where it is, held until the second says whether it belongs to
+    /// the header (see [`tool_header_rows`]).
+    held: Option<(Vec<String>, String)>,
+    /// The header's number of columns.
+    width: usize,
+}
+
+/// Rows a survey tool writes under its header that are not answers: Qualtrics puts the
+/// questions' texts and then a row of `{"ImportId":…}` cells there; SurveyMonkey a row naming
+/// each column's kind of answer (`Response`, `Open-Ended Response`) with its first columns
+/// (respondent, collector, dates) empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ToolRow {
+    ImportIds,
+    AnswerKinds,
+    Other,
+}
+
+fn tool_row<C: Cells + ?Sized>(row: &C, width: usize) -> ToolRow {
+    let cells = || {
+        (0..width)
+            .map(|c| row.cell(c).trim())
+            .filter(|c| !c.is_empty())
+    };
+    if cells().next().is_some() && cells().all(|c| c.starts_with("{\"ImportId\"")) {
+        return ToolRow::ImportIds;
+    }
+    let first_empty = row.cell(0).trim().is_empty();
+    if first_empty
+        && cells().any(|c| c == "Open-Ended Response" || c == "Response")
+        && !cells().any(|c| c.len() > 200)
+    {
+        return ToolRow::AnswerKinds;
+    }
+    ToolRow::Other
 }
 
 impl<'a> TableImport<'a> {
@@ -279,12 +316,57 @@ impl<'a> TableImport<'a> {
             seen: HashMap::new(),
             seen_external: HashMap::new(),
             scales: None,
+            rows_given: 0,
+            held: None,
+            width: headers.len(),
         })
+    }
+
+    /// Takes one data row: the rows a survey tool adds under its header are left out (see
+    /// [`ToolRow`]), every other row is written as a note by [`TableImport::write_row`].
+    /// Call [`TableImport::finish`] after the last row.
+    pub(crate) fn row<C: Cells + ?Sized>(
+        &mut self,
+        row: &C,
+        at: impl Fn() -> String,
+        sink: &mut ImportSink<'_>,
+    ) -> Result<()> {
+        self.rows_given += 1;
+        match self.rows_given {
+            1 => match tool_row(row, self.width) {
+                ToolRow::ImportIds | ToolRow::AnswerKinds => Ok(()),
+                // Perhaps Qualtrics's row of question texts: the next row tells.
+                ToolRow::Other => {
+                    let cells = (0..self.width).map(|c| row.cell(c).to_owned()).collect();
+                    self.held = Some((cells, at()));
+                    Ok(())
+                }
+            },
+            2 => {
+                let held = self.held.take();
+                if tool_row(row, self.width) == ToolRow::ImportIds {
+                    return Ok(());
+                }
+                if let Some((cells, held_at)) = held {
+                    self.write_row(cells.as_slice(), || held_at.clone(), sink)?;
+                }
+                self.write_row(row, at, sink)
+            }
+            _ => self.write_row(row, at, sink),
+        }
+    }
+
+    /// Writes the row still held when the table has only one data row.
+    pub(crate) fn finish(&mut self, sink: &mut ImportSink<'_>) -> Result<()> {
+        match self.held.take() {
+            Some((cells, at)) => self.write_row(cells.as_slice(), || at.clone(), sink),
+            None => Ok(()),
+        }
     }
 
     /// Writes one row as a note; a row without text is left out (counted). `at` names the
     /// row for an error, and is only called then.
-    pub(crate) fn row<C: Cells + ?Sized>(
+    fn write_row<C: Cells + ?Sized>(
         &mut self,
         row: &C,
         at: impl Fn() -> String,
