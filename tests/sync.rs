@@ -270,7 +270,7 @@ fn a_sync_killed_at_any_batch_and_run_again_ends_as_an_uninterrupted_one() {
     let mut sql = pg.admin();
     let row = sql
         .query_one(
-            "SELECT count(*), count(DISTINCT (study, entity)) FROM events",
+            "SELECT count(*), count(DISTINCT (study, entity)) FROM events WHERE kind = 'note'",
             &[],
         )
         .unwrap();
@@ -307,7 +307,7 @@ fn ten_syncs_at_once_lose_nothing() {
     let mut sql = pg.admin();
     let events: i64 = sql
         .query_one(
-            "SELECT count(DISTINCT entity) FROM events WHERE study = 'Crowd'",
+            "SELECT count(DISTINCT entity) FROM events WHERE study = 'Crowd' AND kind = 'note'",
             &[],
         )
         .unwrap()

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{NewSession, NoteRecord, Store};
+use super::{Incoming, StampedRecord, Store};
 use crate::error::{Error, Result};
 use crate::time;
 
@@ -38,8 +38,11 @@ pub type StudyPush = (String, Vec<(String, i64)>);
 pub struct PulledBatch {
     pub study: String,
     pub last_seq: i64,
-    pub records: Vec<(NewSession, NoteRecord)>,
+    pub incoming: Incoming,
 }
+
+/// One study's records to push.
+pub type StudyRecords = (String, Vec<StampedRecord>);
 
 impl Store {
     pub(crate) fn add_remote(&self, name: &str, url: &str) -> Result<()> {
@@ -194,6 +197,46 @@ impl Store {
         Ok(())
     }
 
+    /// The records `remote` does not hold yet, by the study each goes to (only `only` when
+    /// given), and the record number they were read up to. Their values are fixed first.
+    pub(crate) fn records_to_push(
+        &self,
+        remote: &str,
+        only: Option<&str>,
+    ) -> Result<(i64, Vec<StudyRecords>)> {
+        let tx = self.write()?;
+        super::records::freeze_records_in(&tx)?;
+        tx.commit()?;
+        let pushed: i64 = self.conn().query_row(
+            "SELECT records_pushed_seq FROM remotes WHERE name = ?1",
+            [remote],
+            |r| r.get(0),
+        )?;
+        let records = self.stamped_records(Some(pushed))?;
+        let up_to = records.iter().map(|(seq, _)| *seq).max().unwrap_or(pushed);
+        let mut by_study: std::collections::BTreeMap<String, Vec<StampedRecord>> =
+            std::collections::BTreeMap::new();
+        for (_, record) in records {
+            for study in self.record_studies(&record)? {
+                if only.is_none_or(|o| o == study) {
+                    by_study.entry(study).or_default().push(record.clone());
+                }
+            }
+        }
+        Ok((up_to, by_study.into_iter().collect()))
+    }
+
+    /// After a whole push: every record up to `up_to` is on the server.
+    pub(crate) fn finish_records_push(&self, remote: &str, up_to: i64) -> Result<()> {
+        let tx = self.write()?;
+        tx.execute(
+            "UPDATE remotes SET records_pushed_seq = max(records_pushed_seq, ?2) WHERE name = ?1",
+            params![remote, up_to],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The last server sequence number pulled of a study.
     pub fn pulled_seq(&self, remote: &str, study: &str) -> Result<i64> {
         Ok(self
@@ -212,7 +255,7 @@ impl Store {
     /// from the last.
     pub(crate) fn apply_pulled(&self, remote: &str, batch: &PulledBatch) -> Result<()> {
         let tx = self.write()?;
-        self.merge_in(&tx, &batch.records, &mut |id| {
+        self.merge_in(&tx, &batch.incoming, &mut |id| {
             tx.prepare_cached(
                 "INSERT OR REPLACE INTO sync_echoes (remote, note_id, change_seq) \
                  SELECT ?1, id, change_seq FROM notes WHERE id = ?2",

@@ -160,8 +160,10 @@ fn split_pgpass(line: &str) -> Vec<String> {
     fields
 }
 
-/// One event as pushed: the note's id, its payload's digest, the payload.
+/// One event as pushed: what it is (`note` or `record`), the entity it is a state of (a
+/// note's id, a record's kind and key), its payload's digest, the payload.
 pub(crate) struct OutEvent {
+    pub kind: &'static str,
     pub entity: String,
     pub digest: String,
     pub payload: String,
@@ -207,16 +209,19 @@ impl Server {
             return Ok(false);
         };
         let base: i64 = row.get::<_, i64>(0) - count;
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
         let entities: Vec<&str> = events.iter().map(|e| e.entity.as_str()).collect();
         let digests: Vec<&str> = events.iter().map(|e| e.digest.as_str()).collect();
         let payloads: Vec<&str> = events.iter().map(|e| e.payload.as_str()).collect();
         match tx.execute(
             "INSERT INTO events (study, seq, entity, kind, digest, payload, origin) \
-             SELECT $1, $2::bigint + t.ord, t.entity, 'note', t.digest, t.payload, $6 \
-             FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY \
-                  AS t(entity, digest, payload, ord) \
+             SELECT $1, $2::bigint + t.ord, t.entity, t.kind, t.digest, t.payload, $6 \
+             FROM unnest($3::text[], $4::text[], $5::text[], $7::text[]) WITH ORDINALITY \
+                  AS t(entity, digest, payload, kind, ord) \
              ON CONFLICT DO NOTHING",
-            &[&study, &base, &entities, &digests, &payloads, &origin],
+            &[
+                &study, &base, &entities, &digests, &payloads, &origin, &kinds,
+            ],
         ) {
             Ok(_) => {}
             Err(e) if refused(&e) => return Ok(false),
@@ -226,24 +231,28 @@ impl Server {
         Ok(true)
     }
 
-    /// Up to `limit` events of a study after `after`, in order: (sequence number, payload),
-    /// without the payloads `origin` pushed itself (merging back what it had changes nothing).
+    /// Up to `limit` events of a study after `after`, in order: (sequence number, kind,
+    /// payload), without the payloads `origin` pushed itself (merging back what it had
+    /// changes nothing).
     pub(crate) fn pull(
         &mut self,
         study: &str,
         origin: &str,
         after: i64,
         limit: usize,
-    ) -> Result<Vec<(i64, Option<String>)>> {
+    ) -> Result<Vec<(i64, String, Option<String>)>> {
         let rows = self
             .client
             .query(
-                "SELECT seq, CASE WHEN origin = $4 THEN NULL ELSE payload END FROM events \
+                "SELECT seq, kind, CASE WHEN origin = $4 THEN NULL ELSE payload END FROM events \
                  WHERE study = $1 AND seq > $2 ORDER BY seq LIMIT $3",
                 &[&study, &after, &(limit as i64), &origin],
             )
             .map_err(|e| server_error(&self.remote, &e))?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
     }
 }
 

@@ -30,7 +30,10 @@ pub struct SyncReport {
     pub remote: String,
     /// Notes sent to the server.
     pub pushed: u64,
-    /// Other archives' events fetched from the server (the notes they carry merged here).
+    /// Records sent (codebook, consent, curation…; once per study they go to).
+    pub records_pushed: u64,
+    /// Other archives' events fetched from the server (the notes and records they carry
+    /// merged here).
     pub pulled: u64,
     /// Notes the pulled events added or changed here.
     pub changed: u64,
