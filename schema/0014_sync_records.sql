@@ -34,8 +34,13 @@ SELECT id, (CASE facet WHEN 'persona' THEN '@' WHEN 'touchpoint' THEN '#'
             WHEN 'emotion' THEN '!' WHEN 'job' THEN '+' ELSE '=' END) || name AS key
 FROM tags;
 
+-- Numbers local record changes in order (a record's `seq`), never reusing one.
+ALTER TABLE sync_clock ADD COLUMN records_seq INTEGER NOT NULL DEFAULT 0;
+
 -- Inserting (kind, key) here takes one tick of the clock and marks the record changed. A
--- view with an INSTEAD OF trigger, so the tick is written once for every table below.
+-- view with an INSTEAD OF trigger, so the tick is written once for every table below. The
+-- record is deleted and inserted rather than replaced: a trigger's conflict clause gives way
+-- to the one of the statement that fired it (an INSERT OR IGNORE would ignore the change).
 CREATE VIEW sync_touch (kind, key) AS SELECT NULL, NULL WHERE 0;
 
 CREATE TRIGGER sync_touch_stamp INSTEAD OF INSERT ON sync_touch
@@ -44,13 +49,14 @@ BEGIN
     UPDATE sync_clock SET
         counter = CASE WHEN CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) > ms
                        THEN 0 ELSE counter + 1 END,
-        ms = max(ms, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));
-    INSERT OR REPLACE INTO sync_records (kind, key, hlc, value, seq)
+        ms = max(ms, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)),
+        records_seq = records_seq + 1;
+    DELETE FROM sync_records WHERE kind = NEW.kind AND key = NEW.key;
+    INSERT INTO sync_records (kind, key, hlc, value, seq)
     SELECT NEW.kind, NEW.key,
            printf('%013d-%06d-%s', c.ms, c.counter,
                   coalesce((SELECT value FROM archive_meta WHERE key = 'archive_id'), '')),
-           NULL,
-           coalesce((SELECT max(seq) FROM sync_records), 0) + 1
+           NULL, c.records_seq
     FROM sync_clock c;
 END;
 
@@ -235,6 +241,59 @@ CREATE TRIGGER session_participants_touch AFTER INSERT ON session_participants
 WHEN (SELECT applying FROM sync_clock) = 0
 BEGIN
     INSERT INTO sync_touch VALUES ('session', NEW.session_id);
+END;
+
+-- Codings, so that taking one off travels: a coder's whole-note coding by (note, tag, coder),
+-- a passage by (note, tag, coder, start, end). A passage moved by an edit is a removal at
+-- its old place and a coding at its new one.
+CREATE TRIGGER note_codings_touch_new AFTER INSERT ON note_codings
+WHEN (SELECT applying FROM sync_clock) = 0
+BEGIN
+    INSERT INTO sync_touch SELECT 'coding', NEW.note_id || char(31) || key || char(31) || NEW.coder
+    FROM tag_keys WHERE id = NEW.tag_id;
+END;
+
+CREATE TRIGGER note_codings_touch_edit AFTER UPDATE ON note_codings
+WHEN (SELECT applying FROM sync_clock) = 0
+BEGIN
+    INSERT INTO sync_touch SELECT 'coding', OLD.note_id || char(31) || key || char(31) || OLD.coder
+    FROM tag_keys WHERE id = OLD.tag_id;
+    INSERT INTO sync_touch SELECT 'coding', NEW.note_id || char(31) || key || char(31) || NEW.coder
+    FROM tag_keys WHERE id = NEW.tag_id;
+END;
+
+CREATE TRIGGER note_codings_touch_delete AFTER DELETE ON note_codings
+WHEN (SELECT applying FROM sync_clock) = 0
+BEGIN
+    INSERT INTO sync_touch SELECT 'coding', OLD.note_id || char(31) || key || char(31) || OLD.coder
+    FROM tag_keys WHERE id = OLD.tag_id;
+END;
+
+CREATE TRIGGER passages_touch_new AFTER INSERT ON passages
+WHEN (SELECT applying FROM sync_clock) = 0
+BEGIN
+    INSERT INTO sync_touch SELECT 'passage', NEW.note_id || char(31) || key || char(31)
+        || NEW.coder || char(31) || NEW.start || char(31) || NEW.end
+    FROM tag_keys WHERE id = NEW.tag_id;
+END;
+
+CREATE TRIGGER passages_touch_edit AFTER UPDATE OF note_id, tag_id, start, end, coder ON passages
+WHEN (SELECT applying FROM sync_clock) = 0
+BEGIN
+    INSERT INTO sync_touch SELECT 'passage', OLD.note_id || char(31) || key || char(31)
+        || OLD.coder || char(31) || OLD.start || char(31) || OLD.end
+    FROM tag_keys WHERE id = OLD.tag_id;
+    INSERT INTO sync_touch SELECT 'passage', NEW.note_id || char(31) || key || char(31)
+        || NEW.coder || char(31) || NEW.start || char(31) || NEW.end
+    FROM tag_keys WHERE id = NEW.tag_id;
+END;
+
+CREATE TRIGGER passages_touch_delete AFTER DELETE ON passages
+WHEN (SELECT applying FROM sync_clock) = 0
+BEGIN
+    INSERT INTO sync_touch SELECT 'passage', OLD.note_id || char(31) || key || char(31)
+        || OLD.coder || char(31) || OLD.start || char(31) || OLD.end
+    FROM tag_keys WHERE id = OLD.tag_id;
 END;
 
 -- What an archive in use holds already becomes records now (a new archive holds only the

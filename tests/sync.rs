@@ -11,10 +11,14 @@ use std::path::Path;
 
 use common::pg::Postgres;
 use fieldnotes::Archive;
+use fieldnotes::analysis::KeptTheme;
 use fieldnotes::error::Error;
 use fieldnotes::io::{ExportOptions, Format};
-use fieldnotes::model::{NoteKind, SessionKind};
+use fieldnotes::model::{
+    InsightConfidence, Measure, NoteKind, Participant, SessionKind, SpanSpec, Tag,
+};
 use fieldnotes::query::Filters;
+use fieldnotes::store::CodeNotes;
 use fieldnotes::store::{NewNote, NewSession};
 
 /// A small deterministic generator, so a failing seed can be run again.
@@ -96,6 +100,162 @@ fn sync(archive: &mut Archive) -> fieldnotes::sync::SyncReport {
     archive.sync(Some("team"), None).unwrap()
 }
 
+fn tag(token: &str) -> Tag {
+    Tag::parse_token(token).unwrap()
+}
+
+/// The codebook's tree and colours, sorted: what must be the same on every laptop.
+fn tree(archive: &Archive) -> Vec<(String, Option<String>, Option<String>)> {
+    let mut links: Vec<_> = archive
+        .store()
+        .tag_parents_and_colours()
+        .unwrap()
+        .into_iter()
+        .map(|(t, (parent, colour))| (t.to_string(), parent, colour))
+        .collect();
+    links.sort();
+    links
+}
+
+/// Two exports are the same; if not, the first lines that differ say how.
+fn assert_same(left: &str, right: &str, what: &str) {
+    if left == right {
+        return;
+    }
+    let (l, r): (Vec<&str>, Vec<&str>) = (left.lines().collect(), right.lines().collect());
+    let at = l
+        .iter()
+        .zip(&r)
+        .position(|(x, y)| x != y)
+        .unwrap_or(l.len().min(r.len()));
+    panic!(
+        "{what} differ at line {at} ({} and {} lines):\n{}\n{}",
+        l.len(),
+        r.len(),
+        l.get(at).unwrap_or(&"(end)"),
+        r.get(at).unwrap_or(&"(end)")
+    );
+}
+
+/// Every coding of the live notes, sorted.
+fn codings(archive: &Archive) -> Vec<String> {
+    let mut all: Vec<String> = archive
+        .store()
+        .codings(None)
+        .unwrap()
+        .into_iter()
+        .map(|c| format!("{} {} {:?} {:?}", c.note, c.code, c.span, c.coder))
+        .collect();
+    all.sort();
+    all
+}
+
+/// Every parent chain ends: no tag is its own ancestor.
+fn assert_no_cycle(archive: &Archive) {
+    let links = tree(archive);
+    let parent = |name: &str| {
+        links
+            .iter()
+            .find(|(t, _, _)| &t[1..] == name)
+            .and_then(|(_, p, _)| p.clone())
+    };
+    for (t, _, _) in &links {
+        let mut at = Some(t[1..].to_owned());
+        for _ in 0..=links.len() {
+            at = at.and_then(|n| parent(&n));
+        }
+        assert_eq!(at, None, "{t} is in a cycle: {links:?}");
+    }
+}
+
+/// One researcher's random change to something that is not a note's text.
+fn edit_records(archive: &mut Archive, rng: &mut Rng, who: usize, round: usize, notes: &[String]) {
+    let codes = ["=wait", "=queue", "=staff"];
+    let label = format!("r{round} by {who}");
+    match rng.below(9) {
+        0 => {
+            let notes = CodeNotes {
+                description: Some(format!("described {label}")),
+                memo: None,
+                colour: Some(["#aa0000", "#00aa00"][rng.below(2)].to_owned()),
+            };
+            archive
+                .describe_code(&tag(codes[rng.below(3)]), &notes)
+                .unwrap();
+        }
+        1 => {
+            let child = tag(codes[rng.below(3)]);
+            let parent = tag(codes[rng.below(3)]);
+            // A cycle made here alone is refused here; one made across laptops is the merge's.
+            let _ = archive.set_code_parent(&child, (rng.below(3) > 0).then_some(&parent));
+        }
+        2 => {
+            archive.set_consent("P1", rng.below(2) == 0).unwrap();
+        }
+        3 => {
+            let name = vec!["Maria".to_owned()];
+            let (add, remove) = if rng.below(2) == 0 {
+                (name, Vec::new())
+            } else {
+                (Vec::new(), name)
+            };
+            archive
+                .edit_masked_names("Checkout", &add, &remove)
+                .unwrap();
+        }
+        4 => {
+            let evidence = vec![notes[rng.below(notes.len())].clone()];
+            archive
+                .keep_theme(&KeptTheme {
+                    id: "t-waiting".into(),
+                    label: format!("waiting {label}"),
+                    phrases: vec!["wait".into()],
+                    notes: evidence,
+                })
+                .unwrap();
+        }
+        5 => {
+            let _ = archive.rename_theme("t-waiting", &format!("renamed {label}"));
+        }
+        6 => {
+            let id = match archive.store().insights().unwrap().first() {
+                Some(i) => i.id,
+                None => {
+                    archive
+                        .add_insight("Queues cost sales", &notes[..2], None, None)
+                        .unwrap()
+                        .id
+                }
+            };
+            let confidence = [
+                InsightConfidence::Low,
+                InsightConfidence::Medium,
+                InsightConfidence::High,
+            ][rng.below(3)];
+            archive
+                .set_insight_confidence(id, Some(confidence))
+                .unwrap();
+        }
+        7 => {
+            let session = archive.store().note(&notes[0]).unwrap().session;
+            let nps = Measure {
+                name: "nps".into(),
+                value: rng.below(11) as f64,
+            };
+            archive.set_session_measures(&session, &[nps]).unwrap();
+        }
+        _ => {
+            let note = &notes[rng.below(notes.len())];
+            let code = tag("=coded");
+            if rng.below(2) == 0 {
+                let _ = archive.code_note(note, &code, "ana");
+            } else {
+                let _ = archive.uncode_note(note, &code, Some("ana"));
+            }
+        }
+    }
+}
+
 #[test]
 fn three_archives_editing_the_same_notes_converge_in_any_sync_order() {
     let Some(pg) = Postgres::start() else { return };
@@ -106,7 +266,21 @@ fn three_archives_editing_the_same_notes_converge_in_any_sync_order() {
         let mut a = archive(&tmp.path().join("a"), &pg, "ana");
         let mut b = archive(&tmp.path().join("b"), &pg, "ben");
         let mut c = archive(&tmp.path().join("c"), &pg, "cai");
-        let s = session(&mut a, "Checkout");
+        let s = a
+            .start_session(
+                &NewSession {
+                    participants: vec![Participant {
+                        pseudonym: "P1".into(),
+                        consent: true,
+                        consent_date: Some("2026-09-01".into()),
+                        contact: None,
+                    }],
+                    ..NewSession::new("Checkout", SessionKind::Interview)
+                },
+                None,
+            )
+            .unwrap()
+            .id;
         let ids: Vec<String> = (0..6)
             .map(|i| note(&mut a, &s, &format!("seed{seed} queue note {i} #checkout")))
             .collect();
@@ -145,6 +319,9 @@ fn three_archives_editing_the_same_notes_converge_in_any_sync_order() {
                             let _ = archive.restore_note(id);
                         }
                     }
+                    // And the codebook, consent, masked names, curation, insights, measures
+                    // and codings, concurrently.
+                    edit_records(archive, &mut rng, who, round, &ids);
                 }
             }
             let mut order = [0, 1, 2];
@@ -166,8 +343,30 @@ fn three_archives_editing_the_same_notes_converge_in_any_sync_order() {
             sync(&mut c);
         }
         let (ea, eb, ec) = (export(&a), export(&b), export(&c));
-        assert_eq!(ea, eb, "seed {seed}: a and b differ");
-        assert_eq!(eb, ec, "seed {seed}: b and c differ");
+        assert_same(&ea, &eb, &format!("seed {seed}: a and b"));
+        assert_same(&eb, &ec, &format!("seed {seed}: b and c"));
+        // The records made it into the exports (so the comparison above covers them).
+        for kind in ["tag", "participant", "theme", "insight", "measure"] {
+            assert!(
+                ea.contains(&format!("{{\"record\":{{\"kind\":\"{kind}\"")),
+                "seed {seed}: no {kind} record in the export"
+            );
+        }
+        // What the records make of the archive is the same too.
+        assert_eq!(tree(&a), tree(&b), "seed {seed}: codebooks differ");
+        assert_eq!(tree(&b), tree(&c), "seed {seed}: codebooks differ");
+        assert_no_cycle(&a);
+        for archive in [&b, &c] {
+            assert_eq!(
+                archive.store().participant("P1").unwrap(),
+                a.store().participant("P1").unwrap()
+            );
+            assert_eq!(
+                archive.store().masked_names(None).unwrap(),
+                a.store().masked_names(None).unwrap()
+            );
+            assert_eq!(codings(archive), codings(&a));
+        }
         // Every version anybody wrote is in the history of its note.
         for body in &written {
             assert!(
@@ -460,5 +659,189 @@ fn the_jsonl_merge_follows_the_same_rules_as_sync() {
     a.merge(&fieldnotes::io::read_for_merge(&b_file, None).unwrap())
         .unwrap();
     assert_eq!(a.store().note(&id).unwrap().deleted_at, None);
+    assert_eq!(export(&a), export(&b));
+}
+
+fn with_participant(study: &str, pseudonym: &str) -> NewSession {
+    NewSession {
+        participants: vec![Participant {
+            pseudonym: pseudonym.into(),
+            consent: true,
+            consent_date: Some("2026-09-01".into()),
+            contact: None,
+        }],
+        ..NewSession::new(study, SessionKind::Interview)
+    }
+}
+
+#[test]
+fn consent_withdrawn_on_one_laptop_is_withdrawn_on_every_laptop() {
+    let Some(pg) = Postgres::start() else { return };
+    team(&pg, &["Consent"], &["ana", "ben"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = archive(&tmp.path().join("a"), &pg, "ana");
+    let mut b = archive(&tmp.path().join("b"), &pg, "ben");
+    let s = a
+        .start_session(&with_participant("Consent", "P7"), None)
+        .unwrap()
+        .id;
+    note(&mut a, &s, "first words");
+    sync(&mut a);
+    sync(&mut b);
+    assert!(b.store().participant("P7").unwrap().unwrap().consent);
+    // Ben withdraws; Ana, who has not heard yet, writes another note, whose session line
+    // still says "consent given" (with no stamp of its own).
+    b.set_consent("P7", false).unwrap();
+    note(&mut a, &s, "more words");
+    sync(&mut b);
+    sync(&mut a);
+    sync(&mut b);
+    for archive in [&a, &b] {
+        let p = archive.store().participant("P7").unwrap().unwrap();
+        assert!(!p.consent, "consent came back: {p:?}");
+    }
+    assert_eq!(export(&a), export(&b));
+    // Given again later, it travels again.
+    a.set_consent("P7", true).unwrap();
+    sync(&mut a);
+    sync(&mut b);
+    assert!(b.store().participant("P7").unwrap().unwrap().consent);
+}
+
+#[test]
+fn a_hierarchy_cycle_made_on_two_laptops_cannot_form() {
+    let Some(pg) = Postgres::start() else { return };
+    team(&pg, &["Codebook"], &["ana", "ben"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = archive(&tmp.path().join("a"), &pg, "ana");
+    let mut b = archive(&tmp.path().join("b"), &pg, "ben");
+    let s = session(&mut a, "Codebook");
+    note(&mut a, &s, "queue at the till =waiting =queueing");
+    sync(&mut a);
+    sync(&mut b);
+    // Each alone is fine; together they are a cycle. Ana's comes first.
+    a.set_code_parent(&tag("=waiting"), Some(&tag("=queueing")))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    b.set_code_parent(&tag("=queueing"), Some(&tag("=waiting")))
+        .unwrap();
+    sync(&mut b);
+    sync(&mut a);
+    sync(&mut b);
+    assert_eq!(tree(&a), tree(&b));
+    assert_no_cycle(&a);
+    // The older choice stays; the one that would close the cycle is left out.
+    let waiting = tree(&a)
+        .into_iter()
+        .find(|(t, _, _)| t == "=waiting")
+        .unwrap();
+    assert_eq!(waiting.1.as_deref(), Some("queueing"));
+    assert!(
+        !tree(&a)
+            .iter()
+            .any(|(t, p, _)| t == "=queueing" && p.is_some())
+    );
+    assert_eq!(export(&a), export(&b));
+    // A description travels with the codebook.
+    b.describe_code(
+        &tag("=waiting"),
+        &CodeNotes {
+            description: Some("time before being served".into()),
+            memo: None,
+            colour: None,
+        },
+    )
+    .unwrap();
+    sync(&mut b);
+    sync(&mut a);
+    let entry = a
+        .codebook()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.tag == "=waiting")
+        .unwrap();
+    assert_eq!(
+        entry.description.as_deref(),
+        Some("time before being served")
+    );
+}
+
+#[test]
+fn an_untag_on_one_laptop_travels_to_the_others() {
+    let Some(pg) = Postgres::start() else { return };
+    team(&pg, &["Untag"], &["ana", "ben"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = archive(&tmp.path().join("a"), &pg, "ana");
+    let mut b = archive(&tmp.path().join("b"), &pg, "ben");
+    let s = session(&mut a, "Untag");
+    let id = note(&mut a, &s, "waited six minutes at the counter");
+    a.code_note(&id, &tag("=wait-time"), "ana").unwrap();
+    a.code_span(
+        &id,
+        &tag("=staff"),
+        &SpanSpec::Quote("at the counter".into()),
+        "ana",
+    )
+    .unwrap();
+    sync(&mut a);
+    sync(&mut b);
+    assert_eq!(codings(&b).len(), 2, "{:?}", codings(&b));
+    b.uncode_note(&id, &tag("=wait-time"), Some("ana")).unwrap();
+    b.uncode_span(&id, &tag("=staff"), None, Some("ana"))
+        .unwrap();
+    sync(&mut b);
+    sync(&mut a);
+    sync(&mut b);
+    assert_eq!(codings(&a), Vec::<String>::new());
+    assert_eq!(codings(&b), Vec::<String>::new());
+    assert_eq!(export(&a), export(&b));
+    // Coded again afterwards, the newer coding wins.
+    a.code_note(&id, &tag("=wait-time"), "ana").unwrap();
+    sync(&mut a);
+    sync(&mut b);
+    assert_eq!(codings(&b).len(), 1);
+    assert_eq!(export(&a), export(&b));
+}
+
+#[test]
+fn a_curated_theme_and_an_empty_session_travel() {
+    let Some(pg) = Postgres::start() else { return };
+    team(&pg, &["Themes"], &["ana", "ben"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = archive(&tmp.path().join("a"), &pg, "ana");
+    let mut b = archive(&tmp.path().join("b"), &pg, "ben");
+    let s = session(&mut a, "Themes");
+    let id = note(&mut a, &s, "the queue was long again");
+    a.keep_theme(&KeptTheme {
+        id: "t-queue".into(),
+        label: "Long queues".into(),
+        phrases: vec!["queue".into()],
+        notes: vec![id.clone()],
+    })
+    .unwrap();
+    // A session planned with its details, no notes yet.
+    let planned = a
+        .start_session(
+            &NewSession {
+                title: Some("Store visit, Leeds".into()),
+                location: Some("Leeds".into()),
+                ..NewSession::new("Themes", SessionKind::Observation)
+            },
+            None,
+        )
+        .unwrap()
+        .id;
+    sync(&mut a);
+    sync(&mut b);
+    let visit = b.store().session(&planned).unwrap();
+    assert_eq!(visit.title.as_deref(), Some("Store visit, Leeds"));
+    assert_eq!(visit.location.as_deref(), Some("Leeds"));
+    b.rename_theme("t-queue", "Queues at the till").unwrap();
+    sync(&mut b);
+    sync(&mut a);
+    let themes = a.store().curated_themes().unwrap();
+    assert_eq!(themes.len(), 1);
+    assert_eq!(themes[0].label, "Queues at the till");
+    assert_eq!(themes[0].notes, [id]);
     assert_eq!(export(&a), export(&b));
 }

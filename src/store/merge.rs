@@ -31,7 +31,9 @@ use serde::Serialize;
 
 use super::notes::{insert_note, write_tags_and_revisions};
 use super::passages::{insert_passages_in, reanchor_in, touch_note};
-use super::records::{StampedRecord, freeze_records_in, merge_records_in, participant_recorded};
+use super::records::{
+    StampedRecord, freeze_records_in, merge_records_in, participant_recorded, reapply_codings_in,
+};
 use super::sessions::{NewSession, insert_session, participant_id};
 use super::{NoteRecord, Store, hlc, next_change};
 use crate::error::Result;
@@ -299,6 +301,9 @@ impl Store {
                     }
                 }
             }
+            // The union of codings gives way to the newest coding or removal of each (after
+            // the echo above: a removal made here is this archive's change to send).
+            reapply_codings_in(tx, &other.id)?;
         }
         if let Some(stamp) = newest_seen {
             hlc::observe_in(tx, stamp)?;

@@ -42,7 +42,7 @@ pub struct StampedRecord {
 }
 
 /// The kinds, in the order they are written and sent: what a record refers to comes first.
-const KINDS: [&str; 8] = [
+const KINDS: [&str; 10] = [
     "session",
     "participant",
     "tag",
@@ -51,6 +51,8 @@ const KINDS: [&str; 8] = [
     "measure",
     "theme",
     "insight",
+    "coding",
+    "passage",
 ];
 
 /// Kinds whose value links to notes or sessions that may arrive after them.
@@ -101,6 +103,50 @@ struct SessionValue {
     channel: Option<String>,
     participants: Vec<String>,
     hlc: Option<String>,
+}
+
+/// A passage's words and when it was coded: what finds it again in the note's text.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PassageValue {
+    text: String,
+    created_at: String,
+}
+
+/// A coding's key: (note, tag, coder, and for a passage its start and end).
+struct CodingKey<'a> {
+    note: &'a str,
+    tag: Tag,
+    coder: &'a str,
+    span: Option<(i64, i64)>,
+}
+
+fn coding_key<'a>(kind: &str, key: &'a str) -> Result<CodingKey<'a>> {
+    let bad = || Error::BadValue(format!("{key:?} is not a {kind} record's key"));
+    let mut parts = key.split('\u{1f}');
+    let note = parts.next().ok_or_else(bad)?;
+    let tag = parts.next().and_then(Tag::parse_token).ok_or_else(bad)?;
+    let coder = parts.next().ok_or_else(bad)?;
+    let span = if kind == "passage" {
+        let mut number = || {
+            parts
+                .next()
+                .and_then(|n| n.parse::<i64>().ok())
+                .ok_or_else(bad)
+        };
+        Some((number()?, number()?))
+    } else {
+        None
+    };
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    Ok(CodingKey {
+        note,
+        tag,
+        coder,
+        span,
+    })
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -332,9 +378,141 @@ fn read_value(conn: &Connection, kind: &str, key: &str) -> Result<Value> {
                 confidence,
             })
         }
+        "coding" => {
+            let k = coding_key(kind, key)?;
+            let found = conn
+                .prepare_cached(
+                    "SELECT 1 FROM note_codings c JOIN tags t ON t.id = c.tag_id \
+                     WHERE c.note_id = ?1 AND t.facet = ?2 AND t.name = ?3 AND c.coder = ?4",
+                )?
+                .query_row(
+                    params![k.note, k.tag.facet.as_str(), k.tag.name, k.coder],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            Ok(if found.is_some() {
+                json!(true)
+            } else {
+                Value::Null
+            })
+        }
+        "passage" => {
+            let k = coding_key(kind, key)?;
+            let (start, end) = k.span.unwrap_or_default();
+            let row = conn
+                .prepare_cached(
+                    "SELECT p.text, p.created_at FROM passages p JOIN tags t ON t.id = p.tag_id \
+                     WHERE p.note_id = ?1 AND t.facet = ?2 AND t.name = ?3 AND p.coder = ?4 \
+                       AND p.start = ?5 AND p.end = ?6",
+                )?
+                .query_row(
+                    params![
+                        k.note,
+                        k.tag.facet.as_str(),
+                        k.tag.name,
+                        k.coder,
+                        start,
+                        end
+                    ],
+                    |r| {
+                        Ok(PassageValue {
+                            text: r.get(0)?,
+                            created_at: r.get(1)?,
+                        })
+                    },
+                )
+                .optional()?;
+            row.map_or(Ok(Value::Null), |v| encode(&v))
+        }
         // A kind a newer fieldnotes writes: nothing here holds it.
         _ => Ok(Value::Null),
     }
+}
+
+/// Applies a coding or passage record to its note; a note not here yet is left alone (its
+/// records are applied again when it comes: see `reapply_codings_in`).
+fn apply_coding(tx: &Connection, kind: &str, key: &str, value: &Value) -> Result<()> {
+    let k = coding_key(kind, key)?;
+    let body: Option<String> = tx
+        .prepare_cached("SELECT body FROM notes WHERE id = ?1")?
+        .query_row([k.note], |r| r.get(0))
+        .optional()?;
+    let Some(body) = body else {
+        return Ok(());
+    };
+    let changed = match (k.span, value.is_null()) {
+        (None, true) => {
+            let tag_id: Option<i64> = tx
+                .prepare_cached("SELECT id FROM tags WHERE facet = ?1 AND name = ?2")?
+                .query_row(params![k.tag.facet.as_str(), k.tag.name], |r| r.get(0))
+                .optional()?;
+            if let Some(id) = tag_id {
+                let typed = crate::model::tags_of(&body).contains(&k.tag);
+                super::passages::uncode_note_in(tx, k.note, id, Some(k.coder), typed)?;
+            }
+            // `uncode_note_in` marks the note changed itself.
+            false
+        }
+        (None, false) => {
+            super::passages::code_note_in(tx, k.note, &k.tag, k.coder)?;
+            false
+        }
+        (Some((start, end)), true) => {
+            tx.prepare_cached(
+                "DELETE FROM passages WHERE note_id = ?1 AND coder = ?4 AND start = ?5 AND end = ?6 \
+                   AND tag_id = (SELECT id FROM tags WHERE facet = ?2 AND name = ?3)",
+            )?
+            .execute(params![
+                k.note,
+                k.tag.facet.as_str(),
+                k.tag.name,
+                k.coder,
+                start,
+                end
+            ])?
+                > 0
+        }
+        (Some((start, end)), false) => {
+            let v: PassageValue = decode(kind, key, value)?;
+            let passage = super::PassageRecord {
+                tag: k.tag.clone(),
+                start: start.max(0) as usize,
+                end: end.max(0) as usize,
+                text: Some(v.text),
+                coder: k.coder.to_owned(),
+                lost: false,
+                created_at: time::from_db(&v.created_at)?,
+            };
+            super::passages::insert_passages_in(tx, k.note, &body, &[passage])? > 0
+        }
+    };
+    if changed {
+        super::passages::touch_note(tx, k.note)?;
+    }
+    Ok(())
+}
+
+/// Applies again the coding and passage records of a note a merge just wrote: what the
+/// note's payload carried (a union of both sides' codings) gives way to what the newest
+/// coding or removal says.
+pub(crate) fn reapply_codings_in(tx: &Connection, note: &str) -> Result<()> {
+    let records: Vec<(String, String, String)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT kind, key, value FROM sync_records \
+             WHERE kind IN ('coding', 'passage') AND key > ?1 AND key < ?2 AND value IS NOT NULL",
+        )?;
+        stmt.query_map(
+            params![format!("{note}\u{1f}"), format!("{note}\u{20}")],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?
+        .collect::<Result<_, _>>()?
+    };
+    for (kind, key, value) in records {
+        let value: Value = serde_json::from_str(&value)
+            .map_err(|e| Error::Corrupt(format!("the {kind} record {key:?} is broken: {e}")))?;
+        apply_coding(tx, &kind, &key, &value)?;
+    }
+    Ok(())
 }
 
 /// Writes a record's value into the archive (inside a merge, while its stamps are kept).
@@ -458,7 +636,8 @@ fn apply_value(tx: &Connection, kind: &str, key: &str, value: &Value) -> Result<
                 )?;
             } else {
                 let s: MeasureScale = decode(kind, key, value)?;
-                if !(s.max > s.min) {
+                // (NaN included: it is no bound.)
+                if s.max.partial_cmp(&s.min) != Some(std::cmp::Ordering::Greater) {
                     return Err(Error::BadValue(format!(
                         "the scale record {key:?} ends before it starts"
                     )));
@@ -585,6 +764,7 @@ fn apply_value(tx: &Connection, kind: &str, key: &str, value: &Value) -> Result<
                 link.execute(params![id, note])?;
             }
         }
+        "coding" | "passage" => apply_coding(tx, kind, key, value)?,
         // A kind a newer fieldnotes writes: kept as a record, nothing here to write.
         _ => {}
     }
@@ -691,6 +871,12 @@ impl Store {
                 .into_iter()
                 .collect(),
             "masked" | "scale" => vec![split_key(&r.key)?.0.to_owned()],
+            "coding" | "passage" => strings(
+                conn,
+                "SELECT st.name FROM notes n JOIN sessions s ON s.id = n.session_id \
+                 JOIN studies st ON st.id = s.study_id WHERE n.id = ?1",
+                split_key(&r.key)?.0,
+            )?,
             "measure" => strings(
                 conn,
                 "SELECT st.name FROM sessions s JOIN studies st ON st.id = s.study_id WHERE s.id = ?1",
@@ -706,7 +892,12 @@ impl Store {
             )?,
             _ => Vec::new(),
         };
-        if !studies.is_empty() || matches!(r.kind.as_str(), "session" | "measure") {
+        if !studies.is_empty()
+            || matches!(
+                r.kind.as_str(),
+                "session" | "measure" | "coding" | "passage"
+            )
+        {
             return Ok(studies);
         }
         let mut stmt = conn.prepare_cached("SELECT name FROM studies ORDER BY name")?;
@@ -789,11 +980,16 @@ pub(crate) fn merge_records_in(
             continue;
         }
         apply_value(tx, &r.kind, &r.key, &r.value)?;
+        let seq: i64 = tx
+            .prepare_cached(
+                "UPDATE sync_clock SET records_seq = records_seq + 1 RETURNING records_seq",
+            )?
+            .query_row([], |row| row.get(0))?;
         tx.prepare_cached(
             "INSERT OR REPLACE INTO sync_records (kind, key, hlc, value, seq) \
-             VALUES (?1, ?2, ?3, ?4, coalesce((SELECT max(seq) FROM sync_records), 0) + 1)",
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .execute(params![r.kind, r.key, r.hlc, r.value.to_string()])?;
+        .execute(params![r.kind, r.key, r.hlc, r.value.to_string(), seq])?;
         hlc::observe_in(tx, &r.hlc)?;
         tags |= r.kind == "tag";
         applied += 1;
