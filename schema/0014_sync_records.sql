@@ -244,8 +244,8 @@ BEGIN
 END;
 
 -- Codings, so that taking one off travels: a coder's whole-note coding by (note, tag, coder),
--- a passage by (note, tag, coder, start, end). A passage moved by an edit is a removal at
--- its old place and a coding at its new one.
+-- a passage by (note, tag, coder, coded words): its words, not its offsets, which an edit on
+-- any laptop moves.
 CREATE TRIGGER note_codings_touch_new AFTER INSERT ON note_codings
 WHEN (SELECT applying FROM sync_clock) = 0
 BEGIN
@@ -272,27 +272,27 @@ END;
 CREATE TRIGGER passages_touch_new AFTER INSERT ON passages
 WHEN (SELECT applying FROM sync_clock) = 0
 BEGIN
-    INSERT INTO sync_touch SELECT 'passage', NEW.note_id || char(31) || key || char(31)
-        || NEW.coder || char(31) || NEW.start || char(31) || NEW.end
+    INSERT INTO sync_touch SELECT 'passage',
+        NEW.note_id || char(31) || key || char(31) || NEW.coder || char(31) || NEW.text
     FROM tag_keys WHERE id = NEW.tag_id;
 END;
 
-CREATE TRIGGER passages_touch_edit AFTER UPDATE OF note_id, tag_id, start, end, coder ON passages
+CREATE TRIGGER passages_touch_edit AFTER UPDATE OF note_id, tag_id, coder, text ON passages
 WHEN (SELECT applying FROM sync_clock) = 0
 BEGIN
-    INSERT INTO sync_touch SELECT 'passage', OLD.note_id || char(31) || key || char(31)
-        || OLD.coder || char(31) || OLD.start || char(31) || OLD.end
+    INSERT INTO sync_touch SELECT 'passage',
+        OLD.note_id || char(31) || key || char(31) || OLD.coder || char(31) || OLD.text
     FROM tag_keys WHERE id = OLD.tag_id;
-    INSERT INTO sync_touch SELECT 'passage', NEW.note_id || char(31) || key || char(31)
-        || NEW.coder || char(31) || NEW.start || char(31) || NEW.end
+    INSERT INTO sync_touch SELECT 'passage',
+        NEW.note_id || char(31) || key || char(31) || NEW.coder || char(31) || NEW.text
     FROM tag_keys WHERE id = NEW.tag_id;
 END;
 
 CREATE TRIGGER passages_touch_delete AFTER DELETE ON passages
 WHEN (SELECT applying FROM sync_clock) = 0
 BEGIN
-    INSERT INTO sync_touch SELECT 'passage', OLD.note_id || char(31) || key || char(31)
-        || OLD.coder || char(31) || OLD.start || char(31) || OLD.end
+    INSERT INTO sync_touch SELECT 'passage',
+        OLD.note_id || char(31) || key || char(31) || OLD.coder || char(31) || OLD.text
     FROM tag_keys WHERE id = OLD.tag_id;
 END;
 

@@ -246,12 +246,19 @@ fn edit_records(archive: &mut Archive, rng: &mut Rng, who: usize, round: usize, 
         }
         _ => {
             let note = &notes[rng.below(notes.len())];
-            let code = tag("=coded");
-            if rng.below(2) == 0 {
-                let _ = archive.code_note(note, &code, "ana");
-            } else {
-                let _ = archive.uncode_note(note, &code, Some("ana"));
-            }
+            let (code, span) = (tag("=coded"), tag("=span"));
+            // Whole-note codings and passages (on words every version of the note has),
+            // coded and taken off; refused ones (a trashed note) change nothing.
+            let _ = match rng.below(4) {
+                0 => archive.code_note(note, &code, "ana").map(drop),
+                1 => archive.uncode_note(note, &code, Some("ana")),
+                2 => archive
+                    .code_span(note, &span, &SpanSpec::Quote("seed".into()), "ana")
+                    .map(drop),
+                _ => archive
+                    .uncode_span(note, &span, None, Some("ana"))
+                    .map(drop),
+            };
         }
     }
 }
@@ -346,7 +353,14 @@ fn three_archives_editing_the_same_notes_converge_in_any_sync_order() {
         assert_same(&ea, &eb, &format!("seed {seed}: a and b"));
         assert_same(&eb, &ec, &format!("seed {seed}: b and c"));
         // The records made it into the exports (so the comparison above covers them).
-        for kind in ["tag", "participant", "theme", "insight", "measure"] {
+        for kind in [
+            "tag",
+            "participant",
+            "theme",
+            "insight",
+            "measure",
+            "masked",
+        ] {
             assert!(
                 ea.contains(&format!("{{\"record\":{{\"kind\":\"{kind}\"")),
                 "seed {seed}: no {kind} record in the export"

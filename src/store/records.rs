@@ -105,47 +105,42 @@ struct SessionValue {
     hlc: Option<String>,
 }
 
-/// A passage's words and when it was coded: what finds it again in the note's text.
+/// Where a passage was when its record was written (where to look for its words first) and
+/// when it was coded.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PassageValue {
-    text: String,
+    start: usize,
+    end: usize,
     created_at: String,
 }
 
-/// A coding's key: (note, tag, coder, and for a passage its start and end).
+/// A coding's key: (note, tag, coder, and for a passage its coded words).
 struct CodingKey<'a> {
     note: &'a str,
     tag: Tag,
     coder: &'a str,
-    span: Option<(i64, i64)>,
+    words: Option<&'a str>,
 }
 
 fn coding_key<'a>(kind: &str, key: &'a str) -> Result<CodingKey<'a>> {
     let bad = || Error::BadValue(format!("{key:?} is not a {kind} record's key"));
-    let mut parts = key.split('\u{1f}');
+    // The words may hold anything, the separator too: they are the rest of the key.
+    let parts = if kind == "passage" { 4 } else { 3 };
+    let mut parts = key.splitn(parts, '\u{1f}');
     let note = parts.next().ok_or_else(bad)?;
     let tag = parts.next().and_then(Tag::parse_token).ok_or_else(bad)?;
     let coder = parts.next().ok_or_else(bad)?;
-    let span = if kind == "passage" {
-        let mut number = || {
-            parts
-                .next()
-                .and_then(|n| n.parse::<i64>().ok())
-                .ok_or_else(bad)
-        };
-        Some((number()?, number()?))
+    let words = if kind == "passage" {
+        Some(parts.next().filter(|w| !w.is_empty()).ok_or_else(bad)?)
     } else {
         None
     };
-    if parts.next().is_some() {
-        return Err(bad());
-    }
     Ok(CodingKey {
         note,
         tag,
         coder,
-        span,
+        words,
     })
 }
 
@@ -398,26 +393,19 @@ fn read_value(conn: &Connection, kind: &str, key: &str) -> Result<Value> {
         }
         "passage" => {
             let k = coding_key(kind, key)?;
-            let (start, end) = k.span.unwrap_or_default();
             let row = conn
                 .prepare_cached(
-                    "SELECT p.text, p.created_at FROM passages p JOIN tags t ON t.id = p.tag_id \
+                    "SELECT p.start, p.end, p.created_at FROM passages p JOIN tags t ON t.id = p.tag_id \
                      WHERE p.note_id = ?1 AND t.facet = ?2 AND t.name = ?3 AND p.coder = ?4 \
-                       AND p.start = ?5 AND p.end = ?6",
+                       AND p.text = ?5 ORDER BY p.start LIMIT 1",
                 )?
                 .query_row(
-                    params![
-                        k.note,
-                        k.tag.facet.as_str(),
-                        k.tag.name,
-                        k.coder,
-                        start,
-                        end
-                    ],
+                    params![k.note, k.tag.facet.as_str(), k.tag.name, k.coder, k.words],
                     |r| {
                         Ok(PassageValue {
-                            text: r.get(0)?,
-                            created_at: r.get(1)?,
+                            start: r.get::<_, i64>(0)?.max(0) as usize,
+                            end: r.get::<_, i64>(1)?.max(0) as usize,
+                            created_at: r.get(2)?,
                         })
                     },
                 )
@@ -440,7 +428,7 @@ fn apply_coding(tx: &Connection, kind: &str, key: &str, value: &Value) -> Result
     let Some(body) = body else {
         return Ok(());
     };
-    let changed = match (k.span, value.is_null()) {
+    let changed = match (k.words, value.is_null()) {
         (None, true) => {
             let tag_id: Option<i64> = tx
                 .prepare_cached("SELECT id FROM tags WHERE facet = ?1 AND name = ?2")?
@@ -457,9 +445,9 @@ fn apply_coding(tx: &Connection, kind: &str, key: &str, value: &Value) -> Result
             super::passages::code_note_in(tx, k.note, &k.tag, k.coder)?;
             false
         }
-        (Some((start, end)), true) => {
+        (Some(words), true) => {
             tx.prepare_cached(
-                "DELETE FROM passages WHERE note_id = ?1 AND coder = ?4 AND start = ?5 AND end = ?6 \
+                "DELETE FROM passages WHERE note_id = ?1 AND coder = ?4 AND text = ?5 \
                    AND tag_id = (SELECT id FROM tags WHERE facet = ?2 AND name = ?3)",
             )?
             .execute(params![
@@ -467,23 +455,37 @@ fn apply_coding(tx: &Connection, kind: &str, key: &str, value: &Value) -> Result
                 k.tag.facet.as_str(),
                 k.tag.name,
                 k.coder,
-                start,
-                end
-            ])?
-                > 0
+                words
+            ])? > 0
         }
-        (Some((start, end)), false) => {
-            let v: PassageValue = decode(kind, key, value)?;
-            let passage = super::PassageRecord {
-                tag: k.tag.clone(),
-                start: start.max(0) as usize,
-                end: end.max(0) as usize,
-                text: Some(v.text),
-                coder: k.coder.to_owned(),
-                lost: false,
-                created_at: time::from_db(&v.created_at)?,
-            };
-            super::passages::insert_passages_in(tx, k.note, &body, &[passage])? > 0
+        (Some(words), false) => {
+            let present = tx
+                .prepare_cached(
+                    "SELECT 1 FROM passages WHERE note_id = ?1 AND coder = ?4 AND text = ?5 \
+                       AND tag_id = (SELECT id FROM tags WHERE facet = ?2 AND name = ?3)",
+                )?
+                .exists(params![
+                    k.note,
+                    k.tag.facet.as_str(),
+                    k.tag.name,
+                    k.coder,
+                    words
+                ])?;
+            if present {
+                false
+            } else {
+                let v: PassageValue = decode(kind, key, value)?;
+                let passage = super::PassageRecord {
+                    tag: k.tag.clone(),
+                    start: v.start,
+                    end: v.end.max(v.start + 1),
+                    text: Some(words.to_owned()),
+                    coder: k.coder.to_owned(),
+                    lost: false,
+                    created_at: time::from_db(&v.created_at)?,
+                };
+                super::passages::insert_passages_in(tx, k.note, &body, &[passage])? > 0
+            }
         }
     };
     if changed {
