@@ -243,6 +243,44 @@ BEGIN
     INSERT INTO sync_touch VALUES ('session', NEW.session_id);
 END;
 
+-- Mystery shopping: a scorecard version by (name, version), a visit's scorecard by its
+-- session, an answer by (session, criterion).
+CREATE TRIGGER scorecards_touch_new AFTER INSERT ON scorecards
+WHEN (SELECT applying FROM sync_clock) = 0
+BEGIN
+    INSERT INTO sync_touch VALUES ('scorecard', NEW.name || char(31) || NEW.version);
+END;
+
+CREATE TRIGGER visits_touch_new AFTER INSERT ON visits
+WHEN (SELECT applying FROM sync_clock) = 0
+BEGIN
+    INSERT INTO sync_touch VALUES ('visit', NEW.session_id);
+END;
+
+CREATE TRIGGER visits_touch_edit AFTER UPDATE ON visits
+WHEN (SELECT applying FROM sync_clock) = 0
+BEGIN
+    INSERT INTO sync_touch VALUES ('visit', NEW.session_id);
+END;
+
+CREATE TRIGGER visit_answers_touch_new AFTER INSERT ON visit_answers
+WHEN (SELECT applying FROM sync_clock) = 0
+BEGIN
+    INSERT INTO sync_touch VALUES ('answer', NEW.session_id || char(31) || NEW.criterion);
+END;
+
+CREATE TRIGGER visit_answers_touch_edit AFTER UPDATE ON visit_answers
+WHEN (SELECT applying FROM sync_clock) = 0
+BEGIN
+    INSERT INTO sync_touch VALUES ('answer', NEW.session_id || char(31) || NEW.criterion);
+END;
+
+CREATE TRIGGER visit_answers_touch_delete AFTER DELETE ON visit_answers
+WHEN (SELECT applying FROM sync_clock) = 0
+BEGIN
+    INSERT INTO sync_touch VALUES ('answer', OLD.session_id || char(31) || OLD.criterion);
+END;
+
 -- Codings, so that taking one off travels: a coder's whole-note coding by (note, tag, coder),
 -- a passage by (note, tag, coder, coded words): its words, not its offsets, which an edit on
 -- any laptop moves.
@@ -311,3 +349,6 @@ INSERT INTO sync_touch SELECT 'scale', s.name || char(31) || m.name
 FROM measure_scales m JOIN studies s ON s.id = m.study_id;
 INSERT INTO sync_touch SELECT 'measure', session_id || char(31) || name FROM session_measures;
 INSERT INTO sync_touch SELECT 'session', id FROM sessions;
+INSERT INTO sync_touch SELECT 'scorecard', name || char(31) || version FROM scorecards;
+INSERT INTO sync_touch SELECT 'visit', session_id FROM visits;
+INSERT INTO sync_touch SELECT 'answer', session_id || char(31) || criterion FROM visit_answers;

@@ -859,3 +859,59 @@ fn a_curated_theme_and_an_empty_session_travel() {
     assert_eq!(themes[0].notes, [id]);
     assert_eq!(export(&a), export(&b));
 }
+
+#[test]
+fn a_mystery_shop_visit_travels_with_its_scorecard_and_answers() {
+    let Some(pg) = Postgres::start() else { return };
+    team(&pg, &["Visits"], &["ana", "ben"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = archive(&tmp.path().join("a"), &pg, "ana");
+    let mut b = archive(&tmp.path().join("b"), &pg, "ben");
+    let card = fieldnotes::mystery_shop::parse(
+        r#"
+name = "Store visit"
+
+[[section]]
+name = "Welcome"
+
+[[section.criterion]]
+id = "greeted"
+question = "Were you greeted?"
+weight = 1
+scale = "yes-no"
+
+[[section.criterion]]
+id = "knowledge"
+question = "How well did they know the product?"
+weight = 1
+scale = "1-5"
+"#,
+    )
+    .unwrap();
+    a.import_scorecard(&card, "card.toml").unwrap();
+    let s = a
+        .start_session(
+            &NewSession {
+                location: Some("Leeds".into()),
+                ..NewSession::new("Visits", SessionKind::MysteryShop)
+            },
+            Some("Store visit"),
+        )
+        .unwrap()
+        .id;
+    a.answer_visit(&s, "greeted", "yes", None, false).unwrap();
+    sync(&mut a);
+    sync(&mut b);
+    let on_b = b.visit_state(&s).unwrap();
+    assert_eq!(on_b.scorecard.card, card);
+    assert_eq!(on_b.answers, a.visit_state(&s).unwrap().answers);
+    // Ben answers the rest, with a note beside it; Ana sees it.
+    b.answer_visit(&s, "knowledge", "4", Some("knew every model"), false)
+        .unwrap();
+    sync(&mut b);
+    sync(&mut a);
+    let on_a = a.visit_state(&s).unwrap();
+    assert_eq!(on_a.answers, b.visit_state(&s).unwrap().answers);
+    assert_eq!(on_a.answers.len(), 2);
+    assert_eq!(export(&a), export(&b));
+}

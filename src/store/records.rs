@@ -42,21 +42,24 @@ pub struct StampedRecord {
 }
 
 /// The kinds, in the order they are written and sent: what a record refers to comes first.
-const KINDS: [&str; 10] = [
+const KINDS: [&str; 13] = [
     "session",
     "participant",
     "tag",
     "masked",
     "scale",
     "measure",
+    "scorecard",
+    "visit",
+    "answer",
     "theme",
     "insight",
     "coding",
     "passage",
 ];
 
-/// Kinds whose value links to notes or sessions that may arrive after them.
-const LINKING: [&str; 3] = ["measure", "theme", "insight"];
+/// Kinds whose value links to notes, sessions or scorecards that may arrive after them.
+const LINKING: &str = "'measure', 'theme', 'insight', 'visit', 'answer'";
 
 fn kind_rank(kind: &str) -> usize {
     KINDS.iter().position(|k| *k == kind).unwrap_or(KINDS.len())
@@ -142,6 +145,31 @@ fn coding_key<'a>(kind: &str, key: &'a str) -> Result<CodingKey<'a>> {
         coder,
         words,
     })
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScorecardValue {
+    /// The validated template (the JSON the archive keeps).
+    definition: Value,
+    source: String,
+    created_at: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VisitValue {
+    scorecard: String,
+    version: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswerValue {
+    value: Option<f64>,
+    na: bool,
+    note: Option<String>,
+    answered_at: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -372,6 +400,61 @@ fn read_value(conn: &Connection, kind: &str, key: &str) -> Result<Value> {
                 created_at,
                 confidence,
             })
+        }
+        "scorecard" => {
+            let (name, version) = split_key(key)?;
+            let row = conn
+                .prepare_cached(
+                    "SELECT definition, source, created_at FROM scorecards \
+                     WHERE name = ?1 AND version = ?2",
+                )?
+                .query_row(params![name, version], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?;
+            let Some((definition, source, created_at)) = row else {
+                return Ok(Value::Null);
+            };
+            encode(&ScorecardValue {
+                definition: serde_json::from_str(&definition).map_err(|e| {
+                    Error::Corrupt(format!("scorecard {name} v{version} is broken: {e}"))
+                })?,
+                source,
+                created_at,
+            })
+        }
+        "visit" => {
+            let row = conn
+                .prepare_cached(
+                    "SELECT c.name, c.version FROM visits v JOIN scorecards c ON c.id = v.scorecard_id \
+                     WHERE v.session_id = ?1",
+                )?
+                .query_row([key], |r| {
+                    Ok(VisitValue {
+                        scorecard: r.get(0)?,
+                        version: r.get(1)?,
+                    })
+                })
+                .optional()?;
+            row.map_or(Ok(Value::Null), |v| encode(&v))
+        }
+        "answer" => {
+            let (session, criterion) = split_key(key)?;
+            let row = conn
+                .prepare_cached(
+                    "SELECT value, na, note_id, answered_at FROM visit_answers \
+                     WHERE session_id = ?1 AND criterion = ?2",
+                )?
+                .query_row(params![session, criterion], |r| {
+                    Ok(AnswerValue {
+                        value: r.get(0)?,
+                        na: r.get(1)?,
+                        note: r.get(2)?,
+                        answered_at: r.get(3)?,
+                    })
+                })
+                .optional()?;
+            row.map_or(Ok(Value::Null), |v| encode(&v))
         }
         "coding" => {
             let k = coding_key(kind, key)?;
@@ -766,6 +849,67 @@ fn apply_value(tx: &Connection, kind: &str, key: &str, value: &Value) -> Result<
                 link.execute(params![id, note])?;
             }
         }
+        "scorecard" => {
+            if value.is_null() {
+                return Ok(());
+            }
+            let (name, version) = split_key(key)?;
+            let version: i64 = version
+                .parse()
+                .map_err(|_| Error::BadValue(format!("{key:?} names no scorecard version")))?;
+            let v: ScorecardValue = decode(kind, key, value)?;
+            // Read as the archive reads a kept template, so a bad record cannot break a visit.
+            serde_json::from_value::<crate::mystery_shop::Scorecard>(v.definition.clone())
+                .map_err(|e| {
+                    Error::BadValue(format!("the scorecard record {key:?} is not one: {e}"))
+                })?;
+            tx.execute(
+                "INSERT INTO scorecards (name, version, definition, source, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name, version) DO UPDATE \
+                 SET definition = ?3, source = ?4, created_at = ?5",
+                params![
+                    name,
+                    version,
+                    v.definition.to_string(),
+                    v.source,
+                    v.created_at
+                ],
+            )?;
+        }
+        "visit" => {
+            if value.is_null() {
+                return Ok(());
+            }
+            let v: VisitValue = decode(kind, key, value)?;
+            // A session or scorecard not here yet: applied again once they are.
+            tx.execute(
+                "INSERT INTO visits (session_id, scorecard_id) \
+                 SELECT ?1, c.id FROM scorecards c WHERE c.name = ?2 AND c.version = ?3 \
+                   AND EXISTS (SELECT 1 FROM sessions WHERE id = ?1) \
+                 ON CONFLICT (session_id) DO UPDATE SET scorecard_id = excluded.scorecard_id",
+                params![key, v.scorecard, v.version],
+            )?;
+        }
+        "answer" => {
+            let (session, criterion) = split_key(key)?;
+            if value.is_null() {
+                tx.execute(
+                    "DELETE FROM visit_answers WHERE session_id = ?1 AND criterion = ?2",
+                    params![session, criterion],
+                )?;
+                return Ok(());
+            }
+            let v: AnswerValue = decode(kind, key, value)?;
+            // A visit not here yet: applied again once it is; its evidence note likewise.
+            tx.execute(
+                "INSERT INTO visit_answers (session_id, criterion, value, na, note_id, answered_at) \
+                 SELECT ?1, ?2, ?3, ?4, (SELECT id FROM notes WHERE id = ?5), ?6 \
+                 WHERE EXISTS (SELECT 1 FROM visits WHERE session_id = ?1) \
+                 ON CONFLICT (session_id, criterion) DO UPDATE SET value = ?3, na = ?4, \
+                   note_id = excluded.note_id, answered_at = ?6",
+                params![session, criterion, v.value, v.na, v.note, v.answered_at],
+            )?;
+        }
         "coding" | "passage" => apply_coding(tx, kind, key, value)?,
         // A kind a newer fieldnotes writes: kept as a record, nothing here to write.
         _ => {}
@@ -873,6 +1017,11 @@ impl Store {
                 .into_iter()
                 .collect(),
             "masked" | "scale" => vec![split_key(&r.key)?.0.to_owned()],
+            "visit" | "answer" => strings(
+                conn,
+                "SELECT st.name FROM sessions s JOIN studies st ON st.id = s.study_id WHERE s.id = ?1",
+                r.key.split('\u{1f}').next().unwrap_or_default(),
+            )?,
             "coding" | "passage" => strings(
                 conn,
                 "SELECT st.name FROM notes n JOIN sessions s ON s.id = n.session_id \
@@ -897,7 +1046,7 @@ impl Store {
         if !studies.is_empty()
             || matches!(
                 r.kind.as_str(),
-                "session" | "measure" | "coding" | "passage"
+                "session" | "measure" | "visit" | "answer" | "coding" | "passage"
             )
         {
             return Ok(studies);
@@ -1001,14 +1150,12 @@ pub(crate) fn merge_records_in(
     }
     if linked || (applied > 0 && !restore) {
         let again: Vec<(String, String, String)> = {
-            let mut stmt = tx.prepare_cached(
+            let mut stmt = tx.prepare_cached(&format!(
                 "SELECT kind, key, value FROM sync_records \
-                 WHERE kind IN (?1, ?2, ?3) AND value IS NOT NULL AND value <> 'null'",
-            )?;
-            stmt.query_map(params![LINKING[0], LINKING[1], LINKING[2]], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<Result<_, _>>()?
+                 WHERE kind IN ({LINKING}) AND value IS NOT NULL AND value <> 'null'"
+            ))?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?
         };
         for (kind, key, value) in again {
             let value: Value = serde_json::from_str(&value)
