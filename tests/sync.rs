@@ -915,3 +915,57 @@ scale = "1-5"
     assert_eq!(on_a.answers.len(), 2);
     assert_eq!(export(&a), export(&b));
 }
+
+#[test]
+fn sslmode_require_encrypts_and_verify_full_checks_the_certificate_and_host() {
+    let Some(pg) = Postgres::start_tls() else {
+        return;
+    };
+    team(&pg, &["Tls"], &["ana"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = pg.root_cert();
+    let root = root.to_str().unwrap();
+    let url =
+        |host: &str, options: &str| format!("postgres://ana@{host}:{}/postgres?{options}", pg.port);
+    // Connects, and the server says the connection is encrypted.
+    let encrypted = |url: &str| -> Result<bool, Error> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = Archive::open(&dir.path().join("a")).unwrap();
+        a.add_remote("team", url).unwrap();
+        a.sync(Some("team"), None)?;
+        let mut server = fieldnotes::sync::connect("team", url)?;
+        server.encrypted()
+    };
+    assert!(!encrypted(&url("127.0.0.1", "sslmode=disable")).unwrap());
+    // require: encrypted, the self-signed certificate not checked.
+    assert!(encrypted(&url("127.0.0.1", "sslmode=require")).unwrap());
+    // verify-full: the certificate is checked against its root and names the host.
+    let full = format!("sslmode=verify-full&sslrootcert={root}");
+    assert!(encrypted(&url("localhost", &full)).unwrap());
+    // The certificate names localhost, not 127.0.0.1: verify-full refuses, verify-ca not.
+    let err = encrypted(&url("127.0.0.1", &full)).unwrap_err();
+    assert!(matches!(err, Error::Unreachable { .. }), "{err}");
+    let ca = format!("sslmode=verify-ca&sslrootcert={root}");
+    assert!(encrypted(&url("127.0.0.1", &ca)).unwrap());
+    // A root the certificate does not come from is refused.
+    let other = tmp.path().join("other.crt");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=localhost", "-keyout"])
+        .arg(tmp.path().join("other.key"))
+        .arg("-out")
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let wrong = format!("sslmode=verify-full&sslrootcert={}", other.display());
+    assert!(encrypted(&url("localhost", &wrong)).is_err());
+    // verify-full with no root certificate to check against says what to give.
+    let err = fieldnotes::sync::connect("team", &url("localhost", "sslmode=verify-full"));
+    if std::env::var_os("PGSSLROOTCERT").is_none() {
+        let err = err.err().expect("no root certificate");
+        assert!(err.to_string().contains("sslrootcert"), "{err}");
+    }
+}

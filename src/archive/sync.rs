@@ -24,12 +24,7 @@ impl Archive {
             )));
         }
         // Checked now, so a typo is found when adding, not at the first sync.
-        url.parse::<postgres::Config>().map_err(|e| {
-            Error::Usage(format!(
-                "{} is not a PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE): {e}",
-                sync::redact_url(url)
-            ))
-        })?;
+        sync::check_url(url)?;
         self.store.add_remote(name, &sync::redact_url(url))?;
         self.store.remote(Some(name))
     }

@@ -14,6 +14,11 @@ mod migrations;
 pub(crate) use client::OutEvent;
 pub use client::Server;
 pub use client::{connect, redact_url};
+
+/// Checks a team server's URL (with its TLS options) as a sync will read it.
+pub(crate) fn check_url(url: &str) -> crate::error::Result<()> {
+    client::parse(url).map(drop)
+}
 pub(crate) use migrations::check as check_schema;
 pub use migrations::{SERVER_MIGRATIONS, init};
 
