@@ -676,6 +676,15 @@ fn the_jsonl_merge_follows_the_same_rules_as_sync() {
     assert_eq!(export(&a), export(&b));
 }
 
+/// Ana's and Ben's archives, both members of `study` (the folder they are in goes first).
+fn ana_and_ben(pg: &Postgres, study: &str) -> (tempfile::TempDir, Archive, Archive) {
+    team(pg, &[study], &["ana", "ben"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let a = archive(&tmp.path().join("a"), pg, "ana");
+    let b = archive(&tmp.path().join("b"), pg, "ben");
+    (tmp, a, b)
+}
+
 fn with_participant(study: &str, pseudonym: &str) -> NewSession {
     NewSession {
         participants: vec![Participant {
@@ -691,10 +700,7 @@ fn with_participant(study: &str, pseudonym: &str) -> NewSession {
 #[test]
 fn consent_withdrawn_on_one_laptop_is_withdrawn_on_every_laptop() {
     let Some(pg) = Postgres::start() else { return };
-    team(&pg, &["Consent"], &["ana", "ben"]);
-    let tmp = tempfile::tempdir().unwrap();
-    let mut a = archive(&tmp.path().join("a"), &pg, "ana");
-    let mut b = archive(&tmp.path().join("b"), &pg, "ben");
+    let (_tmp, mut a, mut b) = ana_and_ben(&pg, "Consent");
     let s = a
         .start_session(&with_participant("Consent", "P7"), None)
         .unwrap()
@@ -725,10 +731,7 @@ fn consent_withdrawn_on_one_laptop_is_withdrawn_on_every_laptop() {
 #[test]
 fn a_hierarchy_cycle_made_on_two_laptops_cannot_form() {
     let Some(pg) = Postgres::start() else { return };
-    team(&pg, &["Codebook"], &["ana", "ben"]);
-    let tmp = tempfile::tempdir().unwrap();
-    let mut a = archive(&tmp.path().join("a"), &pg, "ana");
-    let mut b = archive(&tmp.path().join("b"), &pg, "ben");
+    let (_tmp, mut a, mut b) = ana_and_ben(&pg, "Codebook");
     let s = session(&mut a, "Codebook");
     note(&mut a, &s, "queue at the till =waiting =queueing");
     sync(&mut a);
@@ -783,10 +786,7 @@ fn a_hierarchy_cycle_made_on_two_laptops_cannot_form() {
 #[test]
 fn an_untag_on_one_laptop_travels_to_the_others() {
     let Some(pg) = Postgres::start() else { return };
-    team(&pg, &["Untag"], &["ana", "ben"]);
-    let tmp = tempfile::tempdir().unwrap();
-    let mut a = archive(&tmp.path().join("a"), &pg, "ana");
-    let mut b = archive(&tmp.path().join("b"), &pg, "ben");
+    let (_tmp, mut a, mut b) = ana_and_ben(&pg, "Untag");
     let s = session(&mut a, "Untag");
     let id = note(&mut a, &s, "waited six minutes at the counter");
     a.code_note(&id, &tag("=wait-time"), "ana").unwrap();
@@ -820,10 +820,7 @@ fn an_untag_on_one_laptop_travels_to_the_others() {
 #[test]
 fn a_curated_theme_and_an_empty_session_travel() {
     let Some(pg) = Postgres::start() else { return };
-    team(&pg, &["Themes"], &["ana", "ben"]);
-    let tmp = tempfile::tempdir().unwrap();
-    let mut a = archive(&tmp.path().join("a"), &pg, "ana");
-    let mut b = archive(&tmp.path().join("b"), &pg, "ben");
+    let (_tmp, mut a, mut b) = ana_and_ben(&pg, "Themes");
     let s = session(&mut a, "Themes");
     let id = note(&mut a, &s, "the queue was long again");
     a.keep_theme(&KeptTheme {
@@ -863,31 +860,8 @@ fn a_curated_theme_and_an_empty_session_travel() {
 #[test]
 fn a_mystery_shop_visit_travels_with_its_scorecard_and_answers() {
     let Some(pg) = Postgres::start() else { return };
-    team(&pg, &["Visits"], &["ana", "ben"]);
-    let tmp = tempfile::tempdir().unwrap();
-    let mut a = archive(&tmp.path().join("a"), &pg, "ana");
-    let mut b = archive(&tmp.path().join("b"), &pg, "ben");
-    let card = fieldnotes::mystery_shop::parse(
-        r#"
-name = "Store visit"
-
-[[section]]
-name = "Welcome"
-
-[[section.criterion]]
-id = "greeted"
-question = "Were you greeted?"
-weight = 1
-scale = "yes-no"
-
-[[section.criterion]]
-id = "knowledge"
-question = "How well did they know the product?"
-weight = 1
-scale = "1-5"
-"#,
-    )
-    .unwrap();
+    let (_tmp, mut a, mut b) = ana_and_ben(&pg, "Visits");
+    let card = fieldnotes::mystery_shop::parse(common::STORE_VISIT_CARD).unwrap();
     a.import_scorecard(&card, "card.toml").unwrap();
     let s = a
         .start_session(

@@ -189,9 +189,7 @@ impl Archive {
         // here; otherwise what was sent is remembered note by note (and records are sent
         // again next time: the server keeps one copy of each).
         if only.is_none() && report.refused.is_empty() {
-            self.store.finish_push(&remote.name, up_to)?;
-            self.store
-                .finish_records_push(&remote.name, records_up_to)?;
+            self.store.finish_push(&remote.name, up_to, records_up_to)?;
         }
         Ok(())
     }

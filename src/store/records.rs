@@ -321,16 +321,7 @@ fn read_value(conn: &Connection, kind: &str, key: &str) -> Result<Value> {
                      FROM measure_scales m JOIN studies s ON s.id = m.study_id \
                      WHERE s.name = ?1 AND m.name = ?2",
                 )?
-                .query_row(params![study, name], |r| {
-                    Ok(MeasureScale {
-                        name: r.get(0)?,
-                        min: r.get(1)?,
-                        max: r.get(2)?,
-                        higher_is_better: r.get(3)?,
-                        whole: r.get(4)?,
-                        description: r.get(5)?,
-                    })
-                })
+                .query_row(params![study, name], super::measures::scale_from_row)
                 .optional()?;
             row.map_or(Ok(Value::Null), |v| encode(&v))
         }

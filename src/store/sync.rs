@@ -181,13 +181,15 @@ impl Store {
         Ok(())
     }
 
-    /// After a whole push: every change up to `up_to` is on the server (or was left out by
-    /// a study filter and stays waiting: only an unfiltered push moves the mark).
-    pub(crate) fn finish_push(&self, remote: &str, up_to: i64) -> Result<()> {
+    /// After a whole push: every change up to `up_to` and every record up to `records_up_to`
+    /// is on the server (or was left out by a study filter and stays waiting: only an
+    /// unfiltered push moves the marks).
+    pub(crate) fn finish_push(&self, remote: &str, up_to: i64, records_up_to: i64) -> Result<()> {
         let tx = self.write()?;
         tx.execute(
-            "UPDATE remotes SET pushed_seq = max(pushed_seq, ?2) WHERE name = ?1",
-            params![remote, up_to],
+            "UPDATE remotes SET pushed_seq = max(pushed_seq, ?2), \
+               records_pushed_seq = max(records_pushed_seq, ?3) WHERE name = ?1",
+            params![remote, up_to, records_up_to],
         )?;
         tx.execute(
             "DELETE FROM sync_echoes WHERE remote = ?1 AND change_seq <= ?2",
@@ -224,17 +226,6 @@ impl Store {
             }
         }
         Ok((up_to, by_study.into_iter().collect()))
-    }
-
-    /// After a whole push: every record up to `up_to` is on the server.
-    pub(crate) fn finish_records_push(&self, remote: &str, up_to: i64) -> Result<()> {
-        let tx = self.write()?;
-        tx.execute(
-            "UPDATE remotes SET records_pushed_seq = max(records_pushed_seq, ?2) WHERE name = ?1",
-            params![remote, up_to],
-        )?;
-        tx.commit()?;
-        Ok(())
     }
 
     /// The last server sequence number pulled of a study.
