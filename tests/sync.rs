@@ -943,3 +943,63 @@ fn sslmode_require_encrypts_and_verify_full_checks_the_certificate_and_host() {
         assert!(err.to_string().contains("sslrootcert"), "{err}");
     }
 }
+
+#[test]
+fn the_jsonl_merge_carries_records_by_the_same_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = Archive::open(&tmp.path().join("a")).unwrap();
+    let s = a
+        .start_session(&with_participant("Files", "P3"), None)
+        .unwrap()
+        .id;
+    let id = note(&mut a, &s, "the queue went out of the door");
+    a.code_note(&id, &tag("=queue"), "ana").unwrap();
+    let file = tmp.path().join("a.jsonl");
+    a.export_file(&file, Format::Jsonl, ExportOptions::default())
+        .unwrap();
+    let mut b = Archive::open(&tmp.path().join("b")).unwrap();
+    b.merge(&fieldnotes::io::read_for_merge(&file, None).unwrap())
+        .unwrap();
+    assert_eq!(codings(&b).len(), 1);
+    // Later, on A: consent withdrawn, the code described and taken off the note.
+    a.set_consent("P3", false).unwrap();
+    a.describe_code(
+        &tag("=queue"),
+        &CodeNotes {
+            description: Some("waiting in line".into()),
+            memo: None,
+            colour: Some("#aa0000".into()),
+        },
+    )
+    .unwrap();
+    a.uncode_note(&id, &tag("=queue"), Some("ana")).unwrap();
+    a.export_file(&file, Format::Jsonl, ExportOptions::default())
+        .unwrap();
+    let counts = b
+        .merge(&fieldnotes::io::read_for_merge(&file, None).unwrap())
+        .unwrap();
+    assert!(counts.records >= 3, "{counts:?}");
+    assert!(!b.store().participant("P3").unwrap().unwrap().consent);
+    assert_eq!(codings(&b), Vec::<String>::new());
+    assert_eq!(tree(&b), tree(&a));
+    // And back: A takes in B's file and nothing changes; both export the same.
+    let b_file = tmp.path().join("b.jsonl");
+    b.export_file(&b_file, Format::Jsonl, ExportOptions::default())
+        .unwrap();
+    a.merge(&fieldnotes::io::read_for_merge(&b_file, None).unwrap())
+        .unwrap();
+    assert_same(&export(&a), &export(&b), "a and b");
+    // An import of the export into an empty archive restores the records as they are.
+    let mut c = Archive::open(&tmp.path().join("c")).unwrap();
+    let format = fieldnotes::io::import_format(&file, None).unwrap();
+    let options =
+        fieldnotes::io::ImportOptions::new("Files", SessionKind::Interview, NoteKind::Quote);
+    let input = fieldnotes::io::open_input(&file).unwrap();
+    let import = fieldnotes::io::ImportFile::new(&file, format, options, input).unwrap();
+    c.import_file(import, |_| {}).unwrap();
+    assert_same(
+        &export(&c),
+        &std::fs::read_to_string(&file).unwrap(),
+        "the copy",
+    );
+}
