@@ -1003,3 +1003,32 @@ fn the_jsonl_merge_carries_records_by_the_same_rules() {
         "the copy",
     );
 }
+
+#[test]
+fn a_hierarchy_cycle_cannot_form_through_jsonl_files_either() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = Archive::open(&tmp.path().join("a")).unwrap();
+    let s = session(&mut a, "Files");
+    note(&mut a, &s, "queue at the till =waiting =queueing");
+    let publish = |archive: &Archive, name: &str| {
+        let file = tmp.path().join(name);
+        archive
+            .export_file(&file, Format::Jsonl, ExportOptions::default())
+            .unwrap();
+        fieldnotes::io::read_for_merge(&file, None).unwrap()
+    };
+    let mut b = Archive::open(&tmp.path().join("b")).unwrap();
+    b.merge(&publish(&a, "base.jsonl")).unwrap();
+    a.set_code_parent(&tag("=waiting"), Some(&tag("=queueing")))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    b.set_code_parent(&tag("=queueing"), Some(&tag("=waiting")))
+        .unwrap();
+    let (from_a, from_b) = (publish(&a, "a.jsonl"), publish(&b, "b.jsonl"));
+    a.merge(&from_b).unwrap();
+    b.merge(&from_a).unwrap();
+    assert_eq!(tree(&a), tree(&b));
+    assert_no_cycle(&a);
+    assert!(tree(&a).contains(&("=waiting".into(), Some("queueing".into()), None)));
+    assert_same(&export(&a), &export(&b), "a and b");
+}

@@ -1,6 +1,7 @@
 //! Stamped records: everything a team shares that is not a note (the codebook, participants'
 //! consent and details, masked names, curated themes, insights, measure scales, session
-//! measures, sessions themselves), as registers of `schema/0014_sync_records.sql`.
+//! measures, sessions themselves, mystery-shop scorecards, visits and answers, and codings so
+//! that taking one off travels), as registers of `schema/0014_sync_records.sql`.
 //!
 //! A record is named by its kind and a key the same on every laptop; its value is JSON, and
 //! JSON null means "removed" (a masked name taken off, a theme or insight deleted), so a
@@ -1114,6 +1115,9 @@ pub(crate) fn merge_records_in(
                 r.kind, r.key, r.hlc
             )));
         }
+        // Every stamp seen moves the clock, applied or not: what is written here next is
+        // newer than anything this archive has seen.
+        hlc::observe_in(tx, &r.hlc)?;
         let local: Option<String> = tx
             .prepare_cached("SELECT hlc FROM sync_records WHERE kind = ?1 AND key = ?2")?
             .query_row(params![r.kind, r.key], |row| row.get(0))
@@ -1132,7 +1136,6 @@ pub(crate) fn merge_records_in(
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![r.kind, r.key, r.hlc, r.value.to_string(), seq])?;
-        hlc::observe_in(tx, &r.hlc)?;
         tags |= r.kind == "tag";
         applied += 1;
     }
