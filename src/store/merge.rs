@@ -32,7 +32,8 @@ use serde::Serialize;
 use super::notes::{insert_note, write_tags_and_revisions};
 use super::passages::{insert_passages_in, reanchor_in, touch_note};
 use super::records::{
-    StampedRecord, freeze_records_in, merge_records_in, participant_recorded, reapply_codings_in,
+    StampedRecord, codings_recorded, freeze_records_in, merge_records_in, participant_recorded,
+    reapply_codings_in,
 };
 use super::sessions::{NewSession, insert_session, participant_id};
 use super::{NoteRecord, Store, hlc, next_change};
@@ -229,6 +230,9 @@ impl Store {
     ) -> Result<MergeCounts> {
         // Values of records changed here are taken before the merge writes anything.
         freeze_records_in(tx)?;
+        // Asked once: an archive whose codings never were records (most pulls into a new
+        // laptop) skips the lookup for each note.
+        let codings_recorded = codings_recorded(tx)?;
         let incoming = &all.notes;
         // What this merge writes keeps the other side's stamps.
         hlc::applying_in(tx, true)?;
@@ -303,7 +307,9 @@ impl Store {
             }
             // The union of codings gives way to the newest coding or removal of each (after
             // the echo above: a removal made here is this archive's change to send).
-            reapply_codings_in(tx, &other.id)?;
+            if codings_recorded {
+                reapply_codings_in(tx, &other.id)?;
+            }
         }
         if let Some(stamp) = newest_seen {
             hlc::observe_in(tx, stamp)?;

@@ -569,6 +569,13 @@ fn apply_coding(tx: &Connection, kind: &str, key: &str, value: &Value) -> Result
     Ok(())
 }
 
+/// Whether any coding or passage is a record here (else no note has records to apply again).
+pub(crate) fn codings_recorded(tx: &Connection) -> Result<bool> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM sync_records WHERE kind IN ('coding', 'passage') LIMIT 1")?
+        .exists([])?)
+}
+
 /// Applies again the coding and passage records of a note a merge just wrote: what the
 /// note's payload carried (a union of both sides' codings) gives way to what the newest
 /// coding or removal says.
