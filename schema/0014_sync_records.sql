@@ -22,6 +22,16 @@ CREATE INDEX sync_records_by_seq ON sync_records (seq);
 -- Every record changed here up to this number is on the server.
 ALTER TABLE remotes ADD COLUMN records_pushed_seq INTEGER NOT NULL DEFAULT 0;
 
+-- Records of one study's (a session's, a coding's…) that a push of that study alone (`sync
+-- --study`) sent, as they were at `seq`: not waiting any more.
+CREATE TABLE sync_record_echoes (
+    remote TEXT NOT NULL REFERENCES remotes (name) ON DELETE CASCADE,
+    kind   TEXT NOT NULL,
+    key    TEXT NOT NULL,
+    seq    INTEGER NOT NULL,
+    PRIMARY KEY (remote, kind, key)
+) WITHOUT ROWID;
+
 -- An insight's id is a local number: the key that names it on every laptop is its creation
 -- time and first statement (what an import of the same JSONL gives on each laptop too).
 ALTER TABLE insights ADD COLUMN uid TEXT;

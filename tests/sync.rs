@@ -576,7 +576,8 @@ fn a_login_without_membership_reads_and_writes_nothing_of_a_study() {
     assert_eq!(report.pulled, 0);
     assert_eq!(report.refused, ["Secret"]);
     assert_eq!(e.store().live_note_count().unwrap(), 1);
-    assert_eq!(e.sync_status().unwrap().pending, 1);
+    // Her note and her session (a record) wait.
+    assert_eq!(e.sync_status().unwrap().pending, 2);
 }
 
 #[test]
@@ -637,7 +638,8 @@ fn an_unreachable_server_leaves_the_archive_unchanged_with_a_clear_error() {
     );
     assert_eq!(export(&a), before);
     let status = a.sync_status().unwrap();
-    assert_eq!(status.pending, 1);
+    // The note and its session (a record).
+    assert_eq!(status.pending, 2);
     assert!(status.last_error.is_some());
     // And the app's writes go on.
     note(&mut a, &s, "still writing");
@@ -712,8 +714,11 @@ fn consent_withdrawn_on_one_laptop_is_withdrawn_on_every_laptop() {
     // Ben withdraws; Ana, who has not heard yet, writes another note, whose session line
     // still says "consent given" (with no stamp of its own).
     b.set_consent("P7", false).unwrap();
+    // The withdrawal waits for the next sync, and the app says so.
+    assert_eq!(b.sync_status().unwrap().pending, 1);
     note(&mut a, &s, "more words");
     sync(&mut b);
+    assert_eq!(b.sync_status().unwrap().pending, 0);
     sync(&mut a);
     sync(&mut b);
     for archive in [&a, &b] {

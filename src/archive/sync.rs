@@ -165,7 +165,7 @@ impl Archive {
                 }
                 let events = batch
                     .iter()
-                    .map(|r| {
+                    .map(|(_, r, _)| {
                         let payload = jsonl::record_line(r).map_err(|e| {
                             Error::Corrupt(format!("cannot write a record for the server: {e}"))
                         })?;
@@ -179,6 +179,12 @@ impl Archive {
                     .collect::<Result<Vec<_>>>()?;
                 if server.push(study, &origin, &events)? {
                     report.records_pushed += events.len() as u64;
+                    let alone: Vec<(i64, &crate::store::StampedRecord)> = batch
+                        .iter()
+                        .filter(|(_, _, alone)| *alone)
+                        .map(|(seq, r, _)| (*seq, r))
+                        .collect();
+                    self.store.mark_records_pushed(&remote.name, &alone)?;
                     limits.batch_done();
                 } else {
                     report.refused.push(study.clone());

@@ -41,8 +41,9 @@ pub struct PulledBatch {
     pub incoming: Incoming,
 }
 
-/// One study's records to push.
-pub type StudyRecords = (String, Vec<StampedRecord>);
+/// One study's records to push: each with its number, and whether that study is the only
+/// one it goes to.
+pub type StudyRecords = (String, Vec<(i64, StampedRecord, bool)>);
 
 impl Store {
     pub(crate) fn add_remote(&self, name: &str, url: &str) -> Result<()> {
@@ -107,17 +108,47 @@ impl Store {
         }
     }
 
-    /// Notes changed here that `remote` does not hold yet (pushed by nobody, pulled from it
-    /// as something else).
+    /// Notes and records changed here that `remote` does not hold yet (pushed by nobody,
+    /// pulled from it as something else; records made on this laptop only, not those a pull
+    /// brought and a push passes on).
     pub fn pending_for(&self, remote: &str) -> Result<u64> {
-        let n: i64 = self.conn().query_row(
+        let notes: i64 = self.conn().query_row(
             "SELECT count(*) FROM notes n, remotes r WHERE r.name = ?1 AND n.change_seq > r.pushed_seq \
              AND NOT EXISTS (SELECT 1 FROM sync_echoes e WHERE e.remote = r.name \
                              AND e.note_id = n.id AND e.change_seq = n.change_seq)",
             [remote],
             |r| r.get(0),
         )?;
-        Ok(n.max(0) as u64)
+        let records: i64 = self.conn().query_row(
+            "SELECT count(*) FROM sync_records s, remotes r \
+             WHERE r.name = ?1 AND s.seq > r.records_pushed_seq \
+               AND s.hlc LIKE '%-' || (SELECT value FROM archive_meta WHERE key = 'archive_id') \
+               AND NOT EXISTS (SELECT 1 FROM sync_record_echoes e WHERE e.remote = r.name \
+                               AND e.kind = s.kind AND e.key = s.key AND e.seq = s.seq)",
+            [remote],
+            |r| r.get(0),
+        )?;
+        Ok((notes + records).max(0) as u64)
+    }
+
+    /// Records that `remote` holds now as they were at their numbers: those of one study
+    /// only, sent to it (a push of that study alone does not move the push mark).
+    pub(crate) fn mark_records_pushed(
+        &self,
+        remote: &str,
+        records: &[(i64, &StampedRecord)],
+    ) -> Result<()> {
+        let tx = self.write()?;
+        {
+            let mut echo = tx.prepare_cached(
+                "INSERT OR REPLACE INTO sync_record_echoes (remote, kind, key, seq) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (seq, r) in records {
+                echo.execute(params![remote, r.kind, r.key, seq])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The sync state of the only (or first) remote, for the app's title.
@@ -192,6 +223,10 @@ impl Store {
             params![remote, up_to, records_up_to],
         )?;
         tx.execute(
+            "DELETE FROM sync_record_echoes WHERE remote = ?1 AND seq <= ?2",
+            params![remote, records_up_to],
+        )?;
+        tx.execute(
             "DELETE FROM sync_echoes WHERE remote = ?1 AND change_seq <= ?2",
             params![remote, up_to],
         )?;
@@ -216,12 +251,17 @@ impl Store {
         )?;
         let records = self.stamped_records(Some(pushed))?;
         let up_to = records.iter().map(|(seq, _)| *seq).max().unwrap_or(pushed);
-        let mut by_study: std::collections::BTreeMap<String, Vec<StampedRecord>> =
+        let mut by_study: std::collections::BTreeMap<String, Vec<(i64, StampedRecord, bool)>> =
             std::collections::BTreeMap::new();
-        for (_, record) in records {
-            for study in self.record_studies(&record)? {
+        for (seq, record) in records {
+            let studies = self.record_studies(&record)?;
+            let alone = studies.len() == 1;
+            for study in studies {
                 if only.is_none_or(|o| o == study) {
-                    by_study.entry(study).or_default().push(record.clone());
+                    by_study
+                        .entry(study)
+                        .or_default()
+                        .push((seq, record.clone(), alone));
                 }
             }
         }
