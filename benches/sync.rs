@@ -110,7 +110,12 @@ fn main() {
     let began = Instant::now();
     let report = second.sync(Some("team"), None).expect("pull");
     let pull = began.elapsed();
-    assert_eq!(report.pulled as usize, notes + 100);
+    // Every note's two states (first and edited), and the 100 sessions' records.
+    assert_eq!(report.pulled as usize, notes + 100 + 100);
+    assert_eq!(
+        second.store().live_note_count().expect("count") as usize,
+        notes
+    );
     let found = second
         .search("edited train", &fieldnotes::query::Filters::default(), 10)
         .expect("search");

@@ -16,7 +16,7 @@ use crate::index::{CatchUp, NoteIndex};
 use crate::model::{Facet, Note, NoteKind, Tag, group_tags};
 use crate::query::{Filters, Query};
 use crate::store::{
-    ImportCounts, ImportSink, IndexRecord, MergeCounts, NewNote, NewSession, NoteRecord, Store,
+    ImportCounts, ImportSink, IndexRecord, MergeCounts, NewNote, NewSession, Store,
 };
 
 pub use coding::Edited;
@@ -473,7 +473,7 @@ impl Archive {
 
     /// Merges another researcher's notes (see [`crate::store::merge_note`] for the rules),
     /// then indexes what changed.
-    pub fn merge(&mut self, incoming: &[(NewSession, NoteRecord)]) -> Result<MergeCounts> {
+    pub fn merge(&mut self, incoming: &crate::store::Incoming) -> Result<MergeCounts> {
         let counts = self.store.merge(incoming)?;
         self.sync_index()?;
         self.store.checkpoint()?;

@@ -11,10 +11,14 @@ use std::path::Path;
 
 use common::pg::Postgres;
 use fieldnotes::Archive;
+use fieldnotes::analysis::KeptTheme;
 use fieldnotes::error::Error;
 use fieldnotes::io::{ExportOptions, Format};
-use fieldnotes::model::{NoteKind, SessionKind};
+use fieldnotes::model::{
+    InsightConfidence, Measure, NoteKind, Participant, SessionKind, SpanSpec, Tag,
+};
 use fieldnotes::query::Filters;
+use fieldnotes::store::CodeNotes;
 use fieldnotes::store::{NewNote, NewSession};
 
 /// A small deterministic generator, so a failing seed can be run again.
@@ -96,6 +100,169 @@ fn sync(archive: &mut Archive) -> fieldnotes::sync::SyncReport {
     archive.sync(Some("team"), None).unwrap()
 }
 
+fn tag(token: &str) -> Tag {
+    Tag::parse_token(token).unwrap()
+}
+
+/// The codebook's tree and colours, sorted: what must be the same on every laptop.
+fn tree(archive: &Archive) -> Vec<(String, Option<String>, Option<String>)> {
+    let mut links: Vec<_> = archive
+        .store()
+        .tag_parents_and_colours()
+        .unwrap()
+        .into_iter()
+        .map(|(t, (parent, colour))| (t.to_string(), parent, colour))
+        .collect();
+    links.sort();
+    links
+}
+
+/// Two exports are the same; if not, the first lines that differ say how.
+fn assert_same(left: &str, right: &str, what: &str) {
+    if left == right {
+        return;
+    }
+    let (l, r): (Vec<&str>, Vec<&str>) = (left.lines().collect(), right.lines().collect());
+    let at = l
+        .iter()
+        .zip(&r)
+        .position(|(x, y)| x != y)
+        .unwrap_or(l.len().min(r.len()));
+    panic!(
+        "{what} differ at line {at} ({} and {} lines):\n{}\n{}",
+        l.len(),
+        r.len(),
+        l.get(at).unwrap_or(&"(end)"),
+        r.get(at).unwrap_or(&"(end)")
+    );
+}
+
+/// Every coding of the live notes, sorted.
+fn codings(archive: &Archive) -> Vec<String> {
+    let mut all: Vec<String> = archive
+        .store()
+        .codings(None)
+        .unwrap()
+        .into_iter()
+        .map(|c| format!("{} {} {:?} {:?}", c.note, c.code, c.span, c.coder))
+        .collect();
+    all.sort();
+    all
+}
+
+/// Every parent chain ends: no tag is its own ancestor.
+fn assert_no_cycle(archive: &Archive) {
+    let links = tree(archive);
+    let parent = |name: &str| {
+        links
+            .iter()
+            .find(|(t, _, _)| &t[1..] == name)
+            .and_then(|(_, p, _)| p.clone())
+    };
+    for (t, _, _) in &links {
+        let mut at = Some(t[1..].to_owned());
+        for _ in 0..=links.len() {
+            at = at.and_then(|n| parent(&n));
+        }
+        assert_eq!(at, None, "{t} is in a cycle: {links:?}");
+    }
+}
+
+/// One researcher's random change to something that is not a note's text.
+fn edit_records(archive: &mut Archive, rng: &mut Rng, who: usize, round: usize, notes: &[String]) {
+    let codes = ["=wait", "=queue", "=staff"];
+    let label = format!("r{round} by {who}");
+    match rng.below(9) {
+        0 => {
+            let notes = CodeNotes {
+                description: Some(format!("described {label}")),
+                memo: None,
+                colour: Some(["#aa0000", "#00aa00"][rng.below(2)].to_owned()),
+            };
+            archive
+                .describe_code(&tag(codes[rng.below(3)]), &notes)
+                .unwrap();
+        }
+        1 => {
+            let child = tag(codes[rng.below(3)]);
+            let parent = tag(codes[rng.below(3)]);
+            // A cycle made here alone is refused here; one made across laptops is the merge's.
+            let _ = archive.set_code_parent(&child, (rng.below(3) > 0).then_some(&parent));
+        }
+        2 => {
+            archive.set_consent("P1", rng.below(2) == 0).unwrap();
+        }
+        3 => {
+            let name = vec!["Maria".to_owned()];
+            let (add, remove) = if rng.below(2) == 0 {
+                (name, Vec::new())
+            } else {
+                (Vec::new(), name)
+            };
+            archive
+                .edit_masked_names("Checkout", &add, &remove)
+                .unwrap();
+        }
+        4 => {
+            let evidence = vec![notes[rng.below(notes.len())].clone()];
+            archive
+                .keep_theme(&KeptTheme {
+                    id: "t-waiting".into(),
+                    label: format!("waiting {label}"),
+                    phrases: vec!["wait".into()],
+                    notes: evidence,
+                })
+                .unwrap();
+        }
+        5 => {
+            let _ = archive.rename_theme("t-waiting", &format!("renamed {label}"));
+        }
+        6 => {
+            let id = match archive.store().insights().unwrap().first() {
+                Some(i) => i.id,
+                None => {
+                    archive
+                        .add_insight("Queues cost sales", &notes[..2], None, None)
+                        .unwrap()
+                        .id
+                }
+            };
+            let confidence = [
+                InsightConfidence::Low,
+                InsightConfidence::Medium,
+                InsightConfidence::High,
+            ][rng.below(3)];
+            archive
+                .set_insight_confidence(id, Some(confidence))
+                .unwrap();
+        }
+        7 => {
+            let session = archive.store().note(&notes[0]).unwrap().session;
+            let nps = Measure {
+                name: "nps".into(),
+                value: rng.below(11) as f64,
+            };
+            archive.set_session_measures(&session, &[nps]).unwrap();
+        }
+        _ => {
+            let note = &notes[rng.below(notes.len())];
+            let (code, span) = (tag("=coded"), tag("=span"));
+            // Whole-note codings and passages (on words every version of the note has),
+            // coded and taken off; refused ones (a trashed note) change nothing.
+            let _ = match rng.below(4) {
+                0 => archive.code_note(note, &code, "ana").map(drop),
+                1 => archive.uncode_note(note, &code, Some("ana")),
+                2 => archive
+                    .code_span(note, &span, &SpanSpec::Quote("seed".into()), "ana")
+                    .map(drop),
+                _ => archive
+                    .uncode_span(note, &span, None, Some("ana"))
+                    .map(drop),
+            };
+        }
+    }
+}
+
 #[test]
 fn three_archives_editing_the_same_notes_converge_in_any_sync_order() {
     let Some(pg) = Postgres::start() else { return };
@@ -106,7 +273,21 @@ fn three_archives_editing_the_same_notes_converge_in_any_sync_order() {
         let mut a = archive(&tmp.path().join("a"), &pg, "ana");
         let mut b = archive(&tmp.path().join("b"), &pg, "ben");
         let mut c = archive(&tmp.path().join("c"), &pg, "cai");
-        let s = session(&mut a, "Checkout");
+        let s = a
+            .start_session(
+                &NewSession {
+                    participants: vec![Participant {
+                        pseudonym: "P1".into(),
+                        consent: true,
+                        consent_date: Some("2026-09-01".into()),
+                        contact: None,
+                    }],
+                    ..NewSession::new("Checkout", SessionKind::Interview)
+                },
+                None,
+            )
+            .unwrap()
+            .id;
         let ids: Vec<String> = (0..6)
             .map(|i| note(&mut a, &s, &format!("seed{seed} queue note {i} #checkout")))
             .collect();
@@ -145,6 +326,9 @@ fn three_archives_editing_the_same_notes_converge_in_any_sync_order() {
                             let _ = archive.restore_note(id);
                         }
                     }
+                    // And the codebook, consent, masked names, curation, insights, measures
+                    // and codings, concurrently.
+                    edit_records(archive, &mut rng, who, round, &ids);
                 }
             }
             let mut order = [0, 1, 2];
@@ -166,8 +350,37 @@ fn three_archives_editing_the_same_notes_converge_in_any_sync_order() {
             sync(&mut c);
         }
         let (ea, eb, ec) = (export(&a), export(&b), export(&c));
-        assert_eq!(ea, eb, "seed {seed}: a and b differ");
-        assert_eq!(eb, ec, "seed {seed}: b and c differ");
+        assert_same(&ea, &eb, &format!("seed {seed}: a and b"));
+        assert_same(&eb, &ec, &format!("seed {seed}: b and c"));
+        // The records made it into the exports (so the comparison above covers them).
+        for kind in [
+            "tag",
+            "participant",
+            "theme",
+            "insight",
+            "measure",
+            "masked",
+        ] {
+            assert!(
+                ea.contains(&format!("{{\"record\":{{\"kind\":\"{kind}\"")),
+                "seed {seed}: no {kind} record in the export"
+            );
+        }
+        // What the records make of the archive is the same too.
+        assert_eq!(tree(&a), tree(&b), "seed {seed}: codebooks differ");
+        assert_eq!(tree(&b), tree(&c), "seed {seed}: codebooks differ");
+        assert_no_cycle(&a);
+        for archive in [&b, &c] {
+            assert_eq!(
+                archive.store().participant("P1").unwrap(),
+                a.store().participant("P1").unwrap()
+            );
+            assert_eq!(
+                archive.store().masked_names(None).unwrap(),
+                a.store().masked_names(None).unwrap()
+            );
+            assert_eq!(codings(archive), codings(&a));
+        }
         // Every version anybody wrote is in the history of its note.
         for body in &written {
             assert!(
@@ -270,7 +483,7 @@ fn a_sync_killed_at_any_batch_and_run_again_ends_as_an_uninterrupted_one() {
     let mut sql = pg.admin();
     let row = sql
         .query_one(
-            "SELECT count(*), count(DISTINCT (study, entity)) FROM events",
+            "SELECT count(*), count(DISTINCT (study, entity)) FROM events WHERE kind = 'note'",
             &[],
         )
         .unwrap();
@@ -307,7 +520,7 @@ fn ten_syncs_at_once_lose_nothing() {
     let mut sql = pg.admin();
     let events: i64 = sql
         .query_one(
-            "SELECT count(DISTINCT entity) FROM events WHERE study = 'Crowd'",
+            "SELECT count(DISTINCT entity) FROM events WHERE study = 'Crowd' AND kind = 'note'",
             &[],
         )
         .unwrap()
@@ -363,7 +576,8 @@ fn a_login_without_membership_reads_and_writes_nothing_of_a_study() {
     assert_eq!(report.pulled, 0);
     assert_eq!(report.refused, ["Secret"]);
     assert_eq!(e.store().live_note_count().unwrap(), 1);
-    assert_eq!(e.sync_status().unwrap().pending, 1);
+    // Her note and her session (a record) wait.
+    assert_eq!(e.sync_status().unwrap().pending, 2);
 }
 
 #[test]
@@ -424,7 +638,8 @@ fn an_unreachable_server_leaves_the_archive_unchanged_with_a_clear_error() {
     );
     assert_eq!(export(&a), before);
     let status = a.sync_status().unwrap();
-    assert_eq!(status.pending, 1);
+    // The note and its session (a record).
+    assert_eq!(status.pending, 2);
     assert!(status.last_error.is_some());
     // And the app's writes go on.
     note(&mut a, &s, "still writing");
@@ -461,4 +676,364 @@ fn the_jsonl_merge_follows_the_same_rules_as_sync() {
         .unwrap();
     assert_eq!(a.store().note(&id).unwrap().deleted_at, None);
     assert_eq!(export(&a), export(&b));
+}
+
+/// Ana's and Ben's archives, both members of `study` (the folder they are in goes first).
+fn ana_and_ben(pg: &Postgres, study: &str) -> (tempfile::TempDir, Archive, Archive) {
+    team(pg, &[study], &["ana", "ben"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let a = archive(&tmp.path().join("a"), pg, "ana");
+    let b = archive(&tmp.path().join("b"), pg, "ben");
+    (tmp, a, b)
+}
+
+fn with_participant(study: &str, pseudonym: &str) -> NewSession {
+    NewSession {
+        participants: vec![Participant {
+            pseudonym: pseudonym.into(),
+            consent: true,
+            consent_date: Some("2026-09-01".into()),
+            contact: None,
+        }],
+        ..NewSession::new(study, SessionKind::Interview)
+    }
+}
+
+#[test]
+fn consent_withdrawn_on_one_laptop_is_withdrawn_on_every_laptop() {
+    let Some(pg) = Postgres::start() else { return };
+    let (_tmp, mut a, mut b) = ana_and_ben(&pg, "Consent");
+    let s = a
+        .start_session(&with_participant("Consent", "P7"), None)
+        .unwrap()
+        .id;
+    note(&mut a, &s, "first words");
+    sync(&mut a);
+    sync(&mut b);
+    assert!(b.store().participant("P7").unwrap().unwrap().consent);
+    // Ben withdraws; Ana, who has not heard yet, writes another note, whose session line
+    // still says "consent given" (with no stamp of its own).
+    b.set_consent("P7", false).unwrap();
+    // The withdrawal waits for the next sync, and the app says so.
+    assert_eq!(b.sync_status().unwrap().pending, 1);
+    note(&mut a, &s, "more words");
+    sync(&mut b);
+    assert_eq!(b.sync_status().unwrap().pending, 0);
+    sync(&mut a);
+    sync(&mut b);
+    for archive in [&a, &b] {
+        let p = archive.store().participant("P7").unwrap().unwrap();
+        assert!(!p.consent, "consent came back: {p:?}");
+    }
+    assert_eq!(export(&a), export(&b));
+    // Given again later, it travels again.
+    a.set_consent("P7", true).unwrap();
+    sync(&mut a);
+    sync(&mut b);
+    assert!(b.store().participant("P7").unwrap().unwrap().consent);
+}
+
+#[test]
+fn a_hierarchy_cycle_made_on_two_laptops_cannot_form() {
+    let Some(pg) = Postgres::start() else { return };
+    let (_tmp, mut a, mut b) = ana_and_ben(&pg, "Codebook");
+    let s = session(&mut a, "Codebook");
+    note(&mut a, &s, "queue at the till =waiting =queueing");
+    sync(&mut a);
+    sync(&mut b);
+    // Each alone is fine; together they are a cycle. Ana's comes first.
+    a.set_code_parent(&tag("=waiting"), Some(&tag("=queueing")))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    b.set_code_parent(&tag("=queueing"), Some(&tag("=waiting")))
+        .unwrap();
+    sync(&mut b);
+    sync(&mut a);
+    sync(&mut b);
+    assert_eq!(tree(&a), tree(&b));
+    assert_no_cycle(&a);
+    // The older choice stays; the one that would close the cycle is left out.
+    let waiting = tree(&a)
+        .into_iter()
+        .find(|(t, _, _)| t == "=waiting")
+        .unwrap();
+    assert_eq!(waiting.1.as_deref(), Some("queueing"));
+    assert!(
+        !tree(&a)
+            .iter()
+            .any(|(t, p, _)| t == "=queueing" && p.is_some())
+    );
+    assert_eq!(export(&a), export(&b));
+    // A description travels with the codebook.
+    b.describe_code(
+        &tag("=waiting"),
+        &CodeNotes {
+            description: Some("time before being served".into()),
+            memo: None,
+            colour: None,
+        },
+    )
+    .unwrap();
+    sync(&mut b);
+    sync(&mut a);
+    let entry = a
+        .codebook()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.tag == "=waiting")
+        .unwrap();
+    assert_eq!(
+        entry.description.as_deref(),
+        Some("time before being served")
+    );
+}
+
+#[test]
+fn an_untag_on_one_laptop_travels_to_the_others() {
+    let Some(pg) = Postgres::start() else { return };
+    let (_tmp, mut a, mut b) = ana_and_ben(&pg, "Untag");
+    let s = session(&mut a, "Untag");
+    let id = note(&mut a, &s, "waited six minutes at the counter");
+    a.code_note(&id, &tag("=wait-time"), "ana").unwrap();
+    a.code_span(
+        &id,
+        &tag("=staff"),
+        &SpanSpec::Quote("at the counter".into()),
+        "ana",
+    )
+    .unwrap();
+    sync(&mut a);
+    sync(&mut b);
+    assert_eq!(codings(&b).len(), 2, "{:?}", codings(&b));
+    b.uncode_note(&id, &tag("=wait-time"), Some("ana")).unwrap();
+    b.uncode_span(&id, &tag("=staff"), None, Some("ana"))
+        .unwrap();
+    sync(&mut b);
+    sync(&mut a);
+    sync(&mut b);
+    assert_eq!(codings(&a), Vec::<String>::new());
+    assert_eq!(codings(&b), Vec::<String>::new());
+    assert_eq!(export(&a), export(&b));
+    // Coded again afterwards, the newer coding wins.
+    a.code_note(&id, &tag("=wait-time"), "ana").unwrap();
+    sync(&mut a);
+    sync(&mut b);
+    assert_eq!(codings(&b).len(), 1);
+    assert_eq!(export(&a), export(&b));
+}
+
+#[test]
+fn a_curated_theme_and_an_empty_session_travel() {
+    let Some(pg) = Postgres::start() else { return };
+    let (_tmp, mut a, mut b) = ana_and_ben(&pg, "Themes");
+    let s = session(&mut a, "Themes");
+    let id = note(&mut a, &s, "the queue was long again");
+    a.keep_theme(&KeptTheme {
+        id: "t-queue".into(),
+        label: "Long queues".into(),
+        phrases: vec!["queue".into()],
+        notes: vec![id.clone()],
+    })
+    .unwrap();
+    // A session planned with its details, no notes yet.
+    let planned = a
+        .start_session(
+            &NewSession {
+                title: Some("Store visit, Leeds".into()),
+                location: Some("Leeds".into()),
+                ..NewSession::new("Themes", SessionKind::Observation)
+            },
+            None,
+        )
+        .unwrap()
+        .id;
+    sync(&mut a);
+    sync(&mut b);
+    let visit = b.store().session(&planned).unwrap();
+    assert_eq!(visit.title.as_deref(), Some("Store visit, Leeds"));
+    assert_eq!(visit.location.as_deref(), Some("Leeds"));
+    b.rename_theme("t-queue", "Queues at the till").unwrap();
+    sync(&mut b);
+    sync(&mut a);
+    let themes = a.store().curated_themes().unwrap();
+    assert_eq!(themes.len(), 1);
+    assert_eq!(themes[0].label, "Queues at the till");
+    assert_eq!(themes[0].notes, [id]);
+    assert_eq!(export(&a), export(&b));
+}
+
+#[test]
+fn a_mystery_shop_visit_travels_with_its_scorecard_and_answers() {
+    let Some(pg) = Postgres::start() else { return };
+    let (_tmp, mut a, mut b) = ana_and_ben(&pg, "Visits");
+    let card = fieldnotes::mystery_shop::parse(common::STORE_VISIT_CARD).unwrap();
+    a.import_scorecard(&card, "card.toml").unwrap();
+    let s = a
+        .start_session(
+            &NewSession {
+                location: Some("Leeds".into()),
+                ..NewSession::new("Visits", SessionKind::MysteryShop)
+            },
+            Some("Store visit"),
+        )
+        .unwrap()
+        .id;
+    a.answer_visit(&s, "greeted", "yes", None, false).unwrap();
+    sync(&mut a);
+    sync(&mut b);
+    let on_b = b.visit_state(&s).unwrap();
+    assert_eq!(on_b.scorecard.card, card);
+    assert_eq!(on_b.answers, a.visit_state(&s).unwrap().answers);
+    // Ben answers the rest, with a note beside it; Ana sees it.
+    b.answer_visit(&s, "knowledge", "4", Some("knew every model"), false)
+        .unwrap();
+    sync(&mut b);
+    sync(&mut a);
+    let on_a = a.visit_state(&s).unwrap();
+    assert_eq!(on_a.answers, b.visit_state(&s).unwrap().answers);
+    assert_eq!(on_a.answers.len(), 2);
+    assert_eq!(export(&a), export(&b));
+}
+
+#[test]
+fn sslmode_require_encrypts_and_verify_full_checks_the_certificate_and_host() {
+    let Some(pg) = Postgres::start_tls() else {
+        return;
+    };
+    team(&pg, &["Tls"], &["ana"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = pg.root_cert();
+    let root = root.to_str().unwrap();
+    let url =
+        |host: &str, options: &str| format!("postgres://ana@{host}:{}/postgres?{options}", pg.port);
+    // Connects, and the server says the connection is encrypted.
+    let encrypted = |url: &str| -> Result<bool, Error> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = Archive::open(&dir.path().join("a")).unwrap();
+        a.add_remote("team", url).unwrap();
+        a.sync(Some("team"), None)?;
+        let mut server = fieldnotes::sync::connect("team", url)?;
+        server.encrypted()
+    };
+    assert!(!encrypted(&url("127.0.0.1", "sslmode=disable")).unwrap());
+    // require: encrypted, the self-signed certificate not checked.
+    assert!(encrypted(&url("127.0.0.1", "sslmode=require")).unwrap());
+    // verify-full: the certificate is checked against its root and names the host.
+    let full = format!("sslmode=verify-full&sslrootcert={root}");
+    assert!(encrypted(&url("localhost", &full)).unwrap());
+    // The certificate names localhost, not 127.0.0.1: verify-full refuses, verify-ca not.
+    let err = encrypted(&url("127.0.0.1", &full)).unwrap_err();
+    assert!(matches!(err, Error::Unreachable { .. }), "{err}");
+    let ca = format!("sslmode=verify-ca&sslrootcert={root}");
+    assert!(encrypted(&url("127.0.0.1", &ca)).unwrap());
+    // A root the certificate does not come from is refused.
+    let other = tmp.path().join("other.crt");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=localhost", "-keyout"])
+        .arg(tmp.path().join("other.key"))
+        .arg("-out")
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let wrong = format!("sslmode=verify-full&sslrootcert={}", other.display());
+    assert!(encrypted(&url("localhost", &wrong)).is_err());
+    // verify-full with no root certificate to check against says what to give.
+    let err = fieldnotes::sync::connect("team", &url("localhost", "sslmode=verify-full"));
+    if std::env::var_os("PGSSLROOTCERT").is_none() {
+        let err = err.err().expect("no root certificate");
+        assert!(err.to_string().contains("sslrootcert"), "{err}");
+    }
+}
+
+#[test]
+fn the_jsonl_merge_carries_records_by_the_same_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = Archive::open(&tmp.path().join("a")).unwrap();
+    let s = a
+        .start_session(&with_participant("Files", "P3"), None)
+        .unwrap()
+        .id;
+    let id = note(&mut a, &s, "the queue went out of the door");
+    a.code_note(&id, &tag("=queue"), "ana").unwrap();
+    let file = tmp.path().join("a.jsonl");
+    a.export_file(&file, Format::Jsonl, ExportOptions::default())
+        .unwrap();
+    let mut b = Archive::open(&tmp.path().join("b")).unwrap();
+    b.merge(&fieldnotes::io::read_for_merge(&file, None).unwrap())
+        .unwrap();
+    assert_eq!(codings(&b).len(), 1);
+    // Later, on A: consent withdrawn, the code described and taken off the note.
+    a.set_consent("P3", false).unwrap();
+    a.describe_code(
+        &tag("=queue"),
+        &CodeNotes {
+            description: Some("waiting in line".into()),
+            memo: None,
+            colour: Some("#aa0000".into()),
+        },
+    )
+    .unwrap();
+    a.uncode_note(&id, &tag("=queue"), Some("ana")).unwrap();
+    a.export_file(&file, Format::Jsonl, ExportOptions::default())
+        .unwrap();
+    let counts = b
+        .merge(&fieldnotes::io::read_for_merge(&file, None).unwrap())
+        .unwrap();
+    assert!(counts.records >= 3, "{counts:?}");
+    assert!(!b.store().participant("P3").unwrap().unwrap().consent);
+    assert_eq!(codings(&b), Vec::<String>::new());
+    assert_eq!(tree(&b), tree(&a));
+    // And back: A takes in B's file and nothing changes; both export the same.
+    let b_file = tmp.path().join("b.jsonl");
+    b.export_file(&b_file, Format::Jsonl, ExportOptions::default())
+        .unwrap();
+    a.merge(&fieldnotes::io::read_for_merge(&b_file, None).unwrap())
+        .unwrap();
+    assert_same(&export(&a), &export(&b), "a and b");
+    // An import of the export into an empty archive restores the records as they are.
+    let mut c = Archive::open(&tmp.path().join("c")).unwrap();
+    let format = fieldnotes::io::import_format(&file, None).unwrap();
+    let options =
+        fieldnotes::io::ImportOptions::new("Files", SessionKind::Interview, NoteKind::Quote);
+    let input = fieldnotes::io::open_input(&file).unwrap();
+    let import = fieldnotes::io::ImportFile::new(&file, format, options, input).unwrap();
+    c.import_file(import, |_| {}).unwrap();
+    assert_same(
+        &export(&c),
+        &std::fs::read_to_string(&file).unwrap(),
+        "the copy",
+    );
+}
+
+#[test]
+fn a_hierarchy_cycle_cannot_form_through_jsonl_files_either() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = Archive::open(&tmp.path().join("a")).unwrap();
+    let s = session(&mut a, "Files");
+    note(&mut a, &s, "queue at the till =waiting =queueing");
+    let publish = |archive: &Archive, name: &str| {
+        let file = tmp.path().join(name);
+        archive
+            .export_file(&file, Format::Jsonl, ExportOptions::default())
+            .unwrap();
+        fieldnotes::io::read_for_merge(&file, None).unwrap()
+    };
+    let mut b = Archive::open(&tmp.path().join("b")).unwrap();
+    b.merge(&publish(&a, "base.jsonl")).unwrap();
+    a.set_code_parent(&tag("=waiting"), Some(&tag("=queueing")))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    b.set_code_parent(&tag("=queueing"), Some(&tag("=waiting")))
+        .unwrap();
+    let (from_a, from_b) = (publish(&a, "a.jsonl"), publish(&b, "b.jsonl"));
+    a.merge(&from_b).unwrap();
+    b.merge(&from_a).unwrap();
+    assert_eq!(tree(&a), tree(&b));
+    assert_no_cycle(&a);
+    assert!(tree(&a).contains(&("=waiting".into(), Some("queueing".into()), None)));
+    assert_same(&export(&a), &export(&b), "a and b");
 }

@@ -2,40 +2,7 @@
 
 mod common;
 
-use common::{TestArchive, write};
-
-const CARD_V1: &str = r#"
-name = "Store visit"
-
-[[section]]
-name = "Welcome"
-
-[[section.criterion]]
-id = "greeted"
-question = "Were you greeted?"
-weight = 1
-scale = "yes-no"
-
-[[section.criterion]]
-id = "wait-before-greeting"
-question = "How long before you were greeted?"
-weight = 2
-scale = "time"
-unit = "seconds"
-target = 60
-limit = 300
-evidence = true
-
-[[section]]
-name = "Help"
-
-[[section.criterion]]
-id = "knowledge"
-question = "How well did they know the product?"
-weight = 1
-scale = "1-5"
-na = true
-"#;
+use common::{STORE_VISIT_CARD as CARD_V1, TestArchive, write};
 
 /// A new archive holding the example scorecard.
 fn archive_with_card() -> TestArchive {

@@ -7,7 +7,7 @@ use super::Archive;
 use crate::error::{Error, Result};
 use crate::io::export::{SessionLine, session_line};
 use crate::io::jsonl;
-use crate::store::{PulledBatch, Remote, SyncStatus};
+use crate::store::{Incoming, PulledBatch, Remote, SyncStatus};
 use crate::sync::{self, Limits, OutEvent, Server, SyncReport};
 
 /// A batch sent to the server and not yet acknowledged: its study, its notes (with the
@@ -24,12 +24,7 @@ impl Archive {
             )));
         }
         // Checked now, so a typo is found when adding, not at the first sync.
-        url.parse::<postgres::Config>().map_err(|e| {
-            Error::Usage(format!(
-                "{} is not a PostgreSQL URL (postgres://USER@HOST:PORT/DATABASE): {e}",
-                sync::redact_url(url)
-            ))
-        })?;
+        sync::check_url(url)?;
         self.store.add_remote(name, &sync::redact_url(url))?;
         self.store.remote(Some(name))
     }
@@ -161,10 +156,46 @@ impl Archive {
             }
             Ok(())
         })?;
+        // Then the records (codebook, consent, curation…), after the notes they may name.
+        let (records_up_to, by_study) = self.store.records_to_push(&remote.name, only)?;
+        for (study, records) in &by_study {
+            for batch in records.chunks(limits.batch) {
+                if report.refused.iter().any(|s| s == study) {
+                    break;
+                }
+                let events = batch
+                    .iter()
+                    .map(|(_, r, _)| {
+                        let payload = jsonl::record_line(r).map_err(|e| {
+                            Error::Corrupt(format!("cannot write a record for the server: {e}"))
+                        })?;
+                        Ok(OutEvent {
+                            kind: "record",
+                            entity: format!("{}:{}", r.kind, r.key),
+                            digest: sync::digest(&payload),
+                            payload,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                if server.push(study, &origin, &events)? {
+                    report.records_pushed += events.len() as u64;
+                    let alone: Vec<(i64, &crate::store::StampedRecord)> = batch
+                        .iter()
+                        .filter(|(_, _, alone)| *alone)
+                        .map(|(seq, r, _)| (*seq, r))
+                        .collect();
+                    self.store.mark_records_pushed(&remote.name, &alone)?;
+                    limits.batch_done();
+                } else {
+                    report.refused.push(study.clone());
+                }
+            }
+        }
         // Only a push of every study (none refused) says the server holds everything up to
-        // here; otherwise what was sent is remembered note by note.
+        // here; otherwise what was sent is remembered note by note (and records are sent
+        // again next time: the server keeps one copy of each).
         if only.is_none() && report.refused.is_empty() {
-            self.store.finish_push(&remote.name, up_to)?;
+            self.store.finish_push(&remote.name, up_to, records_up_to)?;
         }
         Ok(())
     }
@@ -189,6 +220,7 @@ impl Archive {
                 Error::Corrupt(format!("cannot write note {id} for the server: {e}"))
             })?;
             events.push(OutEvent {
+                kind: "note",
                 entity: id.clone(),
                 digest: sync::digest(&payload),
                 payload,
@@ -238,7 +270,7 @@ impl Archive {
             });
             for pulled in inbox {
                 let pulled = pulled?;
-                let fetched = pulled.records.len() as u64;
+                let fetched = pulled.incoming.len() as u64;
                 let before = self.store.change_seq()?;
                 self.store.apply_pulled(remote_name, &pulled)?;
                 report.pulled += fetched;
@@ -250,7 +282,8 @@ impl Archive {
     }
 }
 
-/// Up to `batch` events of a study after `after`, read as notes; `None` when there are none.
+/// Up to `batch` events of a study after `after`, read as notes and records; `None` when
+/// there are none.
 fn fetch(
     server: &mut Server,
     remote: &str,
@@ -260,22 +293,30 @@ fn fetch(
     batch: usize,
 ) -> Result<Option<PulledBatch>> {
     let events = server.pull(study, origin, after, batch)?;
-    let Some(&(last_seq, _)) = events.last() else {
+    let Some(&(last_seq, _, _)) = events.last() else {
         return Ok(None);
     };
-    let records = events
-        .iter()
-        .filter_map(|(seq, payload)| Some((seq, payload.as_deref()?)))
-        .map(|(seq, payload)| {
-            jsonl::parse_note(payload).map_err(|reason| Error::Server {
-                remote: remote.to_owned(),
-                reason: format!("event {seq} of study {study:?} is not a note: {reason}"),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let mut incoming = Incoming::default();
+    for (seq, kind, payload) in &events {
+        let Some(payload) = payload.as_deref() else {
+            continue;
+        };
+        let bad = |reason: String| Error::Server {
+            remote: remote.to_owned(),
+            reason: format!("event {seq} of study {study:?} is not a {kind}: {reason}"),
+        };
+        match kind.as_str() {
+            "record" => incoming
+                .records
+                .push(jsonl::parse_record(payload).map_err(bad)?),
+            _ => incoming
+                .notes
+                .push(jsonl::parse_note(payload).map_err(bad)?),
+        }
+    }
     Ok(Some(PulledBatch {
         study: study.to_owned(),
         last_seq,
-        records,
+        incoming,
     }))
 }

@@ -784,13 +784,16 @@ fn dispatch(cli: Cli) -> Result<()> {
             out.done(
                 &counts,
                 &format!(
-                    "merged {} notes from {}: {} new, {} updated, {} already the same ({} new sessions)",
-                    incoming.len(),
+                    "merged {} notes from {}: {} new, {} updated, {} already the same ({} new sessions); \
+                     {} of {} records (codebook, consent, curation…) changed here",
+                    incoming.notes.len(),
                     other.display(),
                     counts.added,
                     counts.updated,
                     counts.unchanged,
-                    counts.sessions_added
+                    counts.sessions_added,
+                    counts.records,
+                    incoming.records.len()
                 ),
             )
         }

@@ -94,8 +94,8 @@ pub fn remote(archive: &Archive, cmd: RemoteCommand, out: &Out) -> Result<()> {
 pub fn sync(archive: &mut Archive, args: SyncArgs, out: &Out) -> Result<()> {
     let report = archive.sync(args.remote.as_deref(), args.study.as_deref())?;
     let mut message = format!(
-        "synced with {}: pushed {} notes, pulled {} ({} changed here)",
-        report.remote, report.pushed, report.pulled, report.changed
+        "synced with {}: pushed {} notes and {} records, pulled {} ({} notes changed here)",
+        report.remote, report.pushed, report.records_pushed, report.pulled, report.changed
     );
     if !report.refused.is_empty() {
         message.push_str(&format!(

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::{Facet, Feedback, NoteKind, Revision, Tag, group_tags};
-use crate::store::{ImportSink, NewSession, NoteRecord, PassageRecord};
+use crate::store::{ImportSink, Incoming, NewSession, NoteRecord, PassageRecord, StampedRecord};
 
 use super::export::{ExportSummary, ExportView, SessionLine};
 
@@ -130,9 +130,45 @@ pub fn export(view: &ExportView<'_>, out: &mut dyn Write) -> Result<ExportSummar
         // archive (one session or study) goes without them.
         if matches!(view.scope(), super::export::Scope::All) {
             super::curation::export(view.store(), view.redactor(), out)?;
+            // Then every stamped record, for a merge (not in a redacted export: they carry
+            // contact details and the names it masks).
+            if view.redactor().is_none() {
+                for (_, record) in view.store().stamped_records(None)? {
+                    let line = record_line(&record).map_err(|e| {
+                        Error::io("cannot write the export", std::io::Error::other(e))
+                    })?;
+                    out.write_all(line.as_bytes())
+                        .and_then(|()| out.write_all(b"\n"))
+                        .map_err(|e| Error::io("cannot write the export", e))?;
+                }
+            }
         }
         Ok(summary)
     })
+}
+
+/// A stamped record as one JSONL line, `{"record": {…}}`: what an export writes and a team
+/// sync pushes.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordLine {
+    record: StampedRecord,
+}
+
+pub fn record_line(record: &StampedRecord) -> serde_json::Result<String> {
+    serde_json::to_string(&RecordLine {
+        record: record.clone(),
+    })
+}
+
+pub fn parse_record(text: &str) -> std::result::Result<StampedRecord, String> {
+    serde_json::from_str::<RecordLine>(text)
+        .map(|l| l.record)
+        .map_err(|e| e.to_string())
+}
+
+fn is_record_line(text: &str) -> bool {
+    text.starts_with("{\"record\"")
 }
 
 /// A note as one JSONL line: what an export writes and a team sync pushes.
@@ -192,6 +228,10 @@ pub fn import(name: &str, input: impl BufRead, sink: &mut ImportSink<'_>) -> Res
         if let Some(curation) = super::curation::import_line(text, sink) {
             return curation.map_err(at);
         }
+        if is_record_line(text) {
+            let record = parse_record(text).map_err(at)?;
+            return sink.record(&record).map_err(|e| at(e.to_string()));
+        }
         let (session, record) = parse_note(text).map_err(at)?;
         let located = |e: Error| match e {
             Error::Sqlite(e) => at(e.to_string()),
@@ -204,17 +244,19 @@ pub fn import(name: &str, input: impl BufRead, sink: &mut ImportSink<'_>) -> Res
     })
 }
 
-/// Every note of a JSONL file with its session, as a merge takes them (curation lines are
-/// left to an import).
-pub fn read_records(name: &str, input: impl BufRead) -> Result<Vec<(NewSession, NoteRecord)>> {
-    let mut records = Vec::new();
+/// Every note of a JSONL file with its session, and every stamped record, as a merge takes
+/// them (curation lines are left to an import: the records carry the same, stamped).
+pub fn read_records(name: &str, input: impl BufRead) -> Result<Incoming> {
+    let mut incoming = Incoming::default();
     for_each_line(name, input, |at, text| {
-        if !super::curation::is_curation_line(text) {
-            records.push(parse_note(text).map_err(at)?);
+        if is_record_line(text) {
+            incoming.records.push(parse_record(text).map_err(at)?);
+        } else if !super::curation::is_curation_line(text) {
+            incoming.notes.push(parse_note(text).map_err(at)?);
         }
         Ok(())
     })?;
-    Ok(records)
+    Ok(incoming)
 }
 
 /// Calls `f` with each non-empty line and a way to name that line in an error.

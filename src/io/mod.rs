@@ -182,7 +182,7 @@ pub fn merge_archive_dir(path: &Path) -> Option<PathBuf> {
 pub fn read_for_merge(
     path: &Path,
     key: Option<&crate::crypt::ArchiveKey>,
-) -> Result<Vec<(crate::store::NewSession, crate::store::NoteRecord)>> {
+) -> Result<crate::store::Incoming> {
     let name = path.display().to_string();
     let Some(dir) = merge_archive_dir(path) else {
         return jsonl::read_records(&name, open_input(path)?);

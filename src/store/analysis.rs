@@ -461,9 +461,12 @@ impl Store {
         self.insight(id)
     }
 
-    /// Every insight, oldest first.
+    /// Every insight, oldest first (by when it was written, not its local number: insights
+    /// synced from other laptops list, and export, in the same order everywhere).
     pub fn insights(&self) -> Result<Vec<Insight>> {
-        let mut stmt = self.conn().prepare("SELECT id FROM insights ORDER BY id")?;
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT id FROM insights ORDER BY created_at, uid, id")?;
         let ids: Vec<i64> = stmt
             .query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?;

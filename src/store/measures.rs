@@ -153,7 +153,7 @@ impl Store {
     }
 }
 
-fn scale_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MeasureScale> {
+pub(super) fn scale_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MeasureScale> {
     Ok(MeasureScale {
         name: r.get(0)?,
         min: r.get(1)?,

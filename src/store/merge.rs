@@ -13,7 +13,12 @@
 //!   an older delete. An edit stamped after the newest delete brings the note back.
 //! - Sessions, participants and tags are matched by id, pseudonym and name; what is missing is
 //!   added. A session's details (title, end, researcher, location, channel) are those with the
-//!   newest stamp. A participant's consent counts when either side recorded it.
+//!   newest stamp. A participant's consent and details are a stamped record (newest wins, so
+//!   a withdrawal travels); only from a file without records does consent count when either
+//!   side recorded it.
+//! - Everything else that is shared (the codebook, masked names, curation, insights, measure
+//!   scales and session measures, sessions without notes) comes as stamped records: see
+//!   `store::records`.
 //! - Codings are a union: every passage either side coded (found again by its words in the
 //!   merged text, or kept as lost), and every tag a coder gave beside the text, with its coder.
 //! - The archive's clock moves past every stamp merged in, so what is written next here is
@@ -26,11 +31,33 @@ use serde::Serialize;
 
 use super::notes::{insert_note, write_tags_and_revisions};
 use super::passages::{insert_passages_in, reanchor_in, touch_note};
+use super::records::{
+    StampedRecord, codings_recorded, freeze_records_in, merge_records_in, participant_recorded,
+    reapply_codings_in,
+};
 use super::sessions::{NewSession, insert_session, participant_id};
 use super::{NoteRecord, Store, hlc, next_change};
 use crate::error::Result;
 use crate::model::{Participant, Revision, Tag};
 use crate::time;
+
+/// What a merge takes in: notes with their sessions, and stamped records.
+#[derive(Debug, Clone, Default)]
+pub struct Incoming {
+    pub notes: Vec<(NewSession, NoteRecord)>,
+    pub records: Vec<StampedRecord>,
+}
+
+impl Incoming {
+    /// How many notes and records.
+    pub fn len(&self) -> usize {
+        self.notes.len() + self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// What a merge did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -42,6 +69,8 @@ pub struct MergeCounts {
     /// Notes both had, already the same.
     pub unchanged: u64,
     pub sessions_added: u64,
+    /// Stamped records (codebook, consent, curation…) that changed this archive.
+    pub records: u64,
 }
 
 /// The smaller of two values when both are there, else whichever is: the same answer
@@ -184,7 +213,7 @@ pub fn merge_note(local: &NoteRecord, other: &NoteRecord) -> NoteRecord {
 
 impl Store {
     /// Merges another archive's notes (with their sessions) in one transaction.
-    pub(crate) fn merge(&self, incoming: &[(NewSession, NoteRecord)]) -> Result<MergeCounts> {
+    pub(crate) fn merge(&self, incoming: &Incoming) -> Result<MergeCounts> {
         let tx = self.write()?;
         let counts = self.merge_in(&tx, incoming, &mut |_| Ok(()))?;
         tx.commit()?;
@@ -196,9 +225,15 @@ impl Store {
     pub(crate) fn merge_in(
         &self,
         tx: &rusqlite::Connection,
-        incoming: &[(NewSession, NoteRecord)],
+        all: &Incoming,
         same_as_incoming: &mut dyn FnMut(&str) -> Result<()>,
     ) -> Result<MergeCounts> {
+        // Values of records changed here are taken before the merge writes anything.
+        freeze_records_in(tx)?;
+        // Asked once: an archive whose codings never were records (most pulls into a new
+        // laptop) skips the lookup for each note.
+        let codings_recorded = codings_recorded(tx)?;
+        let incoming = &all.notes;
         // What this merge writes keeps the other side's stamps.
         hlc::applying_in(tx, true)?;
         let mut newest_seen: Option<&str> = None;
@@ -270,10 +305,17 @@ impl Store {
                     }
                 }
             }
+            // The union of codings gives way to the newest coding or removal of each (after
+            // the echo above: a removal made here is this archive's change to send).
+            if codings_recorded {
+                reapply_codings_in(tx, &other.id)?;
+            }
         }
         if let Some(stamp) = newest_seen {
             hlc::observe_in(tx, stamp)?;
         }
+        let linked = counts.added > 0 || counts.sessions_added > 0;
+        counts.records = merge_records_in(tx, &all.records, false, linked)?;
         hlc::applying_in(tx, false)?;
         Ok(counts)
     }
@@ -366,7 +408,7 @@ fn rewrite_note(
 
 /// An existing session learns what the other side knows: participants, and its details when
 /// the other side's are newer (or, both unstamped, an end).
-fn unify_session(tx: &rusqlite::Connection, id: &str, s: &NewSession) -> Result<()> {
+pub(super) fn unify_session(tx: &rusqlite::Connection, id: &str, s: &NewSession) -> Result<()> {
     for p in &s.participants {
         let pid = participant_id(tx, p)?;
         tx.execute(
@@ -405,10 +447,15 @@ fn unify_session(tx: &rusqlite::Connection, id: &str, s: &NewSession) -> Result<
     Ok(())
 }
 
-/// Participants are the same person when their pseudonyms are; consent counts when either
-/// side recorded it (the earliest date), contact details fill in where missing.
+/// Participants are the same person when their pseudonyms are. Their details are a stamped
+/// record when either side has one (`store::records`); otherwise (a file written before
+/// records) consent counts when either side recorded it (the earliest date), and contact
+/// details fill in where missing.
 fn unify_participant(tx: &rusqlite::Connection, p: &Participant) -> Result<()> {
     let id = participant_id(tx, p)?;
+    if participant_recorded(tx, &p.pseudonym)? {
+        return Ok(());
+    }
     tx.execute(
         "UPDATE participants SET consent = max(consent, ?2), \
            consent_date = CASE WHEN consent_date IS NULL THEN ?3 WHEN ?3 IS NULL THEN consent_date \

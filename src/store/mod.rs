@@ -9,6 +9,7 @@ mod measures;
 mod merge;
 mod notes;
 mod passages;
+mod records;
 mod sessions;
 mod sync;
 mod tags;
@@ -18,11 +19,12 @@ pub use analysis::{CuratedTheme, Insight};
 pub use codebook::{CodeNotes, CodebookEntry, Recoded};
 pub use drafts::Draft;
 pub use measures::SessionMeasures;
-pub use merge::{MergeCounts, merge_note};
+pub use merge::{Incoming, MergeCounts, merge_note};
 pub use notes::{
     ImportCounts, ImportDone, ImportSink, IndexRecord, NewNote, NoteRecord, PreviewNote,
 };
 pub use passages::{BulkCoding, PassageRecord};
+pub use records::StampedRecord;
 pub use sessions::NewSession;
 pub use sync::{PulledBatch, Remote, SyncStatus};
 pub use tags::{JOURNEY_STAGES, TagCount, TagInfo};
@@ -83,6 +85,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0013_team_sync",
         include_str!("../../schema/0013_team_sync.sql"),
+    ),
+    (
+        "0014_sync_records",
+        include_str!("../../schema/0014_sync_records.sql"),
     ),
 ];
 

@@ -753,6 +753,14 @@ impl<'a> ImportSink<'a> {
         self.counts.skipped += 1;
     }
 
+    /// A stamped record from a file: an import restores it as the file has it (a merge
+    /// keeps the newer of the two instead).
+    pub fn record(&mut self, record: &super::StampedRecord) -> Result<()> {
+        super::hlc::applying_in(self.tx, true)?;
+        super::records::merge_records_in(self.tx, std::slice::from_ref(record), true, false)?;
+        super::hlc::applying_in(self.tx, false)
+    }
+
     /// Makes sure a session exists (an existing one with the same id is kept as it is).
     pub fn session(&mut self, session: &NewSession) -> Result<String> {
         if let Some(id) = &session.id

@@ -519,7 +519,7 @@ pub(super) fn fill_tag_links_in(
 /// Records `coder`'s whole-note coding with `tag` (the note carries the tag beside its text);
 /// false when nothing changed: `coder` had coded it, or the note carries the tag with no coder,
 /// which is nobody's coding to add to.
-fn code_note_in(tx: &Connection, note: &str, tag: &Tag, coder: &str) -> Result<bool> {
+pub(super) fn code_note_in(tx: &Connection, note: &str, tag: &Tag, coder: &str) -> Result<bool> {
     let tag_id = tag_id(tx, tag)?;
     let carried_before = tx
         .prepare_cached(
@@ -553,7 +553,7 @@ fn coded(tx: &Connection, note: &str, tag_id: i64) -> Result<bool> {
 /// `None`, also a tag given beside the text with no coder). When no coding remains, the note
 /// stops carrying the tag, unless `typed` in its text: then it carries it as the text's.
 /// Returns whether anything was taken off.
-fn uncode_note_in(
+pub(super) fn uncode_note_in(
     tx: &Connection,
     note: &str,
     tag_id: i64,

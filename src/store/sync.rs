@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{NewSession, NoteRecord, Store};
+use super::{Incoming, StampedRecord, Store};
 use crate::error::{Error, Result};
 use crate::time;
 
@@ -38,8 +38,12 @@ pub type StudyPush = (String, Vec<(String, i64)>);
 pub struct PulledBatch {
     pub study: String,
     pub last_seq: i64,
-    pub records: Vec<(NewSession, NoteRecord)>,
+    pub incoming: Incoming,
 }
+
+/// One study's records to push: each with its number, and whether that study is the only
+/// one it goes to.
+pub type StudyRecords = (String, Vec<(i64, StampedRecord, bool)>);
 
 impl Store {
     pub(crate) fn add_remote(&self, name: &str, url: &str) -> Result<()> {
@@ -104,17 +108,47 @@ impl Store {
         }
     }
 
-    /// Notes changed here that `remote` does not hold yet (pushed by nobody, pulled from it
-    /// as something else).
+    /// Notes and records changed here that `remote` does not hold yet (pushed by nobody,
+    /// pulled from it as something else; records made on this laptop only, not those a pull
+    /// brought and a push passes on).
     pub fn pending_for(&self, remote: &str) -> Result<u64> {
-        let n: i64 = self.conn().query_row(
+        let notes: i64 = self.conn().query_row(
             "SELECT count(*) FROM notes n, remotes r WHERE r.name = ?1 AND n.change_seq > r.pushed_seq \
              AND NOT EXISTS (SELECT 1 FROM sync_echoes e WHERE e.remote = r.name \
                              AND e.note_id = n.id AND e.change_seq = n.change_seq)",
             [remote],
             |r| r.get(0),
         )?;
-        Ok(n.max(0) as u64)
+        let records: i64 = self.conn().query_row(
+            "SELECT count(*) FROM sync_records s, remotes r \
+             WHERE r.name = ?1 AND s.seq > r.records_pushed_seq \
+               AND s.hlc LIKE '%-' || (SELECT value FROM archive_meta WHERE key = 'archive_id') \
+               AND NOT EXISTS (SELECT 1 FROM sync_record_echoes e WHERE e.remote = r.name \
+                               AND e.kind = s.kind AND e.key = s.key AND e.seq = s.seq)",
+            [remote],
+            |r| r.get(0),
+        )?;
+        Ok((notes + records).max(0) as u64)
+    }
+
+    /// Records that `remote` holds now as they were at their numbers: those of one study
+    /// only, sent to it (a push of that study alone does not move the push mark).
+    pub(crate) fn mark_records_pushed(
+        &self,
+        remote: &str,
+        records: &[(i64, &StampedRecord)],
+    ) -> Result<()> {
+        let tx = self.write()?;
+        {
+            let mut echo = tx.prepare_cached(
+                "INSERT OR REPLACE INTO sync_record_echoes (remote, kind, key, seq) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (seq, r) in records {
+                echo.execute(params![remote, r.kind, r.key, seq])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The sync state of the only (or first) remote, for the app's title.
@@ -178,13 +212,19 @@ impl Store {
         Ok(())
     }
 
-    /// After a whole push: every change up to `up_to` is on the server (or was left out by
-    /// a study filter and stays waiting: only an unfiltered push moves the mark).
-    pub(crate) fn finish_push(&self, remote: &str, up_to: i64) -> Result<()> {
+    /// After a whole push: every change up to `up_to` and every record up to `records_up_to`
+    /// is on the server (or was left out by a study filter and stays waiting: only an
+    /// unfiltered push moves the marks).
+    pub(crate) fn finish_push(&self, remote: &str, up_to: i64, records_up_to: i64) -> Result<()> {
         let tx = self.write()?;
         tx.execute(
-            "UPDATE remotes SET pushed_seq = max(pushed_seq, ?2) WHERE name = ?1",
-            params![remote, up_to],
+            "UPDATE remotes SET pushed_seq = max(pushed_seq, ?2), \
+               records_pushed_seq = max(records_pushed_seq, ?3) WHERE name = ?1",
+            params![remote, up_to, records_up_to],
+        )?;
+        tx.execute(
+            "DELETE FROM sync_record_echoes WHERE remote = ?1 AND seq <= ?2",
+            params![remote, records_up_to],
         )?;
         tx.execute(
             "DELETE FROM sync_echoes WHERE remote = ?1 AND change_seq <= ?2",
@@ -192,6 +232,40 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The records `remote` does not hold yet, by the study each goes to (only `only` when
+    /// given), and the record number they were read up to. Their values are fixed first.
+    pub(crate) fn records_to_push(
+        &self,
+        remote: &str,
+        only: Option<&str>,
+    ) -> Result<(i64, Vec<StudyRecords>)> {
+        let tx = self.write()?;
+        super::records::freeze_records_in(&tx)?;
+        tx.commit()?;
+        let pushed: i64 = self.conn().query_row(
+            "SELECT records_pushed_seq FROM remotes WHERE name = ?1",
+            [remote],
+            |r| r.get(0),
+        )?;
+        let records = self.stamped_records(Some(pushed))?;
+        let up_to = records.iter().map(|(seq, _)| *seq).max().unwrap_or(pushed);
+        let mut by_study: std::collections::BTreeMap<String, Vec<(i64, StampedRecord, bool)>> =
+            std::collections::BTreeMap::new();
+        for (seq, record) in records {
+            let studies = self.record_studies(&record)?;
+            let alone = studies.len() == 1;
+            for study in studies {
+                if only.is_none_or(|o| o == study) {
+                    by_study
+                        .entry(study)
+                        .or_default()
+                        .push((seq, record.clone(), alone));
+                }
+            }
+        }
+        Ok((up_to, by_study.into_iter().collect()))
     }
 
     /// The last server sequence number pulled of a study.
@@ -212,7 +286,7 @@ impl Store {
     /// from the last.
     pub(crate) fn apply_pulled(&self, remote: &str, batch: &PulledBatch) -> Result<()> {
         let tx = self.write()?;
-        self.merge_in(&tx, &batch.records, &mut |id| {
+        self.merge_in(&tx, &batch.incoming, &mut |id| {
             tx.prepare_cached(
                 "INSERT OR REPLACE INTO sync_echoes (remote, note_id, change_seq) \
                  SELECT ?1, id, change_seq FROM notes WHERE id = ?2",

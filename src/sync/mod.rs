@@ -14,6 +14,11 @@ mod migrations;
 pub(crate) use client::OutEvent;
 pub use client::Server;
 pub use client::{connect, redact_url};
+
+/// Checks a team server's URL (with its TLS options) as a sync will read it.
+pub(crate) fn check_url(url: &str) -> crate::error::Result<()> {
+    client::parse(url).map(drop)
+}
 pub(crate) use migrations::check as check_schema;
 pub use migrations::{SERVER_MIGRATIONS, init};
 
@@ -30,7 +35,10 @@ pub struct SyncReport {
     pub remote: String,
     /// Notes sent to the server.
     pub pushed: u64,
-    /// Other archives' events fetched from the server (the notes they carry merged here).
+    /// Records sent (codebook, consent, curation…; once per study they go to).
+    pub records_pushed: u64,
+    /// Other archives' events fetched from the server (the notes and records they carry
+    /// merged here).
     pub pulled: u64,
     /// Notes the pulled events added or changed here.
     pub changed: u64,

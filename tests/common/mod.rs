@@ -8,6 +8,40 @@ use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
+/// A mystery-shopping scorecard template: yes/no, timed (with evidence) and 1-5 criteria.
+pub const STORE_VISIT_CARD: &str = r#"
+name = "Store visit"
+
+[[section]]
+name = "Welcome"
+
+[[section.criterion]]
+id = "greeted"
+question = "Were you greeted?"
+weight = 1
+scale = "yes-no"
+
+[[section.criterion]]
+id = "wait-before-greeting"
+question = "How long before you were greeted?"
+weight = 2
+scale = "time"
+unit = "seconds"
+target = 60
+limit = 300
+evidence = true
+
+[[section]]
+name = "Help"
+
+[[section.criterion]]
+id = "knowledge"
+question = "How well did they know the product?"
+weight = 1
+scale = "1-5"
+na = true
+"#;
+
 pub struct TestArchive {
     pub tmp: TempDir,
     pub dir: PathBuf,

@@ -40,6 +40,21 @@ fn is_root() -> bool {
 
 impl Postgres {
     pub fn start() -> Option<Postgres> {
+        Postgres::start_with(false)
+    }
+
+    /// A cluster that also offers TLS, with a self-signed certificate for `localhost` (not for
+    /// 127.0.0.1): [`Postgres::root_cert`] is what a client checks it against.
+    pub fn start_tls() -> Option<Postgres> {
+        Postgres::start_with(true)
+    }
+
+    /// The certificate a TLS cluster's server presents (its own root).
+    pub fn root_cert(&self) -> PathBuf {
+        self.dir().join("server.crt")
+    }
+
+    fn start_with(tls: bool) -> Option<Postgres> {
         let Some(bin) = server_bin() else {
             let required = std::env::var("FIELDNOTES_REQUIRE_TOOLS").is_ok_and(|v| v == "1");
             assert!(
@@ -84,11 +99,39 @@ impl Postgres {
                 "--no-sync",
             ],
         );
-        let options = format!(
+        let mut options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60",
             pg.port,
             pg.dir().display()
         );
+        if tls {
+            // Made by the server's own user, so the key is its own (the server checks).
+            pg.run_program(
+                Path::new("openssl"),
+                &[
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "1",
+                    "-subj",
+                    "/CN=localhost",
+                    "-addext",
+                    "subjectAltName=DNS:localhost",
+                    "-keyout",
+                    "server.key",
+                    "-out",
+                    "server.crt",
+                ],
+            );
+            pg.run_program(Path::new("chmod"), &["600", "server.key"]);
+            options.push_str(&format!(
+                " -c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key",
+                pg.dir().display()
+            ));
+        }
         let log = pg.dir().join("server.log");
         pg.run(
             "pg_ctl",
@@ -111,18 +154,26 @@ impl Postgres {
     }
 
     fn run(&self, tool: &str, args: &[&str]) {
-        let program = self.bin.join(tool);
+        self.run_program(&self.bin.join(tool), args);
+    }
+
+    /// Runs a program in the cluster's folder as the server's user.
+    fn run_program(&self, program: &Path, args: &[&str]) {
+        let tool = program.display();
         let output = if self.as_nobody {
             Command::new("runuser")
                 .args(["-u", "nobody", "--"])
-                .arg(&program)
+                .arg(program)
                 .args(args)
                 .current_dir(self.dir())
                 .output()
         } else {
-            Command::new(&program).args(args).output()
+            Command::new(program)
+                .args(args)
+                .current_dir(self.dir())
+                .output()
         }
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+        .unwrap_or_else(|e| panic!("cannot run {tool}: {e}"));
         assert!(
             output.status.success(),
             "{tool} failed: {}{}",
