@@ -1037,3 +1037,62 @@ fn a_hierarchy_cycle_cannot_form_through_jsonl_files_either() {
     assert!(tree(&a).contains(&("=waiting".into(), Some("queueing".into()), None)));
     assert_same(&export(&a), &export(&b), "a and b");
 }
+
+/// A theme or an insight says something of the notes it cites: a login outside their study
+/// gets neither, while the study it shares receives what is of it.
+#[test]
+fn themes_and_insights_go_only_to_their_notes_studies() {
+    let Some(pg) = Postgres::start() else { return };
+    team(&pg, &["Private", "Shared"], &["ana"]);
+    team(&pg, &["Shared"], &["ben"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = archive(&tmp.path().join("ana"), &pg, "ana");
+    let mut b = archive(&tmp.path().join("ben"), &pg, "ben");
+    let private = session(&mut a, "Private");
+    let secret = note(&mut a, &private, "the pharmacy refused the prescription");
+    let shared = session(&mut a, "Shared");
+    let open = note(&mut a, &shared, "the queue at the till was long");
+    a.keep_theme(&KeptTheme {
+        id: "t-refusals".into(),
+        label: "Refused prescriptions".into(),
+        phrases: vec!["prescription".into()],
+        notes: vec![secret.clone()],
+    })
+    .unwrap();
+    a.add_insight(
+        "Refusals drive people away",
+        std::slice::from_ref(&secret),
+        None,
+        None,
+    )
+    .unwrap();
+    a.add_insight(
+        "Queues cost promoters",
+        std::slice::from_ref(&open),
+        None,
+        None,
+    )
+    .unwrap();
+    sync(&mut a);
+    sync(&mut b);
+    assert!(b.store().curated_themes().unwrap().is_empty());
+    let statements: Vec<String> = b
+        .store()
+        .insights()
+        .unwrap()
+        .into_iter()
+        .map(|i| i.statement)
+        .collect();
+    assert_eq!(statements, ["Queues cost promoters"]);
+    // On the server too: nothing of the private theme or insight under the shared study.
+    let mut sql = pg.admin();
+    let leaked: i64 = sql
+        .query_one(
+            "SELECT count(*) FROM events WHERE study = 'Shared' \
+             AND (payload LIKE '%Refus%' OR payload LIKE '%prescription%')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(leaked, 0);
+}

@@ -19,7 +19,7 @@
 //!   before its note or session; such records are applied again after every merge that
 //!   brought notes, so the links appear whatever came first.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -1003,8 +1003,10 @@ pub(crate) fn freeze_records_in(tx: &Connection) -> Result<()> {
 
 impl Store {
     /// The studies a record goes to on a team server: a session's, masked name's, scale's or
-    /// measure's own study; a participant's sessions' studies; the codebook, themes and
-    /// insights (and a participant in no session) to every study here.
+    /// measure's own study; a participant's sessions' studies; a theme's or insight's notes'
+    /// studies (what it says is of them: a login outside those studies must not read it); the
+    /// codebook (and a participant in no session, a theme or insight citing no note) to every
+    /// study here.
     pub(crate) fn record_studies(&self, r: &StampedRecord) -> Result<Vec<String>> {
         let conn = self.conn();
         let studies = match r.kind.as_str() {
@@ -1032,6 +1034,20 @@ impl Store {
                 "SELECT st.name FROM sessions s JOIN studies st ON st.id = s.study_id WHERE s.id = ?1",
                 split_key(&r.key)?.0,
             )?,
+            "theme" | "insight" => {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT st.name FROM notes n JOIN sessions s ON s.id = n.session_id \
+                     JOIN studies st ON st.id = s.study_id WHERE n.id = ?1",
+                )?;
+                let mut names = BTreeSet::new();
+                let notes = r.value.get("notes").and_then(Value::as_array);
+                for note in notes.into_iter().flatten().filter_map(Value::as_str) {
+                    if let Some(name) = stmt.query_row([note], |row| row.get(0)).optional()? {
+                        names.insert(name);
+                    }
+                }
+                names.into_iter().collect()
+            }
             "participant" => strings(
                 conn,
                 "SELECT DISTINCT st.name FROM participants p \
