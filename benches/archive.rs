@@ -977,7 +977,7 @@ fn main() {
         "peak memory of a process that opens the archive and runs every search above: {} MB",
         String::from_utf8_lossy(&child.stdout).trim()
     );
-    if !have_rg {
+    if !have_rg && !args.iter().any(|a| a == "--no-ripgrep") {
         println!("ripgrep: not installed, skipped (apt-get install ripgrep)");
     }
 
