@@ -587,7 +587,9 @@ fn main() {
     // --no-ripgrep: FTS5 without ripgrep (writing a million Markdown files is most of a
     // million-note run's time, and the ingest ratio needs only FTS5).
     let have_rg = peers
-        && !args.iter().any(|a| a == "--import-only" || a == "--no-ripgrep")
+        && !args
+            .iter()
+            .any(|a| a == "--import-only" || a == "--no-ripgrep")
         && Command::new("rg")
             .arg("--version")
             .output()
