@@ -632,8 +632,8 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
                 .sync(None, None)
                 .map(|r| {
                     format!(
-                        "Synced with {}: pushed {}, pulled {}",
-                        r.remote, r.pushed, r.pulled
+                        "Synced with {}: pushed {} notes and {} records, pulled {}",
+                        r.remote, r.pushed, r.records_pushed, r.pulled
                     )
                 })
                 .map_err(|e| e.to_string()),
