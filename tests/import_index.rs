@@ -110,3 +110,105 @@ fn an_import_also_indexes_what_another_process_wrote_before_it() {
     assert_eq!(total(&writer, "till"), 2);
     assert!(writer.check().unwrap().is_empty());
 }
+
+/// The stamping triggers an import lifts while it writes (it stamps its notes itself).
+fn note_triggers(dir: &std::path::Path) -> Vec<String> {
+    let db = rusqlite::Connection::open(dir.join("fieldnotes.db")).unwrap();
+    let mut stmt = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'notes' ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn stamps(dir: &std::path::Path) -> Vec<String> {
+    let db = rusqlite::Connection::open(dir.join("fieldnotes.db")).unwrap();
+    let mut stmt = db
+        .prepare("SELECT coalesce(hlc, 'none') FROM notes ORDER BY created_at, id")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn an_import_stamps_its_notes_and_puts_the_stamping_triggers_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("a");
+    let mut archive = Archive::open(&dir).unwrap();
+    let before = note_triggers(&dir);
+    assert_eq!(
+        before,
+        ["notes_stamp_edit", "notes_stamp_new", "notes_stamp_trash"]
+    );
+    // A failed import puts nothing back wrong either: the transaction holds the DDL too.
+    let bad = [line(1, "the kiosk froze"), "{not json".to_owned()].join("\n");
+    archive
+        .import(
+            |sink| jsonl::import("bad.jsonl", bad.as_bytes(), sink),
+            |_| {},
+        )
+        .unwrap_err();
+    assert_eq!(note_triggers(&dir), before);
+    let file = [
+        line(1, "the kiosk froze #checkout"),
+        line(2, "the kiosk froze again"),
+        line(3, "staff helped at last"),
+    ]
+    .join("\n");
+    archive
+        .import(
+            |sink| jsonl::import("ok.jsonl", file.as_bytes(), sink),
+            |_| {},
+        )
+        .unwrap();
+    assert_eq!(note_triggers(&dir), before);
+    let imported = stamps(&dir);
+    assert_eq!(imported.len(), 3);
+    let archive_id: String = rusqlite::Connection::open(dir.join("fieldnotes.db"))
+        .unwrap()
+        .query_row(
+            "SELECT value FROM archive_meta WHERE key = 'archive_id'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    for (i, stamp) in imported.iter().enumerate() {
+        assert!(stamp.ends_with(&archive_id), "{stamp}");
+        if i > 0 {
+            assert!(stamp > &imported[i - 1], "stamps in the order written");
+        }
+    }
+    // A note written after the import ticks after every imported stamp, and an edit of an
+    // imported note is stamped by the trigger again.
+    let session = archive.store().sessions(None).unwrap()[0].id.clone();
+    let new = archive
+        .add_note(&NewNote {
+            session,
+            kind: NoteKind::Observation,
+            body: "written after".into(),
+            extra_tags: vec![],
+            clears_draft: false,
+        })
+        .unwrap();
+    let id = archive
+        .search("kiosk again", &Filters::default(), 1)
+        .unwrap()
+        .hits[0]
+        .id
+        .clone();
+    archive
+        .edit_note(&id, "the kiosk froze a third time", None)
+        .unwrap();
+    let db = rusqlite::Connection::open(dir.join("fieldnotes.db")).unwrap();
+    let stamp_of = |id: &str| -> String {
+        db.query_row("SELECT hlc FROM notes WHERE id = ?1", [id], |r| r.get(0))
+            .unwrap()
+    };
+    let newest = imported.iter().max().unwrap();
+    assert!(&stamp_of(&new.id) > newest);
+    assert!(stamp_of(&id) > stamp_of(&new.id), "the edit ticks after");
+}

@@ -46,6 +46,67 @@ pub(crate) fn observe_in(tx: &Connection, stamp: &str) -> Result<()> {
     Ok(())
 }
 
+/// The archive's clock held in memory by an import, which stamps its notes itself: the
+/// stamping trigger wrote each imported note's row a second time (a third of an import's
+/// SQLite time). Ticks as the trigger does; [`Ticker::store_in`] moves the stored clock past
+/// the last stamp before anything else in the transaction ticks it.
+pub(crate) struct Ticker {
+    ms: i64,
+    counter: i64,
+    archive: String,
+    ticked: bool,
+}
+
+/// The largest counter the stamp's six digits hold: past it, the next millisecond.
+const MAX_COUNTER: i64 = 999_999;
+
+impl Ticker {
+    pub(crate) fn load_in(tx: &Connection) -> Result<Ticker> {
+        let (ms, counter, archive) = tx
+            .prepare_cached(
+                "SELECT ms, counter, \
+                   coalesce((SELECT value FROM archive_meta WHERE key = 'archive_id'), '') \
+                 FROM sync_clock",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(Ticker {
+            ms,
+            counter,
+            archive,
+            ticked: false,
+        })
+    }
+
+    /// The next stamp: this laptop's time, or after the last stamp when that is ahead.
+    pub(crate) fn tick(&mut self) -> String {
+        self.tick_at(chrono::Utc::now().timestamp_millis())
+    }
+
+    fn tick_at(&mut self, now_ms: i64) -> String {
+        if now_ms > self.ms {
+            self.ms = now_ms;
+            self.counter = 0;
+        } else if self.counter >= MAX_COUNTER {
+            // A clock running behind a stamp seen from elsewhere, a million ticks in one
+            // millisecond: the counter's digits would overflow and break the text order.
+            self.ms += 1;
+            self.counter = 0;
+        } else {
+            self.counter += 1;
+        }
+        self.ticked = true;
+        format!("{:013}-{:06}-{}", self.ms, self.counter, self.archive)
+    }
+
+    /// Stores the clock (never moving it back) if it ticked.
+    pub(crate) fn store_in(&self, tx: &Connection) -> Result<()> {
+        if self.ticked {
+            observe_in(tx, &format!("{:013}-{:06}-", self.ms, self.counter))?;
+        }
+        Ok(())
+    }
+}
+
 /// While set (inside one transaction), writes keep the stamps they carry: a merge writing
 /// what another archive stamped.
 pub(crate) fn applying_in(tx: &Connection, on: bool) -> Result<()> {
@@ -67,6 +128,25 @@ mod tests {
         assert!(legacy(a) < real);
         assert_eq!(parts(&legacy(b)), Some((b.timestamp_millis(), 0)));
         assert_eq!(parts("nonsense"), None);
+    }
+
+    #[test]
+    fn an_import_ticks_like_the_trigger_and_never_overflows_the_counter() {
+        let mut t = Ticker {
+            ms: 1_000,
+            counter: 5,
+            archive: "A".into(),
+            ticked: false,
+        };
+        // Behind the clock: the counter moves on.
+        assert_eq!(t.tick_at(900), "0000000001000-000006-A");
+        // Ahead: the new time, counter 0.
+        assert_eq!(t.tick_at(2_000), "0000000002000-000000-A");
+        assert_eq!(t.tick_at(2_000), "0000000002000-000001-A");
+        t.counter = MAX_COUNTER;
+        let next = t.tick_at(2_000);
+        assert_eq!(next, "0000000002001-000000-A");
+        assert!(next > format!("0000000002000-{MAX_COUNTER:06}-A"));
     }
 
     #[test]

@@ -276,7 +276,7 @@ impl Store {
             match self.note_record(&other.id)? {
                 None => {
                     let seq = next_change(tx)?;
-                    insert_note(tx, other, &mut tag_ids, seq)?;
+                    insert_note(tx, other, other.stamp.as_deref(), &mut tag_ids, seq)?;
                     counts.added += 1;
                     same_as_incoming(&other.id)?;
                 }

@@ -615,13 +615,14 @@ impl Store {
         // import's peak memory at 260 MB instead of 460 (300,000 notes).
         tx.execute_batch("PRAGMA cache_size = -65536")?;
         let deferred = defer_indexes(&tx)?;
+        let lifted = lift_note_triggers(&tx)?;
         // Shortened to the transaction's life (an Option does not coerce by itself).
         let mut sink = ImportSink::new(
             &tx,
             seq,
             observe.map(|o| o as &mut dyn FnMut(IndexRecord) -> Result<()>),
         );
-        let filled = fill(&mut sink);
+        let filled = fill(&mut sink).and_then(|()| sink.store_clock());
         let (counts, last_seq) = (sink.counts, sink.seq);
         let done = filled.and_then(|()| {
             // Built again inside the transaction: a crash before the commit leaves the old
@@ -631,7 +632,7 @@ impl Store {
             if !deferred.is_empty() {
                 tx.execute_batch("PRAGMA cache_size = -8192")?;
             }
-            for sql in &deferred {
+            for sql in deferred.iter().chain(&lifted) {
                 tx.execute_batch(sql)?;
             }
             tx.execute(
@@ -690,6 +691,32 @@ fn defer_indexes(tx: &Connection) -> Result<Vec<String>> {
     Ok(sqls)
 }
 
+/// The triggers on notes, which an import lifts while it writes and puts back before it
+/// commits (inside its transaction, as the deferred indexes). It stamps its notes itself
+/// (see [`ImportSink::note`]) and edits none, so they would do nothing; but a table with
+/// triggers makes SQLite journal every insert's pages in case the statement has to be undone
+/// halfway (about a seventh of a large import).
+const LIFTED_TRIGGERS: [&str; 3] = ["notes_stamp_new", "notes_stamp_edit", "notes_stamp_trash"];
+
+/// Drops the notes' triggers; returns the statements that make them again.
+fn lift_note_triggers(tx: &Connection) -> Result<Vec<String>> {
+    let mut sqls = Vec::new();
+    for name in LIFTED_TRIGGERS {
+        let sql: Option<String> = tx
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(sql) = sql {
+            tx.execute_batch(&format!("DROP TRIGGER {name}"))?;
+            sqls.push(sql);
+        }
+    }
+    Ok(sqls)
+}
+
 /// What an import did, and which change numbers it took: those after `seq_before`, up to and
 /// including `seq_after`.
 #[derive(Debug, Clone)]
@@ -712,6 +739,9 @@ pub struct ImportSink<'a> {
     observe: Option<&'a mut dyn FnMut(IndexRecord) -> Result<()>>,
     /// A dry run: keep the first notes to show.
     preview: bool,
+    /// The clock, while notes are being stamped (see [`super::hlc::Ticker`]); stored before
+    /// any other write, whose triggers tick the stored clock.
+    clock: Option<super::hlc::Ticker>,
 }
 
 impl<'a> ImportSink<'a> {
@@ -729,6 +759,15 @@ impl<'a> ImportSink<'a> {
             seq,
             observe,
             preview: false,
+            clock: None,
+        }
+    }
+
+    /// Stores the clock the notes ticked, before a write that ticks it in SQL.
+    fn store_clock(&mut self) -> Result<()> {
+        match self.clock.take() {
+            Some(clock) => clock.store_in(self.tx),
+            None => Ok(()),
         }
     }
 
@@ -756,6 +795,7 @@ impl<'a> ImportSink<'a> {
     /// A stamped record from a file: an import restores it as the file has it (a merge
     /// keeps the newer of the two instead).
     pub fn record(&mut self, record: &super::StampedRecord) -> Result<()> {
+        self.store_clock()?;
         super::hlc::applying_in(self.tx, true)?;
         super::records::merge_records_in(self.tx, std::slice::from_ref(record), true, false)?;
         super::hlc::applying_in(self.tx, false)
@@ -768,6 +808,7 @@ impl<'a> ImportSink<'a> {
         {
             return Ok(id.clone());
         }
+        self.store_clock()?;
         let id = insert_session(self.tx, session)?;
         self.known_sessions.insert(id.clone());
         Ok(id)
@@ -796,6 +837,7 @@ impl<'a> ImportSink<'a> {
 
     /// Records that a participant (created if new) took part in a session.
     pub fn session_participant(&mut self, session: &str, p: &Participant) -> Result<()> {
+        self.store_clock()?;
         let pid = participant_id(self.tx, p)?;
         self.tx.execute(
             "INSERT OR IGNORE INTO session_participants (session_id, participant_id) VALUES (?1, ?2)",
@@ -807,6 +849,7 @@ impl<'a> ImportSink<'a> {
     /// Makes sure a participant exists (created if new): an import that knows the order its
     /// participants were first recorded in keeps it.
     pub fn participant(&mut self, p: &Participant) -> Result<()> {
+        self.store_clock()?;
         participant_id(self.tx, p).map(|_| ())
     }
 
@@ -814,6 +857,7 @@ impl<'a> ImportSink<'a> {
     /// archive does not say yet is filled in; returns the fields where the archive already
     /// says something else and keeps its own.
     pub fn tag_info(&mut self, tag: &Tag, info: &TagInfo) -> Result<Vec<&'static str>> {
+        self.store_clock()?;
         let filled = fill_tag_info_in(self.tx, tag, info)?;
         if filled.changed {
             self.counts.tags += 1;
@@ -840,6 +884,7 @@ impl<'a> ImportSink<'a> {
         parent: Option<&Tag>,
         colour: Option<&str>,
     ) -> Result<()> {
+        self.store_clock()?;
         if fill_tag_links_in(self.tx, tag, parent, colour)? {
             self.counts.tags += 1;
         }
@@ -859,7 +904,19 @@ impl<'a> ImportSink<'a> {
             )),
             Err(e) => return Err(e),
         }
-        let Some(tags) = insert_note(self.tx, record, &mut self.tag_ids, self.seq + 1)? else {
+        let ticked;
+        let stamp = match &record.stamp {
+            Some(stamp) => Some(stamp.as_str()),
+            None => {
+                if self.clock.is_none() {
+                    self.clock = Some(super::hlc::Ticker::load_in(self.tx)?);
+                }
+                ticked = self.clock.as_mut().expect("loaded above").tick();
+                Some(ticked.as_str())
+            }
+        };
+        let Some(tags) = insert_note(self.tx, record, stamp, &mut self.tag_ids, self.seq + 1)?
+        else {
             self.counts.already_present += 1;
             return Ok(false);
         };
@@ -911,10 +968,12 @@ impl<'a> ImportSink<'a> {
 }
 
 /// Inserts a note with its tags and revisions, returning the tags it linked; `None` when its
-/// id is already there.
+/// id is already there. `stamp` is the note's (its record's, or one an import ticked); without
+/// one the stamping trigger gives it the next tick.
 pub(super) fn insert_note(
     tx: &Connection,
     n: &NoteRecord,
+    stamp: Option<&str>,
     tag_ids: &mut HashMap<Tag, i64>,
     seq: i64,
 ) -> Result<Option<Vec<Tag>>> {
@@ -947,7 +1006,7 @@ pub(super) fn insert_note(
         n.source,
         n.deleted_at.as_ref().map(time::to_db),
         seq,
-        n.stamp,
+        stamp,
         n.trash_stamp
     ])?;
     if added == 0 {
@@ -1122,7 +1181,7 @@ pub(crate) fn add_note_in(tx: &Connection, new: &NewNote) -> Result<String> {
     };
     let mut tag_ids = HashMap::new();
     let seq = next_change(tx)?;
-    insert_note(tx, &record, &mut tag_ids, seq)?;
+    insert_note(tx, &record, None, &mut tag_ids, seq)?;
     if new.clears_draft {
         tx.execute(
             "DELETE FROM drafts WHERE session_id = ?1 AND note_id = ''",

@@ -359,16 +359,16 @@ pub(crate) fn insert_session(tx: &Connection, new: &NewSession) -> Result<String
     if inserted == 1 {
         for p in &new.participants {
             let pid = participant_id(tx, p)?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR IGNORE INTO session_participants (session_id, participant_id) VALUES (?1, ?2)",
-                params![id, pid],
-            )?;
+            )?
+            .execute(params![id, pid])?;
         }
         for m in &new.measures {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR IGNORE INTO session_measures (session_id, name, value) VALUES (?1, ?2, ?3)",
-                params![id, m.name, m.value],
-            )?;
+            )?
+            .execute(params![id, m.name, m.value])?;
         }
     }
     Ok(id)
