@@ -523,89 +523,9 @@ struct SearchCase {
     rg: Vec<Vec<String>>,
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == "--search-memory") {
-        search_memory(Path::new(&args[i + 1]));
-        return;
-    }
-    // For profiling one measurement again on an archive kept with `--keep DIR`.
-    if let Some(i) = args.iter().position(|a| a == "--typing") {
-        let mut typing = search_as_you_type(Path::new(&args[i + 1]));
-        println!(
-            "{:<44} p50 {:>7} ms  p99 {:>7} ms",
-            "app: search-as-you-type, key to results",
-            ms(percentile(&mut typing, 0.5)),
-            ms(percentile(&mut typing, 0.99))
-        );
-        return;
-    }
-    if let Some(i) = args.iter().position(|a| a == "--report") {
-        let archive = Archive::open(Path::new(&args[i + 1])).unwrap();
-        print_report(&archive);
-        return;
-    }
-    if let Some(i) = args.iter().position(|a| a == "--during-themes") {
-        let mut archive = Archive::open(Path::new(&args[i + 1])).unwrap();
-        let session = archive.store().sessions(None).unwrap()[0].id.clone();
-        capture_during_themes(&mut archive, &session, 100).print();
-        return;
-    }
-    // --scale N: any number of notes (10,000,000 for an organisation's repository).
-    let scale = args
-        .iter()
-        .position(|a| a == "--scale")
-        .and_then(|i| args.get(i + 1))
-        .map(|v| {
-            v.replace([',', '_'], "")
-                .parse::<usize>()
-                .expect("--scale N: a number of notes")
-        });
-    let n: usize = if let Some(n) = scale {
-        n
-    } else if args.iter().any(|a| a == "--quick") {
-        10_000
-    } else if args.iter().any(|a| a == "--million") {
-        1_000_000
-    } else {
-        100_000
-    };
-    // --no-extras: import, searches, reindex, capture and the app only (no CSV import, report,
-    // themes or encrypted archive), for a quicker look at large scales.
-    let extras = !args.iter().any(|a| a == "--no-extras");
-    let repeats = if n <= 10_000 { 20 } else { 100 };
-    let tmp = tempfile::tempdir().unwrap();
-    // --keep DIR: build the archive in DIR and leave it there (for --typing, --during-themes).
-    let keep = args
-        .iter()
-        .position(|a| a == "--keep")
-        .map(|i| std::path::PathBuf::from(&args[i + 1]));
-    let dir = keep.unwrap_or_else(|| tmp.path().join("archive"));
-    let jsonl_path = tmp.path().join("notes.jsonl");
-    // --no-peers: only our own figures, for a quicker look while profiling.
-    let peers = !args.iter().any(|a| a == "--no-peers");
-    // --no-ripgrep: FTS5 without ripgrep (writing a million Markdown files is most of a
-    // million-note run's time, and the ingest ratio needs only FTS5).
-    let have_rg = peers
-        && !args
-            .iter()
-            .any(|a| a == "--import-only" || a == "--no-ripgrep")
-        && Command::new("rg")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-    let md_dir = tmp.path().join("markdown");
-    std::fs::create_dir_all(&md_dir).unwrap();
-
-    println!(
-        "fieldnotes benchmark: {n} notes ({} cores)",
-        std::thread::available_parallelism().map_or(1, |p| p.get())
-    );
-    let t = Instant::now();
-    let sample = write_archive(n, &jsonl_path, have_rg.then_some(md_dir.as_path()));
-    println!("generated in {:.1} s\n", t.elapsed().as_secs_f64());
-
-    // The searches.
+/// Every kind of search the benchmark times, `repeats` of each; phrases are taken from
+/// `sample` (note bodies).
+fn search_cases(sample: &[String], repeats: usize) -> Vec<SearchCase> {
     let mut rng = Rng(42);
     let corpus = Corpus::new(&mut Rng(0x5EED_F1E1D));
     let pick = |rng: &mut Rng, lo: usize, hi: usize| {
@@ -718,6 +638,100 @@ fn main() {
             ],
         )
     });
+
+    cases
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--search-memory") {
+        search_memory(Path::new(&args[i + 1]));
+        return;
+    }
+    // For profiling one measurement again on an archive kept with `--keep DIR`.
+    if let Some(i) = args.iter().position(|a| a == "--typing") {
+        let mut typing = search_as_you_type(Path::new(&args[i + 1]));
+        println!(
+            "{:<44} p50 {:>7} ms  p99 {:>7} ms",
+            "app: search-as-you-type, key to results",
+            ms(percentile(&mut typing, 0.5)),
+            ms(percentile(&mut typing, 0.99))
+        );
+        return;
+    }
+    // --measure DIR: the settled searches, captures and the app's opening again on an
+    // archive kept with `--keep DIR` (a quiet re-run of a 10,000,000-note archive's figures
+    // without importing it again).
+    if let Some(i) = args.iter().position(|a| a == "--measure") {
+        measure_kept(Path::new(&args[i + 1]));
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--report") {
+        let archive = Archive::open(Path::new(&args[i + 1])).unwrap();
+        print_report(&archive);
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--during-themes") {
+        let mut archive = Archive::open(Path::new(&args[i + 1])).unwrap();
+        let session = archive.store().sessions(None).unwrap()[0].id.clone();
+        capture_during_themes(&mut archive, &session, 100).print();
+        return;
+    }
+    // --scale N: any number of notes (10,000,000 for an organisation's repository).
+    let scale = args
+        .iter()
+        .position(|a| a == "--scale")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| {
+            v.replace([',', '_'], "")
+                .parse::<usize>()
+                .expect("--scale N: a number of notes")
+        });
+    let n: usize = if let Some(n) = scale {
+        n
+    } else if args.iter().any(|a| a == "--quick") {
+        10_000
+    } else if args.iter().any(|a| a == "--million") {
+        1_000_000
+    } else {
+        100_000
+    };
+    // --no-extras: import, searches, reindex, capture and the app only (no CSV import, report,
+    // themes or encrypted archive), for a quicker look at large scales.
+    let extras = !args.iter().any(|a| a == "--no-extras");
+    let repeats = if n <= 10_000 { 20 } else { 100 };
+    let tmp = tempfile::tempdir().unwrap();
+    // --keep DIR: build the archive in DIR and leave it there (for --typing, --during-themes).
+    let keep = args
+        .iter()
+        .position(|a| a == "--keep")
+        .map(|i| std::path::PathBuf::from(&args[i + 1]));
+    let dir = keep.unwrap_or_else(|| tmp.path().join("archive"));
+    let jsonl_path = tmp.path().join("notes.jsonl");
+    // --no-peers: only our own figures, for a quicker look while profiling.
+    let peers = !args.iter().any(|a| a == "--no-peers");
+    // --no-ripgrep: FTS5 without ripgrep (writing a million Markdown files is most of a
+    // million-note run's time, and the ingest ratio needs only FTS5).
+    let have_rg = peers
+        && !args
+            .iter()
+            .any(|a| a == "--import-only" || a == "--no-ripgrep")
+        && Command::new("rg")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    let md_dir = tmp.path().join("markdown");
+    std::fs::create_dir_all(&md_dir).unwrap();
+
+    println!(
+        "fieldnotes benchmark: {n} notes ({} cores)",
+        std::thread::available_parallelism().map_or(1, |p| p.get())
+    );
+    let t = Instant::now();
+    let sample = write_archive(n, &jsonl_path, have_rg.then_some(md_dir.as_path()));
+    println!("generated in {:.1} s\n", t.elapsed().as_secs_f64());
+
+    let cases = search_cases(&sample, repeats);
 
     // Bulk import through the real JSONL path, as `fieldnotes import` runs it: durable in
     // SQLite and committed to the index.
@@ -1017,6 +1031,88 @@ fn main() {
         index_bytes as f64 / 1e6
     );
     println!("peak memory of the whole run: {:.1} MB", peak_rss_mb());
+}
+
+/// The figures of an archive kept by an earlier run: its searches once the index has
+/// settled, capture, and the app's first frame and session list.
+fn measure_kept(dir: &Path) {
+    let t = Instant::now();
+    let mut archive = Archive::open(dir).unwrap();
+    println!(
+        "{:<44} {:>12.1} s",
+        "archive opened (index caught up) in",
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    archive.settle_index().unwrap();
+    println!(
+        "{:<44} {:>12.1} s   ({} index segments)",
+        "(index merges finished after)",
+        t.elapsed().as_secs_f64(),
+        archive.index().segment_count()
+    );
+    let n = archive.store().live_note_count().unwrap();
+    // The phrases come from the archive's own notes, every 97th as the run that made it.
+    let sample: Vec<String> = {
+        let conn = rusqlite::Connection::open(dir.join("fieldnotes.db")).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT body FROM notes WHERE rowid = ?1")
+            .unwrap();
+        (1..=2_000i64)
+            .filter_map(|k| stmt.query_row([k * 97], |r| r.get(0)).ok())
+            .collect()
+    };
+    println!(
+        "fieldnotes benchmark: {n} notes kept in {}\n",
+        dir.display()
+    );
+    let cases = search_cases(&sample, 100);
+    let settled = search_round(&archive, &cases);
+    println!(
+        "{:<20} {:>10} {:>10}   (settled: merges done)",
+        "search (top 10)", "p50", "p99"
+    );
+    for (name, mut done) in settled {
+        println!(
+            "{name:<20} {:>10} {:>10}",
+            ms(percentile(&mut done, 0.5)),
+            ms(percentile(&mut done, 0.99))
+        );
+    }
+    let session = archive.store().sessions(None).unwrap()[0].id.clone();
+    let (mut durable, mut searchable) = captures(&mut archive, &session, 100);
+    println!(
+        "\n{:<44} p50 {:>7} ms  p99 {:>7} ms",
+        "capture: until durable",
+        ms(percentile(&mut durable, 0.5)),
+        ms(percentile(&mut durable, 0.99))
+    );
+    println!(
+        "{:<44} p50 {:>7} ms  p99 {:>7} ms",
+        "capture: until searchable",
+        ms(percentile(&mut searchable, 0.5)),
+        ms(percentile(&mut searchable, 0.99))
+    );
+    drop(archive);
+    let first_frame = open_app(dir, false);
+    let with_sessions = open_app(dir, true);
+    println!(
+        "\n{:<44} {:>8} ms",
+        "app: first frame (before the archive opens)",
+        ms(first_frame)
+    );
+    println!(
+        "{:<44} {:>8} ms",
+        "app: archive open + sessions drawn",
+        ms(with_sessions)
+    );
+    let mut typing = search_as_you_type(dir);
+    println!(
+        "{:<44} p50 {:>7} ms  p99 {:>7} ms",
+        "app: search-as-you-type, key to results",
+        ms(percentile(&mut typing, 0.5)),
+        ms(percentile(&mut typing, 0.99))
+    );
 }
 
 /// One line of the encrypted-beside-plain table: p99 of each, their ratio, and the medians.

@@ -8,7 +8,7 @@ use tantivy::collector::TopDocs;
 use tantivy::columnar::StrColumn;
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur, PhraseQuery,
-    Query as TQuery, RangeQuery, TermQuery,
+    Query as TQuery, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
@@ -22,6 +22,12 @@ use crate::query::{Expr, Query};
 
 /// The most index terms a `prefix*` expands to; enough for a word stem, bounded for speed.
 const PREFIX_EXPANSIONS: usize = 64;
+
+/// An expansion of a prefix in more notes than this is frequent (when also in more than
+/// 1/`FREQUENT_SHARE` of them): its notes match without adding to the score (see
+/// [`Builder::prefix`]).
+const FREQUENT_DOCS: u64 = 20_000;
+const FREQUENT_SHARE: u64 = 8;
 
 /// What the index found: the top notes, how many matched, and their tags counted.
 #[derive(Debug, Clone, Default)]
@@ -724,10 +730,17 @@ impl Builder<'_> {
     }
 
     /// Expands `prefix*` into the index's words that start with it, scored like words.
+    ///
+    /// Expansions found in a large share of a large archive (`the*`: the, them, there,
+    /// they…, as a word being typed is searched) match as one set without a score: a union of
+    /// their long postings, each scored, was most of a search-as-you-type key's time at
+    /// 1,000,000 notes, and a word in most notes adds little to a ranking anyway (its inverse
+    /// document frequency is near zero). The rarer expansions still rank.
     fn prefix(&self, prefix: &str) -> Result<Box<dyn TQuery>> {
         let mut upper = prefix.as_bytes().to_vec();
         upper.push(0xFF);
-        let mut words: Vec<Vec<u8>> = Vec::new();
+        // Each expansion with the notes it is in, over the segments that list it.
+        let mut words: HashMap<Vec<u8>, u64> = HashMap::new();
         for segment in self.searcher.segment_readers() {
             let inverted = segment.inverted_index(self.fields.body)?;
             let mut stream = inverted
@@ -737,29 +750,44 @@ impl Builder<'_> {
                 .lt(&upper)
                 .into_stream()
                 .map_err(|e| Error::io("cannot read the index", e))?;
-            while let Some((key, _)) = stream.next() {
-                if words.len() >= PREFIX_EXPANSIONS * 4 {
+            let mut listed = 0;
+            while let Some((key, info)) = stream.next() {
+                if listed >= PREFIX_EXPANSIONS * 4 {
                     break;
                 }
-                words.push(key.to_vec());
+                listed += 1;
+                *words.entry(key.to_vec()).or_default() += u64::from(info.doc_freq);
             }
         }
+        let mut words: Vec<(Vec<u8>, u64)> = words.into_iter().collect();
         words.sort();
-        words.dedup();
         words.truncate(PREFIX_EXPANSIONS);
         if words.is_empty() {
             return Ok(Box::new(EmptyQuery));
         }
-        let clauses = words
-            .iter()
-            .map(|w| {
-                let term = Term::from_field_text(self.fields.body, &String::from_utf8_lossy(w));
-                (
+        let docs = self.searcher.num_docs();
+        let term = |w: &[u8]| Term::from_field_text(self.fields.body, &String::from_utf8_lossy(w));
+        let mut frequent = Vec::new();
+        let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
+        for (w, in_docs) in &words {
+            if *in_docs > FREQUENT_DOCS && in_docs * FREQUENT_SHARE > docs {
+                frequent.push(term(w));
+            } else {
+                clauses.push((
                     Occur::Should,
-                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn TQuery>,
-                )
-            })
-            .collect();
+                    Box::new(TermQuery::new(term(w), IndexRecordOption::WithFreqs)),
+                ));
+            }
+        }
+        if !frequent.is_empty() {
+            clauses.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(TermSetQuery::new(frequent)),
+                    0.0,
+                )),
+            ));
+        }
         Ok(Box::new(BooleanQuery::new(clauses)))
     }
 }
@@ -774,6 +802,77 @@ mod tests {
 
     use super::{count_tags, walk_matches};
     use crate::index::facets::Matches;
+
+    /// A prefix whose expansions are in most of a large archive's notes matches them all as
+    /// a set (no score), and its rarer expansions still rank first.
+    #[test]
+    fn frequent_expansions_match_as_a_set_and_rare_ones_still_rank() {
+        use crate::model::NoteKind;
+        use crate::query::{Filters, Query};
+        use crate::store::IndexRecord;
+        let tmp = tempfile::tempdir().unwrap();
+        let mut index = super::NoteIndex::open(&tmp.path().join("index"), "A", None).unwrap();
+        index.begin_import();
+        let n = 30_000;
+        let body = |i: usize| match i % 600 {
+            0 => "theft at the till",
+            1..=499 => "the queue was long",
+            500..=549 => "they waited",
+            550..=551 => "a thermos left behind",
+            _ => "staff helped",
+        };
+        for i in 0..n {
+            index
+                .stage(&IndexRecord {
+                    id: format!("{i:06}"),
+                    session: "S".into(),
+                    study: 1,
+                    kind: NoteKind::Observation,
+                    body: body(i).into(),
+                    tags: vec![],
+                    created_at: chrono::Utc::now(),
+                    deleted: false,
+                    change_seq: i as i64 + 1,
+                })
+                .unwrap();
+        }
+        index.seq = n as i64;
+        index.commit().unwrap();
+        let search = |q: &str, limit: usize| {
+            index
+                .search(&Query::parse(q).unwrap(), &Filters::default(), limit)
+                .unwrap()
+                .0
+        };
+        let expected = (0..n).filter(|i| body(*i).contains("the")).count();
+        let found = search("the*", n);
+        assert_eq!(found.total, expected);
+        assert_eq!(found.hits.len(), expected);
+        let score = |i: usize| {
+            found
+                .hits
+                .iter()
+                .find(|(id, _)| *id == format!("{i:06}"))
+                .unwrap()
+                .1
+        };
+        // `the` is in most notes: it matches without a score; the rarer words rank, the
+        // rarest (`theft`) on top.
+        assert_eq!(score(1), 0.0);
+        assert!(score(0) > score(550) && score(550) > score(500) && score(500) > 0.0);
+        let top: Vec<usize> = found.hits[..10]
+            .iter()
+            .map(|(id, _)| id.parse().unwrap())
+            .collect();
+        assert!(top.iter().all(|i| i % 600 == 0), "{top:?}");
+        // As typed: the same notes as the words spelled out.
+        let typed = search("waited (the OR the*)", 10);
+        assert_eq!(
+            typed.total,
+            (0..n).filter(|i| (500..550).contains(&(i % 600))).count()
+        );
+        assert_eq!(search("(the OR the*)", 10).total, expected);
+    }
 
     /// Walking the matches in runs on two threads finds what tantivy's collectors find: the
     /// same best documents with the same scores (ties in document order), the same count
