@@ -1072,12 +1072,23 @@ fn measure_kept(dir: &Path) {
         "{:<20} {:>10} {:>10}   (settled: merges done)",
         "search (top 10)", "p50", "p99"
     );
-    for (name, mut done) in settled {
+    // FIELDNOTES_BENCH_VERBOSE: each kind's three slowest queries, to see where a tail is.
+    let verbose = std::env::var_os("FIELDNOTES_BENCH_VERBOSE").is_some();
+    for (case, (name, done)) in cases.iter().zip(settled) {
+        let mut sorted = done.clone();
         println!(
             "{name:<20} {:>10} {:>10}",
-            ms(percentile(&mut done, 0.5)),
-            ms(percentile(&mut done, 0.99))
+            ms(percentile(&mut sorted, 0.5)),
+            ms(percentile(&mut sorted, 0.99))
         );
+        if verbose {
+            let mut slowest: Vec<(Duration, &(String, Filters))> =
+                done.into_iter().zip(&case.queries).collect();
+            slowest.sort_by_key(|t| std::cmp::Reverse(t.0));
+            for (t, (q, f)) in slowest.into_iter().take(3) {
+                println!("    {:>8} ms  {q} {:?}", ms(t), f.tags);
+            }
+        }
     }
     let session = archive.store().sessions(None).unwrap()[0].id.clone();
     let (mut durable, mut searchable) = captures(&mut archive, &session, 100);
@@ -1294,20 +1305,24 @@ fn print_report(archive: &Archive) {
     let out = tempfile::tempdir().unwrap();
     let path = out.path().join("findings.html");
     let t = Instant::now();
-    let data = report::read(
-        archive,
-        &ReportRequest {
-            selection: Selection::Search {
-                query: String::new(),
-                filters: Filters::default(),
-            },
-            title: None,
-            privacy: Privacy::Pseudonyms,
-            every_note: false,
-            mask_names: Vec::new(),
+    let request = |query: &str| ReportRequest {
+        selection: Selection::Search {
+            query: query.to_owned(),
+            filters: Filters::default(),
         },
-    )
-    .unwrap();
+        title: None,
+        privacy: Privacy::Pseudonyms,
+        every_note: false,
+        mask_names: Vec::new(),
+    };
+    // Past the analysis limit, the report of one word's notes (as for the themes).
+    let data = match report::read(archive, &request("")) {
+        Err(fieldnotes::Error::TooManyToAnalyse { notes, .. }) => {
+            println!("(report: {notes} notes are past the analysis limit: the notes of \"queue\")");
+            report::read(archive, &request("queue")).unwrap()
+        }
+        read => read.unwrap(),
+    };
     let page = ReportFormat::Html.render(&data);
     fieldnotes::io::write_atomically(&path, |w| {
         w.write_all(page.as_bytes())
@@ -1579,7 +1594,14 @@ fn themes_run(reader: &Archive, phase: &std::sync::atomic::AtomicU8) -> usize {
     use fieldnotes::analysis;
     use std::sync::atomic::Ordering;
     phase.store(READING, Ordering::SeqCst);
-    let notes = reader.analysis_notes("", &Filters::default()).unwrap();
+    // Past the analysis limit (an archive of over 1,000,000 notes), the notes of one word,
+    // as a researcher narrows them.
+    let notes = match reader.analysis_notes("", &Filters::default()) {
+        Err(fieldnotes::Error::TooManyToAnalyse { .. }) => {
+            reader.analysis_notes("queue", &Filters::default()).unwrap()
+        }
+        read => read.unwrap(),
+    };
     let curation = reader.store().curation().unwrap();
     phase.store(CLUSTERING, Ordering::SeqCst);
     // On the app's analysis pool: one core fewer than the machine has, left to captures.

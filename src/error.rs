@@ -27,6 +27,11 @@ pub enum Error {
     Crypt(#[from] crate::crypt::CryptError),
     #[error("{0}")]
     NotFound(String),
+    /// An analysis asked to read more notes than it can hold at once.
+    #[error(
+        "{notes} notes are more than an analysis reads at once ({limit}; each takes a few KB of memory): narrow them first with a search query, --study, --session or --since/--until (in the app, search first: the analyses read the notes a search finds)"
+    )]
+    TooManyToAnalyse { notes: u64, limit: u64 },
     /// A value the researcher gave breaks a rule (a valence out of range, an unknown stage,
     /// a session ending before it starts); the message says which rule.
     #[error("{0}")]

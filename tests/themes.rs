@@ -776,3 +776,45 @@ fn themes_start_from_what_was_last_shown_and_keep_their_names() {
         .unwrap();
     assert_eq!(labels(&a.json(&["themes"])), labels(&fresh));
 }
+
+/// An analysis of more notes than it can hold at once says how to narrow them, and runs on
+/// the narrower selection (the limit lowered here to a few notes).
+#[test]
+fn an_analysis_over_too_many_notes_asks_for_a_narrower_selection() {
+    let a = TestArchive::new().with_env("FIELDNOTES_ANALYSIS_LIMIT", "4");
+    let row = |text, session| [text, "quote", "student", "checkout", "", session, ""];
+    import(
+        &a,
+        &[
+            row("the queue at the till was long", "s1"),
+            row("the queue never moved", "s1"),
+            row("staff opened a second till", "s2"),
+        ],
+        "Wave A",
+    );
+    import(
+        &a,
+        &[
+            row("the queue at the till again", "s3"),
+            row("a long queue at lunch", "s3"),
+        ],
+        "Wave B",
+    );
+    for args in [
+        &["themes"][..],
+        &["report", "-o", "r.html"],
+        &["themes", "contrast", "--by", "persona"],
+    ] {
+        let out = a.fails(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("5 notes are more than an analysis reads at once (4")
+                && err.contains("--study"),
+            "{args:?}: {err}"
+        );
+    }
+    let narrowed = a.json(&["themes", "--study", "Wave A"]);
+    assert_eq!(narrowed["total_notes"], 3, "{narrowed}");
+    let searched = a.json(&["themes", "queue"]);
+    assert_eq!(searched["total_notes"], 4, "{searched}");
+}
