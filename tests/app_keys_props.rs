@@ -64,7 +64,7 @@ fn app_in_a_session() -> App {
         scorecards: Vec::new(),
     });
     pending.clear();
-    app.handle_response(Response::Sessions(vec![session()]));
+    app.handle_response(Response::Sessions(listed()));
     app.handle_response(Response::SessionLoaded {
         session: session(),
         notes: vec![
@@ -169,7 +169,7 @@ fn answer(request: &Request) -> Option<Response> {
             drafts: Vec::new(),
             visit: None,
         }),
-        Request::Sessions => Some(Response::Sessions(vec![session()])),
+        Request::Sessions => Some(Response::Sessions(listed())),
         Request::TrashList => Some(Response::TrashList(vec![note(9, "gone #checkout")])),
         Request::Participants => Some(Response::Participants(Vec::new())),
         // The heat maps: a few codes over the three notes, and a cell's notes.
@@ -293,4 +293,13 @@ fn an_explicit_action_key_does_change_a_note() {
         KeyEvent::new(KeyCode::Char('k'), KeyModifiers::CONTROL),
     ]);
     assert!(asked.iter().any(changes_a_stored_note), "{asked:?}");
+}
+
+fn listed() -> fieldnotes::store::SessionList {
+    let session = session();
+    fieldnotes::store::SessionList {
+        studies: vec![session.study.clone()],
+        sessions: vec![session],
+        total: 1,
+    }
 }

@@ -1331,3 +1331,46 @@ fn the_session_list_shows_the_sync_state_and_s_syncs_without_blocking_work() {
     assert_eq!(h.app.sessions.len(), sessions);
     assert_eq!(h.app.sync.pending, pending + 1);
 }
+
+/// An archive with more sessions than the app lists shows the newest page, says how many
+/// there are, and still offers every study (one whose sessions are all older included).
+#[test]
+fn a_large_archive_lists_its_newest_sessions_and_every_study() {
+    use fieldnotes::tui::worker::SESSIONS_LISTED;
+    let total = SESSIONS_LISTED + 5;
+    let mut h = Harness::with(|archive| {
+        let lines: Vec<String> = (0..total)
+            .map(|i| {
+                // The five oldest sessions are the only ones of their study.
+                let study = if i < 5 { "Old wave" } else { "Current" };
+                let at = Utc.timestamp_opt(1_767_225_600 + i as i64 * 3_600, 0).unwrap();
+                format!(
+                    r#"{{"id":"{}","kind":"observation","body":"note {i}","created_at":"{}","session":{{"id":"S{i:05}","study":"{study}","kind":"observation","started_at":"{}"}}}}"#,
+                    ulid::Ulid::from_parts(at.timestamp_millis() as u64, 1),
+                    at.to_rfc3339(),
+                    at.to_rfc3339()
+                )
+            })
+            .collect();
+        let file = lines.join("\n");
+        archive
+            .import(
+                |sink| fieldnotes::io::jsonl::import("s.jsonl", file.as_bytes(), sink),
+                |_| {},
+            )
+            .unwrap();
+    });
+    assert_eq!(h.app.sessions.len(), SESSIONS_LISTED);
+    assert_eq!(h.app.sessions_total, total);
+    assert_eq!(
+        h.app.sessions[0].id,
+        format!("S{:05}", total - 1),
+        "newest first"
+    );
+    assert_eq!(h.app.studies(), ["Current", "Old wave"]);
+    let screen = h.screen(120, 20);
+    assert!(
+        screen.contains(&format!("the newest {SESSIONS_LISTED} of {total}")),
+        "{screen}"
+    );
+}

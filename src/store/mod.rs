@@ -25,7 +25,7 @@ pub use notes::{
 };
 pub use passages::{BulkCoding, PassageRecord};
 pub use records::StampedRecord;
-pub use sessions::NewSession;
+pub use sessions::{NewSession, SessionList};
 pub use sync::{PulledBatch, Remote, SyncStatus};
 pub use tags::{JOURNEY_STAGES, TagCount, TagInfo};
 pub use visits::{ScorecardImport, ScorecardVersion};
@@ -89,6 +89,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0014_sync_records",
         include_str!("../../schema/0014_sync_records.sql"),
+    ),
+    (
+        "0015_sessions_by_start",
+        include_str!("../../schema/0015_sessions_by_start.sql"),
     ),
 ];
 

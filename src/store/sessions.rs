@@ -141,6 +141,42 @@ impl Store {
         rows.into_iter().map(finish_session).collect()
     }
 
+    /// The newest `limit` sessions (newest first), how many there are in all, and every study
+    /// by its latest session (newest first): what the app lists, without reading every
+    /// session of a large archive.
+    pub fn recent_sessions(&self, limit: usize) -> Result<SessionList> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s JOIN studies st ON st.id = s.study_id \
+             ORDER BY s.started_at DESC, s.id DESC LIMIT ?1"
+        );
+        let sessions = self
+            .conn()
+            .prepare(&sql)?
+            .query_map([limit as i64], session_from_row)?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .map(finish_session)
+            .collect::<Result<Vec<_>>>()?;
+        let total: i64 = self
+            .conn()
+            .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))?;
+        let studies = self
+            .conn()
+            .prepare(
+                "SELECT st.name FROM studies st \
+                 JOIN (SELECT study_id, max(started_at) AS latest FROM sessions GROUP BY study_id) l \
+                   ON l.study_id = st.id \
+                 ORDER BY l.latest DESC, st.name",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(SessionList {
+            sessions,
+            total: total.max(0) as usize,
+            studies,
+        })
+    }
+
     /// The session `add` writes to when none is named: the most recently started open one.
     pub fn latest_open_session(&self) -> Result<Option<String>> {
         Ok(self
@@ -372,6 +408,15 @@ pub(crate) fn insert_session(tx: &Connection, new: &NewSession) -> Result<String
         }
     }
     Ok(id)
+}
+
+/// A page of the sessions: the newest ones, the number of all, and every study's name.
+#[derive(Debug, Clone, Default)]
+pub struct SessionList {
+    pub sessions: Vec<Session>,
+    pub total: usize,
+    /// Every study with a session, the one with the latest session first.
+    pub studies: Vec<String>,
 }
 
 impl Store {

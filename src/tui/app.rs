@@ -162,6 +162,10 @@ pub struct App {
     pub fatal: Option<String>,
     /// Every session, newest first: the home view's list, where other views look them up.
     pub sessions: Vec<Session>,
+    /// How many sessions the archive has (`sessions` holds the newest of them).
+    pub sessions_total: usize,
+    /// Every study with a session, the one with the latest first.
+    pub study_names: Vec<String>,
     /// The team sync's state (no remote: nothing to show).
     pub sync: crate::store::SyncStatus,
     pub tags: Vec<Tag>,
@@ -208,6 +212,8 @@ impl App {
             opened: false,
             fatal: None,
             sessions: Vec::new(),
+            sessions_total: 0,
+            study_names: Vec::new(),
             sync: crate::store::SyncStatus::default(),
             tags: Vec::new(),
             scorecards: Vec::new(),
@@ -280,15 +286,9 @@ impl App {
         (self.view.spec().context)(self)
     }
 
-    /// The studies the app knows of, from the sessions list, in first-seen order.
+    /// The studies with a session, the one with the latest session first.
     pub fn studies(&self) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
-        for s in &self.sessions {
-            if !names.contains(&s.study) {
-                names.push(s.study.clone());
-            }
-        }
-        names
+        self.study_names.clone()
     }
 
     /// The study after `now` in the list, then none (every study), then the first again.

@@ -237,6 +237,11 @@ impl Request {
     }
 }
 
+/// The most sessions the app lists: the newest. An organisation's archive has hundreds of
+/// thousands; reading them all kept the first list (and captures, on the same lane) waiting
+/// for seconds.
+pub const SESSIONS_LISTED: usize = 2_000;
+
 #[derive(Debug, Clone)]
 pub enum Response {
     Opened {
@@ -244,7 +249,9 @@ pub enum Response {
         tags: Vec<Tag>,
         scorecards: Vec<String>,
     },
-    Sessions(Vec<Session>),
+    /// The newest sessions (a page of a large archive's), with the number of all and every
+    /// study's name.
+    Sessions(crate::store::SessionList),
     /// How a sync went: what it did, or why it could not.
     Synced(Result<String, String>),
     SyncState(crate::store::SyncStatus),
@@ -626,7 +633,10 @@ fn with_study(archive: &Archive, filters: &mut Filters, study: Option<&str>) -> 
 
 fn handle(archive: &mut Archive, request: Request) -> Response {
     let result = match request {
-        Request::Sessions => archive.store().sessions(None).map(Response::Sessions),
+        Request::Sessions => archive
+            .store()
+            .recent_sessions(SESSIONS_LISTED)
+            .map(Response::Sessions),
         Request::Sync => Ok(Response::Synced(
             archive
                 .sync(None, None)

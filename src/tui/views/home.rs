@@ -87,8 +87,10 @@ pub(crate) fn end_session(app: &mut App, session: &Session) -> Vec<Request> {
 
 // ---- worker responses --------------------------------------------------------------------
 
-pub(crate) fn listed(app: &mut App, sessions: Vec<Session>) -> Vec<Request> {
-    app.sessions = sessions;
+pub(crate) fn listed(app: &mut App, list: crate::store::SessionList) -> Vec<Request> {
+    app.sessions = list.sessions;
+    app.sessions_total = list.total;
+    app.study_names = list.studies;
     app.home_sel = app.home_sel.min(app.sessions.len().saturating_sub(1));
     // What waits to be pushed changes with every save: counted again when the list is.
     if app.sync.remote.is_some() {
@@ -109,18 +111,24 @@ pub(crate) fn synced(app: &mut App, done: Result<String, String>) -> Vec<Request
 /// The list's title, with the team sync's state when there is a remote: the last sync, what
 /// waits to be pushed, and "offline" when the last try could not reach the server.
 fn title(app: &App) -> String {
+    let listed = if app.sessions_total > app.sessions.len() {
+        format!(
+            " Sessions: the newest {} of {} (search finds notes in every one)",
+            app.sessions.len(),
+            app.sessions_total
+        )
+    } else {
+        " Sessions, newest first".to_owned()
+    };
     let Some(remote) = &app.sync.remote else {
-        return " Sessions, newest first ".to_owned();
+        return format!("{listed} ");
     };
     let last = match (&app.sync.last_error, &app.sync.last_sync) {
         (Some(_), _) => "offline".to_owned(),
         (None, Some(at)) => format!("synced {}", when(app.tz, at)),
         (None, None) => "never synced".to_owned(),
     };
-    format!(
-        " Sessions, newest first · {remote}: {last}, {} to push ",
-        app.sync.pending
-    )
+    format!("{listed} · {remote}: {last}, {} to push ", app.sync.pending)
 }
 
 pub(crate) fn ended(app: &mut App, s: Session) -> Vec<Request> {
