@@ -871,19 +871,7 @@ fn main() {
 
     // Single-note capture as the app does it.
     let session = archive.store().sessions(None).unwrap()[0].id.clone();
-    let (mut durable, mut searchable) = captures(&mut archive, &session, repeats);
-    println!(
-        "{:<44} p50 {:>7} ms  p99 {:>7} ms",
-        "capture: until durable",
-        ms(percentile(&mut durable, 0.5)),
-        ms(percentile(&mut durable, 0.99))
-    );
-    println!(
-        "{:<44} p50 {:>7} ms  p99 {:>7} ms",
-        "capture: until searchable",
-        ms(percentile(&mut searchable, 0.5)),
-        ms(percentile(&mut searchable, 0.99))
-    );
+    print_captures(&mut archive, &session, repeats);
 
     // Capture while the themes run over every note on the analysis lane, as in the app.
     if extras {
@@ -1033,6 +1021,21 @@ fn main() {
     println!("peak memory of the whole run: {:.1} MB", peak_rss_mb());
 }
 
+/// Times `repeats` single-note captures as the app makes them and prints their tails.
+fn print_captures(archive: &mut Archive, session: &str, repeats: usize) {
+    let (mut durable, mut searchable) = captures(archive, session, repeats);
+    for (what, times) in [
+        ("capture: until durable", &mut durable),
+        ("capture: until searchable", &mut searchable),
+    ] {
+        println!(
+            "{what:<44} p50 {:>7} ms  p99 {:>7} ms",
+            ms(percentile(times, 0.5)),
+            ms(percentile(times, 0.99))
+        );
+    }
+}
+
 /// The figures of an archive kept by an earlier run: its searches once the index has
 /// settled, capture, and the app's first frame and session list.
 fn measure_kept(dir: &Path) {
@@ -1091,19 +1094,8 @@ fn measure_kept(dir: &Path) {
         }
     }
     let session = archive.store().sessions(None).unwrap()[0].id.clone();
-    let (mut durable, mut searchable) = captures(&mut archive, &session, 100);
-    println!(
-        "\n{:<44} p50 {:>7} ms  p99 {:>7} ms",
-        "capture: until durable",
-        ms(percentile(&mut durable, 0.5)),
-        ms(percentile(&mut durable, 0.99))
-    );
-    println!(
-        "{:<44} p50 {:>7} ms  p99 {:>7} ms",
-        "capture: until searchable",
-        ms(percentile(&mut searchable, 0.5)),
-        ms(percentile(&mut searchable, 0.99))
-    );
+    println!();
+    print_captures(&mut archive, &session, 100);
     drop(archive);
     let first_frame = open_app(dir, false);
     let with_sessions = open_app(dir, true);

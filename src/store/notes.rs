@@ -615,7 +615,7 @@ impl Store {
         // import's peak memory at 260 MB instead of 460 (300,000 notes).
         tx.execute_batch("PRAGMA cache_size = -65536")?;
         let deferred = defer_indexes(&tx)?;
-        let lifted = lift_note_triggers(&tx)?;
+        let lifted = lift(&tx, "trigger", &LIFTED_TRIGGERS)?;
         // Shortened to the transaction's life (an Option does not coerce by itself).
         let mut sink = ImportSink::new(
             &tx,
@@ -674,17 +674,23 @@ fn defer_indexes(tx: &Connection) -> Result<Vec<String>> {
     if notes >= SMALL_ARCHIVE {
         return Ok(Vec::new());
     }
+    lift(tx, "index", &DEFERRED_INDEXES)
+}
+
+/// Drops the schema's `kind` ("index", "trigger") of each name there is; returns the
+/// statements that make them again, as the schema wrote them.
+fn lift(tx: &Connection, kind: &str, names: &[&str]) -> Result<Vec<String>> {
     let mut sqls = Vec::new();
-    for name in DEFERRED_INDEXES {
+    for name in names {
         let sql: Option<String> = tx
             .query_row(
-                "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1",
-                [name],
+                "SELECT sql FROM sqlite_master WHERE type = ?1 AND name = ?2",
+                [kind, name],
                 |r| r.get(0),
             )
             .optional()?;
         if let Some(sql) = sql {
-            tx.execute_batch(&format!("DROP INDEX {name}"))?;
+            tx.execute_batch(&format!("DROP {} {name}", kind.to_uppercase()))?;
             sqls.push(sql);
         }
     }
@@ -697,25 +703,6 @@ fn defer_indexes(tx: &Connection) -> Result<Vec<String>> {
 /// triggers makes SQLite journal every insert's pages in case the statement has to be undone
 /// halfway (about a seventh of a large import).
 const LIFTED_TRIGGERS: [&str; 3] = ["notes_stamp_new", "notes_stamp_edit", "notes_stamp_trash"];
-
-/// Drops the notes' triggers; returns the statements that make them again.
-fn lift_note_triggers(tx: &Connection) -> Result<Vec<String>> {
-    let mut sqls = Vec::new();
-    for name in LIFTED_TRIGGERS {
-        let sql: Option<String> = tx
-            .query_row(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
-                [name],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(sql) = sql {
-            tx.execute_batch(&format!("DROP TRIGGER {name}"))?;
-            sqls.push(sql);
-        }
-    }
-    Ok(sqls)
-}
 
 /// What an import did, and which change numbers it took: those after `seq_before`, up to and
 /// including `seq_after`.
