@@ -666,6 +666,18 @@ fn main() {
         measure_kept(Path::new(&args[i + 1]));
         return;
     }
+    // --open DIR: the app's opening alone, three times, on a kept archive.
+    if let Some(i) = args.iter().position(|a| a == "--open") {
+        for _ in 0..3 {
+            let with_sessions = open_app(Path::new(&args[i + 1]), true);
+            println!(
+                "{:<44} {:>8} ms",
+                "app: archive open + sessions drawn",
+                ms(with_sessions)
+            );
+        }
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--report") {
         let archive = Archive::open(Path::new(&args[i + 1])).unwrap();
         print_report(&archive);

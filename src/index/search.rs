@@ -129,7 +129,7 @@ impl NoteIndex {
         let tquery = self.build(&searcher, query, filters)?;
         let tag_field = self.fields.tag;
         let threads = walk_threads(&searcher);
-        let (addresses, counting) = if !query.has_text() {
+        let (addresses, counting) = if !query.has_text() && threads == 1 {
             let top = TopDocs::with_limit(limit.max(1));
             let (newest, (total, counts)) = searcher.search(
                 &tquery,
@@ -140,6 +140,23 @@ impl NoteIndex {
             )?;
             let newest = newest.into_iter().map(|(_, addr)| (0.0, addr)).collect();
             (newest, Counting::Ready(total, counts))
+        } else if !query.has_text() {
+            // A large archive: the matches and their tags are counted on other threads while
+            // the newest are found here (one walk doing both took 42 ms for a tag in 330,000
+            // of 10,000,000 notes).
+            let counting = {
+                let (searcher, tquery) = (searcher.clone(), tquery.box_clone());
+                Counting::start(move || {
+                    let walked = walk_matches(&searcher, &*tquery, None, threads)?;
+                    let tags = count_tags(&searcher, tag_field, walked.found, threads)?;
+                    Ok((walked.total, tags))
+                })?
+            };
+            let top = TopDocs::with_limit(limit.max(1))
+                .order_by_fast_field::<tantivy::DateTime>("created", Order::Desc);
+            let newest = searcher.search(&tquery, &top)?;
+            let newest = newest.into_iter().map(|(_, addr)| (0.0, addr)).collect();
+            (newest, counting)
         } else if prunes_exactly(&*tquery) {
             // Every match is counted, without a score, on other threads, while the top notes
             // are found alone here, which lets tantivy skip the blocks of postings that cannot
@@ -939,6 +956,13 @@ mod tests {
                     ])),
                 ),
             ])),
+            // No words: a tag filter alone, and every note (a large archive counts these on
+            // other threads while it finds the newest).
+            Box::new(TermQuery::new(
+                Term::from_field_text(tag, "#checkout"),
+                IndexRecordOption::Basic,
+            )),
+            Box::new(tantivy::query::AllQuery),
         ];
         for query in &queries {
             let (best, count) = searcher
