@@ -650,13 +650,7 @@ fn main() {
     }
     // For profiling one measurement again on an archive kept with `--keep DIR`.
     if let Some(i) = args.iter().position(|a| a == "--typing") {
-        let mut typing = search_as_you_type(Path::new(&args[i + 1]));
-        println!(
-            "{:<44} p50 {:>7} ms  p99 {:>7} ms",
-            "app: search-as-you-type, key to results",
-            ms(percentile(&mut typing, 0.5)),
-            ms(percentile(&mut typing, 0.99))
-        );
+        print_typing(Path::new(&args[i + 1]));
         return;
     }
     // --measure DIR: the settled searches, captures and the app's opening again on an
@@ -1014,13 +1008,7 @@ fn main() {
         "app: archive open + sessions drawn",
         ms(with_sessions)
     );
-    let mut typing = search_as_you_type(&dir);
-    println!(
-        "{:<44} p50 {:>7} ms  p99 {:>7} ms",
-        "app: search-as-you-type, key to results",
-        ms(percentile(&mut typing, 0.5)),
-        ms(percentile(&mut typing, 0.99))
-    );
+    print_typing(&dir);
 
     let size = db_bytes + index_bytes;
     println!(
@@ -1121,13 +1109,7 @@ fn measure_kept(dir: &Path) {
         "app: archive open + sessions drawn",
         ms(with_sessions)
     );
-    let mut typing = search_as_you_type(dir);
-    println!(
-        "{:<44} p50 {:>7} ms  p99 {:>7} ms",
-        "app: search-as-you-type, key to results",
-        ms(percentile(&mut typing, 0.5)),
-        ms(percentile(&mut typing, 0.99))
-    );
+    print_typing(dir);
 }
 
 /// One line of the encrypted-beside-plain table: p99 of each, their ratio, and the medians.
@@ -1487,13 +1469,32 @@ fn open_app(dir: &Path, with_sessions: bool) -> Duration {
 
 /// Key to results as the app serves them: on the search lane, a reader worker beside the
 /// capture worker that holds the index writer.
-fn search_as_you_type(dir: &Path) -> Vec<Duration> {
+/// Types four queries a key at a time as the app searches them; prints each key's time from
+/// the key to the results drawn (the hits come before the counts) and to the counts.
+fn print_typing(dir: &Path) {
+    let (mut shown, mut counted) = search_as_you_type(dir);
+    println!(
+        "{:<44} p50 {:>7} ms  p99 {:>7} ms",
+        "app: search-as-you-type, key to results",
+        ms(percentile(&mut shown, 0.5)),
+        ms(percentile(&mut shown, 0.99))
+    );
+    println!(
+        "{:<44} p50 {:>7} ms  p99 {:>7} ms",
+        "app: search-as-you-type, key to tag counts",
+        ms(percentile(&mut counted, 0.5)),
+        ms(percentile(&mut counted, 0.99))
+    );
+}
+
+fn search_as_you_type(dir: &Path) -> (Vec<Duration>, Vec<Duration>) {
     use fieldnotes::tui::worker::{Request, Response, Worker};
     let (capture, _) = Worker::open(dir).unwrap();
     let mut worker = capture.reader().unwrap();
     // Each query with its time, to see where the tail comes from.
     let verbose = std::env::var_os("FIELDNOTES_BENCH_VERBOSE").is_some();
     let mut times = Vec::new();
+    let mut counts = Vec::new();
     for phrase in [
         "waiting at the checkout",
         "staff helped",
@@ -1503,31 +1504,50 @@ fn search_as_you_type(dir: &Path) -> Vec<Duration> {
         for end in 1..=phrase.len() {
             let query = fieldnotes::tui::views::search::while_typing(&phrase[..end]);
             let t = Instant::now();
-            let responses = worker.handle(Request::Search {
-                generation: end as u64,
-                query: query.clone(),
-                filters: Filters::default(),
-                study: None,
-                limit: 50,
-            });
-            times.push(t.elapsed());
+            // Key to results: the hits the app draws first; the counts come after them.
+            let mut shown = None;
+            let mut responses = Vec::new();
+            worker.handle_streaming(
+                Request::Search {
+                    generation: end as u64,
+                    query: query.clone(),
+                    filters: Filters::default(),
+                    study: None,
+                    limit: 50,
+                },
+                &mut |r| {
+                    shown.get_or_insert_with(|| t.elapsed());
+                    responses.push(r);
+                },
+            );
+            let counted = t.elapsed();
+            let shown = shown.unwrap_or(counted);
+            times.push(shown);
+            counts.push(counted);
             if verbose {
-                let total = match responses.as_slice() {
-                    [Response::Searched { results, .. }] => results.total,
+                let total = match responses.last() {
+                    Some(Response::Searched { results, .. }) => results.total,
                     _ => 0,
                 };
-                println!("  {:>8} ms  {total:>8} hits  {query}", ms(t.elapsed()));
+                println!(
+                    "  {:>8} ms  (counted {:>8} ms)  {total:>8} hits  {query}",
+                    ms(shown),
+                    ms(counted)
+                );
             }
             assert!(
                 matches!(
                     responses.as_slice(),
-                    [Response::Searched { .. }] | [Response::SearchFailed { .. }]
+                    [
+                        Response::Searched { counted: false, .. },
+                        Response::Searched { counted: true, .. }
+                    ] | [Response::SearchFailed { .. }]
                 ),
                 "{responses:?}"
             );
         }
     }
-    times
+    (times, counts)
 }
 
 /// Captures timed while the themes run over every note, as the app runs them: the analysis

@@ -561,6 +561,19 @@ impl Archive {
 
     /// Full-text search with filters: ranked hits with snippets, and tag counts over all matches.
     pub fn search(&self, query: &str, filters: &Filters, limit: usize) -> Result<SearchResults> {
+        self.search_with(query, filters, limit, |_| {})
+    }
+
+    /// Like [`Archive::search`], handing `found` the hits (with no total and no tag counts yet)
+    /// as soon as they are read, while every match and its tags are still being counted: the
+    /// app draws the results first (in a large archive the counting is most of a search).
+    pub fn search_with(
+        &self,
+        query: &str,
+        filters: &Filters,
+        limit: usize,
+        found_first: impl FnOnce(&SearchResults),
+    ) -> Result<SearchResults> {
         let parsed = Query::parse(query)?;
         // The notes are read while the matches are still being counted.
         let (found, highlighter, counting) = self.index.search_top(&parsed, filters, limit)?;
@@ -583,6 +596,12 @@ impl Archive {
                 created_at: note.created_at,
             });
         }
+        let mut results = SearchResults {
+            total: 0,
+            hits,
+            facets: BTreeMap::new(),
+        };
+        found_first(&results);
         let (total, tag_counts) = counting.wait()?;
         let mut facets: BTreeMap<Facet, BTreeMap<String, u64>> = BTreeMap::new();
         for (tag, n) in tag_counts {
@@ -590,11 +609,9 @@ impl Archive {
                 facets.entry(tag.facet).or_default().insert(tag.name, n);
             }
         }
-        Ok(SearchResults {
-            total,
-            hits,
-            facets,
-        })
+        results.total = total;
+        results.facets = facets;
+        Ok(results)
     }
 
     /// The live notes that match `query` and `filters`, loaded for analysis (see

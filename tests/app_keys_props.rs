@@ -162,6 +162,7 @@ fn answer(request: &Request) -> Option<Response> {
             generation: *generation,
             results: SearchResults::default(),
             millis: 1,
+            counted: true,
         }),
         Request::Session(_) => Some(Response::SessionLoaded {
             session: session(),

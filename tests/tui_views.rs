@@ -1374,3 +1374,57 @@ fn a_large_archive_lists_its_newest_sessions_and_every_study() {
         "{screen}"
     );
 }
+
+/// A search answers twice: its hits first (drawn at once, "counting…" where the total goes),
+/// then the same hits with every match and its tags counted.
+#[test]
+fn search_results_are_drawn_before_their_counts() {
+    let mut h = Harness::new(true);
+    h.press(KeyCode::Char('/'));
+    h.type_text("queue");
+    // The same search answered again by hand, to see both parts.
+    let search = Request::Search {
+        generation: h.app.search.generation,
+        query: "queue".into(),
+        filters: fieldnotes::query::Filters::default(),
+        study: None,
+        limit: 50,
+    };
+    let responses = h.worker.handle(search);
+    let [first, last] = responses.as_slice() else {
+        panic!("{responses:?}");
+    };
+    let (
+        Response::Searched {
+            results: hits,
+            counted: false,
+            ..
+        },
+        Response::Searched {
+            results: all,
+            counted: true,
+            ..
+        },
+    ) = (first, last)
+    else {
+        panic!("{responses:?}");
+    };
+    let ids = |r: &fieldnotes::archive::SearchResults| {
+        r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>()
+    };
+    assert!(!hits.hits.is_empty());
+    assert_eq!(ids(hits), ids(all));
+    assert!(hits.facets.is_empty() && !all.facets.is_empty());
+    assert!(all.total >= all.hits.len());
+    h.app.handle_response(first.clone());
+    let screen = h.screen(120, 30);
+    assert!(screen.contains("counting…"), "{screen}");
+    assert!(
+        screen.contains(&hits.hits[0].snippet.chars().take(20).collect::<String>())
+            || !hits.hits[0].body.is_empty()
+    );
+    h.app.handle_response(last.clone());
+    let screen = h.screen(120, 30);
+    assert!(!screen.contains("counting…"), "{screen}");
+    assert!(screen.contains(&format!("{} note", all.total)), "{screen}");
+}

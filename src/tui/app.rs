@@ -598,7 +598,8 @@ impl App {
                 generation,
                 results,
                 millis,
-            } => search::searched(self, generation, results, millis),
+                counted,
+            } => search::searched(self, generation, results, millis, counted),
             Response::SearchFailed {
                 generation,
                 message,

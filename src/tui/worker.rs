@@ -296,10 +296,13 @@ pub enum Response {
     NoteRestored(Note),
     Tags(Vec<Tag>),
     DraftSaved,
+    /// A search's results: first its hits alone (`counted` false: no total, no tag counts
+    /// yet), then again with every match counted.
     Searched {
         generation: u64,
         results: SearchResults,
         millis: u128,
+        counted: bool,
     },
     SearchFailed {
         generation: u64,
@@ -422,6 +425,55 @@ impl Worker {
 
     /// Serves one request; a save is followed by the refreshed tag list.
     pub fn handle(&mut self, request: Request) -> Vec<Response> {
+        let mut out = Vec::new();
+        self.handle_streaming(request, &mut |r| out.push(r));
+        out
+    }
+
+    /// Like [`Worker::handle`], giving each response to `respond` as soon as it is made (a
+    /// search's hits before its counts).
+    pub fn handle_streaming(&mut self, request: Request, respond: &mut dyn FnMut(Response)) {
+        if let Request::Search {
+            generation,
+            query,
+            mut filters,
+            study,
+            limit,
+        } = request
+        {
+            // On the search lane, which has no pool of its own.
+            let archive = &self.archive;
+            let start = Instant::now();
+            let searched = with_study(archive, &mut filters, study.as_deref()).and_then(|()| {
+                archive.search_with(&query, &filters, limit, |first| {
+                    respond(Response::Searched {
+                        generation,
+                        results: first.clone(),
+                        millis: start.elapsed().as_millis(),
+                        counted: false,
+                    })
+                })
+            });
+            respond(match searched {
+                Ok(results) => Response::Searched {
+                    generation,
+                    results,
+                    millis: start.elapsed().as_millis(),
+                    counted: true,
+                },
+                Err(e) => Response::SearchFailed {
+                    generation,
+                    message: e.to_string(),
+                },
+            });
+            return;
+        }
+        for response in self.handle_one(request) {
+            respond(response);
+        }
+    }
+
+    fn handle_one(&mut self, request: Request) -> Vec<Response> {
         let archive = &mut self.archive;
         let response = match &self.pool {
             Some(pool) => pool.install(|| handle(archive, request)),
@@ -567,9 +619,7 @@ fn serve(
         batch.extend(requests.try_iter());
         busy = true;
         for request in coalesce(batch) {
-            for response in worker.handle(request) {
-                respond(response);
-            }
+            worker.handle_streaming(request, &mut |response| respond(response));
         }
     }
 }
@@ -724,28 +774,11 @@ fn handle(archive: &mut Archive, request: Request) -> Response {
             })
             .and_then(|format| archive.export_file(&path, format, options))
             .map(|summary| Response::Exported { path, summary }),
-        Request::Search {
+        // Answered in two parts by `Worker::handle_streaming`, which never hands it here.
+        Request::Search { generation, .. } => Ok(Response::SearchFailed {
             generation,
-            query,
-            mut filters,
-            study,
-            limit,
-        } => {
-            let start = Instant::now();
-            let searched = with_study(archive, &mut filters, study.as_deref())
-                .and_then(|()| archive.search(&query, &filters, limit));
-            Ok(match searched {
-                Ok(results) => Response::Searched {
-                    generation,
-                    results,
-                    millis: start.elapsed().as_millis(),
-                },
-                Err(e) => Response::SearchFailed {
-                    generation,
-                    message: e.to_string(),
-                },
-            })
-        }
+            message: "a search is answered by the search lane".into(),
+        }),
         Request::Answer {
             session,
             criterion,

@@ -58,6 +58,8 @@ pub struct SearchState {
     pub millis: Option<u128>,
     pub error: Option<String>,
     pub searching: bool,
+    /// The hits are shown; their total and tag counts are still being counted.
+    pub counting: bool,
     /// Where Esc returns to.
     pub back: View,
 }
@@ -78,6 +80,7 @@ impl SearchState {
             millis: None,
             error: None,
             searching: false,
+            counting: false,
             back: View::Home,
         }
     }
@@ -313,6 +316,7 @@ pub(crate) fn searched(
     generation: u64,
     results: SearchResults,
     millis: u128,
+    counted: bool,
 ) -> Vec<Request> {
     let s = &mut app.search;
     if generation == s.generation {
@@ -320,6 +324,7 @@ pub(crate) fn searched(
         s.millis = Some(millis);
         s.error = None;
         s.searching = false;
+        s.counting = !counted;
         s.sel = s.sel.min(s.results.hits.len().saturating_sub(1));
         let rows = s.facet_rows().len();
         s.facet_sel = s.facet_sel.min(rows.saturating_sub(1));
@@ -383,6 +388,8 @@ fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let total = count(s.results.total, "note");
     let count = if s.searching {
         " searching… ".to_owned()
+    } else if s.counting {
+        " counting… ".to_owned()
     } else {
         match s.millis {
             Some(ms) => format!(" {total} · {ms} ms "),
