@@ -660,6 +660,11 @@ fn main() {
         measure_kept(Path::new(&args[i + 1]));
         return;
     }
+    // --query DIR QUERY [#touchpoint]: one search timed by its parts, for profiling a tail.
+    if let Some(i) = args.iter().position(|a| a == "--query") {
+        profile_query(Path::new(&args[i + 1]), &args[i + 2], args.get(i + 3));
+        return;
+    }
     // --open DIR: the app's opening alone, three times, on a kept archive.
     if let Some(i) = args.iter().position(|a| a == "--open") {
         for _ in 0..3 {
@@ -770,6 +775,8 @@ fn main() {
     // Every kind of search right after the import, while the index may still be merging the
     // import's segments in the background (what a researcher who imports and then searches
     // meets), then again once the merges are done.
+    // The app keeps tag bitsets for counting many matches (made when it opens): so do these.
+    archive.index().keep_tag_bitsets();
     let after_import = search_round(&archive, &cases);
     let t = Instant::now();
     archive.settle_index().unwrap();
@@ -1038,6 +1045,41 @@ fn print_captures(archive: &mut Archive, session: &str, repeats: usize) {
 
 /// The figures of an archive kept by an earlier run: its searches once the index has
 /// settled, capture, and the app's first frame and session list.
+/// One search, 30 times on a kept archive: the top notes found, then every match and its tags
+/// counted, then the whole search as the app runs it (median and slowest of each).
+fn profile_query(dir: &Path, query: &str, touchpoint: Option<&String>) {
+    let mut archive = Archive::open(dir).unwrap();
+    archive.settle_index().unwrap();
+    archive.index().keep_tag_bitsets();
+    let filters = Filters {
+        tags: touchpoint
+            .map(|t| vec![Tag::new(Facet::Touchpoint, t.trim_start_matches('#')).unwrap()])
+            .unwrap_or_default(),
+        ..Filters::default()
+    };
+    let parsed = fieldnotes::query::Query::parse(query).unwrap();
+    let (mut top, mut counts, mut whole) = (Vec::new(), Vec::new(), Vec::new());
+    let mut total = 0;
+    for _ in 0..30 {
+        let t = Instant::now();
+        let (_, _, counting) = archive.index().search_top(&parsed, &filters, 10).unwrap();
+        top.push(t.elapsed());
+        total = counting.wait().unwrap().0;
+        counts.push(t.elapsed());
+        let t = Instant::now();
+        archive.search(query, &filters, 10).unwrap();
+        whole.push(t.elapsed());
+    }
+    println!("{query} {:?}: {total} matches", filters.tags);
+    for (name, mut times) in [("top notes", top), ("+ counted", counts), ("search", whole)] {
+        println!(
+            "  {name:<12} p50 {:>8} ms  max {:>8} ms",
+            ms(percentile(&mut times, 0.5)),
+            ms(percentile(&mut times, 1.0))
+        );
+    }
+}
+
 fn measure_kept(dir: &Path) {
     let t = Instant::now();
     let mut archive = Archive::open(dir).unwrap();
@@ -1054,6 +1096,8 @@ fn measure_kept(dir: &Path) {
         t.elapsed().as_secs_f64(),
         archive.index().segment_count()
     );
+    // As the app, which makes them when it opens.
+    archive.index().keep_tag_bitsets();
     let n = archive.store().live_note_count().unwrap();
     // The phrases come from the archive's own notes, every 97th as the run that made it.
     let sample: Vec<String> = {

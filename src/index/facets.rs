@@ -19,6 +19,8 @@ use tantivy::{
     SegmentReader,
 };
 
+use super::tag_bits::{Frequent, TagBits, count_both};
+
 /// A tag value read from the fast field costs about this many postings walked: above this
 /// share of the segment's tag values, the postings are cheaper.
 const POSTINGS_PER_VALUE: u64 = 24;
@@ -148,11 +150,12 @@ impl SegmentMatches {
 
 /// The tags of the matching documents in one run of a segment, `start..end` (`start` a
 /// multiple of 64), counted: what a thread walking that run counts on its own.
+/// A large segment's frequent tags are counted from their bitsets in `bits`.
 pub(crate) fn run_tags(
     segment: &SegmentReader,
     field: Field,
-    start: DocId,
-    end: DocId,
+    bits: &TagBits,
+    run: (DocId, DocId),
     matches: &[u64],
     count: u64,
 ) -> tantivy::Result<HashMap<String, u64>> {
@@ -161,12 +164,39 @@ pub(crate) fn run_tags(
     };
     let postings = segment.inverted_index(field).ok();
     let share = Share {
-        start,
-        end,
+        start: run.0,
+        end: run.1,
         matches,
         count,
     };
-    Ok(share.tags(&column, postings.as_deref()))
+    if count == 0 {
+        return Ok(HashMap::new());
+    }
+    // What each way costs, in postings read: a fast-field value costs `POSTINGS_PER_VALUE`,
+    // a word of a bitset (64 notes) about one.
+    let by_column = count * POSTINGS_PER_VALUE;
+    let values = share.values(&column);
+    // Making the bitsets reads every tag's postings once: worth it for a search whose fast
+    // field reads would cost a good share of that (the next ones then take the bitsets).
+    let frequent = bits.of(segment, field, by_column * 4 >= values);
+    let walk = match &frequent {
+        Some(f) => {
+            let words = u64::from(run.1 - run.0).div_ceil(64);
+            let docs = u64::from(segment.max_doc().max(1));
+            f.tags.len() as u64 * words
+                + values.saturating_sub(f.values * u64::from(run.1 - run.0) / docs)
+        }
+        None => values,
+    };
+    if by_column < walk {
+        return Ok(share.by_column(&column));
+    }
+    if let Some(postings) = postings
+        && let Ok(counts) = share.by_postings(&postings, frequent.as_deref())
+    {
+        return Ok(counts);
+    }
+    Ok(share.by_column(&column))
 }
 
 /// Matching documents of one run of a segment: bit `i` of `matches` is document `start + i`.
@@ -186,16 +216,25 @@ impl Share<'_> {
         if self.count == 0 {
             return HashMap::new();
         }
-        // The run's share of the segment's tag values.
-        let values = column.ords().values.num_vals() as u64 * u64::from(self.end - self.start)
-            / u64::from(column.ords().num_docs().max(1));
-        if self.count * POSTINGS_PER_VALUE >= values
+        if self.many(column)
             && let Some(postings) = postings
-            && let Ok(counts) = self.by_postings(postings)
+            && let Ok(counts) = self.by_postings(postings, None)
         {
             return counts;
         }
         self.by_column(column)
+    }
+
+    /// Whether the matches are so many that walking the tags' postings is cheaper than
+    /// reading each match's tags.
+    fn many(&self, column: &StrColumn) -> bool {
+        self.count * POSTINGS_PER_VALUE >= self.values(column)
+    }
+
+    /// The run's share of the segment's tag values.
+    fn values(&self, column: &StrColumn) -> u64 {
+        column.ords().values.num_vals() as u64 * u64::from(self.end - self.start)
+            / u64::from(column.ords().num_docs().max(1))
     }
 
     fn is_match(&self, doc: DocId) -> bool {
@@ -249,11 +288,28 @@ impl Share<'_> {
         out
     }
 
-    /// Walks every tag's postings within the run, counting the documents that match.
-    fn by_postings(&self, postings: &InvertedIndexReader) -> std::io::Result<HashMap<String, u64>> {
+    /// Walks every tag's postings within the run, counting the documents that match; the tags
+    /// in `frequent` are counted from their bitsets instead.
+    fn by_postings(
+        &self,
+        postings: &InvertedIndexReader,
+        frequent: Option<&Frequent>,
+    ) -> std::io::Result<HashMap<String, u64>> {
         let mut out = HashMap::new();
+        if let Some(frequent) = frequent {
+            let from = self.start as usize / 64;
+            for (tag, bits) in &frequent.tags {
+                let n = count_both(self.matches, bits, from);
+                if n > 0 {
+                    out.insert(String::from_utf8_lossy(tag).into_owned(), n);
+                }
+            }
+        }
         let mut terms = postings.terms().stream()?;
         while terms.advance() {
+            if frequent.is_some_and(|f| f.has(terms.key())) {
+                continue;
+            }
             let mut block = postings
                 .read_block_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)?;
             let mut from = if self.start > 0 {

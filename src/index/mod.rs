@@ -4,6 +4,9 @@
 mod analyzer;
 mod facets;
 mod search;
+mod tag_bits;
+
+use tag_bits::TagBits;
 
 pub use search::{Filters, Highlighter, IndexHits};
 
@@ -108,6 +111,8 @@ pub struct NoteIndex {
     seq: i64,
     /// Why the index was rebuilt when this process opened it (it was damaged).
     repaired: Option<String>,
+    /// The large segments' frequent tags as bitsets, shared with every reader handle.
+    tag_bits: TagBits,
 }
 
 impl NoteIndex {
@@ -206,6 +211,7 @@ impl NoteIndex {
             archive_id: archive_id.to_owned(),
             seq: 0,
             repaired: None,
+            tag_bits: TagBits::default(),
         };
         match note_index.watermark()? {
             Some(w) if w.format == INDEX_FORMAT && w.archive_id == archive_id => {
@@ -234,6 +240,7 @@ impl NoteIndex {
             archive_id: self.archive_id.clone(),
             seq: self.seq,
             repaired: None,
+            tag_bits: self.tag_bits.clone(),
         }
     }
 

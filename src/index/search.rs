@@ -15,6 +15,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, DocSet, Order, Score, Searcher, Term};
 
 use super::facets::{Counts, Matches, run_tags};
+use super::tag_bits::TagBits;
 use super::{Fields, NoteIndex};
 use crate::error::{Error, Result};
 pub use crate::query::Filters;
@@ -145,10 +146,11 @@ impl NoteIndex {
             // the newest are found here (one walk doing both took 42 ms for a tag in 330,000
             // of 10,000,000 notes).
             let counting = {
-                let (searcher, tquery) = (searcher.clone(), tquery.box_clone());
+                let (searcher, tquery, bits) =
+                    (searcher.clone(), tquery.box_clone(), self.tag_bits.clone());
                 Counting::start(move || {
                     let walked = walk_matches(&searcher, &*tquery, None, threads)?;
-                    let tags = count_tags(&searcher, tag_field, walked.found, threads)?;
+                    let tags = count_tags(&searcher, tag_field, &bits, walked.found, threads)?;
                     Ok((walked.total, tags))
                 })?
             };
@@ -162,10 +164,11 @@ impl NoteIndex {
             // are found alone here, which lets tantivy skip the blocks of postings that cannot
             // reach them.
             let counting = {
-                let (searcher, tquery) = (searcher.clone(), tquery.box_clone());
+                let (searcher, tquery, bits) =
+                    (searcher.clone(), tquery.box_clone(), self.tag_bits.clone());
                 Counting::start(move || {
                     let walked = walk_matches(&searcher, &*tquery, None, threads)?;
-                    let tags = count_tags(&searcher, tag_field, walked.found, threads)?;
+                    let tags = count_tags(&searcher, tag_field, &bits, walked.found, threads)?;
                     Ok((walked.total, tags))
                 })?
             };
@@ -175,9 +178,12 @@ impl NoteIndex {
             let walked = walk_matches(&searcher, &*tquery, Some(limit.max(1)), threads)?;
             let (total, found) = (walked.total, walked.found);
             let counting = {
-                let searcher = searcher.clone();
+                let (searcher, bits) = (searcher.clone(), self.tag_bits.clone());
                 Counting::start(move || {
-                    Ok((total, count_tags(&searcher, tag_field, found, threads)?))
+                    Ok((
+                        total,
+                        count_tags(&searcher, tag_field, &bits, found, threads)?,
+                    ))
                 })?
             };
             (walked.best, counting)
@@ -200,6 +206,22 @@ impl NoteIndex {
         let mut generator = SnippetGenerator::create(&searcher, &*tquery, self.fields.body)?;
         generator.set_max_num_chars(180);
         Ok((hits, Highlighter { generator }, counting))
+    }
+
+    /// For a process that searches again and again (the app): from now on a search with many
+    /// matches counts their tags by bitsets of the frequent tags, kept per segment (see
+    /// [`super::tag_bits`]); those of a large archive's segments are made now, so the first
+    /// such search does not wait for them.
+    pub fn keep_tag_bitsets(&self) {
+        self.tag_bits.keep();
+        let searcher = self.reader.searcher();
+        if walk_threads(&searcher) == 1 {
+            return;
+        }
+        self.tag_bits.keep_only(&searcher);
+        for segment in searcher.segment_readers() {
+            self.tag_bits.of(segment, self.fields.tag, true);
+        }
     }
 
     /// The ids of every note that matches, in no particular order: what analysis works on.
@@ -481,9 +503,11 @@ fn walk_matches(
 fn count_tags(
     searcher: &Searcher,
     tag_field: tantivy::schema::Field,
+    bits: &TagBits,
     found: Vec<Found>,
     threads: usize,
 ) -> Result<HashMap<String, u64>> {
+    bits.keep_only(searcher);
     // About as many documents for each thread.
     let docs: u64 = found
         .iter()
@@ -501,8 +525,8 @@ fn count_tags(
         let mut tags: HashMap<String, u64> = HashMap::new();
         for f in list {
             let reader = searcher.segment_reader(f.run.segment_ord);
-            let (start, end) = (f.run.start, f.run.end);
-            for (tag, n) in run_tags(reader, tag_field, start, end, &f.matches, f.count)? {
+            let run = (f.run.start, f.run.end);
+            for (tag, n) in run_tags(reader, tag_field, bits, run, &f.matches, f.count)? {
                 *tags.entry(tag).or_default() += n;
             }
         }
@@ -817,7 +841,7 @@ mod tests {
     use tantivy::schema::{FAST, IndexRecordOption, STRING, Schema, TEXT};
     use tantivy::{Index, TantivyDocument, Term};
 
-    use super::{count_tags, walk_matches};
+    use super::{TagBits, count_tags, walk_matches};
     use crate::index::facets::Matches;
 
     /// A prefix whose expansions are in most of a large archive's notes matches them all as
@@ -918,6 +942,10 @@ mod tests {
             let text: Vec<&str> = (0..3 + next(8)).map(|_| words[next(words.len())]).collect();
             doc.add_text(body, text.join(" "));
             doc.add_text(tag, ["#checkout", "#delivery", "@student"][next(3)]);
+            if i % 97 == 0 {
+                // Too rare for a bitset: counted from its postings beside the others.
+                doc.add_text(tag, "=signage");
+            }
             doc.add_text(id, i.to_string());
             writer.add_document(doc).unwrap();
             if i % 1_700 == 0 {
@@ -964,6 +992,9 @@ mod tests {
             )),
             Box::new(tantivy::query::AllQuery),
         ];
+        // Only segments of 65,536 notes or more have bitsets outside tests.
+        let postings = TagBits::default();
+        let bits = TagBits::for_any_segment();
         for query in &queries {
             let (best, count) = searcher
                 .search(query, &(TopDocs::with_limit(25).order_by_score(), Count))
@@ -973,13 +1004,19 @@ mod tests {
                 let walked = walk_matches(&searcher, &**query, Some(25), threads).unwrap();
                 assert_eq!(walked.best, best, "{query:?} on {threads} threads");
                 assert_eq!(walked.total, count);
-                let counted = count_tags(&searcher, tag, walked.found, threads).unwrap();
-                assert_eq!(counted, tags);
-                let walked = walk_matches(&searcher, &**query, None, threads).unwrap();
-                assert_eq!(walked.total, count);
-                let counted = count_tags(&searcher, tag, walked.found, threads).unwrap();
-                assert_eq!(counted, tags);
+                let counted = count_tags(&searcher, tag, &postings, walked.found, threads);
+                assert_eq!(counted.unwrap(), tags);
+                // The frequent tags from bitsets (made by the first count, then kept).
+                for _ in 0..2 {
+                    let walked = walk_matches(&searcher, &**query, None, threads).unwrap();
+                    assert_eq!(walked.total, count);
+                    let counted = count_tags(&searcher, tag, &bits, walked.found, threads);
+                    assert_eq!(counted.unwrap(), tags, "{query:?} on {threads} threads");
+                }
             }
         }
+        // Bitsets are kept only when asked for (the app), and then for every segment.
+        assert_eq!(postings.made(), 0);
+        assert_eq!(bits.made(), searcher.segment_readers().len());
     }
 }
