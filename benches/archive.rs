@@ -776,7 +776,7 @@ fn main() {
     // import's segments in the background (what a researcher who imports and then searches
     // meets), then again once the merges are done.
     // The app keeps tag bitsets for counting many matches (made when it opens): so do these.
-    archive.index().keep_tag_bitsets();
+    archive.index().keep_bitsets();
     let after_import = search_round(&archive, &cases);
     let t = Instant::now();
     archive.settle_index().unwrap();
@@ -1050,7 +1050,7 @@ fn print_captures(archive: &mut Archive, session: &str, repeats: usize) {
 fn profile_query(dir: &Path, query: &str, touchpoint: Option<&String>) {
     let mut archive = Archive::open(dir).unwrap();
     archive.settle_index().unwrap();
-    archive.index().keep_tag_bitsets();
+    archive.index().keep_bitsets();
     let filters = Filters {
         tags: touchpoint
             .map(|t| vec![Tag::new(Facet::Touchpoint, t.trim_start_matches('#')).unwrap()])
@@ -1058,16 +1058,24 @@ fn profile_query(dir: &Path, query: &str, touchpoint: Option<&String>) {
         ..Filters::default()
     };
     let parsed = fieldnotes::query::Query::parse(query).unwrap();
+    // The app's search view asks for 50.
+    let limit = std::env::var("FIELDNOTES_BENCH_LIMIT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
     let (mut top, mut counts, mut whole) = (Vec::new(), Vec::new(), Vec::new());
     let mut total = 0;
     for _ in 0..30 {
         let t = Instant::now();
-        let (_, _, counting) = archive.index().search_top(&parsed, &filters, 10).unwrap();
+        let (_, _, counting) = archive
+            .index()
+            .search_top(&parsed, &filters, limit)
+            .unwrap();
         top.push(t.elapsed());
         total = counting.wait().unwrap().0;
         counts.push(t.elapsed());
         let t = Instant::now();
-        archive.search(query, &filters, 10).unwrap();
+        archive.search(query, &filters, limit).unwrap();
         whole.push(t.elapsed());
     }
     println!("{query} {:?}: {total} matches", filters.tags);
@@ -1097,7 +1105,7 @@ fn measure_kept(dir: &Path) {
         archive.index().segment_count()
     );
     // As the app, which makes them when it opens.
-    archive.index().keep_tag_bitsets();
+    archive.index().keep_bitsets();
     let n = archive.store().live_note_count().unwrap();
     // The phrases come from the archive's own notes, every 97th as the run that made it.
     let sample: Vec<String> = {

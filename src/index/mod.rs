@@ -5,8 +5,10 @@ mod analyzer;
 mod facets;
 mod search;
 mod tag_bits;
+mod word_bits;
 
 use tag_bits::TagBits;
+use word_bits::WordBits;
 
 pub use search::{Filters, Highlighter, IndexHits};
 
@@ -113,6 +115,8 @@ pub struct NoteIndex {
     repaired: Option<String>,
     /// The large segments' frequent tags as bitsets, shared with every reader handle.
     tag_bits: TagBits,
+    /// The large segments' frequent words as bitsets, likewise.
+    word_bits: WordBits,
 }
 
 impl NoteIndex {
@@ -212,6 +216,7 @@ impl NoteIndex {
             seq: 0,
             repaired: None,
             tag_bits: TagBits::default(),
+            word_bits: WordBits::default(),
         };
         match note_index.watermark()? {
             Some(w) if w.format == INDEX_FORMAT && w.archive_id == archive_id => {
@@ -241,6 +246,7 @@ impl NoteIndex {
             seq: self.seq,
             repaired: None,
             tag_bits: self.tag_bits.clone(),
+            word_bits: self.word_bits.clone(),
         }
     }
 

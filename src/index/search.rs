@@ -8,7 +8,7 @@ use tantivy::collector::TopDocs;
 use tantivy::columnar::StrColumn;
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur, PhraseQuery,
-    Query as TQuery, RangeQuery, TermQuery, TermSetQuery,
+    Query as TQuery, RangeQuery, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
@@ -16,6 +16,7 @@ use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, DocSet, Order, Score,
 
 use super::facets::{Counts, Matches, run_tags};
 use super::tag_bits::TagBits;
+use super::word_bits::{ExpansionSet, WordBits};
 use super::{Fields, NoteIndex};
 use crate::error::{Error, Result};
 pub use crate::query::Filters;
@@ -127,6 +128,7 @@ impl NoteIndex {
         limit: usize,
     ) -> Result<(RankedIds, Highlighter, Counting)> {
         let searcher = self.reader.searcher();
+        self.word_bits.keep_only(&searcher);
         let tquery = self.build(&searcher, query, filters)?;
         let tag_field = self.fields.tag;
         let threads = walk_threads(&searcher);
@@ -209,11 +211,13 @@ impl NoteIndex {
     }
 
     /// For a process that searches again and again (the app): from now on a search with many
-    /// matches counts their tags by bitsets of the frequent tags, kept per segment (see
-    /// [`super::tag_bits`]); those of a large archive's segments are made now, so the first
-    /// such search does not wait for them.
-    pub fn keep_tag_bitsets(&self) {
+    /// matches counts their tags by bitsets of the frequent tags, and a prefix's frequent
+    /// expansions are read from bitsets, both kept per segment (see [`super::tag_bits`] and
+    /// [`super::word_bits`]); the tags' of a large archive's segments are made now, so the
+    /// first search with many matches does not wait for them.
+    pub fn keep_bitsets(&self) {
         self.tag_bits.keep();
+        self.word_bits.keep();
         let searcher = self.reader.searcher();
         if walk_threads(&searcher) == 1 {
             return;
@@ -266,6 +270,7 @@ impl NoteIndex {
             fields: self.fields,
             searcher,
             index: &self.index,
+            word_bits: &self.word_bits,
         };
         let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
         if let Some(expr) = &query.expr {
@@ -685,6 +690,7 @@ struct Builder<'a> {
     fields: Fields,
     searcher: &'a Searcher,
     index: &'a tantivy::Index,
+    word_bits: &'a WordBits,
 }
 
 impl Builder<'_> {
@@ -696,6 +702,11 @@ impl Builder<'_> {
             Expr::Not(_) => self.all_of(std::slice::from_ref(e))?,
             Expr::And(parts) => self.all_of(parts)?,
             Expr::Or(parts) => {
+                if let [Expr::Word(word), Expr::Prefix(prefix)] = parts.as_slice()
+                    && let Some(query) = self.word_or_prefix(word, prefix)?
+                {
+                    return Ok(query);
+                }
                 let clauses = parts
                     .iter()
                     .map(|p| Ok((Occur::Should, self.expr(p)?)))
@@ -773,14 +784,44 @@ impl Builder<'_> {
     /// Expands `prefix*` into the index's words that start with it, scored like words.
     ///
     /// Expansions found in a large share of a large archive (`the*`: the, them, there,
-    /// they…, as a word being typed is searched) match as one set without a score: a union of
-    /// their long postings, each scored, was most of a search-as-you-type key's time at
-    /// 1,000,000 notes, and a word in most notes adds little to a ranking anyway (its inverse
-    /// document frequency is near zero). The rarer expansions still rank.
+    /// they…, as a word being typed is searched) match without a score: a union of their long
+    /// postings, each scored, was most of a search-as-you-type key's time at 1,000,000 notes,
+    /// and a word in most notes adds little to a ranking anyway (its inverse document
+    /// frequency is near zero). The notes of every expansion are then one required set, and
+    /// the rarer expansions only add their scores to the notes in it: sought inside another
+    /// word's notes, a set is one bit to test where a union of postings must be walked.
     fn prefix(&self, prefix: &str) -> Result<Box<dyn TQuery>> {
+        let words = self.expansions(prefix)?;
+        Ok(self.expanded(&words, None))
+    }
+
+    /// `word OR word*`, the shape of a word being typed: when the word is one of the prefix's
+    /// expansions and some are frequent, its notes are inside the prefix's set, and it only
+    /// adds its score there (`None`: any other case, built as written).
+    fn word_or_prefix(&self, word: &str, prefix: &str) -> Result<Option<Box<dyn TQuery>>> {
+        let mut analyzer = self.index.tokenizer_for_field(self.fields.body)?;
+        let mut terms = Vec::new();
+        analyzer
+            .token_stream(word)
+            .process(&mut |token| terms.push(token.text.clone()));
+        let [term] = terms.as_slice() else {
+            return Ok(None);
+        };
+        let words = self.expansions(prefix)?;
+        let docs = self.searcher.num_docs();
+        let inside = words.iter().any(|(w, _)| w == term.as_bytes());
+        if !inside || !words.iter().any(|(_, n)| frequent(*n, docs)) {
+            return Ok(None);
+        }
+        let word = Term::from_field_text(self.fields.body, term);
+        Ok(Some(self.expanded(&words, Some(word))))
+    }
+
+    /// The index's words that start with `prefix` (the first [`PREFIX_EXPANSIONS`] in order),
+    /// each with the notes it is in, over the segments that list it.
+    fn expansions(&self, prefix: &str) -> Result<Vec<(Vec<u8>, u64)>> {
         let mut upper = prefix.as_bytes().to_vec();
         upper.push(0xFF);
-        // Each expansion with the notes it is in, over the segments that list it.
         let mut words: HashMap<Vec<u8>, u64> = HashMap::new();
         for segment in self.searcher.segment_readers() {
             let inverted = segment.inverted_index(self.fields.body)?;
@@ -803,34 +844,49 @@ impl Builder<'_> {
         let mut words: Vec<(Vec<u8>, u64)> = words.into_iter().collect();
         words.sort();
         words.truncate(PREFIX_EXPANSIONS);
+        Ok(words)
+    }
+
+    /// The notes of any of `words`, ranked by the rarer ones and by `word` (scored apart from
+    /// the expansions, as a word typed beside its prefix is).
+    fn expanded(&self, words: &[(Vec<u8>, u64)], word: Option<Term>) -> Box<dyn TQuery> {
         if words.is_empty() {
-            return Ok(Box::new(EmptyQuery));
+            return match word {
+                Some(word) => Box::new(TermQuery::new(word, IndexRecordOption::WithFreqs)),
+                None => Box::new(EmptyQuery),
+            };
         }
         let docs = self.searcher.num_docs();
         let term = |w: &[u8]| Term::from_field_text(self.fields.body, &String::from_utf8_lossy(w));
-        let mut frequent = Vec::new();
-        let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
-        for (w, in_docs) in &words {
-            if *in_docs > FREQUENT_DOCS && in_docs * FREQUENT_SHARE > docs {
-                frequent.push(term(w));
-            } else {
-                clauses.push((
-                    Occur::Should,
-                    Box::new(TermQuery::new(term(w), IndexRecordOption::WithFreqs)),
-                ));
-            }
-        }
-        if !frequent.is_empty() {
-            clauses.push((
+        let scored = |t: Term| -> (Occur, Box<dyn TQuery>) {
+            (
                 Occur::Should,
-                Box::new(ConstScoreQuery::new(
-                    Box::new(TermSetQuery::new(frequent)),
-                    0.0,
-                )),
+                Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)),
+            )
+        };
+        let any_frequent = words.iter().any(|(_, n)| frequent(*n, docs));
+        let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::new();
+        if any_frequent {
+            let every = words.iter().map(|(w, _)| term(w)).collect::<Vec<_>>();
+            clauses.push((
+                Occur::Must,
+                Box::new(ExpansionSet::new(every, self.word_bits.clone())),
             ));
         }
-        Ok(Box::new(BooleanQuery::new(clauses)))
+        clauses.extend(word.map(scored));
+        for (w, n) in words {
+            if !(any_frequent && frequent(*n, docs)) {
+                clauses.push(scored(term(w)));
+            }
+        }
+        Box::new(BooleanQuery::new(clauses))
     }
+}
+
+/// Whether an expansion in `in_docs` of an index's `docs` notes matches without a score (see
+/// [`Builder::prefix`]).
+fn frequent(in_docs: u64, docs: u64) -> bool {
+    in_docs > FREQUENT_DOCS && in_docs * FREQUENT_SHARE > docs
 }
 
 #[cfg(test)]

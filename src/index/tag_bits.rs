@@ -97,7 +97,10 @@ impl TagBits {
     /// How many segments have their bitsets made.
     #[cfg(test)]
     pub(crate) fn made(&self) -> usize {
-        self.lock().values().filter(|slot| slot.get().is_some()).count()
+        self.lock()
+            .values()
+            .filter(|slot| slot.get().is_some())
+            .count()
     }
 
     /// From now on, every handle sharing these keeps bitsets and counts by them.
@@ -107,11 +110,7 @@ impl TagBits {
 
     /// Forgets the segments `searcher` no longer has (merged into others).
     pub(crate) fn keep_only(&self, searcher: &Searcher) {
-        let live: Vec<SegmentId> = searcher
-            .segment_readers()
-            .iter()
-            .map(|r| r.segment_id())
-            .collect();
+        let live = live_segments(searcher);
         self.lock().retain(|id, _| live.contains(id));
     }
 
@@ -188,6 +187,15 @@ impl TagBits {
         }
         frequent
     }
+}
+
+/// The segments a searcher reads: what a cache of segments keeps.
+pub(crate) fn live_segments(searcher: &Searcher) -> Vec<SegmentId> {
+    searcher
+        .segment_readers()
+        .iter()
+        .map(|r| r.segment_id())
+        .collect()
 }
 
 /// How many of the documents set in `matches` are set in `bits`, `matches` starting at word

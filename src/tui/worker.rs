@@ -399,7 +399,7 @@ impl Worker {
         let index = archive.index().reader_handle();
         let _ = std::thread::Builder::new()
             .name("fieldnotes-bitsets".into())
-            .spawn(move || index.keep_tag_bitsets());
+            .spawn(move || index.keep_bitsets());
         let drafts = archive.store().drafts()?;
         let tags = archive.store().tag_names()?;
         let scorecards = archive
