@@ -126,7 +126,10 @@ impl Tmux {
 
     /// From the session list the app starts on, into the newest session's editor.
     fn open_newest_session(&self) {
+        // The list's frame is drawn before its rows arrive: wait for a row (its start date at
+        // the frame's edge), or Enter finds nothing to open.
         self.wait_for("Sessions, newest first");
+        self.wait_for("┃20");
         self.keys(&["Enter"]);
         self.wait_for("New observation");
     }

@@ -128,7 +128,10 @@ impl NoteIndex {
         limit: usize,
     ) -> Result<(RankedIds, Highlighter, Counting)> {
         let searcher = self.reader.searcher();
+        // Here, with the newest searcher: a count still running for an earlier key holds an
+        // older one, and would drop the bitsets of a segment a merge has just made.
         self.word_bits.keep_only(&searcher);
+        self.tag_bits.keep_only(&searcher);
         let tquery = self.build(&searcher, query, filters)?;
         let tag_field = self.fields.tag;
         let threads = walk_threads(&searcher);
@@ -512,7 +515,6 @@ fn count_tags(
     found: Vec<Found>,
     threads: usize,
 ) -> Result<HashMap<String, u64>> {
-    bits.keep_only(searcher);
     // About as many documents for each thread.
     let docs: u64 = found
         .iter()
@@ -969,6 +971,21 @@ mod tests {
             (0..n).filter(|i| (500..550).contains(&(i % 600))).count()
         );
         assert_eq!(search("(the OR the*)", 10).total, expected);
+        // Every expansion marks the snippets, the frequent ones (only in the set) too.
+        let highlight = |q: &str, body: &str| {
+            let (_, highlighter) = index
+                .search(&Query::parse(q).unwrap(), &Filters::default(), 10)
+                .unwrap();
+            highlighter.snippet(body)
+        };
+        assert_eq!(
+            highlight("waited (the OR the*)", "they waited for the bus"),
+            "**they** **waited** for **the** bus"
+        );
+        assert_eq!(
+            highlight("qu*", "the queue was long"),
+            "the **queue** was long"
+        );
     }
 
     /// Walking the matches in runs on two threads finds what tantivy's collectors find: the

@@ -162,6 +162,13 @@ impl Query for ExpansionSet {
     fn weight(&self, _scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         Ok(Box::new(self.clone()))
     }
+
+    /// Every expansion, so the snippets mark them (`wor*`: work, world…).
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for term in &self.terms {
+            visitor(term, false);
+        }
+    }
 }
 
 impl Weight for ExpansionSet {
@@ -322,6 +329,11 @@ mod tests {
             let set = ExpansionSet::new(terms.clone(), bits.clone());
             assert_eq!(searcher.search(&set, &DocSetCollector).unwrap(), expected);
         }
+        // Its words mark the snippets.
+        let set = ExpansionSet::new(terms.clone(), WordBits::default());
+        let mut visited = Vec::new();
+        tantivy::query::Query::query_terms(&set, &mut |term, _| visited.push(term.clone()));
+        assert_eq!(visited, terms);
         assert_eq!(postings.lock().len(), 0);
         // `the` and `they` in every segment; `theme` too rare to keep.
         assert_eq!(kept.lock().len(), 2 * searcher.segment_readers().len());
