@@ -195,6 +195,8 @@ fn exercise_every_command(field: &Field, word: &str) {
     field.a.ok(&["reindex"]);
     field.a.ok(&["themes"]);
     assert!(field.hits(word) >= 33, "the notes are found");
+    // A phrase reads the words' positions, a file of its own.
+    assert_eq!(field.hits(&format!("\"{word} again\"")), 30);
     field.a.ok(&["check"]);
     let jsonl = field.own("from-sam.jsonl");
     field.a.ok(&["export", "-o", jsonl.to_str().unwrap()]);

@@ -3,8 +3,11 @@
 
 mod analyzer;
 mod facets;
+mod phrase;
 mod search;
 mod tag_bits;
+#[cfg(test)]
+mod testing;
 mod word_bits;
 
 use tag_bits::TagBits;

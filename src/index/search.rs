@@ -7,14 +7,15 @@ use std::ops::Bound;
 use tantivy::collector::TopDocs;
 use tantivy::columnar::StrColumn;
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur, PhraseQuery,
-    Query as TQuery, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur, Query as TQuery,
+    RangeQuery, TermQuery,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocAddress, DocId, DocSet, Order, Score, Searcher, Term};
 
 use super::facets::{Counts, Matches, run_tags};
+use super::phrase::Phrase;
 use super::tag_bits::TagBits;
 use super::word_bits::{ExpansionSet, WordBits};
 use super::{Fields, NoteIndex};
@@ -753,7 +754,7 @@ impl Builder<'_> {
             )),
             _ => {
                 let words = terms.len();
-                let phrase = Box::new(PhraseQuery::new_with_offset(terms));
+                let phrase = Box::new(Phrase::new(terms));
                 let mut pairs = Vec::new();
                 let mut analyzer = self.index.tokenizer_for_field(self.fields.pairs)?;
                 analyzer
@@ -894,13 +895,13 @@ fn frequent(in_docs: u64, docs: u64) -> bool {
 #[cfg(test)]
 mod tests {
     use tantivy::collector::{Count, TopDocs};
-    use tantivy::indexer::NoMergePolicy;
     use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
     use tantivy::schema::{FAST, IndexRecordOption, STRING, Schema, TEXT};
-    use tantivy::{Index, TantivyDocument, Term};
+    use tantivy::{TantivyDocument, Term};
 
     use super::{TagBits, count_tags, walk_matches};
     use crate::index::facets::Matches;
+    use crate::index::testing::{numbers, unmerged_index};
 
     /// A prefix whose expansions are in most of a large archive's notes matches them all as
     /// a set (no score), and its rarer expansions still rank first.
@@ -997,19 +998,11 @@ mod tests {
         let body = schema.add_text_field("body", TEXT);
         let tag = schema.add_text_field("tag", STRING | FAST);
         let id = schema.add_text_field("id", STRING);
-        let index = Index::create_in_ram(schema.build());
-        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        writer.set_merge_policy(Box::new(NoMergePolicy));
+        let (index, mut writer) = unmerged_index(schema.build());
         let words = [
             "the", "queue", "there", "they", "staff", "waited", "at", "till",
         ];
-        let mut seed = 7u64;
-        let mut next = move |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut next = numbers(7);
         for i in 0..6_000 {
             let mut doc = TantivyDocument::default();
             let text: Vec<&str> = (0..3 + next(8)).map(|_| words[next(words.len())]).collect();

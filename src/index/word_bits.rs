@@ -266,12 +266,12 @@ impl Scorer for Bits {
 #[cfg(test)]
 mod tests {
     use tantivy::collector::DocSetCollector;
-    use tantivy::indexer::NoMergePolicy;
     use tantivy::query::TermSetQuery;
     use tantivy::schema::{STRING, Schema, TEXT};
-    use tantivy::{DocSet, Index, TERMINATED, TantivyDocument, Term};
+    use tantivy::{DocSet, TERMINATED, TantivyDocument, Term};
 
     use super::{Bits, ExpansionSet, WordBits};
+    use crate::index::testing::unmerged_index;
 
     /// A set of words finds the notes tantivy's term set finds, deleted ones left out, whether
     /// its words are read from their postings or from kept bitsets (frequent words in
@@ -281,9 +281,7 @@ mod tests {
         let mut schema = Schema::builder();
         let body = schema.add_text_field("body", TEXT);
         let id = schema.add_text_field("id", STRING);
-        let index = Index::create_in_ram(schema.build());
-        let mut writer = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        writer.set_merge_policy(Box::new(NoMergePolicy));
+        let (index, mut writer) = unmerged_index(schema.build());
         for i in 0..3_000u32 {
             // `the` in most notes, `they` in a third, `theme` in one in forty.
             let mut words = vec!["queue"];
