@@ -8,12 +8,15 @@
 //! and scores exactly as tantivy's phrase query does (BM25 of the phrase's count in the note,
 //! the words' inverse document frequencies added).
 
+use tantivy::directory::error::OpenReadError;
 use tantivy::directory::{CompositeFile, FileSlice};
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentComponent;
 use tantivy::positions::PositionReader;
 use tantivy::postings::BlockSegmentPostings;
-use tantivy::query::{Bm25Weight, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::query::{
+    Bm25Weight, EmptyScorer, EnableScoring, Explanation, PhraseQuery, Query, Scorer, Weight,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyError, Term};
 
@@ -37,16 +40,8 @@ impl Phrase {
 impl Query for Phrase {
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         let field = self.terms[0].1.field();
-        let indexed = scoring
-            .schema()
-            .get_field_entry(field)
-            .field_type()
-            .get_index_record_option();
-        if !indexed.is_some_and(IndexRecordOption::has_positions) {
-            return Err(TantivyError::SchemaError(
-                "a phrase needs a field indexed with positions".into(),
-            ));
-        }
+        // Also what checks that the field has positions.
+        let theirs = PhraseQuery::new_with_offset(self.terms.clone()).weight(scoring)?;
         let bm25 = match scoring {
             EnableScoring::Enabled {
                 statistics_provider,
@@ -61,6 +56,7 @@ impl Query for Phrase {
             terms: self.terms.clone(),
             field,
             bm25,
+            theirs,
         }))
     }
 
@@ -75,6 +71,17 @@ struct PhraseWeight {
     terms: Vec<(usize, Term)>,
     field: Field,
     bm25: Option<Bm25Weight>,
+    /// tantivy's own, for a segment whose positions file is gone (see [`positions_file`]).
+    theirs: Box<dyn Weight>,
+}
+
+/// What a segment's scorer is made of.
+enum Made {
+    Scorer(PhraseScorer),
+    /// A word is not in the segment.
+    Nothing,
+    /// The positions file cannot be opened again.
+    Theirs,
 }
 
 impl PhraseWeight {
@@ -82,16 +89,18 @@ impl PhraseWeight {
         &self,
         reader: &SegmentReader,
         boost: Score,
-    ) -> tantivy::Result<Option<PhraseScorer>> {
+    ) -> tantivy::Result<Made> {
         let inverted = reader.inverted_index(self.field)?;
         let mut infos = Vec::with_capacity(self.terms.len());
         for (position, term) in &self.terms {
             match inverted.get_term_info(term)? {
                 Some(info) => infos.push((*position, info)),
-                None => return Ok(None),
+                None => return Ok(Made::Nothing),
             }
         }
-        let positions = positions_file(reader, self.field)?;
+        let Some(positions) = positions_file(reader, self.field)? else {
+            return Ok(Made::Theirs);
+        };
         let last = infos.last().map_or(0, |(position, _)| *position);
         let mut cursors = Vec::with_capacity(infos.len());
         for (position, info) in &infos {
@@ -124,29 +133,40 @@ impl PhraseWeight {
             norms: norms.unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1)),
         };
         scorer.find(0);
-        Ok(Some(scorer))
+        Ok(Made::Scorer(scorer))
     }
 }
 
-/// The field's part of the segment's positions file.
-fn positions_file(reader: &SegmentReader, field: Field) -> tantivy::Result<FileSlice> {
-    let file = reader.open_read(SegmentComponent::Positions)?;
-    CompositeFile::open(&file)?
+/// The field's part of the segment's positions file, opened again by its name (the segment
+/// reader keeps its own handle to itself); `None` when a merge has since deleted it while a
+/// searcher still holds the segment (a directory in memory forgets it at once; an mmap keeps
+/// it mapped).
+fn positions_file(reader: &SegmentReader, field: Field) -> tantivy::Result<Option<FileSlice>> {
+    let file = match reader.open_read(SegmentComponent::Positions) {
+        Ok(file) => file,
+        Err(OpenReadError::FileDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let positions = CompositeFile::open(&file)?
         .open_read(field)
-        .ok_or_else(|| TantivyError::SchemaError("the field has no positions".into()))
+        .ok_or_else(|| TantivyError::SchemaError("the field has no positions".into()))?;
+    Ok(Some(positions))
 }
 
 impl Weight for PhraseWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
         Ok(match self.phrase_scorer(reader, boost)? {
-            Some(scorer) => Box::new(scorer),
-            None => Box::new(EmptyScorer),
+            Made::Scorer(scorer) => Box::new(scorer),
+            Made::Nothing => Box::new(EmptyScorer),
+            Made::Theirs => self.theirs.scorer(reader, boost)?,
         })
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let Some(mut scorer) = self.phrase_scorer(reader, 1.0)? else {
-            return Err(not_matching(doc));
+        let mut scorer = match self.phrase_scorer(reader, 1.0)? {
+            Made::Scorer(scorer) => scorer,
+            Made::Nothing => return Err(not_matching(doc)),
+            Made::Theirs => return self.theirs.explain(reader, doc),
         };
         if scorer.seek(doc) != doc {
             return Err(not_matching(doc));
@@ -290,8 +310,10 @@ fn keep_common(left: &mut [u32], right: &[u32]) -> usize {
             break;
         }
         if right[r] == value {
+            // Each value matched once, as tantivy counts a word stored twice at a position.
             left[kept] = value;
             kept += 1;
+            r += 1;
         }
     }
     kept
@@ -427,5 +449,70 @@ mod tests {
             }
         }
         assert!(found_any >= 5);
+    }
+
+    /// A word stored twice at one position (a tokeniser adding a synonym) counts once, as
+    /// tantivy counts it: the same score.
+    #[test]
+    fn a_word_twice_at_one_position_counts_once() {
+        use tantivy::tokenizer::{PreTokenizedString, Token};
+        let mut schema = Schema::builder();
+        let body = schema.add_text_field("body", TEXT);
+        let (index, mut writer) = unmerged_index(schema.build());
+        let token = |text: &str, position| Token {
+            text: text.into(),
+            position,
+            position_length: 1,
+            ..Token::default()
+        };
+        let mut doc = TantivyDocument::default();
+        doc.add_pre_tokenized_text(
+            body,
+            PreTokenizedString {
+                text: "a a b".into(),
+                tokens: vec![token("a", 0), token("a", 0), token("b", 1)],
+            },
+        );
+        writer.add_document(doc).unwrap();
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let t = |w: &str| Term::from_field_text(body, w);
+        let terms = vec![(0, t("a")), (1, t("b"))];
+        let top = |q: &dyn Query| {
+            searcher
+                .search(q, &TopDocs::with_limit(1).order_by_score())
+                .unwrap()
+        };
+        let theirs = top(&PhraseQuery::new_with_offset(terms.clone()));
+        assert_eq!(theirs.len(), 1);
+        assert_eq!(top(&Phrase::new(terms)), theirs);
+    }
+
+    /// A searcher kept while a merge deletes its segments' files (the app reloads its reader
+    /// when it chooses) still finds the phrase.
+    #[test]
+    fn a_phrase_is_found_in_segments_a_merge_has_since_deleted() {
+        let mut schema = Schema::builder();
+        let body = schema.add_text_field("body", TEXT);
+        let (index, mut writer) = unmerged_index(schema.build());
+        for text in ["to waiting", "waiting to go", "to waiting again"] {
+            let mut doc = TantivyDocument::default();
+            doc.add_text(body, text);
+            writer.add_document(doc).unwrap();
+            writer.commit().unwrap();
+        }
+        let reader = index
+            .reader_builder()
+            .reload_policy(tantivy::ReloadPolicy::Manual)
+            .try_into()
+            .unwrap();
+        let searcher = reader.searcher();
+        let ids = index.searchable_segment_ids().unwrap();
+        assert_eq!(ids.len(), 3);
+        writer.merge(&ids).wait().unwrap();
+        writer.garbage_collect_files().wait().unwrap();
+        let t = |w: &str| Term::from_field_text(body, w);
+        let phrase = Phrase::new(vec![(0, t("to")), (1, t("waiting"))]);
+        assert_eq!(searcher.search(&phrase, &Count).unwrap(), 2);
     }
 }
