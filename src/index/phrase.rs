@@ -85,11 +85,7 @@ enum Made {
 }
 
 impl PhraseWeight {
-    fn phrase_scorer(
-        &self,
-        reader: &SegmentReader,
-        boost: Score,
-    ) -> tantivy::Result<Made> {
+    fn phrase_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Made> {
         let inverted = reader.inverted_index(self.field)?;
         let mut infos = Vec::with_capacity(self.terms.len());
         for (position, term) in &self.terms {
