@@ -77,7 +77,7 @@ struct PhraseWeight {
 
 /// What a segment's scorer is made of.
 enum Made {
-    Scorer(PhraseScorer),
+    Scorer(Box<PhraseScorer>),
     /// A word is not in the segment.
     Nothing,
     /// The positions file cannot be opened again.
@@ -129,7 +129,7 @@ impl PhraseWeight {
             norms: norms.unwrap_or_else(|| FieldNormReader::constant(reader.max_doc(), 1)),
         };
         scorer.find(0);
-        Ok(Made::Scorer(scorer))
+        Ok(Made::Scorer(Box::new(scorer)))
     }
 }
 
@@ -152,7 +152,7 @@ fn positions_file(reader: &SegmentReader, field: Field) -> tantivy::Result<Optio
 impl Weight for PhraseWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
         Ok(match self.phrase_scorer(reader, boost)? {
-            Made::Scorer(scorer) => Box::new(scorer),
+            Made::Scorer(scorer) => scorer,
             Made::Nothing => Box::new(EmptyScorer),
             Made::Theirs => self.theirs.scorer(reader, boost)?,
         })
