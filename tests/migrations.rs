@@ -213,3 +213,63 @@ fn whole_note_codings_move_to_their_own_table_with_their_coder() {
     assert_eq!(coders, 2);
     assert!(archive.check().unwrap().is_empty());
 }
+
+#[test]
+fn the_session_count_starts_from_the_old_sessions_and_follows_every_new_one() {
+    use fieldnotes::model::SessionKind;
+    use fieldnotes::store::NewSession;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("old");
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("fieldnotes.db");
+    {
+        drop(Store::open_migrated_to(&db, 15).unwrap());
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "INSERT INTO studies (id, name, created_at) VALUES (1, 'Old study', '2024-01-01T09:00:00Z');
+             INSERT INTO sessions (id, study_id, kind, started_at)
+                 VALUES ('01J0000000000000000000SES1', 1, 'interview', '2024-01-01T09:00:00Z'),
+                        ('01J0000000000000000000SES2', 1, 'observation', '2024-01-02T09:00:00Z');",
+        )
+        .unwrap();
+    }
+    let mut archive = Archive::open(&dir).unwrap();
+    let counted = |archive: &Archive| {
+        let listed = archive.store().recent_sessions(1).unwrap();
+        let all: i64 = rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))
+            .unwrap();
+        let all = all as usize;
+        assert_eq!(listed.sessions.len(), 1, "a page of one");
+        assert_eq!(listed.total, all, "the kept count is the count");
+        all
+    };
+    assert_eq!(
+        counted(&archive),
+        2,
+        "the old sessions, counted by the migration"
+    );
+    let started = archive
+        .start_session(&NewSession::new("Old study", SessionKind::Interview), None)
+        .unwrap();
+    assert_eq!(counted(&archive), 3, "a new session");
+    // A session that is already there is ignored, and so is its count.
+    let mut again = NewSession::new("Old study", SessionKind::Interview);
+    again.id = Some(started.id.clone());
+    archive.start_session(&again, None).unwrap();
+    assert_eq!(counted(&archive), 3, "the same session again");
+    // An import brings its own session, counted in its transaction.
+    let file = tmp.path().join("notes.csv");
+    std::fs::write(&file, "text\nThe queue was long #checkout\n").unwrap();
+    let options = fieldnotes::io::ImportOptions::new(
+        "Imported",
+        SessionKind::Interview,
+        fieldnotes::model::NoteKind::Observation,
+    );
+    let format = fieldnotes::io::import_format(&file, None).unwrap();
+    let input = fieldnotes::io::open_input(&file).unwrap();
+    let import = fieldnotes::io::ImportFile::new(&file, format, options, input).unwrap();
+    archive.import_file(import, |_| {}).unwrap();
+    assert_eq!(counted(&archive), 4, "an imported session");
+}

@@ -135,6 +135,45 @@ fn home_lists_sessions_newest_first() {
 }
 
 #[test]
+fn the_sessions_are_listed_before_the_search_index_opens() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("archive");
+    fieldnotes::demo::seed(&mut Archive::open(&dir).unwrap()).unwrap();
+    // Without its index the archive must make it again from the database: the list comes
+    // before any of it.
+    std::fs::remove_dir_all(dir.join("index")).unwrap();
+    let mut app = App::new(Palette::plain());
+    app.tz = chrono::FixedOffset::east_opt(0).unwrap();
+    app.now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+    let mut early = None;
+    let (worker, opened) = Worker::open_listing(&dir, None, |response| {
+        assert!(
+            !dir.join("index").exists(),
+            "listed before the index was opened"
+        );
+        assert!(app.handle_response(response).is_empty());
+        let mut terminal = Terminal::new(TestBackend::new(110, 24)).unwrap();
+        terminal.draw(|f| ui::render(f, &mut app)).unwrap();
+        early = Some(terminal.backend().to_string());
+    })
+    .unwrap();
+    let early = early.expect("the sessions were listed early");
+    // It stays said while the index opens, past a status message's lifetime.
+    app.tick(std::time::Instant::now() + std::time::Duration::from_secs(60));
+    assert_eq!(
+        app.status.as_ref().map(|s| s.text.as_str()),
+        Some("Opening the search index…")
+    );
+    assert!(early.contains("Sessions, newest first"), "{early}");
+    assert!(early.contains("Fatima"), "{early}");
+    assert!(early.contains("Opening the search index…"), "{early}");
+    let mut h = Harness { app, worker, tmp };
+    h.respond(opened);
+    assert_eq!(h.status(), "", "the index is open");
+    snap("home", h.screen(110, 24));
+}
+
+#[test]
 fn home_of_an_empty_archive_says_how_to_start() {
     let mut h = Harness::new(false);
     snap("home_empty", h.screen(90, 12));

@@ -125,6 +125,8 @@ fn a_save_does_not_wait_behind_an_analysis() {
             .recv_timeout(Duration::from_secs(120))
             .expect("the workers answer")
     };
+    // The app lists the sessions from the database before the search index has opened.
+    assert!(matches!(next(), Response::EarlySessions(_)));
     assert!(matches!(next(), Response::Opened { .. }));
     ask.send(Request::StartSession {
         new: NewSession::new("Busy", SessionKind::Interview),

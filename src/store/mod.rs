@@ -94,6 +94,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0015_sessions_by_start",
         include_str!("../../schema/0015_sessions_by_start.sql"),
     ),
+    (
+        "0016_session_count",
+        include_str!("../../schema/0016_session_count.sql"),
+    ),
 ];
 
 /// A `JOIN` that narrows a query over `notes n` to `ids` (nothing for `None`: every note),

@@ -159,7 +159,7 @@ impl Store {
             .collect::<Result<Vec<_>>>()?;
         let total: i64 = self
             .conn()
-            .query_row("SELECT count(*) FROM sessions", [], |r| r.get(0))?;
+            .query_row("SELECT n FROM session_count", [], |r| r.get(0))?;
         let studies = self
             .conn()
             .prepare(

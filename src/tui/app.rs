@@ -33,6 +33,9 @@ use super::views::{View, home};
 use super::worker::{Request, Response};
 use crate::model::{Note, Revision, Session, Tag, retag};
 
+/// What the status bar says while the sessions are listed and the search index still opens.
+const OPENING_INDEX: &str = "Opening the search index…";
+
 /// How long a status message stays before the bar shows only the keys again.
 pub const STATUS_LIFETIME: Duration = Duration::from_secs(6);
 
@@ -369,13 +372,14 @@ impl App {
     }
 
     /// Called every few hundred milliseconds: keeps the draft at most `draft_interval` (plus
-    /// a tick) behind the typing, and lets old status messages go.
+    /// a tick) behind the typing, and lets old status messages go (but the index's opening,
+    /// which a rebuild makes last minutes, until it is open).
     pub fn tick(&mut self, now: Instant) -> Vec<Request> {
         self.now = Utc::now();
         if self
             .status
             .as_ref()
-            .is_some_and(|s| now.duration_since(s.at) >= STATUS_LIFETIME)
+            .is_some_and(|s| now.duration_since(s.at) >= STATUS_LIFETIME && s.text != OPENING_INDEX)
         {
             self.status = None;
         }
@@ -549,6 +553,13 @@ impl App {
                 scorecards,
             } => {
                 self.opened = true;
+                if self
+                    .status
+                    .as_ref()
+                    .is_some_and(|s| s.text == OPENING_INDEX)
+                {
+                    self.status = None;
+                }
                 self.tags = tags;
                 self.scorecards = scorecards;
                 let mut reqs = vec![Request::Sessions, Request::SyncState];
@@ -559,6 +570,11 @@ impl App {
                 reqs
             }
             Response::Sessions(sessions) => home::listed(self, sessions),
+            Response::EarlySessions(sessions) => {
+                self.opened = true;
+                self.say(Level::Info, OPENING_INDEX);
+                home::listed(self, sessions)
+            }
             Response::Synced(done) => home::synced(self, done),
             Response::SyncState(state) => {
                 self.sync = state;
