@@ -11,7 +11,9 @@
 //! `--import-only` stops after the import, `--keep DIR` builds the archive in DIR and leaves
 //! it there, and `--typing DIR` / `--during-themes DIR` / `--report DIR` run only the
 //! search-as-you-type, the capture-during-themes or the report measurement on such an
-//! archive.
+//! archive; `--open DIR` the app's opening (the first frame, the sessions listed, everything
+//! open) and `--tantivy-alone DIR` tantivy's own indexing of the archive's note bodies (held
+//! in memory, with its English stemming and without) beside `reindex`.
 //!
 //! The import is followed by every kind of search twice (right after it, while the index
 //! merges its segments, and settled), `reindex`, and the peer's ingest of the same notes (a
@@ -663,6 +665,13 @@ fn main() {
     // --query DIR QUERY [#touchpoint]: one search timed by its parts, for profiling a tail.
     if let Some(i) = args.iter().position(|a| a == "--query") {
         profile_query(Path::new(&args[i + 1]), &args[i + 2], args.get(i + 3));
+        return;
+    }
+    // --tantivy-alone DIR: tantivy by itself over a kept archive's note bodies, held in
+    // memory: how fast its indexing goes on this machine, with no SQLite and no analysis of
+    // ours, beside `reindex`.
+    if let Some(i) = args.iter().position(|a| a == "--tantivy-alone") {
+        tantivy_alone(Path::new(&args[i + 1]));
         return;
     }
     // --open DIR: the app's opening alone, three times, on a kept archive.
@@ -1468,6 +1477,101 @@ fn rg_search(dir: &Path, args: &[String]) {
             .args(list.iter().take(10))
             .output();
     }
+}
+
+/// Tantivy's own indexing of the bodies of the archive in `dir` (read into memory first), in
+/// three settings: its English stemming analyser with positions (what the body field needs
+/// for phrases), its default analyser (no stemming) with positions, and its default analyser
+/// without positions. Two indexing threads sharing 128 MB and no merges, as a bulk load of
+/// ours; each ends with a commit. Then `reindex` of the same archive for comparison.
+fn tantivy_alone(dir: &Path) {
+    use tantivy::schema::{IndexRecordOption, Schema, TextFieldIndexing, TextOptions};
+    let conn = rusqlite::Connection::open(dir.join("fieldnotes.db")).unwrap();
+    let bodies: Vec<String> = conn
+        .prepare("SELECT body FROM notes WHERE deleted_at IS NULL")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    drop(conn);
+    let words: usize = bodies.iter().map(|b| b.split_whitespace().count()).sum();
+    let bytes: usize = bodies.iter().map(String::len).sum();
+    println!(
+        "{} notes, {:.0} words and {:.0} bytes a note; load {}",
+        bodies.len(),
+        words as f64 / bodies.len() as f64,
+        bytes as f64 / bodies.len() as f64,
+        load_average()
+    );
+    for (name, tokenizer, record) in [
+        (
+            "tantivy alone: en_stem, positions",
+            "en_stem",
+            IndexRecordOption::WithFreqsAndPositions,
+        ),
+        (
+            "tantivy alone: default, positions",
+            "default",
+            IndexRecordOption::WithFreqsAndPositions,
+        ),
+        (
+            "tantivy alone: default, no positions",
+            "default",
+            IndexRecordOption::WithFreqs,
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut b = Schema::builder();
+        let body = b.add_text_field(
+            "body",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(tokenizer)
+                    .set_index_option(record),
+            ),
+        );
+        let index = tantivy::Index::create_in_dir(tmp.path(), b.build()).unwrap();
+        let cpu = cpu_seconds();
+        let t = Instant::now();
+        let mut writer: tantivy::IndexWriter = index
+            .writer_with_options(
+                tantivy::indexer::IndexWriterOptions::builder()
+                    .num_worker_threads(2)
+                    .memory_budget_per_thread(64 * 1024 * 1024)
+                    .num_merge_threads(1)
+                    .build(),
+            )
+            .unwrap();
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        for text in &bodies {
+            let mut doc = tantivy::TantivyDocument::default();
+            doc.add_text(body, text);
+            writer.add_document(doc).unwrap();
+        }
+        writer.commit().unwrap();
+        writer.wait_merging_threads().unwrap();
+        let took = t.elapsed();
+        println!(
+            "{:<44} {:>8.0} notes/s ({:.1} s, {:.1} s CPU)",
+            name,
+            bodies.len() as f64 / took.as_secs_f64(),
+            took.as_secs_f64(),
+            cpu_seconds() - cpu
+        );
+    }
+    let mut archive = Archive::open(dir).unwrap();
+    let cpu = cpu_seconds();
+    let t = Instant::now();
+    let n = archive.reindex(|_| {}).unwrap();
+    let took = t.elapsed();
+    println!(
+        "{:<44} {:>8.0} notes/s ({:.1} s, {:.1} s CPU)",
+        "reindex (SQLite to a new index, committed)",
+        n as f64 / took.as_secs_f64(),
+        took.as_secs_f64(),
+        cpu_seconds() - cpu
+    );
 }
 
 /// How long the app takes to open an archive, from its start.
