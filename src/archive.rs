@@ -31,6 +31,9 @@ pub struct Archive {
     index: NoteIndex,
     /// The archive key of an encrypted archive.
     key: Option<ArchiveKey>,
+    /// How many changes this handle's opening indexed into an empty index (one missing or
+    /// damaged): a `reindex` right after it would make the same index again.
+    built_at_open: Option<u64>,
 }
 
 /// One search hit, as the CLI prints it and the app shows it.
@@ -126,13 +129,23 @@ impl Archive {
             &store.archive_id()?,
             key.map(|k| k.index_key()).as_ref(),
         )?;
+        // From the first change: an index made as it opens (it was missing, damaged, of
+        // another format or archive), or one that was never written to.
+        let from_nothing = index.seq() == 0;
         let mut archive = Archive {
             dir: dir.to_path_buf(),
             store,
             index,
             key: key.cloned(),
+            built_at_open: None,
         };
         let caught_up = archive.index.catch_up(&archive.store, progress)?;
+        if let CatchUp::Current { indexed } = caught_up
+            && from_nothing
+            && indexed > 0
+        {
+            archive.built_at_open = Some(indexed);
+        }
         tracing::info!(archive = %dir.display(), index = ?caught_up, encrypted = key.is_some(), "opened");
         Ok(archive)
     }
@@ -193,6 +206,7 @@ impl Archive {
             store: self.store.reopen()?,
             index: self.index.reader_handle(),
             key: self.key.clone(),
+            built_at_open: None,
         })
     }
 
@@ -496,9 +510,14 @@ impl Archive {
 
     /// Throws the index away and builds it again from SQLite.
     pub fn reindex(&mut self, progress: impl FnMut(u64)) -> Result<u64> {
-        self.index.clear()?;
+        // An index this handle made from nothing as it opened is what a rebuild would make:
+        // `reindex` after deleting the index folder built it twice (twice the time).
+        let built = self.built_at_open.take();
+        if built.is_none() {
+            self.index.clear()?;
+        }
         match self.index.catch_up(&self.store, progress)? {
-            CatchUp::Current { indexed } => Ok(indexed),
+            CatchUp::Current { indexed } => Ok(built.unwrap_or(0) + indexed),
             CatchUp::Behind => Err(Error::Busy(
                 "another fieldnotes process is writing the index: close it and run reindex again"
                     .into(),

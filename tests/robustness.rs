@@ -72,6 +72,31 @@ fn reindex_rebuilds_from_scratch() {
 }
 
 #[test]
+fn reindex_of_a_missing_index_builds_it_once() {
+    let a = TestArchive::new();
+    a.ok(&["demo", "--seed-only"]);
+    std::fs::remove_dir_all(a.dir.join("index")).unwrap();
+    // Opening the archive makes the missing index from the database; reindex must not make
+    // it a second time (each note added is one operation of the index: its opstamp).
+    let out = a.json(&["reindex"]);
+    assert_eq!(out["indexed"], 390);
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.dir.join("index/meta.json")).unwrap()).unwrap();
+    let operations = meta["opstamp"].as_u64().unwrap();
+    assert!(
+        (390..2 * 390).contains(&operations),
+        "{operations} operations for 390 notes"
+    );
+    a.ok(&["check"]);
+    // And a reindex of an index that was there rebuilds it.
+    a.json(&["reindex"]);
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.dir.join("index/meta.json")).unwrap()).unwrap();
+    assert!(meta["opstamp"].as_u64().unwrap() >= operations + 390);
+    a.ok(&["check"]);
+}
+
+#[test]
 fn check_reports_an_index_that_lies_and_exits_1() {
     let a = TestArchive::new();
     a.start_session();
