@@ -98,6 +98,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0016_session_count",
         include_str!("../../schema/0016_session_count.sql"),
     ),
+    (
+        "0017_unfrozen_records",
+        include_str!("../../schema/0017_unfrozen_records.sql"),
+    ),
 ];
 
 /// A `JOIN` that narrows a query over `notes n` to `ids` (nothing for `None`: every note),

@@ -983,12 +983,15 @@ fn resolve_hierarchy(tx: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// The records changed here whose value is still to be read: through their own index
+/// (`sync_records_unfrozen`), since every imported record line asks.
+const UNFROZEN: &str = "SELECT kind, key FROM sync_records WHERE value IS NULL";
+
 /// Gives every record changed here its value as the archive holds it now, so nothing a merge
 /// writes later can change a value under a stamp already taken.
 pub(crate) fn freeze_records_in(tx: &Connection) -> Result<()> {
     let changed: Vec<(String, String)> = {
-        let mut stmt =
-            tx.prepare_cached("SELECT kind, key FROM sync_records WHERE value IS NULL")?;
+        let mut stmt = tx.prepare_cached(UNFROZEN)?;
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?
     };
@@ -1191,4 +1194,25 @@ pub(crate) fn participant_recorded(tx: &Connection, pseudonym: &str) -> Result<b
         .query_row([pseudonym], |_| Ok(()))
         .optional()?
         .is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_records_to_freeze_are_read_from_their_own_index() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = super::Store::open(&tmp.path().join("fieldnotes.db")).unwrap();
+        let steps: Vec<String> = store
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", super::UNFROZEN))
+            .unwrap()
+            .query_map([], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            steps.iter().any(|s| s.contains("sync_records_unfrozen")),
+            "every record would be read for each one imported: {steps:?}"
+        );
+    }
 }
