@@ -40,13 +40,12 @@ const COMMON_WORDS: &[&str] = &[
 ];
 
 /// The body's analysis, noting the common words it finds for the pairs field (see
-/// [`RememberCommon`]).
+/// [`LastBody`]).
 pub fn body_analyzer() -> TextAnalyzer {
     TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
-        .filter(CachedEnglishStemmer)
-        .filter(RememberCommon)
+        .filter(StemAndRemember)
         .build()
 }
 
@@ -102,85 +101,6 @@ struct LastBody {
 
 thread_local! {
     static LAST_BODY: std::cell::RefCell<LastBody> = std::cell::RefCell::new(LastBody::default());
-}
-
-/// Notes the common words of the body's tokens as they stream by (see [`LastBody`]).
-#[derive(Clone, Copy, Default)]
-pub struct RememberCommon;
-
-impl TokenFilter for RememberCommon {
-    type Tokenizer<T: Tokenizer> = RememberCommonFilter<T>;
-
-    fn transform<T: Tokenizer>(self, inner: T) -> RememberCommonFilter<T> {
-        RememberCommonFilter {
-            inner,
-            common: common_stems(),
-        }
-    }
-}
-
-#[derive(Clone)]
-pub struct RememberCommonFilter<T> {
-    inner: T,
-    common: Arc<HashSet<String>>,
-}
-
-impl<T: Tokenizer> Tokenizer for RememberCommonFilter<T> {
-    type TokenStream<'a> = RememberCommonStream<'a, T::TokenStream<'a>>;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        LAST_BODY.with(|last| {
-            let mut last = last.borrow_mut();
-            last.text.clear();
-            last.text.push_str(text);
-            last.complete = false;
-            last.stems.clear();
-            last.common.clear();
-        });
-        RememberCommonStream {
-            tail: self.inner.token_stream(text),
-            common: &self.common,
-        }
-    }
-}
-
-pub struct RememberCommonStream<'a, S> {
-    tail: S,
-    common: &'a HashSet<String>,
-}
-
-impl<S: TokenStream> TokenStream for RememberCommonStream<'_, S> {
-    fn advance(&mut self) -> bool {
-        let more = self.tail.advance();
-        LAST_BODY.with(|last| {
-            let mut last = last.borrow_mut();
-            if !more {
-                last.complete = true;
-                return;
-            }
-            let token = self.tail.token();
-            if self.common.contains(&token.text) {
-                let start = last.stems.len();
-                last.stems.push_str(&token.text);
-                let end = last.stems.len();
-                last.common.push((
-                    start..end,
-                    token.position,
-                    token.offset_from,
-                    token.offset_to,
-                ));
-            }
-        });
-        more
-    }
-
-    fn token(&self) -> &Token {
-        self.tail.token()
-    }
-
-    fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
-    }
 }
 
 /// The pairs of `text` from the body's analysis of it on this thread, when that is at hand.
@@ -309,6 +229,25 @@ impl TokenFilter for CachedEnglishStemmer {
         CachedStemFilter {
             inner,
             stems: StemCache::default(),
+            common: None,
+        }
+    }
+}
+
+/// The same, noting the common words among the stems as they stream by, for the pairs field
+/// (see [`LastBody`]): whether a word is common is kept beside its stem in the cache, and the
+/// thread's note of them is written once a text is done, not at every token.
+#[derive(Clone, Copy, Default)]
+pub struct StemAndRemember;
+
+impl TokenFilter for StemAndRemember {
+    type Tokenizer<T: Tokenizer> = CachedStemFilter<T>;
+
+    fn transform<T: Tokenizer>(self, inner: T) -> CachedStemFilter<T> {
+        CachedStemFilter {
+            inner,
+            stems: StemCache::default(),
+            common: Some(common_stems()),
         }
     }
 }
@@ -316,6 +255,8 @@ impl TokenFilter for CachedEnglishStemmer {
 pub struct CachedStemFilter<T> {
     inner: T,
     stems: StemCache,
+    /// The common words' stems, when the stream notes them.
+    common: Option<Arc<HashSet<String>>>,
 }
 
 impl<T: Clone> Clone for CachedStemFilter<T> {
@@ -325,6 +266,7 @@ impl<T: Clone> Clone for CachedStemFilter<T> {
         CachedStemFilter {
             inner: self.inner.clone(),
             stems: StemCache::default(),
+            common: self.common.clone(),
         }
     }
 }
@@ -333,12 +275,36 @@ impl<T: Tokenizer> Tokenizer for CachedStemFilter<T> {
     type TokenStream<'a> = CachedStemStream<'a, T::TokenStream<'a>>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        let noted = self.common.as_ref().map(|_| {
+            LAST_BODY.with(|last| {
+                let mut last = last.borrow_mut();
+                last.text.clear();
+                last.text.push_str(text);
+                last.complete = false;
+                // Its buffers, to fill and hand back when every token has gone by.
+                let mut noted = Noted {
+                    stems: std::mem::take(&mut last.stems),
+                    common: std::mem::take(&mut last.common),
+                };
+                noted.stems.clear();
+                noted.common.clear();
+                noted
+            })
+        });
         CachedStemStream {
             tail: self.inner.token_stream(text),
             stems: &mut self.stems,
             stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
+            common: self.common.as_deref(),
+            noted,
         }
     }
+}
+
+/// The common words of the text being analysed, as [`LastBody`] keeps them.
+struct Noted {
+    stems: String,
+    common: Vec<(std::ops::Range<usize>, usize, usize, usize)>,
 }
 
 /// Words up to this many bytes are cached; longer ones (names, compounds) are stemmed each
@@ -371,6 +337,8 @@ impl Word {
 struct Stem {
     start: u32,
     len: u32,
+    /// The stem is one of the common words (only for a stream that notes them).
+    common: bool,
 }
 
 /// The stems computed so far, up to `MAX_CACHED` words; then it starts again.
@@ -381,13 +349,13 @@ struct StemCache {
 }
 
 impl StemCache {
-    fn get(&self, word: &Word) -> Option<&str> {
+    fn get(&self, word: &Word) -> Option<(&str, bool)> {
         let stem = self.words.get(word)?;
         let start = stem.start as usize;
-        Some(&self.stems[start..start + stem.len as usize])
+        Some((&self.stems[start..start + stem.len as usize], stem.common))
     }
 
-    fn insert(&mut self, word: Word, stem: &str) {
+    fn insert(&mut self, word: Word, stem: &str, common: bool) {
         if self.words.len() >= MAX_CACHED {
             self.words.clear();
             self.stems.clear();
@@ -399,6 +367,7 @@ impl StemCache {
             Stem {
                 start,
                 len: stem.len() as u32,
+                common,
             },
         );
     }
@@ -418,30 +387,54 @@ pub struct CachedStemStream<'a, S> {
     tail: S,
     stems: &'a mut StemCache,
     stemmer: frostem::Stemmer,
+    common: Option<&'a HashSet<String>>,
+    /// The common words so far, when this stream notes them.
+    noted: Option<Noted>,
 }
 
 impl<S: TokenStream> TokenStream for CachedStemStream<'_, S> {
     fn advance(&mut self) -> bool {
         if !self.tail.advance() {
+            if let Some(noted) = self.noted.take() {
+                LAST_BODY.with(|last| {
+                    let mut last = last.borrow_mut();
+                    last.stems = noted.stems;
+                    last.common = noted.common;
+                    last.complete = true;
+                });
+            }
             return false;
         }
         let token = self.tail.token_mut();
-        let Some(word) = Word::of(&token.text) else {
-            let stem = self.stemmer.stem(&token.text).into_owned();
-            token.text = stem;
-            return true;
-        };
-        match self.stems.get(&word) {
-            Some(stem) => {
-                token.text.clear();
-                token.text.push_str(stem);
-            }
+        let common = match Word::of(&token.text) {
             None => {
-                let stem = self.stemmer.stem(&token.text);
-                self.stems.insert(word, &stem);
-                let stem = stem.into_owned();
-                token.text = stem;
+                token.text = self.stemmer.stem(&token.text).into_owned();
+                self.common.is_some_and(|c| c.contains(&token.text))
             }
+            Some(word) => match self.stems.get(&word) {
+                Some((stem, common)) => {
+                    token.text.clear();
+                    token.text.push_str(stem);
+                    common
+                }
+                None => {
+                    let stem = self.stemmer.stem(&token.text).into_owned();
+                    let common = self.common.is_some_and(|c| c.contains(&stem));
+                    self.stems.insert(word, &stem, common);
+                    token.text = stem;
+                    common
+                }
+            },
+        };
+        if common && let Some(noted) = self.noted.as_mut() {
+            let start = noted.stems.len();
+            noted.stems.push_str(&token.text);
+            noted.common.push((
+                start..noted.stems.len(),
+                token.position,
+                token.offset_from,
+                token.offset_to,
+            ));
         }
         true
     }
