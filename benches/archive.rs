@@ -1599,13 +1599,14 @@ fn open_app(dir: &Path) -> AppOpen {
     terminal.draw(|f| ui::render(f, &mut app)).unwrap();
     let first_frame = t.elapsed();
     let mut listed = None;
+    let mut queue: Vec<Request> = Vec::new();
     let (mut worker, opened) = Worker::open_listing(dir, None, |early| {
-        app.handle_response(early);
+        queue = app.handle_response(early);
         terminal.draw(|f| ui::render(f, &mut app)).unwrap();
         listed = Some(t.elapsed());
     })
     .unwrap();
-    let mut queue: Vec<Request> = app.handle_response(opened);
+    queue.extend(app.handle_response(opened));
     while let Some(r) = queue.pop() {
         for resp in worker.handle(r) {
             queue.extend(app.handle_response(resp));

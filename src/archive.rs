@@ -129,9 +129,10 @@ impl Archive {
             &store.archive_id()?,
             key.map(|k| k.index_key()).as_ref(),
         )?;
-        // From the first change: an index made as it opens (it was missing, damaged, of
-        // another format or archive), or one that was never written to.
-        let from_nothing = index.seq() == 0;
+        // Empty and from the first change: an index made as it opens (it was missing,
+        // damaged, of another format or archive). An index that holds notes but no record
+        // of how far it is (copied from elsewhere) is only caught up, not made again.
+        let from_nothing = index.seq() == 0 && index.is_empty();
         let mut archive = Archive {
             dir: dir.to_path_buf(),
             store,

@@ -97,6 +97,27 @@ fn reindex_of_a_missing_index_builds_it_once() {
 }
 
 #[test]
+fn reindex_remakes_an_index_copied_from_elsewhere_without_its_watermark() {
+    let a = TestArchive::new();
+    a.ok(&["demo", "--seed-only"]);
+    let b = TestArchive::new();
+    b.start_session();
+    b.add(&["zebra crossing that is not in a"]);
+    // A's index replaced by B's, with the record of how far it is gone: it holds notes A
+    // does not have, and opening A only catches it up.
+    std::fs::remove_dir_all(a.dir.join("index")).unwrap();
+    copy_dir(&b.dir.join("index"), &a.dir.join("index"));
+    let meta_path = a.dir.join("index/meta.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    meta["payload"] = serde_json::Value::Null;
+    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    a.ok(&["reindex"]);
+    assert_eq!(a.json(&["search", "zebra"])["total"], 0);
+    a.ok(&["check"]);
+}
+
+#[test]
 fn check_reports_an_index_that_lies_and_exits_1() {
     let a = TestArchive::new();
     a.start_session();

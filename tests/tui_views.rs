@@ -174,6 +174,43 @@ fn the_sessions_are_listed_before_the_search_index_opens() {
 }
 
 #[test]
+fn a_session_opened_while_the_index_opens_is_not_taken_over_by_the_draft() {
+    let mut h = Harness::new(true);
+    h.open_oldest_session();
+    let draft_session = h.app.capture.session.as_ref().unwrap().id.clone();
+    h.type_text("Half a thought");
+    let r = h
+        .app
+        .tick(std::time::Instant::now() + std::time::Duration::from_secs(2));
+    h.serve(r);
+    let Harness { worker, tmp, .. } = h;
+    drop(worker);
+    let dir = tmp.path().join("archive");
+    std::fs::remove_dir_all(dir.join("index")).unwrap();
+    // The app starts again: while the index is made, the researcher opens the newest session.
+    let mut app = App::new(Palette::plain());
+    let mut asked = Vec::new();
+    let (worker, opened) = Worker::open_listing(&dir, None, |early| {
+        asked.extend(app.handle_response(early));
+        asked.extend(app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    })
+    .unwrap();
+    let chosen = app.sessions[0].id.clone();
+    assert_ne!(chosen, draft_session);
+    // The worker answers what was asked in order, once the index is open.
+    asked.extend(app.handle_response(opened));
+    let mut h = Harness { app, worker, tmp };
+    h.serve(asked);
+    assert_eq!(h.app.capture.session.as_ref().unwrap().id, chosen);
+    // And the draft is still there to come back to.
+    let drafts: i64 = h
+        .db()
+        .query_row("SELECT count(*) FROM drafts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(drafts, 1);
+}
+
+#[test]
 fn home_of_an_empty_archive_says_how_to_start() {
     let mut h = Harness::new(false);
     snap("home_empty", h.screen(90, 12));

@@ -126,7 +126,7 @@ fn a_save_does_not_wait_behind_an_analysis() {
             .expect("the workers answer")
     };
     // The app lists the sessions from the database before the search index has opened.
-    assert!(matches!(next(), Response::EarlySessions(_)));
+    assert!(matches!(next(), Response::EarlySessions { .. }));
     assert!(matches!(next(), Response::Opened { .. }));
     ask.send(Request::StartSession {
         new: NewSession::new("Busy", SessionKind::Interview),

@@ -97,6 +97,9 @@ struct LastBody {
     stems: String,
     /// Each common word: its stem's range in `stems`, its position and its byte offsets.
     common: Vec<(std::ops::Range<usize>, usize, usize, usize)>,
+    /// Counts the analyses begun on this thread: a stream ending after another one began
+    /// (two read side by side) must not leave its words beside the other one's text.
+    generation: u64,
 }
 
 thread_local! {
@@ -281,10 +284,12 @@ impl<T: Tokenizer> Tokenizer for CachedStemFilter<T> {
                 last.text.clear();
                 last.text.push_str(text);
                 last.complete = false;
+                last.generation += 1;
                 // Its buffers, to fill and hand back when every token has gone by.
                 let mut noted = Noted {
                     stems: std::mem::take(&mut last.stems),
                     common: std::mem::take(&mut last.common),
+                    generation: last.generation,
                 };
                 noted.stems.clear();
                 noted.common.clear();
@@ -305,6 +310,7 @@ impl<T: Tokenizer> Tokenizer for CachedStemFilter<T> {
 struct Noted {
     stems: String,
     common: Vec<(std::ops::Range<usize>, usize, usize, usize)>,
+    generation: u64,
 }
 
 /// Words up to this many bytes are cached; longer ones (names, compounds) are stemmed each
@@ -398,9 +404,11 @@ impl<S: TokenStream> TokenStream for CachedStemStream<'_, S> {
             if let Some(noted) = self.noted.take() {
                 LAST_BODY.with(|last| {
                     let mut last = last.borrow_mut();
-                    last.stems = noted.stems;
-                    last.common = noted.common;
-                    last.complete = true;
+                    if last.generation == noted.generation {
+                        last.stems = noted.stems;
+                        last.common = noted.common;
+                        last.complete = true;
+                    }
                 });
             }
             return false;
@@ -549,6 +557,21 @@ mod tests {
         stream.advance();
         drop(stream);
         assert!(remembered_pairs(texts[1]).is_none());
+    }
+
+    #[test]
+    fn two_body_analyses_read_side_by_side_leave_no_wrong_pairs() {
+        let (mut a, mut b, mut pairs) = (body_analyzer(), body_analyzer(), pairs_analyzer());
+        let (first, second) = ("of the queue it was", "she is in the store");
+        tokens(&mut a, "something else entirely");
+        let fresh = tokens(&mut pairs, second);
+        let mut one = a.token_stream(first);
+        let mut two = b.token_stream(second);
+        while two.advance() {}
+        while one.advance() {}
+        drop(one);
+        drop(two);
+        assert_eq!(tokens(&mut pairs, second), fresh);
     }
 
     #[test]

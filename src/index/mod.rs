@@ -287,6 +287,11 @@ impl NoteIndex {
         self.seq
     }
 
+    /// Whether the index holds no note (as searchers see it).
+    pub fn is_empty(&self) -> bool {
+        self.reader.searcher().num_docs() == 0
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -325,7 +330,7 @@ impl NoteIndex {
         // deletes, each applied to every segment, and held them all until the commit: 1.7 GB
         // at 1,000,000; and 100,000 deletes that find nothing were a good part of indexing a
         // first pull.) Merges wait for the end of such a load.
-        let rebuild = self.reader.searcher().num_docs() == 0;
+        let rebuild = self.is_empty();
         if rebuild {
             self.begin_import();
         }

@@ -33,6 +33,11 @@ use super::views::{View, home};
 use super::worker::{Request, Response};
 use crate::model::{Note, Revision, Session, Tag, retag};
 
+/// The session with the newest unsaved draft reopens, draft and all.
+fn restore_draft(drafts: &[crate::store::Draft]) -> Option<Request> {
+    drafts.first().map(|d| Request::Session(d.session.clone()))
+}
+
 /// What the status bar says while the sessions are listed and the search index still opens.
 const OPENING_INDEX: &str = "Opening the search index…";
 
@@ -162,6 +167,8 @@ pub struct App {
     pub overlay: Option<Overlay>,
     pub prompt: Option<Prompt>,
     pub opened: bool,
+    /// The draft's session was asked for with the early session list: not again on `Opened`.
+    drafts_restored: bool,
     pub fatal: Option<String>,
     /// Every session, newest first: the home view's list, where other views look them up.
     pub sessions: Vec<Session>,
@@ -213,6 +220,7 @@ impl App {
             overlay: None,
             prompt: None,
             opened: false,
+            drafts_restored: false,
             fatal: None,
             sessions: Vec::new(),
             sessions_total: 0,
@@ -563,17 +571,21 @@ impl App {
                 self.tags = tags;
                 self.scorecards = scorecards;
                 let mut reqs = vec![Request::Sessions, Request::SyncState];
-                // The session with the newest unsaved draft reopens, draft and all.
-                if let Some(draft) = drafts.first() {
-                    reqs.push(Request::Session(draft.session.clone()));
+                if !std::mem::take(&mut self.drafts_restored) {
+                    reqs.extend(restore_draft(&drafts));
                 }
                 reqs
             }
             Response::Sessions(sessions) => home::listed(self, sessions),
-            Response::EarlySessions(sessions) => {
+            Response::EarlySessions { sessions, drafts } => {
                 self.opened = true;
                 self.say(Level::Info, OPENING_INDEX);
-                home::listed(self, sessions)
+                let mut reqs = home::listed(self, sessions);
+                // Asked now, the draft's session comes before any session the researcher
+                // opens while the index opens, not after it.
+                reqs.extend(restore_draft(&drafts));
+                self.drafts_restored = true;
+                reqs
             }
             Response::Synced(done) => home::synced(self, done),
             Response::SyncState(state) => {

@@ -253,9 +253,13 @@ pub enum Response {
     /// study's name.
     Sessions(crate::store::SessionList),
     /// The same, read as soon as the database is open and before the search index is (see
-    /// [`Worker::open_listing`]): the app lists the sessions while the rest opens. `Opened`
-    /// follows.
-    EarlySessions(crate::store::SessionList),
+    /// [`Worker::open_listing`]), with the drafts to restore: the app lists the sessions
+    /// while the rest opens, and asks for the newest draft's session before anything the
+    /// researcher asks meanwhile. `Opened` follows.
+    EarlySessions {
+        sessions: crate::store::SessionList,
+        drafts: Vec<Draft>,
+    },
     /// How a sync went: what it did, or why it could not.
     Synced(Result<String, String>),
     SyncState(crate::store::SyncStatus),
@@ -409,9 +413,13 @@ impl Worker {
         early: impl FnOnce(Response),
     ) -> crate::Result<(Worker, Response)> {
         let list = |store: &crate::store::Store| {
-            early(Response::EarlySessions(
-                store.recent_sessions(SESSIONS_LISTED)?,
-            ));
+            // What cannot be read now is read again, and said, once everything is open.
+            match (store.recent_sessions(SESSIONS_LISTED), store.drafts()) {
+                (Ok(sessions), Ok(drafts)) => early(Response::EarlySessions { sessions, drafts }),
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::warn!("cannot list the sessions before the index opens: {e}")
+                }
+            }
             Ok(())
         };
         let archive = Archive::open_unlocked_then(dir, key, list, |_| {})?;
